@@ -1,0 +1,65 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Duration is a time.Duration written as Go writes it in YAML ("30s", "4h").
+// It also accepts "d" for days ("10d"), which sweep windows need.
+type Duration time.Duration
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Std returns the value as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// ParseDuration is time.ParseDuration plus a leading whole number of days
+// ("10d", "1d12h").
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		var n int
+		if _, err := fmt.Sscanf(s[:i], "%d", &n); err == nil && fmt.Sprint(n) == strings.TrimPrefix(s[:i], "+") {
+			days = time.Duration(n) * 24 * time.Hour
+			s = s[i+1:]
+			if s == "" {
+				return days, nil
+			}
+		}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q (want e.g. 30s, 4h, 10d)", s)
+	}
+	return days + v, nil
+}
+
+// Date is a calendar date written YYYY-MM-DD.
+type Date struct{ time.Time }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Date) UnmarshalText(b []byte) error {
+	t, err := time.Parse(time.DateOnly, strings.TrimSpace(string(b)))
+	if err != nil {
+		return fmt.Errorf("bad date %q (want YYYY-MM-DD)", string(b))
+	}
+	d.Time = t
+	return nil
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Date) MarshalText() ([]byte, error) { return []byte(d.Format(time.DateOnly)), nil }

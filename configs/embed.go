@@ -1,0 +1,10 @@
+// Package configs embeds the default configuration files, so that
+// `markwatch demo` runs with nothing but the binary.
+package configs
+
+import "embed"
+
+// FS holds markwatch.yaml, signals.yaml, sweeps.yaml, marks/ and sites/.
+//
+//go:embed markwatch.yaml signals.yaml sweeps.yaml marks sites
+var FS embed.FS

@@ -1,0 +1,51 @@
+package markwatch
+
+import "time"
+
+// Listing is one marketplace offer as extracted by a site adapter. It is also
+// the input line of `markwatch match`: only ID and Title are required there.
+type Listing struct {
+	ID          string    `json:"id"`
+	Title       string    `json:"title"`
+	Description string    `json:"description,omitempty"`
+	Price       *float64  `json:"price,omitempty"` // CNY; nil when the page showed none
+	Seller      string    `json:"seller,omitempty"`
+	ShipFrom    string    `json:"ship_from,omitempty"`
+	Category    string    `json:"category,omitempty"`
+	URL         string    `json:"url,omitempty"`
+	Site        string    `json:"site,omitempty"`
+	Image       string    `json:"image,omitempty"`
+	FetchedAt   time.Time `json:"fetched_at,omitzero"`
+	// Evidence is the SHA-256 (hex) of the stored page this listing was read
+	// from; empty until the page is preserved.
+	Evidence string `json:"evidence,omitempty"`
+}
+
+// PriceValue returns the price and whether one is known.
+func (l *Listing) PriceValue() (float64, bool) {
+	if l.Price == nil {
+		return 0, false
+	}
+	return *l.Price, true
+}
+
+// Page is a fetched response as the crawler saw it: the raw body, before any
+// decoding, is what evidence preserves.
+type Page struct {
+	Task      Task              `json:"task"`
+	URL       string            `json:"url"`       // requested URL
+	FinalURL  string            `json:"final_url"` // after redirects
+	Status    int               `json:"status"`
+	Header    map[string]string `json:"header,omitempty"`
+	Body      []byte            `json:"-"`
+	FetchedAt time.Time         `json:"fetched_at"`
+	Truncated bool              `json:"truncated,omitempty"` // body hit the size limit
+}
+
+// Extracted is what a crawler read from one fetched page: the listings on it
+// and the tasks it leads to (item pages, the next search page).
+type Extracted struct {
+	Page     *Page
+	Listings []Listing
+	Follow   []Task
+}

@@ -1,0 +1,319 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/crawler"
+	"github.com/markwatch/markwatch/queue"
+)
+
+// Crawler fetches a task's page and extracts what is on it.
+type Crawler interface {
+	Crawl(ctx context.Context, task markwatch.Task) (*markwatch.Extracted, error)
+}
+
+// Matcher judges one listing.
+type Matcher interface {
+	Match(ctx context.Context, listing markwatch.Listing) (markwatch.Verdict, error)
+}
+
+// MatcherFunc adapts a function to Matcher.
+type MatcherFunc func(ctx context.Context, listing markwatch.Listing) (markwatch.Verdict, error)
+
+// Match calls f.
+func (f MatcherFunc) Match(ctx context.Context, l markwatch.Listing) (markwatch.Verdict, error) {
+	return f(ctx, l)
+}
+
+// Sink receives the findings read from one page, with the page itself so
+// that evidence can be preserved when any finding is suspect.
+type Sink interface {
+	Put(ctx context.Context, page *markwatch.Page, findings []markwatch.Finding) error
+}
+
+// Worker runs tasks from a frontier. Set the fields, then call Run.
+type Worker struct {
+	Frontier queue.Frontier
+	Crawler  Crawler
+	Matcher  Matcher
+	Sink     Sink
+	// Concurrency is how many tasks run at once. Default 8.
+	Concurrency int
+	// Lease is the frontier's lease length; leases of in-flight tasks are
+	// extended every Lease/3. Default 30s.
+	Lease time.Duration
+	// Backoff gives the delay before retry attempt n (1-based) of a failed
+	// fetch. Default: exponential from 1s with full jitter, capped at 5m,
+	// and never shorter than the server's Retry-After.
+	Backoff func(attempt int, retryAfter time.Duration) time.Duration
+	// Idle is how long to wait when the frontier has nothing ready. Default 50ms.
+	Idle time.Duration
+	// KeepFindings selects which verdicts become findings. Default: every
+	// verdict with at least one hit or signal.
+	KeepFindings func(markwatch.Verdict) bool
+	Logger       *slog.Logger
+	Metrics      *Metrics
+}
+
+func (w *Worker) defaults() {
+	if w.Concurrency <= 0 {
+		w.Concurrency = 8
+	}
+	if w.Lease <= 0 {
+		w.Lease = 30 * time.Second
+	}
+	if w.Backoff == nil {
+		w.Backoff = DefaultBackoff
+	}
+	if w.Idle <= 0 {
+		w.Idle = 50 * time.Millisecond
+	}
+	if w.KeepFindings == nil {
+		w.KeepFindings = func(v markwatch.Verdict) bool { return len(v.Hits) > 0 || len(v.Signals) > 0 }
+	}
+	if w.Logger == nil {
+		w.Logger = slog.New(slog.DiscardHandler)
+	}
+	if w.Metrics == nil {
+		w.Metrics = NewMetrics(nil)
+	}
+}
+
+// DefaultBackoff is exponential backoff from 1s with full jitter, capped at
+// 5 minutes, and at least retryAfter.
+func DefaultBackoff(attempt int, retryAfter time.Duration) time.Duration {
+	if attempt < 1 {
+		attempt = 1
+	}
+	ceiling := time.Second << min(attempt-1, 8)
+	ceiling = min(ceiling, 5*time.Minute)
+	d := time.Duration(rand.Int64N(int64(ceiling)) + 1)
+	return max(d, retryAfter)
+}
+
+// Run leases and processes tasks until ctx is cancelled or, when until is
+// non-nil, until it returns true (checked whenever the frontier is idle).
+// On cancellation it stops leasing and lets in-flight tasks finish; their
+// work is done with a fresh context so that acks reach the frontier.
+func (w *Worker) Run(ctx context.Context, until func(context.Context) (bool, error)) error {
+	w.defaults()
+	sem := make(chan struct{}, w.Concurrency)
+	var wg sync.WaitGroup
+	inflight := newInflight()
+	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHeartbeat()
+	go w.heartbeat(hbCtx, inflight)
+	defer wg.Wait()
+
+	for ctx.Err() == nil {
+		free := w.Concurrency - len(sem)
+		if free == 0 {
+			select {
+			case sem <- struct{}{}:
+				<-sem
+			case <-ctx.Done():
+			}
+			continue
+		}
+		tasks, err := w.Frontier.Lease(ctx, free)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			w.Logger.Error("lease failed", "err", err)
+			w.Metrics.FrontierErrors.Inc()
+			sleep(ctx, w.Idle*10)
+			continue
+		}
+		if len(tasks) == 0 {
+			if until != nil {
+				wg.Wait() // in-flight tasks may add follow-ups
+				done, err := until(ctx)
+				if err != nil {
+					return err
+				}
+				if done {
+					return nil
+				}
+			}
+			sleep(ctx, w.Idle)
+			continue
+		}
+		for _, t := range tasks {
+			sem <- struct{}{}
+			inflight.add(t)
+			wg.Add(1)
+			go func(t markwatch.Task) {
+				defer func() { inflight.remove(t); <-sem; wg.Done() }()
+				// Finish a task even when shutdown starts mid-way: releasing
+				// it would only make another worker fetch the page again.
+				w.process(context.WithoutCancel(ctx), t)
+			}(t)
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// process runs one task to its ack or nack.
+func (w *Worker) process(ctx context.Context, t markwatch.Task) {
+	log := w.Logger.With("run", t.Run, "sweep", t.Sweep, "site", t.Site, "task", t.ID, "kind", string(t.Kind))
+	start := time.Now()
+	ex, err := w.Crawler.Crawl(ctx, t)
+	if err != nil {
+		w.failed(ctx, log, t, err)
+		return
+	}
+	if len(ex.Follow) > 0 {
+		for i := range ex.Follow {
+			f := &ex.Follow[i]
+			f.Run, f.Sweep = t.Run, t.Sweep
+			if f.Kind == markwatch.KindItem {
+				f.Priority = t.Priority + 1
+			} else {
+				f.Priority = t.Priority
+			}
+		}
+		if _, err := w.Frontier.Add(ctx, ex.Follow...); err != nil {
+			// Nothing acked yet: the task will be delivered again.
+			log.Error("queue follow-up tasks", "err", err)
+			w.Metrics.FrontierErrors.Inc()
+			w.nack(ctx, log, t, err, true)
+			return
+		}
+	}
+	var findings []markwatch.Finding
+	var suspects int64
+	for _, l := range ex.Listings {
+		v, err := w.Matcher.Match(ctx, l)
+		if err != nil {
+			log.Error("match failed", "listing", l.ID, "err", err)
+			w.Metrics.MatchErrors.Inc()
+			continue
+		}
+		if v.Suspect {
+			suspects++
+		}
+		if w.KeepFindings(v) {
+			findings = append(findings, markwatch.Finding{Run: t.Run, Sweep: t.Sweep, Listing: l, Verdict: v})
+		}
+	}
+	if len(findings) > 0 {
+		if err := w.Sink.Put(ctx, ex.Page, findings); err != nil {
+			log.Error("store findings", "err", err)
+			w.Metrics.SinkErrors.Inc()
+			w.nack(ctx, log, t, err, true)
+			return
+		}
+	}
+	if err := w.Frontier.Record(ctx, t.Run, queue.Progress{Pages: 1, Listings: int64(len(ex.Listings)), Suspects: suspects}); err != nil {
+		log.Warn("record progress", "err", err)
+	}
+	if err := w.Frontier.Ack(ctx, t); err != nil {
+		log.Error("ack failed", "err", err)
+		w.Metrics.FrontierErrors.Inc()
+		return
+	}
+	w.Metrics.Tasks.WithLabelValues(string(t.Kind), "done").Inc()
+	w.Metrics.Suspects.Add(float64(suspects))
+	log.Debug("task done", "listings", len(ex.Listings), "follow", len(ex.Follow), "suspects", suspects, "seconds", time.Since(start).Seconds())
+}
+
+func (w *Worker) failed(ctx context.Context, log *slog.Logger, t markwatch.Task, err error) {
+	var fe *crawler.FetchError
+	switch {
+	case errors.Is(err, crawler.ErrRobotsDisallowed), errors.Is(err, crawler.ErrDomainNotAllowed):
+		// Not an error of the task: the URL must not be fetched. Skip it.
+		log.Info("task skipped", "url", t.URL, "reason", err)
+		w.Metrics.Tasks.WithLabelValues(string(t.Kind), "skipped").Inc()
+		if err := w.Frontier.Ack(ctx, t); err != nil {
+			log.Error("ack failed", "err", err)
+		}
+	case errors.Is(err, crawler.ErrLayoutChanged):
+		log.Error("layout changed", "url", t.URL, "err", err)
+		w.nack(ctx, log, t, err, false)
+	case errors.As(err, &fe) && fe.Temporary:
+		log.Warn("fetch failed, will retry", "url", t.URL, "status", fe.Status, "attempt", t.Attempt+1, "err", err)
+		w.nack(ctx, log, t, err, true, fe.RetryAfter)
+	default:
+		log.Error("task failed", "url", t.URL, "err", err)
+		w.nack(ctx, log, t, err, false)
+	}
+}
+
+func (w *Worker) nack(ctx context.Context, log *slog.Logger, t markwatch.Task, cause error, retry bool, retryAfter ...time.Duration) {
+	var ra time.Duration
+	if len(retryAfter) > 0 {
+		ra = retryAfter[0]
+	}
+	outcome := "retried"
+	if !retry {
+		outcome = "failed"
+	}
+	w.Metrics.Tasks.WithLabelValues(string(t.Kind), outcome).Inc()
+	if err := w.Frontier.Nack(ctx, t, cause, retry, w.Backoff(t.Attempt+1, ra)); err != nil {
+		log.Error("nack failed", "err", err)
+		w.Metrics.FrontierErrors.Inc()
+	}
+}
+
+// heartbeat extends the leases of in-flight tasks every Lease/3.
+func (w *Worker) heartbeat(ctx context.Context, in *inflight) {
+	tick := time.NewTicker(w.Lease / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if tasks := in.snapshot(); len(tasks) > 0 {
+				if err := w.Frontier.Extend(ctx, tasks...); err != nil && ctx.Err() == nil {
+					w.Logger.Warn("extend leases", "tasks", len(tasks), "err", err)
+				}
+			}
+		}
+	}
+}
+
+type inflight struct {
+	mu    sync.Mutex
+	tasks map[string]markwatch.Task
+}
+
+func newInflight() *inflight { return &inflight{tasks: map[string]markwatch.Task{}} }
+
+func (in *inflight) add(t markwatch.Task) {
+	in.mu.Lock()
+	in.tasks[t.ID] = t
+	in.mu.Unlock()
+}
+
+func (in *inflight) remove(t markwatch.Task) {
+	in.mu.Lock()
+	delete(in.tasks, t.ID)
+	in.mu.Unlock()
+}
+
+func (in *inflight) snapshot() []markwatch.Task {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make([]markwatch.Task, 0, len(in.tasks))
+	for _, t := range in.tasks {
+		out = append(out, t)
+	}
+	return out
+}
