@@ -11,6 +11,14 @@ import (
 // ErrClosed is returned by a frontier after Close.
 var ErrClosed = errors.New("queue: frontier closed")
 
+// ErrUnknownRun is returned by Stats for a run the frontier has no record of.
+var ErrUnknownRun = errors.New("queue: unknown run")
+
+// ErrLeaseLost is returned (wrapped) by Ack, Nack, Release and Extend for a
+// task whose lease expired and was handed to another worker, or that was
+// already acked: the call changed nothing.
+var ErrLeaseLost = errors.New("queue: lease lost")
+
 // Frontier is the crawl work queue shared by workers. Delivery is
 // at-least-once: a leased task is invisible to other workers until it is
 // acked, nacked, or its lease expires (then it is delivered again without
