@@ -39,7 +39,10 @@ type Page struct {
 	Header    map[string]string `json:"header,omitempty"`
 	Body      []byte            `json:"-"`
 	FetchedAt time.Time         `json:"fetched_at"`
-	Truncated bool              `json:"truncated,omitempty"` // body hit the size limit
+	Truncated bool              `json:"truncated,omitempty"` // body hit the size limit or was cut short
+	// Adapter is the site adapter that read the page, "name@version" (the
+	// version is a short hash of the adapter file).
+	Adapter string `json:"adapter,omitempty"`
 }
 
 // Extracted is what a crawler read from one fetched page: the listings on it

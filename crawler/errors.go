@@ -35,3 +35,16 @@ func (e *FetchError) Error() string {
 }
 
 func (e *FetchError) Unwrap() error { return e.Err }
+
+// Errors added by the crawler (additive; see errors above).
+var (
+	// ErrTooManyRedirects: a redirect chain longer than crawl.max_redirects,
+	// or a loop. Permanent: retrying follows the same chain.
+	ErrTooManyRedirects = errors.New("crawler: too many redirects")
+	// ErrBodyTooLarge: the body exceeded crawl.body_limit and nothing could
+	// be read from the part that fitted.
+	ErrBodyTooLarge = errors.New("crawler: body exceeds the size limit")
+	// ErrMalformed: a page body that could not be parsed at all (JSON that
+	// does not decode: often a login wall or a slider check served instead).
+	ErrMalformed = errors.New("crawler: malformed page")
+)

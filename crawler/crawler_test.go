@@ -1,0 +1,65 @@
+package crawler
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/markwatch/markwatch"
+)
+
+func TestCrawlSearchPageExtractsEveryField(t *testing.T) {
+	ts := newTestSite(t, shopHandler("User-agent: *\nDisallow: /private/\n"))
+	site := mustSite(t, ts.URL, shopYAML)
+	c, m, _ := newTestCrawler(t, testCfg(), site)
+
+	task := site.SearchTask("run1", "耐克 鞋/男", 1)
+	if want := ts.URL + "/search?q=%E8%80%90%E5%85%8B+%E9%9E%8B%2F%E7%94%B7&p=1"; task.URL != want {
+		t.Fatalf("search URL %q, want %q", task.URL, want)
+	}
+	ex := crawlOK(t, c, task)
+	if got := len(ex.Listings); got != 5 {
+		t.Fatalf("got %d listings, want 5", got)
+	}
+	l := ex.Listings[0]
+	if l.ID != "sku1" || l.Title != "耐克 运动鞋 1" || l.URL != ts.URL+"/item/1?spm=a1" ||
+		l.Price == nil || *l.Price != 1001.5 || l.Seller != "店铺1" || l.ShipFrom != "广东 深圳" ||
+		l.Image != "http://img.example.com/1.jpg" || l.Site != "shop" || l.FetchedAt.IsZero() {
+		t.Fatalf("listing 0 = %+v", l)
+	}
+	p := ex.Page
+	if p.Status != 200 || p.URL != task.URL || p.FinalURL != task.URL || len(p.Body) == 0 ||
+		p.Header["Content-Type"] != "text/html; charset=utf-8" || p.Adapter != "shop@"+site.Version() || p.Truncated {
+		t.Fatalf("page = %+v", p)
+	}
+	if len(ex.Follow) != 1 || ex.Follow[0].Kind != markwatch.KindSearch || ex.Follow[0].Page != 2 ||
+		ex.Follow[0].URL != ts.URL+"/search?q=%E8%80%90%E5%85%8B+%E9%9E%8B%2F%E7%94%B7&p=2" {
+		t.Fatalf("follow = %+v", ex.Follow)
+	}
+	if got := counter(m.Listings, "shop"); got != 5 {
+		t.Errorf("listings counter %d, want 5", got)
+	}
+	if got := counter(m.Pages, "shop", "2xx"); got != 1 {
+		t.Errorf("pages{2xx} %d, want 1", got)
+	}
+}
+
+func TestCrawlEmptyPageIsNotALayoutChange(t *testing.T) {
+	ts := newTestSite(t, shopHandler(""))
+	site := mustSite(t, ts.URL, shopYAML)
+	c, m, _ := newTestCrawler(t, testCfg(), site)
+	ex := crawlOK(t, c, site.SearchTask("r", "q", 3))
+	if len(ex.Listings) != 0 || len(ex.Follow) != 0 {
+		t.Fatalf("empty page gave %+v", ex)
+	}
+	if got := counter(m.ExtractionFailures, "shop"); got != 0 {
+		t.Fatalf("extraction failures %d on a genuine empty page", got)
+	}
+}
+
+func TestCrawlUnknownSite(t *testing.T) {
+	c, _, _ := newTestCrawler(t, testCfg())
+	_, err := c.Crawl(t.Context(), markwatch.Task{Site: "nope", URL: "http://127.0.0.1/"})
+	if !errors.Is(err, ErrUnknownSite) {
+		t.Fatalf("got %v, want ErrUnknownSite", err)
+	}
+}
