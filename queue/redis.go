@@ -1,0 +1,625 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/markwatch/markwatch"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is the frontier a fleet of workers shares: one Redis server,
+// Sentinel or Cluster, reached through redis.UniversalClient. See the
+// package documentation ("The Redis design") and keys.go for the layout.
+type Redis struct {
+	client redis.UniversalClient
+	opts   Options
+
+	mu          sync.Mutex
+	keys        map[string]*siteKeys
+	sites       []siteOrder
+	sitesAt     time.Time
+	lastRecover time.Time
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+type siteOrder struct {
+	name string
+	band int
+}
+
+// NewRedis returns a frontier on client. Call Start to run the background
+// recoverer and heartbeat, and Close when done (the client stays open).
+func NewRedis(client redis.UniversalClient, opts Options) *Redis {
+	opts = opts.withDefaults()
+	if opts.Consumer == "" {
+		host, _ := os.Hostname()
+		opts.Consumer = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
+	}
+	return &Redis{client: client, opts: opts, keys: map[string]*siteKeys{}, stop: make(chan struct{})}
+}
+
+// Consumer is this frontier's name in consumer groups and the worker registry.
+func (r *Redis) Consumer() string { return r.opts.Consumer }
+
+func (r *Redis) siteKeys(site string) *siteKeys {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := r.keys[site]
+	if k == nil {
+		k = newSiteKeys(site)
+		r.keys[site] = k
+	}
+	return k
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// wireTask is a task as stored in Redis: run, site and id live in the key,
+// the entry or the stream id, and the field names are short, so that a
+// queued task costs little memory.
+type wireTask struct {
+	Sweep     string             `json:"s,omitempty"`
+	Kind      markwatch.TaskKind `json:"k"`
+	URL       string             `json:"u,omitempty"`
+	Query     string             `json:"q,omitempty"`
+	Page      int                `json:"p,omitempty"`
+	Attempt   int                `json:"a,omitempty"`
+	Priority  int                `json:"P,omitempty"`
+	NotBefore int64              `json:"n,omitempty"`
+	MaxPages  int                `json:"m,omitempty"`
+	Listing   *markwatch.Listing `json:"l,omitempty"`
+	LastError string             `json:"e,omitempty"`
+}
+
+func encodeTask(t markwatch.Task) (string, error) {
+	w := wireTask{Sweep: t.Sweep, Kind: t.Kind, URL: t.URL, Query: t.Query, Page: t.Page, Attempt: t.Attempt,
+		Priority: t.Priority, MaxPages: t.MaxPages, Listing: t.Listing, LastError: t.LastError}
+	if !t.NotBefore.IsZero() {
+		w.NotBefore = ms(t.NotBefore)
+	}
+	b, err := json.Marshal(w)
+	return string(b), err
+}
+
+func decodeTask(site, run, id, payload string) (markwatch.Task, error) {
+	var w wireTask
+	if err := json.Unmarshal([]byte(payload), &w); err != nil {
+		return markwatch.Task{}, fmt.Errorf("queue: decode task %s of site %s: %w", id, site, err)
+	}
+	t := markwatch.Task{ID: id, Run: run, Site: site, Sweep: w.Sweep, Kind: w.Kind, URL: w.URL, Query: w.Query,
+		Page: w.Page, Attempt: w.Attempt, Priority: w.Priority, MaxPages: w.MaxPages, Listing: w.Listing, LastError: w.LastError}
+	if w.NotBefore != 0 {
+		t.NotBefore = time.UnixMilli(w.NotBefore)
+	}
+	return t, nil
+}
+
+// Add implements Frontier. Tasks are grouped by site and run; each group is
+// one addScript call.
+func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
+	type group struct {
+		site, run string
+		args      []any
+	}
+	var order []*group
+	groups := map[[2]string]*group{}
+	now := r.opts.Now()
+	for _, t := range tasks {
+		if err := validateTask(t); err != nil {
+			return 0, err
+		}
+		if err := errors.Join(checkName("site", t.Site), checkName("run", t.Run)); err != nil {
+			return 0, fmt.Errorf("queue: add: %w", err)
+		}
+		g := groups[[2]string{t.Site, t.Run}]
+		if g == nil {
+			g = &group{site: t.Site, run: t.Run}
+			groups[[2]string{t.Site, t.Run}] = g
+			order = append(order, g)
+		}
+		payload, err := encodeTask(t)
+		if err != nil {
+			return 0, fmt.Errorf("queue: add: encode task %s: %w", t.URL, err)
+		}
+		var nb int64
+		if t.NotBefore.After(now) {
+			nb = ms(t.NotBefore)
+		}
+		g.args = append(g.args, dedupHash(DedupKey(t, r.opts.TrackingParams(t.Site)...)), band(t.Priority), nb, payload)
+	}
+	if len(order) == 0 {
+		return 0, nil
+	}
+	// Register runs and sites first: these writes are idempotent, so a
+	// crash between them and the scripts leaves nothing inconsistent.
+	ttl := r.opts.RunTTL
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, g := range order {
+			maxBand := 0
+			for i := 1; i < len(g.args); i += 4 {
+				maxBand = max(maxBand, g.args[i].(int))
+			}
+			p.ZAddGT(ctx, sitesKey, redis.Z{Score: float64(maxBand), Member: g.site})
+			p.ZAddNX(ctx, runsKey, redis.Z{Score: float64(ms(now)), Member: g.run})
+			p.SAdd(ctx, runSitesKey(g.run), g.site)
+			p.PExpire(ctx, runSitesKey(g.run), ttl)
+			p.HSetNX(ctx, runMetaKey(g.run), "started", ms(now))
+			p.PExpire(ctx, runMetaKey(g.run), ttl)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("queue: add: register run: %w", err)
+	}
+	r.noteSites(order[0].site)
+	total := 0
+	for _, g := range order {
+		k := r.siteKeys(g.site)
+		keys := append([]string{k.seen(g.run), k.runs, k.delayed}, k.allStreams()...)
+		args := append([]any{ms(now), ttl.Milliseconds(), g.run}, g.args...)
+		n, err := addScript.Run(ctx, r.client, keys, args...).Int()
+		if err != nil {
+			return total, fmt.Errorf("queue: add %d tasks to site %s run %s: %w", len(g.args)/4, g.site, g.run, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// noteSites makes the next Lease reload the site list when a site is new to
+// this process.
+func (r *Redis) noteSites(site string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.sites {
+		if s.name == site {
+			return
+		}
+	}
+	r.sitesAt = time.Time{}
+}
+
+// siteList returns the known sites, highest band first, ties in a random
+// rotation so that workers spread over equal sites. It is reloaded from
+// Redis at most once a second.
+func (r *Redis) siteList(ctx context.Context) ([]siteOrder, error) {
+	r.mu.Lock()
+	fresh := time.Since(r.sitesAt) < time.Second
+	sites := r.sites
+	r.mu.Unlock()
+	if !fresh {
+		zs, err := r.client.ZRangeWithScores(ctx, sitesKey, 0, -1).Result()
+		if err != nil {
+			return nil, fmt.Errorf("queue: list sites: %w", err)
+		}
+		sites = make([]siteOrder, len(zs))
+		for i, z := range zs {
+			sites[i] = siteOrder{name: z.Member.(string), band: int(z.Score)}
+		}
+		r.mu.Lock()
+		r.sites, r.sitesAt = sites, time.Now()
+		r.mu.Unlock()
+	}
+	out := append([]siteOrder(nil), sites...)
+	if len(out) > 1 {
+		shift := rand.IntN(len(out))
+		out = append(out[shift:], out[:shift]...)
+		sort.SliceStable(out, func(i, j int) bool { return out[i].band > out[j].band })
+	}
+	return out, nil
+}
+
+// Lease implements Frontier. Sites are tried in order (see siteList); a
+// site whose token bucket is empty is skipped, so the caller gets other
+// sites' work instead of waiting with a task it may not fetch yet.
+func (r *Redis) Lease(ctx context.Context, want int) ([]markwatch.Task, error) {
+	if want <= 0 {
+		return nil, nil
+	}
+	if err := r.maybeRecover(ctx); err != nil {
+		r.opts.Logger.Warn("recover expired leases", "err", err)
+	}
+	sites, err := r.siteList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []markwatch.Task{}
+	now := r.opts.Now()
+	for _, s := range sites {
+		if len(out) >= want {
+			break
+		}
+		got, err := r.leaseSite(ctx, s.name, want-len(out), now)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+func (r *Redis) leaseSite(ctx context.Context, site string, want int, now time.Time) ([]markwatch.Task, error) {
+	k := r.siteKeys(site)
+	limit := r.opts.Limit(site)
+	keys := append([]string{k.runs, k.delayed, k.bucket}, k.allStreams()...)
+	res, err := leaseScript.Run(ctx, r.client, keys, ms(now), want, r.opts.Consumer, limit.Rate, limit.burst()).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("queue: lease from site %s: %w", site, err)
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("queue: lease from site %s: empty reply", site)
+	}
+	if status, _ := res[0].(int64); status == -1 {
+		r.opts.Metrics.rateLimited(site)
+		return nil, nil
+	}
+	var out []markwatch.Task
+	for i := 1; i+3 < len(res); i += 4 {
+		b, _ := res[i].(int64)
+		id, _ := res[i+1].(string)
+		run, _ := res[i+2].(string)
+		payload, _ := res[i+3].(string)
+		t, err := decodeTask(site, run, taskID(int(b), id), payload)
+		if err != nil {
+			// A task that cannot be decoded can never be run: dead-letter
+			// it so that it is visible, rather than lose it or loop on it.
+			t = markwatch.Task{ID: taskID(int(b), id), Run: run, Site: site, Kind: "unknown"}
+			r.opts.Logger.Error("undecodable task dead-lettered", "site", site, "run", run, "task", t.ID, "err", err)
+			if nerr := r.nack(ctx, t, payload, err, false, 0); nerr != nil {
+				r.opts.Logger.Error("dead-letter undecodable task", "site", site, "task", t.ID, "err", nerr)
+			}
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// bySite groups tasks by site, keeping order.
+func bySite(tasks []markwatch.Task) ([]string, map[string][]markwatch.Task) {
+	var sites []string
+	m := map[string][]markwatch.Task{}
+	for _, t := range tasks {
+		if _, ok := m[t.Site]; !ok {
+			sites = append(sites, t.Site)
+		}
+		m[t.Site] = append(m[t.Site], t)
+	}
+	return sites, m
+}
+
+// perTask runs ackScript or releaseScript for tasks, one call per site, and
+// reports the tasks whose lease was lost.
+func (r *Redis) perTask(ctx context.Context, op string, script *redis.Script, tasks []markwatch.Task) error {
+	sites, groups := bySite(tasks)
+	var lost []string
+	var errs []error
+	for _, site := range sites {
+		k := r.siteKeys(site)
+		keys := []string{k.runs}
+		args := []any{ms(r.opts.Now())}
+		for _, t := range groups[site] {
+			b, id, err := parseTaskID(t.ID)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			keys = append(keys, k.streams[b])
+			args = append(args, id, t.Run)
+		}
+		if len(keys) == 1 {
+			continue
+		}
+		res, err := script.Run(ctx, r.client, keys, args...).Int64Slice()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("queue: %s %d tasks of site %s: %w", op, len(keys)-1, site, err))
+			continue
+		}
+		for i, ok := range res {
+			if ok == 0 {
+				lost = append(lost, keys[i+1]+" "+args[1+2*i].(string))
+			}
+		}
+	}
+	if len(lost) > 0 {
+		errs = append(errs, fmt.Errorf("queue: %s %v: %w", op, lost, ErrLeaseLost))
+	}
+	return errors.Join(errs...)
+}
+
+// Ack implements Frontier.
+func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
+	return r.perTask(ctx, "ack", ackScript, tasks)
+}
+
+// Release implements Frontier.
+func (r *Redis) Release(ctx context.Context, tasks ...markwatch.Task) error {
+	return r.perTask(ctx, "release", releaseScript, tasks)
+}
+
+// Extend implements Frontier: XCLAIM with min-idle 0 resets each entry's
+// idle time (JUSTID: the delivery count is left alone).
+func (r *Redis) Extend(ctx context.Context, tasks ...markwatch.Task) error {
+	type claim struct {
+		stream string
+		ids    []string
+	}
+	claims := map[string]*claim{}
+	var order []*claim
+	for _, t := range tasks {
+		b, id, err := parseTaskID(t.ID)
+		if err != nil {
+			return err
+		}
+		stream := r.siteKeys(t.Site).streams[b]
+		c := claims[stream]
+		if c == nil {
+			c = &claim{stream: stream}
+			claims[stream] = c
+			order = append(order, c)
+		}
+		c.ids = append(c.ids, id)
+	}
+	cmds := make([]*redis.StringSliceCmd, len(order))
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, c := range order {
+			cmds[i] = p.XClaimJustID(ctx, &redis.XClaimArgs{Stream: c.stream, Group: groupName, Consumer: r.opts.Consumer, MinIdle: 0, Messages: c.ids})
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("queue: extend %d leases: %w", len(tasks), err)
+	}
+	var lost []string
+	for i, c := range order {
+		got := map[string]bool{}
+		for _, id := range cmds[i].Val() {
+			got[id] = true
+		}
+		for _, id := range c.ids {
+			if !got[id] {
+				lost = append(lost, c.stream+" "+id)
+			}
+		}
+	}
+	if len(lost) > 0 {
+		return fmt.Errorf("queue: extend %v: %w", lost, ErrLeaseLost)
+	}
+	return nil
+}
+
+// Nack implements Frontier.
+func (r *Redis) Nack(ctx context.Context, t markwatch.Task, cause error, retry bool, delay time.Duration) error {
+	t.Attempt++
+	if cause != nil {
+		t.LastError = cause.Error()
+	}
+	payload, err := encodeTask(t)
+	if err != nil {
+		return fmt.Errorf("queue: nack %s: %w", t.ID, err)
+	}
+	dead := !retry || t.Attempt > r.opts.Retries
+	if err := r.nack(ctx, t, payload, cause, !dead, delay); err != nil {
+		return err
+	}
+	if dead {
+		r.opts.Metrics.deadLettered(t.Site)
+		r.opts.Logger.Warn("task dead-lettered", "run", t.Run, "site", t.Site, "task", t.ID, "attempt", t.Attempt, "err", t.LastError)
+	}
+	return nil
+}
+
+func (r *Redis) nack(ctx context.Context, t markwatch.Task, payload string, cause error, retry bool, delay time.Duration) error {
+	b, id, err := parseTaskID(t.ID)
+	if err != nil {
+		return err
+	}
+	k := r.siteKeys(t.Site)
+	now := r.opts.Now()
+	mode := "dead"
+	if retry {
+		mode = "retry"
+	}
+	keys := []string{k.runs, k.delayed, k.dead, k.streams[b]}
+	ok, err := nackScript.Run(ctx, r.client, keys, ms(now), id, t.Run, b, payload, mode, ms(now.Add(delay)), t.ID).Int()
+	if err != nil {
+		return fmt.Errorf("queue: nack %s of site %s: %w", t.ID, t.Site, err)
+	}
+	if ok == 0 {
+		return fmt.Errorf("queue: nack %s of site %s: %w", t.ID, t.Site, ErrLeaseLost)
+	}
+	return nil
+}
+
+// Record implements Frontier. Progress goes to the run's own slot; a page
+// processed twice (a lease that expired mid-way) is counted twice.
+func (r *Redis) Record(ctx context.Context, run string, p Progress) error {
+	key := runMetaKey(run)
+	_, err := r.client.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		pl.HIncrBy(ctx, key, "pages", p.Pages)
+		pl.HIncrBy(ctx, key, "listings", p.Listings)
+		pl.HIncrBy(ctx, key, "suspects", p.Suspects)
+		pl.PExpire(ctx, key, r.opts.RunTTL)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("queue: record progress of run %s: %w", run, err)
+	}
+	return nil
+}
+
+// Stats implements Frontier: the run's meta plus the sum of its counters on
+// every site it has tasks on.
+func (r *Redis) Stats(ctx context.Context, run string) (RunStats, error) {
+	meta, err := r.client.HGetAll(ctx, runMetaKey(run)).Result()
+	if err != nil {
+		return RunStats{}, fmt.Errorf("queue: stats of run %s: %w", run, err)
+	}
+	sites, err := r.client.SMembers(ctx, runSitesKey(run)).Result()
+	if err != nil {
+		return RunStats{}, fmt.Errorf("queue: stats of run %s: %w", run, err)
+	}
+	if len(meta) == 0 && len(sites) == 0 {
+		return RunStats{}, fmt.Errorf("queue: stats of run %q: %w", run, ErrUnknownRun)
+	}
+	st := RunStats{Run: run}
+	num := func(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
+	st.Pages, st.Listings, st.Suspects = num(meta["pages"]), num(meta["listings"]), num(meta["suspects"])
+	if v := num(meta["started"]); v > 0 {
+		st.Started = time.UnixMilli(v)
+	}
+	fields := []string{"q", "l", "d", "f", "x", "i"}
+	cmds := make([]*redis.SliceCmd, len(sites))
+	_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, site := range sites {
+			names := make([]string, len(fields))
+			for j, f := range fields {
+				names[j] = runField(run, f)
+			}
+			cmds[i] = p.HMGet(ctx, r.siteKeys(site).runs, names...)
+		}
+		return nil
+	})
+	if err != nil {
+		return RunStats{}, fmt.Errorf("queue: stats of run %s: %w", run, err)
+	}
+	var idleAt int64
+	for _, c := range cmds {
+		v := c.Val()
+		get := func(i int) int64 {
+			s, _ := v[i].(string)
+			return num(s)
+		}
+		st.Queued += get(0)
+		st.Leased += get(1)
+		st.Done += get(2)
+		st.Failed += get(3)
+		st.Dead += get(4)
+		idleAt = max(idleAt, get(5))
+	}
+	st.Finished = st.Queued <= 0 && st.Leased <= 0
+	if st.Finished && idleAt > 0 {
+		st.FinishedAt = time.UnixMilli(idleAt)
+	}
+	return st, nil
+}
+
+// Runs implements Inspector.
+func (r *Redis) Runs(ctx context.Context) ([]string, error) {
+	runs, err := r.client.ZRange(ctx, runsKey, 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: list runs: %w", err)
+	}
+	return runs, nil
+}
+
+// Sites lists the sites the frontier has queued tasks for.
+func (r *Redis) Sites(ctx context.Context) ([]string, error) {
+	sites, err := r.client.ZRange(ctx, sitesKey, 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("queue: list sites: %w", err)
+	}
+	return sites, nil
+}
+
+func (r *Redis) sitesOr(ctx context.Context, site string) ([]string, error) {
+	if site != "" {
+		return []string{site}, nil
+	}
+	return r.Sites(ctx)
+}
+
+// DeadLetters implements Inspector.
+func (r *Redis) DeadLetters(ctx context.Context, site string) ([]DeadLetter, error) {
+	sites, err := r.sitesOr(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	var out []DeadLetter
+	for _, s := range sites {
+		all, err := r.client.HGetAll(ctx, r.siteKeys(s).dead).Result()
+		if err != nil {
+			return nil, fmt.Errorf("queue: dead letters of site %s: %w", s, err)
+		}
+		for id, v := range all {
+			d, err := parseDead(s, id, v)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
+	}
+	sortDead(out)
+	return out, nil
+}
+
+func parseDead(site, id, v string) (DeadLetter, error) {
+	p := strings.SplitN(v, sep, 4)
+	if len(p) != 4 {
+		return DeadLetter{}, fmt.Errorf("queue: malformed dead letter %s of site %s", id, site)
+	}
+	t, err := decodeTask(site, p[1], id, p[3])
+	if err != nil {
+		// Keep what is known so that an operator can see it.
+		t = markwatch.Task{ID: id, Site: site, Run: p[1], LastError: "undecodable payload: " + p[3]}
+	}
+	died, _ := strconv.ParseInt(p[2], 10, 64)
+	return DeadLetter{Task: t, DiedAt: time.UnixMilli(died)}, nil
+}
+
+// Requeue implements Inspector.
+func (r *Redis) Requeue(ctx context.Context, site string, ids ...string) (int, error) {
+	dead, err := r.DeadLetters(ctx, site)
+	if err != nil {
+		return 0, err
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	args := map[string][]any{}
+	var sites []string
+	for _, d := range dead {
+		if len(ids) > 0 && !want[d.Task.ID] {
+			continue
+		}
+		t := d.Task
+		t.Attempt, t.NotBefore = 0, time.Time{}
+		payload, err := encodeTask(t)
+		if err != nil {
+			return 0, fmt.Errorf("queue: requeue %s: %w", t.ID, err)
+		}
+		if _, ok := args[t.Site]; !ok {
+			sites = append(sites, t.Site)
+		}
+		args[t.Site] = append(args[t.Site], t.ID, band(t.Priority), t.Run, payload)
+	}
+	total := 0
+	for _, s := range sites {
+		k := r.siteKeys(s)
+		n, err := requeueScript.Run(ctx, r.client, append([]string{k.runs, k.dead}, k.allStreams()...), args[s]...).Int()
+		if err != nil {
+			return total, fmt.Errorf("queue: requeue dead letters of site %s: %w", s, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+var (
+	_ Frontier  = (*Redis)(nil)
+	_ Inspector = (*Redis)(nil)
+)

@@ -1,0 +1,282 @@
+package queue
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts of the Redis frontier. Each touches the keys of one site
+// (one Cluster slot) and gets every key through KEYS. Times are
+// milliseconds since the epoch from the caller's clock (ARGV now), except
+// lease age, which Redis measures itself (stream idle time).
+//
+// Shared helpers, prepended to every script:
+//   - ensure(key): create the stream and its group "mw" from id 0.
+//   - bump(runs, counts): apply per-run counter deltas to the runs hash.
+//   - idle(runs, run, now): stamp RUN·i when the run has nothing queued or leased here.
+const luaHelpers = `
+local SEP = "\31"
+local function ensure(key, made)
+  if made[key] then return end
+  if redis.call('EXISTS', key) == 0 then
+    redis.call('XGROUP', 'CREATE', key, 'mw', '0', 'MKSTREAM')
+  end
+  made[key] = true
+end
+local function count(counts, run, field, delta)
+  local c = counts[run]
+  if not c then c = {} counts[run] = c end
+  c[field] = (c[field] or 0) + delta
+end
+local function bump(runs, counts)
+  for run, c in pairs(counts) do
+    for field, delta in pairs(c) do
+      if delta ~= 0 then redis.call('HINCRBY', runs, run .. SEP .. field, delta) end
+    end
+  end
+end
+local function idle(runs, counts, now)
+  for run, _ in pairs(counts) do
+    local v = redis.call('HMGET', runs, run .. SEP .. 'q', run .. SEP .. 'l')
+    if tonumber(v[1] or 0) <= 0 and tonumber(v[2] or 0) <= 0 then
+      redis.call('HSET', runs, run .. SEP .. 'i', now)
+    end
+  end
+end
+local function split(s)
+  local out = {}
+  local from = 1
+  for i = 1, 3 do
+    local at = string.find(s, SEP, from, true)
+    if not at then break end
+    out[#out + 1] = string.sub(s, from, at - 1)
+    from = at + 1
+  end
+  out[#out + 1] = string.sub(s, from)
+  return out
+end
+`
+
+// addScript queues new tasks of one site and one run, dropping those whose
+// canonical URL the run has already seen.
+//
+//	KEYS[1]     seen set of the run       mw:{s:SITE}:seen:RUN
+//	KEYS[2]     runs hash                 mw:{s:SITE}:runs
+//	KEYS[3]     delayed zset              mw:{s:SITE}:delayed
+//	KEYS[4..19] streams of bands 0..15    mw:{s:SITE}:q:BAND
+//	ARGV[1] now (ms)  ARGV[2] seen-set TTL (ms)  ARGV[3] run
+//	ARGV[4+4i..7+4i] per task: dedup hash, band, not-before (ms, 0: none), payload
+//	returns the number of tasks queued
+var addScript = redis.NewScript(luaHelpers + `
+local now, run = tonumber(ARGV[1]), ARGV[3]
+local made, n = {}, 0
+for i = 4, #ARGV, 4 do
+  if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then
+    local b, nb, payload = tonumber(ARGV[i+1]), tonumber(ARGV[i+2]), ARGV[i+3]
+    if nb > now then
+      redis.call('ZADD', KEYS[3], nb, b .. SEP .. run .. SEP .. payload)
+    else
+      local key = KEYS[4 + b]
+      ensure(key, made)
+      redis.call('XADD', key, '*', 'r', run, 't', payload)
+    end
+    n = n + 1
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if n > 0 then redis.call('HINCRBY', KEYS[2], run .. SEP .. 'q', n) end
+return n
+`)
+
+// leaseScript leases up to max tasks of one site, highest band first. It
+// first moves due delayed tasks into their streams, then takes tokens from
+// the site's bucket: with none left it leases nothing and says how long
+// until the next token, so the caller can try another site.
+//
+//	KEYS[1]     runs hash      KEYS[2] delayed zset     KEYS[3] bucket hash
+//	KEYS[4..19] streams of bands 0..15
+//	ARGV[1] now (ms)  ARGV[2] max  ARGV[3] consumer
+//	ARGV[4] rate (tokens/s, 0: unlimited)  ARGV[5] burst
+//	returns {status, band1, id1, run1, payload1, ...}; status 0: ok (maybe
+//	no tasks), -1: rate limited (then the second element is the wait in ms)
+var leaseScript = redis.NewScript(luaHelpers + `
+local now, max, consumer = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local rate, burst = tonumber(ARGV[4]), tonumber(ARGV[5])
+local made = {}
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
+for _, m in ipairs(due) do
+  local p = split(m)
+  local key = KEYS[4 + tonumber(p[1])]
+  ensure(key, made)
+  redis.call('XADD', key, '*', 'r', p[2], 't', p[3])
+  redis.call('ZREM', KEYS[2], m)
+end
+local tokens
+if rate > 0 then
+  local b = redis.call('HMGET', KEYS[3], 'tokens', 'ts')
+  tokens = tonumber(b[1]) or burst
+  local ts = tonumber(b[2]) or now
+  if now > ts then
+    tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+    ts = now
+  end
+  redis.call('HSET', KEYS[3], 'tokens', tostring(tokens), 'ts', ts)
+  redis.call('PEXPIRE', KEYS[3], 86400000)
+  if tokens < 1 then
+    return {-1, math.ceil((1 - tokens) * 1000 / rate)}
+  end
+  max = math.min(max, math.floor(tokens))
+end
+local out, counts, got = {0}, {}, 0
+for b = 15, 0, -1 do
+  if got >= max then break end
+  local key = KEYS[4 + b]
+  if redis.call('EXISTS', key) == 1 then
+    local res = redis.call('XREADGROUP', 'GROUP', 'mw', consumer, 'COUNT', max - got, 'STREAMS', key, '>')
+    if res then
+      for _, e in ipairs(res[1][2]) do
+        local f = e[2]
+        local run, payload
+        for j = 1, #f, 2 do
+          if f[j] == 'r' then run = f[j+1] elseif f[j] == 't' then payload = f[j+1] end
+        end
+        out[#out + 1] = b
+        out[#out + 1] = e[1]
+        out[#out + 1] = run
+        out[#out + 1] = payload
+        count(counts, run, 'q', -1)
+        count(counts, run, 'l', 1)
+        got = got + 1
+      end
+    end
+  end
+end
+if rate > 0 and got > 0 then
+  redis.call('HSET', KEYS[3], 'tokens', tostring(tokens - got))
+end
+bump(KEYS[1], counts)
+return out
+`)
+
+// ackScript acknowledges leased tasks of one site.
+//
+//	KEYS[1] runs hash   KEYS[1+i] the stream of task i
+//	ARGV[1] now (ms)    ARGV[2i], ARGV[2i+1] task i's stream id and run
+//	returns one 1 (acked) or 0 (lease lost: already acked or recovered) per task
+var ackScript = redis.NewScript(luaHelpers + `
+local out, counts = {}, {}
+for i = 2, #KEYS do
+  local id, run = ARGV[2*(i-1)], ARGV[2*(i-1)+1]
+  if redis.call('XACK', KEYS[i], 'mw', id) == 1 then
+    redis.call('XDEL', KEYS[i], id)
+    count(counts, run, 'l', -1)
+    count(counts, run, 'd', 1)
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+bump(KEYS[1], counts)
+idle(KEYS[1], counts, ARGV[1])
+return out
+`)
+
+// nackScript records a failed attempt of one leased task: it goes to the
+// delayed zset for a retry or to the dead-letter hash.
+//
+//	KEYS[1] runs hash  KEYS[2] delayed zset  KEYS[3] dead hash  KEYS[4] the task's stream
+//	ARGV[1] now (ms)  ARGV[2] stream id  ARGV[3] run  ARGV[4] band
+//	ARGV[5] payload (attempt and last error updated)  ARGV[6] "retry" or "dead"
+//	ARGV[7] not-before (ms) of the retry  ARGV[8] task id (the dead-letter key)
+//	returns 1, or 0 when the lease was lost
+var nackScript = redis.NewScript(luaHelpers + `
+if redis.call('XACK', KEYS[4], 'mw', ARGV[2]) == 0 then return 0 end
+redis.call('XDEL', KEYS[4], ARGV[2])
+local counts = {}
+count(counts, ARGV[3], 'l', -1)
+count(counts, ARGV[3], 'f', 1)
+if ARGV[6] == 'retry' then
+  redis.call('ZADD', KEYS[2], ARGV[7], ARGV[4] .. SEP .. ARGV[3] .. SEP .. ARGV[5])
+  count(counts, ARGV[3], 'q', 1)
+else
+  redis.call('HSET', KEYS[3], ARGV[8], ARGV[4] .. SEP .. ARGV[3] .. SEP .. ARGV[1] .. SEP .. ARGV[5])
+  count(counts, ARGV[3], 'x', 1)
+end
+bump(KEYS[1], counts)
+idle(KEYS[1], counts, ARGV[1])
+return 1
+`)
+
+// releaseScript gives leased tasks of one site back untouched: each is
+// acked and added again at the end of its stream (a new id).
+//
+//	KEYS[1] runs hash   KEYS[1+i] the stream of task i
+//	ARGV[1] now (ms)    ARGV[2i], ARGV[2i+1] task i's stream id and run
+//	returns one 1 (released) or 0 (lease lost) per task
+var releaseScript = redis.NewScript(luaHelpers + `
+local out, counts = {}, {}
+for i = 2, #KEYS do
+  local id, run = ARGV[2*(i-1)], ARGV[2*(i-1)+1]
+  local e = redis.call('XRANGE', KEYS[i], id, id)
+  if #e == 1 and redis.call('XACK', KEYS[i], 'mw', id) == 1 then
+    redis.call('XDEL', KEYS[i], id)
+    redis.call('XADD', KEYS[i], '*', unpack(e[1][2]))
+    count(counts, run, 'l', -1)
+    count(counts, run, 'q', 1)
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+bump(KEYS[1], counts)
+return out
+`)
+
+// recoverScript re-queues the tasks of one site whose lease expired (idle in
+// the group's pending list for at least the lease length): each is acked
+// and added again at the end of its stream, with its attempt unchanged.
+//
+//	KEYS[1] runs hash   KEYS[2..17] streams of bands 0..15
+//	ARGV[1] lease (ms)  ARGV[2] max tasks to recover  ARGV[3] consumer
+//	returns the number of tasks recovered
+var recoverScript = redis.NewScript(luaHelpers + `
+local n, counts, max = 0, {}, tonumber(ARGV[2])
+for b = 2, #KEYS do
+  if n >= max then break end
+  if redis.call('EXISTS', KEYS[b]) == 1 then
+    local res = redis.call('XAUTOCLAIM', KEYS[b], 'mw', ARGV[3], ARGV[1], '0-0', 'COUNT', max - n)
+    for _, e in ipairs(res[2]) do
+      if type(e) == 'table' and type(e[2]) == 'table' then
+        redis.call('XACK', KEYS[b], 'mw', e[1])
+        redis.call('XDEL', KEYS[b], e[1])
+        redis.call('XADD', KEYS[b], '*', unpack(e[2]))
+        local run
+        for j = 1, #e[2], 2 do if e[2][j] == 'r' then run = e[2][j+1] end end
+        count(counts, run, 'l', -1)
+        count(counts, run, 'q', 1)
+        n = n + 1
+      end
+    end
+  end
+end
+bump(KEYS[1], counts)
+return n
+`)
+
+// requeueScript moves dead letters of one site back to their streams.
+//
+//	KEYS[1] runs hash  KEYS[2] dead hash  KEYS[3..18] streams of bands 0..15
+//	ARGV[1+4i..4+4i] per task: dead-letter id, band, run, payload (attempt reset)
+//	returns the number requeued (a letter already gone is skipped)
+var requeueScript = redis.NewScript(luaHelpers + `
+local n, counts, made = 0, {}, {}
+for i = 1, #ARGV, 4 do
+  if redis.call('HDEL', KEYS[2], ARGV[i]) == 1 then
+    local key = KEYS[3 + tonumber(ARGV[i+1])]
+    ensure(key, made)
+    redis.call('XADD', key, '*', 'r', ARGV[i+2], 't', ARGV[i+3])
+    count(counts, ARGV[i+2], 'x', -1)
+    count(counts, ARGV[i+2], 'q', 1)
+    n = n + 1
+  end
+end
+bump(KEYS[1], counts)
+return n
+`)
