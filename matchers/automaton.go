@@ -1,0 +1,279 @@
+package matchers
+
+import (
+	"slices"
+)
+
+// automaton is a rune-level Aho-Corasick automaton over skeleton runes. It
+// reports every occurrence of every pattern, overlapping ones included,
+// because a listing needs all of them at once: mark names, the context words
+// that license them, the phrases that exclude them, slang and descriptive
+// words.
+//
+// Runes are first mapped to dense classes (only runes that occur in some
+// pattern get one; all others are class 0 and send the automaton to the
+// root). The root's transitions are a dense table over classes, which is
+// where a scan spends most of its time; deeper states keep their few edges
+// sorted in one shared slice. Outputs are found through dictionary suffix
+// links, so a scan costs O(text + matches).
+type automaton struct {
+	classBMP []uint16       // rune → class for the BMP
+	classHi  map[rune]int32 // rune → class above it
+	root     []int32        // class → state from the root
+	states   []acState
+	edges    []acEdge
+	patterns []pattern
+}
+
+type acState struct {
+	first, count int32 // edges[first:first+count], sorted by class
+	fail         int32
+	dict         int32 // nearest state on the fail chain with an output, -1 if none
+	output       int32 // pattern ending here, -1 if none
+}
+
+type acEdge struct {
+	class int32
+	next  int32
+}
+
+// pattern is one distinct skeleton string and everything it stands for.
+type pattern struct {
+	length  int32 // in skeleton runes
+	targets []target
+	// Boundary rules of the pattern's ends, derived from its skeleton:
+	// a Latin end needs a non-Latin original neighbour, a digit end a
+	// non-digit one.
+	latinStart, latinEnd bool
+	digitStart, digitEnd bool
+	shortLatin           bool // all-Latin and at most 2 runes: no separators inside
+}
+
+// targetKind says what a pattern occurrence means.
+type targetKind uint8
+
+const (
+	targetName targetKind = iota
+	targetContext
+	targetExclude
+	targetSlang
+	targetBefore // descriptive word before a name
+	targetAfter  // descriptive word after a name
+	targetJoiner
+)
+
+type target struct {
+	kind targetKind
+	// index: the mark (name, context, exclude), the slang group, or unused.
+	index int32
+	// term is the configured spelling (for explanations).
+	term string
+	// needSeparator: the configured term had punctuation between digits
+	// (1:1); the original span must too.
+	needSeparator bool
+}
+
+// occurrence is one pattern found in a skeleton: [start, end) in skeleton runes.
+type occurrence struct {
+	pattern    int32
+	start, end int32
+}
+
+// automatonBuilder collects patterns before the automaton is built.
+type automatonBuilder struct {
+	index    map[string]int32
+	patterns []pattern
+	keys     [][]rune
+}
+
+func newAutomatonBuilder() *automatonBuilder {
+	return &automatonBuilder{index: map[string]int32{}}
+}
+
+// add registers skeleton (already folded) with a target. Empty skeletons
+// are ignored (validation reports them).
+func (b *automatonBuilder) add(skeleton []rune, t target) {
+	if len(skeleton) == 0 {
+		return
+	}
+	key := string(skeleton)
+	id, ok := b.index[key]
+	if !ok {
+		id = int32(len(b.patterns))
+		b.index[key] = id
+		p := pattern{length: int32(len(skeleton))}
+		first, last := skeleton[0], skeleton[len(skeleton)-1]
+		p.latinStart, p.latinEnd = isASCIILetter(first), isASCIILetter(last)
+		p.digitStart, p.digitEnd = isASCIIDigit(first), isASCIIDigit(last)
+		p.shortLatin = len(skeleton) <= 2
+		for _, r := range skeleton {
+			p.shortLatin = p.shortLatin && isASCIILetter(r)
+		}
+		b.patterns = append(b.patterns, p)
+		b.keys = append(b.keys, slices.Clone(skeleton))
+	}
+	p := &b.patterns[id]
+	for _, old := range p.targets {
+		if old.kind == t.kind && old.index == t.index && old.needSeparator == t.needSeparator {
+			return
+		}
+	}
+	p.targets = append(p.targets, t)
+}
+
+func isASCIILetter(r rune) bool { return r >= 'a' && r <= 'z' }
+func isASCIIDigit(r rune) bool  { return r >= '0' && r <= '9' }
+
+// build freezes the patterns into an automaton.
+func (b *automatonBuilder) build() *automaton {
+	a := &automaton{classBMP: make([]uint16, 0x10000), classHi: map[rune]int32{}, patterns: b.patterns}
+	// Classes in order of first appearance; class 0 is "in no pattern".
+	classes := int32(1)
+	classOf := func(r rune) int32 {
+		if r < 0x10000 {
+			if c := a.classBMP[r]; c != 0 {
+				return int32(c)
+			}
+			if classes >= 0xFFFF {
+				panic("matchers: more than 65534 distinct pattern runes")
+			}
+			a.classBMP[r] = uint16(classes)
+		} else {
+			if c, ok := a.classHi[r]; ok {
+				return c
+			}
+			a.classHi[r] = classes
+		}
+		classes++
+		return classes - 1
+	}
+	// Trie with map children while building.
+	type node struct {
+		children map[int32]int32
+		output   int32
+	}
+	nodes := []node{{children: map[int32]int32{}, output: -1}}
+	for id, key := range b.keys {
+		s := int32(0)
+		for _, r := range key {
+			c := classOf(r)
+			next, ok := nodes[s].children[c]
+			if !ok {
+				next = int32(len(nodes))
+				nodes = append(nodes, node{children: map[int32]int32{}, output: -1})
+				nodes[s].children[c] = next
+			}
+			s = next
+		}
+		nodes[s].output = int32(id)
+	}
+	// Freeze edges in BFS order and compute fail and dictionary links.
+	a.states = make([]acState, len(nodes))
+	a.root = make([]int32, classes)
+	for i := range a.states {
+		a.states[i] = acState{fail: 0, dict: -1, output: nodes[i].output}
+	}
+	order := make([]int32, 0, len(nodes))
+	order = append(order, 0)
+	for head := 0; head < len(order); head++ {
+		s := order[head]
+		cs := make([]int32, 0, len(nodes[s].children))
+		for c := range nodes[s].children {
+			cs = append(cs, c)
+		}
+		slices.Sort(cs)
+		a.states[s].first = int32(len(a.edges))
+		a.states[s].count = int32(len(cs))
+		for _, c := range cs {
+			child := nodes[s].children[c]
+			a.edges = append(a.edges, acEdge{class: c, next: child})
+			order = append(order, child)
+			if s == 0 {
+				a.root[c] = child
+				a.states[child].fail = 0
+			} else {
+				a.states[child].fail = a.next(a.states[s].fail, c)
+			}
+			f := a.states[child].fail
+			if a.states[f].output >= 0 {
+				a.states[child].dict = f
+			} else {
+				a.states[child].dict = a.states[f].dict
+			}
+		}
+		nodes[s].children = nil // free as we go
+	}
+	return a
+}
+
+// class returns the class of a skeleton rune (0: in no pattern).
+func (a *automaton) class(r rune) int32 {
+	if r < 0x10000 {
+		return int32(a.classBMP[r])
+	}
+	return a.classHi[r]
+}
+
+// next is the goto function with failure transitions.
+func (a *automaton) next(s, c int32) int32 {
+	if c == 0 {
+		return 0
+	}
+	for s != 0 {
+		st := &a.states[s]
+		edges := a.edges[st.first : st.first+st.count]
+		if len(edges) <= 8 {
+			for _, e := range edges {
+				if e.class == c {
+					return e.next
+				}
+			}
+		} else if i, ok := slices.BinarySearchFunc(edges, c, func(e acEdge, c int32) int { return int(e.class - c) }); ok {
+			return edges[i].next
+		}
+		s = st.fail
+	}
+	return a.root[c]
+}
+
+// scan appends every occurrence of every pattern in runes to out.
+func (a *automaton) scan(runes []rune, out []occurrence) []occurrence {
+	s := int32(0)
+	for i, r := range runes {
+		s = a.next(s, a.class(r))
+		if s == 0 {
+			continue
+		}
+		for o := s; o >= 0; o = a.states[o].dict {
+			if p := a.states[o].output; p >= 0 {
+				end := int32(i + 1)
+				out = append(out, occurrence{pattern: p, start: end - a.patterns[p].length, end: end})
+			}
+			if a.states[o].dict < 0 {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// count is a bare scan that only counts occurrences: the benchmark baseline.
+func (a *automaton) count(runes []rune) int {
+	n := 0
+	s := int32(0)
+	for _, r := range runes {
+		s = a.next(s, a.class(r))
+		if s == 0 {
+			continue
+		}
+		for o := s; o >= 0; o = a.states[o].dict {
+			if a.states[o].output >= 0 {
+				n++
+			}
+			if a.states[o].dict < 0 {
+				break
+			}
+		}
+	}
+	return n
+}

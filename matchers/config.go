@@ -1,0 +1,357 @@
+package matchers
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/config"
+)
+
+// MarksFile is one configs/marks/*.yaml file: an optional event that groups
+// its marks (owner, validity and licensees shared by all of them) and the
+// marks themselves.
+type MarksFile struct {
+	// Event groups the file's marks, e.g. the 19th Asian Games. Marks copy the
+	// event's owner, validity window and authorized sellers where they leave
+	// them empty. Optional.
+	Event *Event `yaml:"event"`
+	// Marks is the list of marks. Required (it may be empty).
+	Marks []Mark `yaml:"marks"`
+}
+
+// Event is what the marks of one file share.
+type Event struct {
+	// ID is a short stable name, e.g. "hangzhou-2022". Required.
+	ID string `yaml:"id"`
+	// Name is the event's official name, for people.
+	Name string `yaml:"name"`
+	// Owner is the holder of the marks (a mark's own owner wins).
+	Owner string `yaml:"owner"`
+	// ValidFrom, ValidUntil bound when the marks are enforced (inclusive).
+	ValidFrom  config.Date `yaml:"valid_from"`
+	ValidUntil config.Date `yaml:"valid_until"`
+	// AuthorizedSellers are licensees of every mark of the event; a mark's
+	// own list is added to it.
+	AuthorizedSellers []string `yaml:"authorized_sellers"`
+}
+
+// Mark is one protected sign. Field names are fixed by issue 3.
+type Mark struct {
+	// ID is unique across all mark files, e.g. "nike". Required.
+	ID string `yaml:"id"`
+	// Kind is trademark, special or gi. Required.
+	Kind markwatch.MarkKind `yaml:"kind"`
+	// Names are the mark in every script it is registered or commonly
+	// written in. At least one is required. Latin names match only on word
+	// boundaries of the listing text; CJK names match anywhere.
+	Names []string `yaml:"names"`
+	// Owner is the holder of the mark.
+	Owner string `yaml:"owner"`
+	// Registrations are registration numbers, kept for evidence.
+	Registrations []string `yaml:"registrations"`
+	// Classes are Nice classes (1..45).
+	Classes []int `yaml:"classes"`
+	// ValidFrom, ValidUntil bound when the mark is enforced (inclusive
+	// dates); outside them its names are not reported. Default: always.
+	ValidFrom  config.Date `yaml:"valid_from"`
+	ValidUntil config.Date `yaml:"valid_until"`
+	// Context: when set, at least one of these words must appear in the
+	// listing (title or description) for any name of the mark to count.
+	// For marks that are ordinary words: 苹果 needs 手机, 小米 needs 手环.
+	Context []string `yaml:"context"`
+	// Exclude: phrases that contain a name but are not the mark (茅台镇). A
+	// name inside an excluded phrase does not count; a separate occurrence
+	// in the same listing still does.
+	Exclude []string `yaml:"exclude"`
+	// MinPrice (CNY): genuine goods do not sell below it. 0: no floor.
+	MinPrice float64 `yaml:"min_price"`
+	// AuthorizedSellers are shops licensed for the mark; they are never
+	// suspect for it.
+	AuthorizedSellers []string `yaml:"authorized_sellers"`
+	// Regions (gi only): words naming the places the genuine goods come
+	// from; a listing's ship_from matches when it contains any of them.
+	Regions []string `yaml:"regions"`
+	// Note is free text for people (what the mark is, where a fact comes from).
+	Note string `yaml:"note"`
+
+	event string // Event.ID of the file, if any
+	file  string // file the mark was read from
+}
+
+// Event returns the id of the event the mark belongs to, or "".
+func (m *Mark) Event() string { return m.event }
+
+// File returns the file the mark was read from.
+func (m *Mark) File() string { return m.file }
+
+// Provision applies the event's shared values to its marks.
+func (f *MarksFile) Provision() error {
+	if f.Event == nil {
+		return nil
+	}
+	e := f.Event
+	for i := range f.Marks {
+		m := &f.Marks[i]
+		m.event = e.ID
+		if m.Owner == "" {
+			m.Owner = e.Owner
+		}
+		if m.ValidFrom.IsZero() {
+			m.ValidFrom = e.ValidFrom
+		}
+		if m.ValidUntil.IsZero() {
+			m.ValidUntil = e.ValidUntil
+		}
+		m.AuthorizedSellers = append(append([]string(nil), e.AuthorizedSellers...), m.AuthorizedSellers...)
+	}
+	return nil
+}
+
+// Validate checks every mark of the file on its own; Load checks what spans
+// files (unique ids).
+func (f *MarksFile) Validate() error {
+	var errs []error
+	if f.Event != nil && strings.TrimSpace(f.Event.ID) == "" {
+		errs = append(errs, config.Errorf("event.id", "is required"))
+	}
+	if f.Event != nil && !f.Event.ValidFrom.IsZero() && !f.Event.ValidUntil.IsZero() && f.Event.ValidUntil.Before(f.Event.ValidFrom.Time) {
+		errs = append(errs, config.Errorf("event.valid_until", "is before valid_from"))
+	}
+	seen := map[string]int{}
+	for i := range f.Marks {
+		m := &f.Marks[i]
+		p := fmt.Sprintf("marks[%d]", i)
+		if j, dup := seen[m.ID]; dup && m.ID != "" {
+			errs = append(errs, config.Errorf(p+".id", "duplicate id %q (also marks[%d])", m.ID, j))
+		}
+		seen[m.ID] = i
+		errs = append(errs, m.validate(p))
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Mark) validate(p string) error {
+	var errs []error
+	add := func(field, format string, args ...any) {
+		errs = append(errs, config.Errorf(p+"."+field, format, args...))
+	}
+	if strings.TrimSpace(m.ID) == "" {
+		add("id", "is required")
+	} else if strings.ContainsAny(m.ID, " \t\n") {
+		add("id", "must not contain spaces, got %q", m.ID)
+	}
+	switch m.Kind {
+	case markwatch.Trademark, markwatch.Special, markwatch.GI:
+	case "":
+		add("kind", "is required (trademark, special or gi)")
+	default:
+		add("kind", "must be trademark, special or gi, got %q", m.Kind)
+	}
+	if len(m.Names) == 0 {
+		add("names", "needs at least one name")
+	}
+	var folded []string
+	for i, n := range m.Names {
+		k := foldString(n)
+		if k == "" {
+			add(fmt.Sprintf("names[%d]", i), "%q has no letters or digits to match", n)
+			continue
+		}
+		folded = append(folded, k)
+	}
+	for i, c := range m.Context {
+		if foldString(c) == "" {
+			add(fmt.Sprintf("context[%d]", i), "%q has no letters or digits to match", c)
+		}
+	}
+	for i, x := range m.Exclude {
+		k := foldString(x)
+		if k == "" {
+			add(fmt.Sprintf("exclude[%d]", i), "%q has no letters or digits to match", x)
+			continue
+		}
+		contains := false
+		for _, n := range folded {
+			contains = contains || strings.Contains(k, n)
+		}
+		if !contains {
+			add(fmt.Sprintf("exclude[%d]", i), "%q contains none of the mark's names, so it can never apply", x)
+		}
+	}
+	for i, c := range m.Classes {
+		if c < 1 || c > 45 {
+			add(fmt.Sprintf("classes[%d]", i), "Nice classes are 1..45, got %d", c)
+		}
+	}
+	if m.MinPrice < 0 {
+		add("min_price", "must not be negative, got %v", m.MinPrice)
+	}
+	if !m.ValidFrom.IsZero() && !m.ValidUntil.IsZero() && m.ValidUntil.Before(m.ValidFrom.Time) {
+		add("valid_until", "%s is before valid_from %s", m.ValidUntil.Format("2006-01-02"), m.ValidFrom.Format("2006-01-02"))
+	}
+	if m.Kind == markwatch.GI && len(m.Regions) == 0 {
+		add("regions", "a gi mark needs the regions its goods come from")
+	}
+	if m.Kind != markwatch.GI && len(m.Regions) > 0 {
+		add("regions", "only gi marks have regions")
+	}
+	for i, r := range m.Regions {
+		if strings.TrimSpace(r) == "" {
+			add(fmt.Sprintf("regions[%d]", i), "is empty")
+		}
+	}
+	for i, s := range m.AuthorizedSellers {
+		if strings.TrimSpace(s) == "" {
+			add(fmt.Sprintf("authorized_sellers[%d]", i), "is empty")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Signals is configs/signals.yaml: counterfeit slang with weights,
+// descriptive-use patterns, and how the score is computed.
+type Signals struct {
+	// Threshold: a listing is suspect when its score is at least this.
+	// Default 0.5.
+	Threshold float64 `yaml:"threshold"`
+	// Weights of the evidence the verdict policy combines.
+	Weights Weights `yaml:"weights"`
+	// Slang groups counterfeit words by strength.
+	Slang []SlangGroup `yaml:"slang"`
+	// Descriptive lists the words that make a mark name descriptive use
+	// (适用于华为, for iPhone, 小米专用).
+	Descriptive Descriptive `yaml:"descriptive"`
+}
+
+// Weights are the strengths (0..1) the score combines. A mark's score is
+// the noisy-or 1-Π(1-w) of its base weight and the weights of the signals
+// that apply to it; the listing's score is the highest mark score.
+type Weights struct {
+	// Mention is the base weight of a plain mark hit. Default 0.2; it must
+	// stay below the threshold (a mention alone is a lead, not a suspect).
+	Mention float64 `yaml:"mention"`
+	// Descriptive is the base weight of a descriptive-only hit. Default 0.05.
+	Descriptive float64 `yaml:"descriptive"`
+	// Special: a special mark used by a seller who is not licensed. Default 0.9.
+	Special float64 `yaml:"special"`
+	// Region: a gi shipped from outside its regions. Default 0.9.
+	Region float64 `yaml:"region"`
+	// Price: a trademark listed below its min_price. Default 0.5.
+	Price float64 `yaml:"price"`
+	// PriceFar applies instead of Price below PriceFarRatio × min_price.
+	// Defaults 0.7 and 0.3.
+	PriceFar      float64 `yaml:"price_far"`
+	PriceFarRatio float64 `yaml:"price_far_ratio"`
+	// Patent: an invalid, future or expired patent number. Default 0.9.
+	Patent float64 `yaml:"patent"`
+	// PatentValid is the base of a well-formed, live patent number. Default 0.1.
+	PatentValid float64 `yaml:"patent_valid"`
+	// Unmarked scales the slang of a listing with no mark hit: such a
+	// listing is a lead for keyword review, and must never reach the
+	// threshold by itself. Default 0.4.
+	Unmarked float64 `yaml:"unmarked"`
+}
+
+// SlangGroup is a set of counterfeit words of one strength.
+type SlangGroup struct {
+	// Name says what the words are, e.g. "replica words". Required.
+	Name string `yaml:"name"`
+	// Weight is the strength 0..1. With the defaults a weight of at least
+	// 0.375 makes a trademark hit suspect on its own.
+	Weight float64 `yaml:"weight"`
+	// Terms are the words. Punctuation inside a term matters only between
+	// digits ("1:1" needs a separator, so "双11" is not it); elsewhere
+	// separators are ignored as in mark names. Two-character CJK terms also
+	// match doubled (高高仿仿).
+	Terms []string `yaml:"terms"`
+	// Mark optionally ties the group to one mark id (euphemisms: 驴家 is
+	// Louis Vuitton); the signal is then listed against that mark.
+	Mark string `yaml:"mark"`
+}
+
+// Descriptive are the words around a mark name that make it descriptive use.
+type Descriptive struct {
+	// Before: words directly before a name (适用于, 兼容, for).
+	Before []string `yaml:"before"`
+	// After: words directly after a name (专用, 通用).
+	After []string `yaml:"after"`
+	// Joiners may separate names listed under one descriptive word
+	// (适用于华为和小米). Separators (spaces, /, 、) always may.
+	Joiners []string `yaml:"joiners"`
+}
+
+// Provision fills default weights.
+func (s *Signals) Provision() error {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&s.Threshold, 0.5)
+	w := &s.Weights
+	def(&w.Mention, 0.2)
+	def(&w.Descriptive, 0.05)
+	def(&w.Special, 0.9)
+	def(&w.Region, 0.9)
+	def(&w.Price, 0.5)
+	def(&w.PriceFar, 0.7)
+	def(&w.PriceFarRatio, 0.3)
+	def(&w.Patent, 0.9)
+	def(&w.PatentValid, 0.1)
+	def(&w.Unmarked, 0.4)
+	return nil
+}
+
+// Validate checks ranges and terms.
+func (s *Signals) Validate() error {
+	var errs []error
+	unit := func(path string, v float64) {
+		if v < 0 || v > 1 {
+			errs = append(errs, config.Errorf(path, "must be within 0..1, got %v", v))
+		}
+	}
+	if s.Threshold <= 0 || s.Threshold > 1 {
+		errs = append(errs, config.Errorf("threshold", "must be within (0, 1], got %v", s.Threshold))
+	}
+	w := s.Weights
+	for path, v := range map[string]float64{
+		"weights.mention": w.Mention, "weights.descriptive": w.Descriptive, "weights.special": w.Special,
+		"weights.region": w.Region, "weights.price": w.Price, "weights.price_far": w.PriceFar,
+		"weights.price_far_ratio": w.PriceFarRatio, "weights.patent": w.Patent,
+		"weights.patent_valid": w.PatentValid, "weights.unmarked": w.Unmarked,
+	} {
+		unit(path, v)
+	}
+	for path, v := range map[string]float64{"weights.mention": w.Mention, "weights.descriptive": w.Descriptive, "weights.patent_valid": w.PatentValid, "weights.unmarked": w.Unmarked} {
+		if v >= s.Threshold {
+			errs = append(errs, config.Errorf(path, "must stay below the threshold %v, or a mention alone would be suspect", s.Threshold))
+		}
+	}
+	for i, g := range s.Slang {
+		p := fmt.Sprintf("slang[%d]", i)
+		if strings.TrimSpace(g.Name) == "" {
+			errs = append(errs, config.Errorf(p+".name", "is required"))
+		}
+		if g.Weight <= 0 || g.Weight > 1 {
+			errs = append(errs, config.Errorf(p+".weight", "must be within (0, 1], got %v", g.Weight))
+		}
+		if len(g.Terms) == 0 {
+			errs = append(errs, config.Errorf(p+".terms", "needs at least one term"))
+		}
+		for j, t := range g.Terms {
+			if foldString(t) == "" {
+				errs = append(errs, config.Errorf(fmt.Sprintf("%s.terms[%d]", p, j), "%q has no letters or digits to match", t))
+			}
+		}
+	}
+	for name, list := range map[string][]string{"descriptive.before": s.Descriptive.Before, "descriptive.after": s.Descriptive.After, "descriptive.joiners": s.Descriptive.Joiners} {
+		for j, t := range list {
+			if foldString(t) == "" {
+				errs = append(errs, config.Errorf(fmt.Sprintf("%s[%d]", name, j), "%q has no letters or digits to match", t))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,415 @@
+package matchers
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/markwatch/markwatch"
+)
+
+// Fields of a listing that are matched, in verdict order.
+var fieldNames = [2]string{"title", "description"}
+
+// scratch is the per-call working memory, pooled so that a match allocates
+// little beyond its verdict.
+type scratch struct {
+	fields  [2]text
+	occ     []occurrence
+	cands   []candidate
+	excl    []span
+	before  []span
+	after   []span
+	joiners []span
+	slang   []slangFound
+	context map[int32]bool
+	patents []patentMatch
+}
+
+type span struct {
+	field      uint8
+	mark       int32
+	start, end int32 // skeleton
+}
+
+type candidate struct {
+	field       uint8
+	mark        int32
+	start, end  int32 // skeleton
+	descriptive bool
+	dropped     bool
+}
+
+type slangFound struct {
+	group int32
+	term  string
+	field uint8
+	text  string
+}
+
+func (sc *scratch) reset() {
+	sc.occ, sc.cands, sc.excl = sc.occ[:0], sc.cands[:0], sc.excl[:0]
+	sc.before, sc.after, sc.joiners, sc.slang = sc.before[:0], sc.after[:0], sc.joiners[:0], sc.slang[:0]
+	sc.patents = sc.patents[:0]
+	if sc.context == nil {
+		sc.context = map[int32]bool{}
+	}
+	clear(sc.context)
+}
+
+// judge is Match without metrics; it also returns the kind of the
+// strongest hit.
+func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markwatch.Verdict, markwatch.MarkKind) {
+	sc.reset()
+	texts := [2]string{l.Title, l.Description}
+	for f := range texts {
+		x := &sc.fields[f]
+		m.fold.normalize(x, texts[f])
+		sc.occ = m.auto.scan(x.norm, sc.occ[:0])
+		for _, o := range sc.occ {
+			p := &m.auto.patterns[o.pattern]
+			for ti := range p.targets {
+				t := &p.targets[ti]
+				if !m.bounded(x, p, o, t) {
+					continue
+				}
+				s := span{field: uint8(f), mark: t.index, start: o.start, end: o.end}
+				switch t.kind {
+				case targetName:
+					sc.cands = append(sc.cands, candidate{field: uint8(f), mark: t.index, start: o.start, end: o.end})
+				case targetContext:
+					sc.context[t.index] = true
+				case targetExclude:
+					sc.excl = append(sc.excl, s)
+				case targetSlang:
+					a, b := x.span(int(o.start), int(o.end))
+					sc.slang = append(sc.slang, slangFound{group: t.index, term: t.term, field: uint8(f), text: string(x.orig[a:b])})
+				case targetBefore:
+					sc.before = append(sc.before, s)
+				case targetAfter:
+					sc.after = append(sc.after, s)
+				case targetJoiner:
+					sc.joiners = append(sc.joiners, s)
+				}
+			}
+		}
+		sc.patents = scanPatentsField(x.orig, uint8(f), sc.patents)
+	}
+
+	v := markwatch.Verdict{ID: l.ID, Hits: []markwatch.Hit{}, Signals: []markwatch.Signal{}}
+	m.filter(sc, now)
+	m.markDescriptive(sc)
+	return m.score(sc, l, now, v)
+}
+
+// bounded applies a pattern's boundary rules to one occurrence, on the
+// original text: Latin names need non-Latin neighbours (no apple in
+// crabapple), digit ends need non-digit neighbours (杭州2022 is not in
+// 杭州20221), two-letter Latin names must be written without separators
+// (so "L V-neck" is not LV), and 1:1 needs its separator.
+func (m *Matcher) bounded(x *text, p *pattern, o occurrence, t *target) bool {
+	s, e := x.span(int(o.start), int(o.end))
+	orig := x.orig
+	if s > 0 {
+		prev := orig[s-1]
+		if p.latinStart && m.fold.isLatin(prev) || p.digitStart && m.fold.isDigit(prev) {
+			return false
+		}
+	}
+	if e < len(orig) {
+		next := orig[e]
+		if p.latinEnd && m.fold.isLatin(next) || p.digitEnd && m.fold.isDigit(next) {
+			return false
+		}
+	}
+	contiguous := e-s == int(o.end-o.start)
+	if p.shortLatin && !contiguous {
+		return false
+	}
+	if t.needSeparator && contiguous {
+		return false
+	}
+	return true
+}
+
+// filter drops name candidates that do not count: a lapsed mark, a mark
+// whose context words are absent, a name inside an excluded phrase, and a
+// name inside a longer hit.
+func (m *Matcher) filter(sc *scratch, now time.Time) {
+	day := now.Format(time.DateOnly)
+	for i := range sc.cands {
+		c := &sc.cands[i]
+		mk := &m.marks[c.mark]
+		if !mk.ValidFrom.IsZero() && day < mk.ValidFrom.Format(time.DateOnly) ||
+			!mk.ValidUntil.IsZero() && day > mk.ValidUntil.Format(time.DateOnly) {
+			c.dropped = true
+			continue
+		}
+		if len(mk.Context) > 0 && !sc.context[c.mark] {
+			c.dropped = true
+			continue
+		}
+		for _, x := range sc.excl {
+			if x.mark == c.mark && x.field == c.field && x.start <= c.start && c.end <= x.end {
+				c.dropped = true
+				break
+			}
+		}
+	}
+	// A hit inside a longer hit (飞天茅台 ⊃ 茅台) is the same occurrence.
+	for i := range sc.cands {
+		c := &sc.cands[i]
+		if c.dropped {
+			continue
+		}
+		for j := range sc.cands {
+			d := &sc.cands[j]
+			if i == j || d.dropped || d.field != c.field {
+				continue
+			}
+			if d.start <= c.start && c.end <= d.end && (d.end-d.start > c.end-c.start || (d.end-d.start == c.end-c.start && j < i && d.mark == c.mark)) {
+				c.dropped = true
+				break
+			}
+		}
+	}
+	sc.cands = slices.DeleteFunc(sc.cands, func(c candidate) bool { return c.dropped })
+	slices.SortFunc(sc.cands, func(a, b candidate) int {
+		if a.field != b.field {
+			return int(a.field) - int(b.field)
+		}
+		if a.start != b.start {
+			return int(a.start - b.start)
+		}
+		return int(a.mark - b.mark)
+	})
+}
+
+// markDescriptive flags names used to say what something fits: a
+// descriptive word right before (适用于华为) or after (小米专用) the name, or
+// a list of names sharing one such word (适用于华为/小米, 华为 P40 小米 10 通用).
+func (m *Matcher) markDescriptive(sc *scratch) {
+	has := func(list []span, field uint8, pos int32, atEnd bool) bool {
+		for _, s := range list {
+			if s.field == field && (atEnd && s.end == pos || !atEnd && s.start == pos) {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range sc.cands {
+		c := &sc.cands[i]
+		c.descriptive = has(sc.before, c.field, c.start, true) || has(sc.after, c.field, c.end, false)
+	}
+	// Propagate along lists: forward from a "before" word, backward to an
+	// "after" word, across gaps of model names and joiners.
+	for i := 1; i < len(sc.cands); i++ {
+		p, c := &sc.cands[i-1], &sc.cands[i]
+		if p.descriptive && !c.descriptive && p.field == c.field && m.listGap(sc, c.field, p.end, c.start) {
+			c.descriptive = true
+		}
+	}
+	for i := len(sc.cands) - 2; i >= 0; i-- {
+		c, n := &sc.cands[i], &sc.cands[i+1]
+		if n.descriptive && !c.descriptive && n.field == c.field && m.listGap(sc, c.field, c.end, n.start) {
+			c.descriptive = true
+		}
+	}
+}
+
+// listGap reports whether the skeleton between two names can separate items
+// of one list: nothing (separators were dropped), a joiner word (和, 及), or
+// a short model name (P40, mate60, 14pro).
+func (m *Matcher) listGap(sc *scratch, field uint8, from, to int32) bool {
+	if from >= to {
+		return true
+	}
+	for _, j := range sc.joiners {
+		if j.field == field && j.start == from && j.end == to {
+			return true
+		}
+	}
+	if to-from > 8 {
+		return false
+	}
+	norm := sc.fields[field].norm
+	for _, r := range norm[from:to] {
+		if !isASCIILetter(r) && !isASCIIDigit(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// scanPatentsField finds patent numbers in one field.
+func scanPatentsField(orig []rune, field uint8, out []patentMatch) []patentMatch {
+	n := len(out)
+	out = scanPatents(orig, out)
+	for i := n; i < len(out); i++ {
+		out[i].field = field
+	}
+	return out
+}
+
+// noisyOr combines independent evidence: 1 - Π(1 - w).
+func noisyOr(ws ...float64) float64 {
+	p := 1.0
+	for _, w := range ws {
+		p *= 1 - w
+	}
+	return 1 - p
+}
+
+// markEval is the evaluation of one mark's hits.
+type markEval struct {
+	mark        int32
+	descriptive bool // every hit descriptive
+	score       float64
+}
+
+// score applies the verdict policy and builds the verdict.
+func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v markwatch.Verdict) (markwatch.Verdict, markwatch.MarkKind) {
+	w := m.signals.Weights
+	var evals []markEval
+	for _, c := range sc.cands {
+		x := &sc.fields[c.field]
+		a, b := x.span(int(c.start), int(c.end))
+		mk := &m.marks[c.mark]
+		v.Hits = append(v.Hits, markwatch.Hit{
+			Mark: mk.ID, Kind: mk.Kind, Field: fieldNames[c.field],
+			Start: a, End: b, Text: string(x.orig[a:b]), Descriptive: c.descriptive,
+		})
+		k := slices.IndexFunc(evals, func(e markEval) bool { return e.mark == c.mark })
+		if k < 0 {
+			evals = append(evals, markEval{mark: c.mark, descriptive: true})
+			k = len(evals) - 1
+		}
+		evals[k].descriptive = evals[k].descriptive && c.descriptive
+	}
+
+	// Slang is listing-wide: one signal per distinct term.
+	var slangWeights []float64 // applies to every trademark
+	markSlang := map[int32][]float64{}
+	seen := map[string]bool{}
+	for _, s := range sc.slang {
+		g := &m.signals.Slang[s.group]
+		key := strconv.Itoa(int(s.group)) + "\x00" + s.term
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		sig := markwatch.Signal{Type: "slang", Detail: fmt.Sprintf("%q in %s (%s)", s.text, fieldNames[s.field], g.Name), Weight: g.Weight}
+		if g.Mark != "" {
+			sig.Mark = g.Mark
+			idx := int32(slices.IndexFunc(m.marks, func(cm compiledMark) bool { return cm.ID == g.Mark }))
+			markSlang[idx] = append(markSlang[idx], g.Weight)
+		} else {
+			slangWeights = append(slangWeights, g.Weight)
+		}
+		v.Signals = append(v.Signals, sig)
+	}
+
+	best, strongest := 0.0, markwatch.MarkKind("")
+	price, hasPrice := l.PriceValue()
+	seller := strings.TrimSpace(l.Seller)
+	shipFrom := strings.TrimSpace(l.ShipFrom)
+	for i := range evals {
+		e := &evals[i]
+		mk := &m.marks[e.mark]
+		switch {
+		case e.descriptive:
+			e.score = w.Descriptive
+		case seller != "" && mk.sellers[seller]:
+			e.score = w.Mention
+			v.Signals = append(v.Signals, markwatch.Signal{Type: "seller", Mark: mk.ID, Detail: fmt.Sprintf("seller %q is authorized for %s: not suspect", seller, mk.ID)})
+		default:
+			ws := []float64{w.Mention}
+			switch mk.Kind {
+			case markwatch.Special:
+				who := "an unnamed seller"
+				if seller != "" {
+					who = fmt.Sprintf("seller %q", seller)
+				}
+				ws = append(ws, w.Special)
+				v.Signals = append(v.Signals, markwatch.Signal{Type: "special", Mark: mk.ID, Weight: w.Special,
+					Detail: fmt.Sprintf("special mark %s used by %s, who is not licensed", mk.ID, who)})
+			case markwatch.GI:
+				switch {
+				case shipFrom == "":
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "region", Mark: mk.ID, Detail: "ship_from unknown: a lead, not a suspect"})
+				case inRegion(shipFrom, mk.Regions):
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "region", Mark: mk.ID, Detail: fmt.Sprintf("ships from %q, within %s", shipFrom, strings.Join(mk.Regions, "/"))})
+				default:
+					ws = append(ws, w.Region)
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "region", Mark: mk.ID, Weight: w.Region,
+						Detail: fmt.Sprintf("ships from %q, outside %s", shipFrom, strings.Join(mk.Regions, "/"))})
+				}
+			case markwatch.Trademark:
+				ws = append(ws, slangWeights...)
+				if hasPrice && mk.MinPrice > 0 && price < mk.MinPrice {
+					pw := w.Price
+					if price < mk.MinPrice*w.PriceFarRatio {
+						pw = w.PriceFar
+					}
+					ws = append(ws, pw)
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: mk.ID, Weight: pw,
+						Detail: fmt.Sprintf("price %s CNY is below the genuine floor %s CNY", fmtPrice(price), fmtPrice(mk.MinPrice))})
+				}
+			}
+			ws = append(ws, markSlang[e.mark]...)
+			e.score = noisyOr(ws...)
+		}
+		if e.score > best {
+			best, strongest = e.score, mk.Kind
+		}
+	}
+
+	for _, p := range sc.patents {
+		x := &sc.fields[p.field]
+		num := p.number.String()
+		v.Hits = append(v.Hits, markwatch.Hit{Mark: num, Kind: markwatch.Patent, Field: fieldNames[p.field],
+			Start: p.start, End: p.end, Text: string(x.orig[p.start:p.end])})
+		s := w.PatentValid
+		if problem, why := p.number.Validate(now); problem != PatentOK {
+			s = noisyOr(w.PatentValid, w.Patent)
+			v.Signals = append(v.Signals, markwatch.Signal{Type: "patent", Mark: num, Weight: w.Patent, Detail: fmt.Sprintf("patent number %s: %s", num, why)})
+		}
+		if s > best {
+			best, strongest = s, markwatch.Patent
+		}
+	}
+
+	if len(evals) == 0 && len(sc.patents) == 0 && len(sc.slang) > 0 {
+		var ws []float64
+		for _, s := range sc.slang {
+			ws = append(ws, m.signals.Slang[s.group].Weight)
+		}
+		best = w.Unmarked * noisyOr(ws...)
+	}
+	slices.SortStableFunc(v.Hits, func(a, b markwatch.Hit) int {
+		if a.Field != b.Field {
+			return strings.Compare(b.Field, a.Field) // title before description
+		}
+		return a.Start - b.Start
+	})
+	v.Score = round3(best)
+	v.Suspect = v.Score >= m.signals.Threshold
+	return v, strongest
+}
+
+func inRegion(shipFrom string, regions []string) bool {
+	for _, r := range regions {
+		if r = strings.TrimSpace(r); r != "" && strings.Contains(shipFrom, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func fmtPrice(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
+
+func round3(x float64) float64 {
+	return float64(int64(x*1000+0.5)) / 1000
+}

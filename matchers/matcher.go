@@ -1,0 +1,245 @@
+package matchers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/config"
+)
+
+// Matcher judges listings against a registry of marks and a set of signals.
+// It is immutable after Load and safe for concurrent use.
+type Matcher struct {
+	marks   []compiledMark
+	signals Signals
+	auto    *automaton
+	fold    *foldTable
+	now     func() time.Time
+	metrics *Metrics
+	scratch sync.Pool
+}
+
+// compiledMark is a Mark with what matching needs precomputed.
+type compiledMark struct {
+	Mark
+	sellers map[string]bool
+}
+
+// Option configures a Matcher.
+type Option func(*Matcher)
+
+// WithNow sets the clock used for validity windows and patent dates.
+// Default time.Now.
+func WithNow(now func() time.Time) Option { return func(m *Matcher) { m.now = now } }
+
+// WithMetrics makes the matcher count into metrics (see NewMetrics).
+func WithMetrics(metrics *Metrics) Option { return func(m *Matcher) { m.metrics = metrics } }
+
+// Load reads every *.yaml file of the marks location and the signals file,
+// and builds a Matcher. Errors name file, line and field.
+func Load(marks, signals config.Location, opts ...Option) (*Matcher, error) {
+	list, err := LoadMarks(marks)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := LoadSignals(signals)
+	if err != nil {
+		return nil, err
+	}
+	return New(list, sig, opts...)
+}
+
+// LoadMarks reads and validates the mark files of a location (a directory
+// of *.yaml files, or one file). Ids must be unique across files.
+func LoadMarks(loc config.Location) ([]Mark, error) {
+	files, err := loc.Files()
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("matchers: %s: no *.yaml mark files", loc)
+	}
+	var all []Mark
+	var errs []error
+	first := map[string]string{} // id → file:line
+	for _, name := range files {
+		var f MarksFile
+		if err := loc.Decode(name, &f); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		data, _ := loc.ReadFile(name)
+		label := strings.TrimSuffix(loc.String(), loc.Path) + name
+		for i := range f.Marks {
+			mk := &f.Marks[i]
+			mk.file = label
+			line, col := config.Position(data, fmt.Sprintf("marks[%d].id", i))
+			if prev, dup := first[mk.ID]; dup {
+				errs = append(errs, &config.Error{File: label, Line: line, Column: col, Field: fmt.Sprintf("marks[%d].id", i),
+					Msg: fmt.Sprintf("duplicate id %q (first defined at %s)", mk.ID, prev)})
+				continue
+			}
+			first[mk.ID] = fmt.Sprintf("%s:%d", label, line)
+			all = append(all, *mk)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return all, nil
+}
+
+// LoadSignals reads and validates the signals file.
+func LoadSignals(loc config.Location) (Signals, error) {
+	var s Signals
+	files, err := loc.Files()
+	if err != nil {
+		return s, err
+	}
+	if len(files) != 1 {
+		return s, fmt.Errorf("matchers: %s: want one signals file, found %d", loc, len(files))
+	}
+	if err := loc.Decode(files[0], &s); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// New builds a Matcher from marks and signals already decoded (Load does
+// both). Marks are validated again here, so that code-built registries get
+// the same checks; errors then name the mark's position in the list.
+func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
+	if err := signals.Provision(); err != nil {
+		return nil, err
+	}
+	var errs []error
+	if err := signals.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	ids := map[string]int{}
+	for i := range marks {
+		if err := marks[i].validate(fmt.Sprintf("marks[%d]", i)); err != nil {
+			errs = append(errs, fmt.Errorf("mark %q (%s): %w", marks[i].ID, marks[i].file, err))
+		}
+		if j, dup := ids[marks[i].ID]; dup {
+			errs = append(errs, fmt.Errorf("mark %q: duplicate id (marks[%d] and marks[%d])", marks[i].ID, j, i))
+		}
+		ids[marks[i].ID] = i
+	}
+	for i, g := range signals.Slang {
+		if _, ok := ids[g.Mark]; g.Mark != "" && !ok {
+			errs = append(errs, config.Errorf(fmt.Sprintf("slang[%d].mark", i), "unknown mark id %q", g.Mark))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	m := &Matcher{signals: signals, fold: folds(), now: time.Now}
+	for _, o := range opts {
+		o(m)
+	}
+	m.marks = make([]compiledMark, len(marks))
+	b := newAutomatonBuilder()
+	for i := range marks {
+		cm := compiledMark{Mark: marks[i], sellers: map[string]bool{}}
+		for _, s := range cm.AuthorizedSellers {
+			cm.sellers[strings.TrimSpace(s)] = true
+		}
+		m.marks[i] = cm
+		for _, n := range cm.Names {
+			b.add([]rune(foldString(n)), target{kind: targetName, index: int32(i), term: n})
+		}
+		for _, c := range cm.Context {
+			b.add([]rune(foldString(c)), target{kind: targetContext, index: int32(i), term: c})
+		}
+		for _, x := range cm.Exclude {
+			b.add([]rune(foldString(x)), target{kind: targetExclude, index: int32(i), term: x})
+		}
+	}
+	for gi, g := range signals.Slang {
+		for _, term := range g.Terms {
+			sk := []rune(foldString(term))
+			t := target{kind: targetSlang, index: int32(gi), term: term, needSeparator: separatorBetweenDigits(term)}
+			b.add(sk, t)
+			if len(sk) == 2 && isHan(sk[0]) && isHan(sk[1]) { // 高高仿仿
+				b.add([]rune{sk[0], sk[0], sk[1], sk[1]}, t)
+			}
+		}
+	}
+	for _, w := range signals.Descriptive.Before {
+		b.add([]rune(foldString(w)), target{kind: targetBefore, term: w})
+	}
+	for _, w := range signals.Descriptive.After {
+		b.add([]rune(foldString(w)), target{kind: targetAfter, term: w})
+	}
+	for _, w := range signals.Descriptive.Joiners {
+		b.add([]rune(foldString(w)), target{kind: targetJoiner, term: w})
+	}
+	m.auto = b.build()
+	m.scratch.New = func() any { return &scratch{} }
+	return m, nil
+}
+
+func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
+
+// separatorBetweenDigits reports whether term has a non-alphanumeric rune
+// between two digits (1:1).
+func separatorBetweenDigits(term string) bool {
+	rs := []rune(term)
+	for i := 1; i+1 < len(rs); i++ {
+		if !unicode.IsLetter(rs[i]) && !unicode.IsDigit(rs[i]) && unicode.IsDigit(rs[i-1]) && unicode.IsDigit(rs[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// Marks returns the registry (copies), in load order.
+func (m *Matcher) Marks() []Mark {
+	out := make([]Mark, len(m.marks))
+	for i := range m.marks {
+		out[i] = m.marks[i].Mark
+	}
+	return out
+}
+
+// Signals returns the signals configuration in use (defaults applied).
+func (m *Matcher) Signals() Signals { return m.signals }
+
+// Patterns returns the number of distinct skeleton patterns and automaton
+// states (for `marks check` and benchmarks).
+func (m *Matcher) Patterns() (patterns, states int) {
+	return len(m.auto.patterns), len(m.auto.states)
+}
+
+// Match judges one listing. The error is non-nil only when ctx is done.
+func (m *Matcher) Match(ctx context.Context, l markwatch.Listing) (markwatch.Verdict, error) {
+	if err := ctx.Err(); err != nil {
+		return markwatch.Verdict{ID: l.ID}, err
+	}
+	var start time.Time
+	if m.metrics != nil {
+		start = time.Now()
+	}
+	sc := m.scratch.Get().(*scratch)
+	v, strongest := m.judge(sc, &l, m.now())
+	m.scratch.Put(sc)
+	if m.metrics != nil {
+		m.metrics.Listings.Inc()
+		for _, h := range v.Hits {
+			m.metrics.Hits.WithLabelValues(string(h.Kind)).Inc()
+		}
+		if v.Suspect {
+			m.metrics.Suspects.WithLabelValues(string(strongest)).Inc()
+		}
+		m.metrics.Duration.Observe(time.Since(start).Seconds())
+	}
+	return v, nil
+}

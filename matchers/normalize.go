@@ -1,0 +1,292 @@
+package matchers
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/longbridgeapp/opencc"
+	"golang.org/x/text/unicode/norm"
+)
+
+// The normaliser folds each rune of a listing, on its own, to the runes the
+// automaton sees ("the skeleton"):
+//
+//   - NFKD, so full-width, circled and other compatibility forms become
+//     their plain letters and digits (ＰＲＡＤＡ, Ⓝ, ①); combining marks,
+//     variation selectors and format characters (zero-width spaces, Cf)
+//     are dropped, so É is E and a zero-width joiner is nothing;
+//   - lower case;
+//   - confusables: Cyrillic and Greek letters that look like Latin ones
+//     become them (Chаnel with a Cyrillic а is chanel), and i, l and the
+//     Latin/Cyrillic/Greek letters that look like them are one letter;
+//     the digits 0 and 1 (and |, !, @, $) read as letters when a Latin
+//     letter touches them (R0LEX, N1KE, CH@NEL);
+//   - traditional → simplified Chinese, character by character (愛馬仕 is
+//     爱马仕);
+//   - everything that is not a letter or digit (spaces, punctuation,
+//     symbols, emoji) is a separator and is dropped, so 耐-克, N I K E and
+//     耐 克 all read as one word.
+//
+// Because patterns (mark names, context words, slang) go through the same
+// fold, matching is consistent by construction: the fold is a function, so
+// a traditional text and a simplified pattern meet on the same skeleton even
+// where OpenCC would pick a different simplified form from the phrase (the
+// price is that a few characters that are both traditional and simplified,
+// such as 乾/干 or 著/着, are conflated, which costs no recall). Folding per
+// character is what makes the fold a table lookup: OpenCC's phrase
+// conversion of a whole title costs 10-14 µs, which alone would cap the
+// matcher below 100,000 titles/s.
+//
+// Every skeleton rune keeps the index of the original rune it came from,
+// so a match maps back to an exact substring of the listing.
+
+// foldDrop marks a rune that contributes nothing to the skeleton.
+const (
+	foldDrop     uint32 = 0
+	foldExpanded uint32 = 1 << 31 // low bits index foldTable.expanded
+)
+
+// foldTable is built once: a direct table for the Basic Multilingual Plane
+// (where all of CJK's common ideographs, full-width forms and confusables
+// live) and a slow path for the rest.
+type foldTable struct {
+	bmp      [0x10000]uint32
+	expanded [][]rune
+	t2s      map[rune]rune
+	// latin marks BMP runes whose skeleton is one ASCII letter: the runes
+	// that make a word boundary in the original text.
+	latin [0x10000 / 64]uint64
+	digit [0x10000 / 64]uint64
+}
+
+var (
+	tableOnce sync.Once
+	table     *foldTable
+)
+
+func folds() *foldTable {
+	tableOnce.Do(func() { table = buildFoldTable() })
+	return table
+}
+
+// confusables maps look-alikes from other scripts to the Latin letter they
+// imitate, after lower-casing. Built from Unicode TR39's confusables for the
+// letters brand names use; i and l are merged into one letter.
+var confusables = map[rune]rune{
+	// Cyrillic
+	'а': 'a', 'в': 'b', 'с': 'c', 'ԁ': 'd', 'е': 'e', 'ё': 'e', 'һ': 'h', 'і': 'l', 'ї': 'l', 'ј': 'j',
+	'к': 'k', 'ӏ': 'l', 'м': 'm', 'н': 'h', 'о': 'o', 'р': 'p', 'ԛ': 'q', 'г': 'r', 'ѕ': 's', 'т': 't',
+	'ц': 'u', 'ѵ': 'v', 'ԝ': 'w', 'х': 'x', 'у': 'y', 'з': 'z', 'ь': 'b', 'п': 'n',
+	// Greek
+	'α': 'a', 'β': 'b', 'ϲ': 'c', 'ε': 'e', 'η': 'n', 'ι': 'l', 'κ': 'k', 'μ': 'u', 'ν': 'v', 'ο': 'o',
+	'ρ': 'p', 'τ': 't', 'υ': 'u', 'χ': 'x', 'γ': 'y', 'ζ': 'z', 'ω': 'w', 'δ': 'd', 'ϳ': 'j',
+	// Latin look-alikes
+	'i': 'l', 'ı': 'l', 'ɩ': 'l', 'ǀ': 'l', 'ɑ': 'a', 'ɡ': 'g', 'ʏ': 'y', 'ᴠ': 'v', 'ꭰ': 'd',
+}
+
+// contextual are the non-letters that read as letters when a Latin letter
+// touches them.
+var contextual = map[rune]rune{'0': 'o', '1': 'l', '|': 'l', '!': 'l', '@': 'a', '$': 's'}
+
+func buildFoldTable() *foldTable {
+	t := &foldTable{t2s: buildT2S()}
+	for r := rune(0); r < 0x10000; r++ {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		out := t.foldSlow(r)
+		switch len(out) {
+		case 0:
+			t.bmp[r] = foldDrop
+		case 1:
+			t.bmp[r] = uint32(out[0])
+			if out[0] >= 'a' && out[0] <= 'z' {
+				t.latin[r/64] |= 1 << (r % 64)
+			}
+			if out[0] >= '0' && out[0] <= '9' {
+				t.digit[r/64] |= 1 << (r % 64)
+			}
+		default:
+			t.bmp[r] = foldExpanded | uint32(len(t.expanded))
+			t.expanded = append(t.expanded, out)
+		}
+	}
+	return t
+}
+
+// buildT2S converts every CJK ideograph once with OpenCC's t2s and keeps the
+// ones that change: a per-character table of its dictionary.
+func buildT2S() map[rune]rune {
+	cc, err := opencc.New("t2s")
+	if err != nil {
+		panic("matchers: opencc t2s dictionary: " + err.Error()) // embedded data: cannot fail
+	}
+	var in []rune
+	for _, rg := range [][2]rune{{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}} {
+		for r := rg[0]; r <= rg[1]; r++ {
+			in = append(in, r, '\n')
+		}
+	}
+	out, err := cc.Convert(string(in))
+	if err != nil {
+		panic("matchers: opencc t2s: " + err.Error())
+	}
+	m := map[rune]rune{}
+	lines := strings.Split(out, "\n")
+	for i := 0; i+1 < len(in) && i/2 < len(lines); i += 2 {
+		conv := []rune(lines[i/2])
+		if len(conv) == 1 && conv[0] != in[i] {
+			m[in[i]] = conv[0]
+		}
+	}
+	return m
+}
+
+// foldSlow folds one rune from first principles (used to build the table,
+// and for runes outside the BMP).
+func (t *foldTable) foldSlow(r rune) []rune {
+	if unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc) {
+		return nil
+	}
+	var out []rune
+	for _, d := range norm.NFKD.String(string(r)) {
+		if unicode.In(d, unicode.Mn, unicode.Me, unicode.Mc, unicode.Cf) {
+			continue
+		}
+		d = unicode.ToLower(d)
+		if c, ok := confusables[d]; ok {
+			d = c
+		}
+		if !unicode.IsLetter(d) && !unicode.IsDigit(d) {
+			if _, ok := contextual[d]; ok && d != '0' && d != '1' {
+				// |, !, @, $ keep a rune only to be read as a letter in
+				// context; alone they are separators (see normalize).
+				continue
+			}
+			continue
+		}
+		if s, ok := t.t2s[d]; ok {
+			d = s
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// isLatin reports whether an original rune is a Latin letter (or a look-alike
+// of one): what makes a word boundary for Latin names.
+func (t *foldTable) isLatin(r rune) bool {
+	if r < 0x10000 {
+		return t.latin[r/64]&(1<<(r%64)) != 0
+	}
+	out := t.foldSlow(r)
+	return len(out) == 1 && out[0] >= 'a' && out[0] <= 'z'
+}
+
+// isDigit reports whether an original rune folds to one ASCII digit.
+func (t *foldTable) isDigit(r rune) bool {
+	if r < 0x10000 {
+		return t.digit[r/64]&(1<<(r%64)) != 0
+	}
+	out := t.foldSlow(r)
+	return len(out) == 1 && out[0] >= '0' && out[0] <= '9'
+}
+
+// text is one normalised field: the original runes, the skeleton, and for
+// each skeleton rune the index of the original rune it came from.
+type text struct {
+	orig []rune
+	norm []rune
+	from []int32
+}
+
+func (x *text) reset() {
+	x.orig, x.norm, x.from = x.orig[:0], x.norm[:0], x.from[:0]
+}
+
+// span maps a skeleton range [i, j) back to the original rune range.
+func (x *text) span(i, j int) (start, end int) {
+	return int(x.from[i]), int(x.from[j-1]) + 1
+}
+
+// normalize fills x from s.
+func (t *foldTable) normalize(x *text, s string) {
+	x.reset()
+	for _, r := range s {
+		x.orig = append(x.orig, r)
+	}
+	orig := x.orig
+	for i, r := range orig {
+		var f uint32
+		if r < 0x10000 {
+			f = t.bmp[r]
+		} else {
+			out := t.foldSlow(r)
+			for _, o := range out {
+				x.norm = append(x.norm, o)
+				x.from = append(x.from, int32(i))
+			}
+			continue
+		}
+		switch {
+		case f == foldDrop:
+			if c, ok := contextualRune(r); ok && t.touchesLatin(orig, i) {
+				x.norm = append(x.norm, c)
+				x.from = append(x.from, int32(i))
+			}
+		case f&foldExpanded != 0:
+			for _, o := range t.expanded[f&^foldExpanded] {
+				x.norm = append(x.norm, o)
+				x.from = append(x.from, int32(i))
+			}
+		default:
+			c := rune(f)
+			if c == '0' || c == '1' {
+				if t.touchesLatin(orig, i) {
+					c = contextual[c]
+				}
+			}
+			x.norm = append(x.norm, c)
+			x.from = append(x.from, int32(i))
+		}
+	}
+}
+
+// contextualRune is the letter a symbol stands for next to Latin letters.
+func contextualRune(r rune) (rune, bool) {
+	switch r {
+	case '|', '!', '@', '$', '｜', '！', '＠', '＄':
+		if r > 0xFF00 {
+			r -= 0xFEE0
+		}
+		return contextual[r], true
+	}
+	return 0, false
+}
+
+// touchesLatin reports whether the original rune at i has a Latin letter
+// right before or after it.
+func (t *foldTable) touchesLatin(orig []rune, i int) bool {
+	return (i > 0 && t.isLatin(orig[i-1])) || (i+1 < len(orig) && t.isLatin(orig[i+1]))
+}
+
+// foldString returns the skeleton of s as a string (for patterns and tests).
+func foldString(s string) string {
+	var x text
+	folds().normalize(&x, s)
+	return string(x.norm)
+}
+
+// Normalize returns the skeleton of s, and for each skeleton rune the index
+// of the original rune (in []rune(s)) it came from. It is what the matcher
+// compares; `markwatch marks check` prints it for every name.
+func Normalize(s string) (skeleton []rune, from []int) {
+	var x text
+	folds().normalize(&x, s)
+	from = make([]int, len(x.from))
+	for i, f := range x.from {
+		from[i] = int(f)
+	}
+	return x.norm, from
+}
