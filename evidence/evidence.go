@@ -1,0 +1,245 @@
+package evidence
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/markwatch/markwatch"
+)
+
+var (
+	// ErrNotFound is returned by Get for a hash with no stored page.
+	ErrNotFound = errors.New("evidence: not found")
+	// ErrTampered is returned by Get when a stored body no longer hashes to
+	// its name, or its metadata names another hash.
+	ErrTampered = errors.New("evidence: stored page does not match its hash")
+	// ErrBadHash is returned for a string that is not a lowercase hex SHA-256.
+	ErrBadHash = errors.New("evidence: not a SHA-256 hex digest")
+	// ErrEmpty is returned by Put for a page without a body.
+	ErrEmpty = errors.New("evidence: page has no body")
+)
+
+// MaxBody bounds how many bytes Get decompresses, so that a corrupted or
+// hostile file cannot exhaust memory. Crawled bodies are bounded far below.
+const MaxBody = 64 << 20
+
+// Meta describes a preserved page.
+type Meta struct {
+	SHA256    string            `json:"sha256"`
+	Size      int64             `json:"size"` // raw body bytes
+	URL       string            `json:"url"`  // requested URL
+	FinalURL  string            `json:"final_url,omitempty"`
+	Status    int               `json:"status"`
+	Header    map[string]string `json:"header,omitempty"`
+	FetchedAt time.Time         `json:"fetched_at"` // UTC
+	// Adapter is the site adapter that fetched the page, "name@version"
+	// when the crawler reports a version, else the site name.
+	Adapter   string    `json:"adapter,omitempty"`
+	Truncated bool      `json:"truncated,omitempty"`
+	StoredAt  time.Time `json:"stored_at"`
+}
+
+// ContentType is the Content-Type the page was served with, if recorded.
+func (m Meta) ContentType() string {
+	for k, v := range m.Header {
+		if strings.EqualFold(k, "Content-Type") {
+			return v
+		}
+	}
+	return ""
+}
+
+// Store is a directory of preserved pages. It is safe for concurrent use by
+// several goroutines and processes: writes are atomic renames.
+type Store struct {
+	dir string
+	now func() time.Time
+}
+
+// Open returns the store in dir, creating the directory if needed.
+func Open(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("evidence: empty directory")
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("evidence: open %s: %w", dir, err)
+	}
+	return &Store{dir: dir, now: time.Now}, nil
+}
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Hash returns the hex SHA-256 of body: the name a page is stored under.
+func Hash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidHash reports whether h is a lowercase hex SHA-256 digest.
+func ValidHash(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) paths(hash string) (body, meta string) {
+	base := filepath.Join(s.dir, hash[:2], hash[2:4], hash)
+	return base + ".gz", base + ".json"
+}
+
+// Put preserves page's raw body and returns its SHA-256. A page whose body is
+// already stored is not written again (its first metadata record is kept).
+func (s *Store) Put(page *markwatch.Page) (string, error) {
+	if page == nil || len(page.Body) == 0 {
+		return "", ErrEmpty
+	}
+	hash := Hash(page.Body)
+	bodyPath, metaPath := s.paths(hash)
+	if _, err := os.Stat(metaPath); err == nil {
+		return hash, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(bodyPath), 0o750); err != nil {
+		return "", fmt.Errorf("evidence: put %s: %w", hash, err)
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	zw.Write(page.Body)
+	if err := zw.Close(); err != nil {
+		return "", fmt.Errorf("evidence: compress %s: %w", hash, err)
+	}
+	adapter := page.Task.Site
+	meta := Meta{
+		SHA256:    hash,
+		Size:      int64(len(page.Body)),
+		URL:       page.URL,
+		FinalURL:  page.FinalURL,
+		Status:    page.Status,
+		Header:    page.Header,
+		FetchedAt: page.FetchedAt.UTC(),
+		Adapter:   adapter,
+		Truncated: page.Truncated,
+		StoredAt:  s.now().UTC(),
+	}
+	metaJSON, err := json.MarshalIndent(meta, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("evidence: put %s: %w", hash, err)
+	}
+	// Body first, metadata last: a record with metadata always has a body.
+	if err := writeAtomic(bodyPath, gz.Bytes()); err != nil {
+		return "", fmt.Errorf("evidence: put %s: %w", hash, err)
+	}
+	if err := writeAtomic(metaPath, metaJSON); err != nil {
+		return "", fmt.Errorf("evidence: put %s: %w", hash, err)
+	}
+	return hash, nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o640)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// Has reports whether a page is stored under hash (without verifying it).
+func (s *Store) Has(hash string) bool {
+	if !ValidHash(hash) {
+		return false
+	}
+	_, metaPath := s.paths(hash)
+	_, err := os.Stat(metaPath)
+	return err == nil
+}
+
+// Meta reads a page's metadata without reading its body.
+func (s *Store) Meta(hash string) (Meta, error) {
+	if !ValidHash(hash) {
+		return Meta{}, fmt.Errorf("%w: %q", ErrBadHash, hash)
+	}
+	_, metaPath := s.paths(hash)
+	data, err := os.ReadFile(metaPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Meta{}, fmt.Errorf("%w: %s", ErrNotFound, hash)
+	}
+	if err != nil {
+		return Meta{}, fmt.Errorf("evidence: read %s: %w", hash, err)
+	}
+	var m Meta
+	if err := json.Unmarshal(data, &m); err != nil {
+		return Meta{}, fmt.Errorf("%w: %s: metadata: %v", ErrTampered, hash, err)
+	}
+	if m.SHA256 != hash {
+		return Meta{}, fmt.Errorf("%w: %s: metadata names %s", ErrTampered, hash, m.SHA256)
+	}
+	return m, nil
+}
+
+// Get returns a page's raw body and metadata after checking that the body
+// still hashes to hash.
+func (s *Store) Get(hash string) ([]byte, Meta, error) {
+	meta, err := s.Meta(hash)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	bodyPath, _ := s.paths(hash)
+	f, err := os.Open(bodyPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, Meta{}, fmt.Errorf("%w: %s: body missing", ErrNotFound, hash)
+	}
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("evidence: read %s: %w", hash, err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%w: %s: %v", ErrTampered, hash, err)
+	}
+	body, err := io.ReadAll(io.LimitReader(zr, MaxBody+1))
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%w: %s: %v", ErrTampered, hash, err)
+	}
+	if len(body) > MaxBody {
+		return nil, Meta{}, fmt.Errorf("%w: %s: body larger than %d bytes", ErrTampered, hash, MaxBody)
+	}
+	if got := Hash(body); got != hash {
+		return nil, Meta{}, fmt.Errorf("%w: %s: body hashes to %s", ErrTampered, hash, got)
+	}
+	return body, meta, nil
+}

@@ -1,0 +1,191 @@
+package review
+
+import (
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/store"
+)
+
+// Segment is a run of text, highlighted when it is a matched span.
+type Segment struct {
+	Text  string
+	Hit   bool
+	Desc  bool   // the span is a descriptive mention (适用于X), not counted
+	Label string // what matched, for the tooltip
+}
+
+// Highlight splits text into segments, marking the spans of the hits on
+// field. Offsets are runes into text, the very text the matcher judged; a hit
+// whose offsets do not select its Text is not highlighted (the text changed
+// or the offsets are wrong), and overlapping spans are merged.
+func Highlight(text string, hits []markwatch.Hit, field string) []Segment {
+	runes := []rune(text)
+	type span struct {
+		start, end int
+		desc       bool
+		label      string
+	}
+	var spans []span
+	for _, h := range hits {
+		if h.Field != field || h.Start < 0 || h.End > len(runes) || h.Start >= h.End {
+			continue
+		}
+		if h.Text != "" && string(runes[h.Start:h.End]) != h.Text {
+			continue
+		}
+		spans = append(spans, span{h.Start, h.End, h.Descriptive, fmt.Sprintf("%s (%s)", h.Mark, KindLabel(string(h.Kind)))})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+	var merged []span
+	for _, sp := range spans {
+		if n := len(merged); n > 0 && sp.start < merged[n-1].end {
+			last := &merged[n-1]
+			last.end = max(last.end, sp.end)
+			last.desc = last.desc && sp.desc
+			last.label += ", " + sp.label
+			continue
+		}
+		merged = append(merged, sp)
+	}
+	var out []Segment
+	pos := 0
+	for _, sp := range merged {
+		if sp.start > pos {
+			out = append(out, Segment{Text: string(runes[pos:sp.start])})
+		}
+		out = append(out, Segment{Text: string(runes[sp.start:sp.end]), Hit: true, Desc: sp.desc, Label: sp.label})
+		pos = sp.end
+	}
+	if pos < len(runes) {
+		out = append(out, Segment{Text: string(runes[pos:])})
+	}
+	return out
+}
+
+// KindLabel names a mark kind in plain words.
+func KindLabel(kind string) string {
+	switch kind {
+	case "trademark":
+		return "registered trademark"
+	case "special":
+		return "special mark"
+	case "gi":
+		return "geographical indication"
+	case "patent":
+		return "patent marking"
+	}
+	return kind
+}
+
+// SignalLabel names a signal type in plain words.
+func SignalLabel(typ string) string {
+	switch typ {
+	case "slang":
+		return "Counterfeit slang in the text"
+	case "price":
+		return "Price far below the genuine floor"
+	case "seller":
+		return "Seller is not an authorised one"
+	case "region":
+		return "Shipped from outside the protected region"
+	case "patent":
+		return "Patent number that cannot be valid"
+	case "special":
+		return "Special mark used in commerce without a licence"
+	}
+	return typ
+}
+
+// HitWords describes a hit in a sentence.
+func HitWords(h markwatch.Hit, name string) string {
+	field := h.Field
+	if field == "" {
+		field = "text"
+	}
+	if name == "" || name == h.Mark {
+		name = h.Mark
+	} else {
+		name = fmt.Sprintf("%s (%s)", name, h.Mark)
+	}
+	s := fmt.Sprintf("The %s says “%s”, which matches the %s %s", field, h.Text, KindLabel(string(h.Kind)), name)
+	if h.Descriptive {
+		s += ", but as a descriptive mention (such as “fits …”), which does not count"
+	}
+	return s + "."
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+}
+
+func fmtDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+func fmtPrice(p *float64) string {
+	if p == nil {
+		return "—"
+	}
+	return fmt.Sprintf("¥%.2f", *p)
+}
+
+// safeURL returns u when it is an absolute http(s) URL, else "": a
+// javascript: or data: URL from a marketplace never becomes a link.
+func safeURL(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		return ""
+	}
+	return pu.String()
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// localNext accepts only a same-site path as a post-login destination.
+func localNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/queue"
+	}
+	return next
+}
+
+var funcs = template.FuncMap{
+	"time":        fmtTime,
+	"date":        fmtDate,
+	"price":       fmtPrice,
+	"kindLabel":   KindLabel,
+	"signalLabel": SignalLabel,
+	"safeURL":     safeURL,
+	"statusLabel": func(s store.Status) string { return s.Label() },
+	"score":       func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"add":         func(a, b int) int { return a + b },
+	"short":       func(h string) string { return h[:min(12, len(h))] },
+	"pathEscape":  url.PathEscape,
+}
+
+func parseTemplates() map[string]*template.Template {
+	pages := map[string]*template.Template{}
+	names, _ := fs.Glob(templateFS, "templates/*.html")
+	for _, name := range names {
+		base := path.Base(name)
+		if base == "layout.html" {
+			continue
+		}
+		pages[base] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", name))
+	}
+	return pages
+}

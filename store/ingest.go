@@ -1,0 +1,345 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/markwatch/markwatch"
+)
+
+// SystemActor is the actor recorded for status changes made by runs.
+const SystemActor = "markwatch"
+
+// Put stores the findings read from one page (pipeline.Sink). When any
+// finding is suspect and the page has a body, the page is preserved as
+// evidence first and every finding's Listing.Evidence is set to its SHA-256.
+// Writing is idempotent per (run, site, listing id).
+func (s *Store) Put(ctx context.Context, page *markwatch.Page, findings []markwatch.Finding) error {
+	if len(findings) == 0 {
+		return nil
+	}
+	var fetched time.Time
+	if page != nil {
+		fetched = page.FetchedAt
+		suspect := false
+		for _, f := range findings {
+			suspect = suspect || f.Verdict.Suspect
+		}
+		if suspect && len(page.Body) > 0 {
+			hash, err := s.evidence.Put(page)
+			if err != nil {
+				return fmt.Errorf("store: preserve evidence of %s: %w", page.URL, err)
+			}
+			for i := range findings {
+				findings[i].Listing.Evidence = hash
+			}
+		}
+	}
+	for i := range findings {
+		if findings[i].Listing.FetchedAt.IsZero() {
+			findings[i].Listing.FetchedAt = fetched
+		}
+		if findings[i].Listing.Site == "" && page != nil {
+			findings[i].Listing.Site = page.Task.Site
+		}
+	}
+	return s.PutFindings(ctx, findings)
+}
+
+// PutFindings stores findings in one transaction (ingestion of verdict
+// lines; Put for crawled pages). Findings without a listing id are rejected.
+func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) error {
+	if len(findings) == 0 {
+		return nil
+	}
+	for i, f := range findings {
+		if strings.TrimSpace(f.Listing.ID) == "" {
+			return fmt.Errorf("%w: finding %d has no listing id", ErrInvalid, i)
+		}
+		if f.Run == "" {
+			return fmt.Errorf("%w: finding %d (listing %s) has no run", ErrInvalid, i, f.Listing.ID)
+		}
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: put findings: %w", err)
+	}
+	defer tx.Rollback()
+	w, err := newIngestTx(ctx, tx, s.now())
+	if err != nil {
+		return fmt.Errorf("store: put findings: %w", err)
+	}
+	defer w.close()
+	written := 0
+	for i := range findings {
+		ok, err := w.put(ctx, &findings[i])
+		if err != nil {
+			return fmt.Errorf("store: put finding (run %s, site %s, listing %s): %w",
+				findings[i].Run, findings[i].Listing.Site, findings[i].Listing.ID, err)
+		}
+		if ok {
+			written++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: put findings: %w", err)
+	}
+	s.metrics.FindingsWritten.Add(float64(written))
+	return nil
+}
+
+// ingestTx holds the prepared statements of one ingestion transaction.
+type ingestTx struct {
+	tx   *sql.Tx
+	now  int64
+	runs map[string]bool
+
+	selListing, insListing, updListing, seenOld, insHistory, insVerdict, insMark, insDecision, upRun, runCount *sql.Stmt
+}
+
+func newIngestTx(ctx context.Context, tx *sql.Tx, now time.Time) (*ingestTx, error) {
+	w := &ingestTx{tx: tx, now: now.UnixMilli(), runs: map[string]bool{}}
+	prep := []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&w.selListing, `SELECT id, title, price, status, last_seen FROM listings WHERE site = ? AND listing_id = ?`},
+		{&w.insListing, `INSERT INTO listings (site, listing_id, url, title, description, price, seller, ship_from, category, image,
+			first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, evidence, fetched_at, status, status_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?) RETURNING id`},
+		{&w.updListing, `UPDATE listings SET url = ?, title = ?, description = ?, price = ?, seller = ?, ship_from = ?, category = ?, image = ?,
+			last_seen = ?, last_run = ?, sweep = ?, suspect = ?, score = ?, mark = ?, kind = ?, reasons = ?,
+			evidence = CASE WHEN ? <> '' THEN ? ELSE evidence END, fetched_at = ?,
+			first_seen = min(first_seen, ?)
+			WHERE id = ?`},
+		{&w.seenOld, `UPDATE listings SET first_seen = min(first_seen, ?) WHERE id = ?`},
+		{&w.insHistory, `INSERT INTO listing_history (listing, seen_at, run, title, price) VALUES (?,?,?,?,?)`},
+		{&w.insVerdict, `INSERT INTO verdicts (run, listing, sweep, suspect, score, title, description, price, hits, signals, evidence, fetched_at, stored_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run, listing) DO NOTHING`},
+		{&w.insMark, `INSERT OR IGNORE INTO listing_marks (mark, listing, kind) VALUES (?,?,?)`},
+		{&w.insDecision, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, run) VALUES (?,?,?,?,?,?,?)`},
+		{&w.upRun, `INSERT INTO runs (id, sweep, started_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`},
+		{&w.runCount, `UPDATE runs SET findings = findings + 1, suspects = suspects + ?, reappeared = reappeared + ? WHERE id = ?`},
+	}
+	for _, p := range prep {
+		st, err := tx.PrepareContext(ctx, p.sql)
+		if err != nil {
+			w.close()
+			return nil, err
+		}
+		*p.stmt = st
+	}
+	return w, nil
+}
+
+func (w *ingestTx) close() {
+	for _, st := range []*sql.Stmt{w.selListing, w.insListing, w.updListing, w.seenOld, w.insHistory, w.insVerdict, w.insMark, w.insDecision, w.upRun, w.runCount} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// put writes one finding; it reports false for a finding already stored.
+func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) {
+	l := &f.Listing
+	v := &f.Verdict
+	site := l.Site
+	if site == "" {
+		site = "unknown"
+	}
+	seen := l.FetchedAt
+	if seen.IsZero() {
+		seen = time.UnixMilli(w.now)
+	}
+	seenMS := seen.UnixMilli()
+	if !w.runs[f.Run] {
+		if _, err := w.upRun.ExecContext(ctx, f.Run, f.Sweep, seenMS); err != nil {
+			return false, err
+		}
+		w.runs[f.Run] = true
+	}
+	mark, kind := strongest(v)
+	reasons := Reasons(v)
+	price := nullPrice(l.Price)
+	suspect := boolInt(v.Suspect)
+
+	var (
+		id       int64
+		oldTitle string
+		oldPrice sql.NullFloat64
+		status   string
+		lastSeen int64
+		reappear int
+	)
+	err := w.selListing.QueryRowContext(ctx, site, l.ID).Scan(&id, &oldTitle, &oldPrice, &status, &lastSeen)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		err = w.insListing.QueryRowContext(ctx, site, l.ID, l.URL, l.Title, l.Description, price, l.Seller, l.ShipFrom, l.Category, l.Image,
+			seenMS, seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, l.Evidence, ms(l.FetchedAt), w.now).Scan(&id)
+		if err != nil {
+			return false, err
+		}
+		if _, err := w.insHistory.ExecContext(ctx, id, seenMS, f.Run, l.Title, price); err != nil {
+			return false, err
+		}
+	case err != nil:
+		return false, err
+	}
+
+	hits, _ := json.Marshal(nonNil(v.Hits))
+	signals, _ := json.Marshal(nonNil(v.Signals))
+	res, err := w.insVerdict.ExecContext(ctx, f.Run, id, f.Sweep, suspect, v.Score, l.Title, l.Description, price,
+		string(hits), string(signals), l.Evidence, seenMS, w.now)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil // this run's verdict on this listing is already stored
+	}
+	if status != "" { // an existing listing
+		if seenMS >= lastSeen {
+			if _, err := w.updListing.ExecContext(ctx, l.URL, l.Title, l.Description, price, l.Seller, l.ShipFrom, l.Category, l.Image,
+				seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, l.Evidence, l.Evidence, ms(l.FetchedAt), seenMS, id); err != nil {
+				return false, err
+			}
+			if oldTitle != l.Title || !samePrice(oldPrice, price) {
+				if _, err := w.insHistory.ExecContext(ctx, id, seenMS, f.Run, l.Title, price); err != nil {
+					return false, err
+				}
+			}
+		} else if _, err := w.seenOld.ExecContext(ctx, seenMS, id); err != nil {
+			return false, err
+		}
+		if Status(status) == Removed {
+			if err := setStatus(ctx, w.tx, id, Removed, Reappeared, SystemActor, "seen again in run "+f.Run, w.now, 0, f.Run); err != nil {
+				return false, err
+			}
+			reappear = 1
+		}
+	}
+	for _, h := range v.Hits {
+		if h.Descriptive || h.Mark == "" {
+			continue
+		}
+		if _, err := w.insMark.ExecContext(ctx, h.Mark, id, string(h.Kind)); err != nil {
+			return false, err
+		}
+	}
+	if _, err := w.runCount.ExecContext(ctx, suspect, reappear, f.Run); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// setStatus changes a listing's status and records the decision.
+func setStatus(ctx context.Context, tx *sql.Tx, id int64, from, to Status, actor, note string, at int64, batch int64, run string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE listings SET status = ?, status_at = ?, status_by = ?, note = ? WHERE id = ? AND status = ?`,
+		string(to), at, actor, note, id, string(from))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("%w: listing %d is no longer %s", ErrTransition, id, from)
+	}
+	var b any
+	if batch > 0 {
+		b = batch
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, batch, run) VALUES (?,?,?,?,?,?,?,?)`,
+		id, string(from), string(to), actor, at, note, b, run)
+	return err
+}
+
+// strongest picks the mark and kind a verdict is filed under: the first
+// non-descriptive hit whose mark a signal names, else the first
+// non-descriptive hit, else the first hit.
+func strongest(v *markwatch.Verdict) (mark, kind string) {
+	named := map[string]bool{}
+	for _, sg := range v.Signals {
+		if sg.Mark != "" {
+			named[sg.Mark] = true
+		}
+	}
+	var first, any *markwatch.Hit
+	for i := range v.Hits {
+		h := &v.Hits[i]
+		if any == nil {
+			any = h
+		}
+		if h.Descriptive {
+			continue
+		}
+		if first == nil {
+			first = h
+		}
+		if named[h.Mark] {
+			return h.Mark, string(h.Kind)
+		}
+	}
+	if first != nil {
+		return first.Mark, string(first.Kind)
+	}
+	if any != nil {
+		return any.Mark, string(any.Kind)
+	}
+	return "", ""
+}
+
+// Reasons summarises a verdict in one line of plain words: its signals'
+// details, or the marks mentioned when there is no signal.
+func Reasons(v *markwatch.Verdict) string {
+	var parts []string
+	for _, sg := range v.Signals {
+		d := strings.TrimSpace(sg.Detail)
+		if d == "" {
+			d = sg.Type
+		}
+		parts = append(parts, d)
+	}
+	if len(parts) == 0 {
+		if marks := v.Marks(); len(marks) > 0 {
+			parts = append(parts, "mentions "+strings.Join(marks, ", "))
+		}
+	}
+	out := strings.Join(parts, "; ")
+	if r := []rune(out); len(r) > 500 {
+		out = string(r[:500]) + "…"
+	}
+	return out
+}
+
+func nullPrice(p *float64) any {
+	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) {
+		return nil
+	}
+	return *p
+}
+
+func samePrice(old sql.NullFloat64, now any) bool {
+	f, ok := now.(float64)
+	if !old.Valid || !ok {
+		return old.Valid == ok
+	}
+	return old.Float64 == f
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,307 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// CountLimit caps the counting of a filtered queue: past it the total is
+// reported as CountLimit+1 ("more than 10,000"), so that a broad filter over
+// a million listings still answers in milliseconds.
+const CountLimit = 10000
+
+// MaxPageSize bounds Filter.Limit.
+const MaxPageSize = 500
+
+// Filter selects listings for the queue. Zero fields do not filter. Every
+// value reaches SQL as a bound parameter; Sort is checked against a fixed
+// list.
+type Filter struct {
+	Status   Status    // empty: any status
+	Mark     string    // any of the listing's marks
+	Kind     string    // kind of the strongest hit: trademark, special, gi, patent
+	Site     string    //
+	Seller   string    // exact seller name
+	Sweep    string    // sweep of the newest verdict
+	Run      string    // run of the newest verdict
+	From, To time.Time // last seen within [From, To)
+	MinScore float64   //
+	// All includes listings whose newest verdict is not suspect (leads: a
+	// mark mentioned without counterfeit signals). Default: suspects only.
+	All bool
+	// Sort: "score" (default, highest first), "last_seen", "first_seen"
+	// (newest first) or "price" (lowest first).
+	Sort   string
+	Limit  int // default 50, at most MaxPageSize
+	Offset int
+}
+
+// Row is one listing as the queue shows it.
+type Row struct {
+	ID        int64     `json:"id"`
+	Site      string    `json:"site"`
+	ListingID string    `json:"listing_id"`
+	URL       string    `json:"url"`
+	Title     string    `json:"title"`
+	Price     *float64  `json:"price,omitempty"`
+	Seller    string    `json:"seller"`
+	ShipFrom  string    `json:"ship_from"`
+	Suspect   bool      `json:"suspect"`
+	Score     float64   `json:"score"`
+	Mark      string    `json:"mark"`
+	Kind      string    `json:"kind"`
+	Reasons   string    `json:"reasons"`
+	Evidence  string    `json:"evidence,omitempty"`
+	FetchedAt time.Time `json:"fetched_at,omitzero"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Run       string    `json:"run"`
+	Sweep     string    `json:"sweep,omitempty"`
+	Status    Status    `json:"status"`
+	StatusAt  time.Time `json:"status_at,omitzero"`
+	StatusBy  string    `json:"status_by,omitempty"`
+	Note      string    `json:"note,omitempty"`
+}
+
+const rowColumns = `l.id, l.site, l.listing_id, l.url, l.title, l.price, l.seller, l.ship_from, l.suspect, l.score, l.mark, l.kind,
+	l.reasons, l.evidence, l.fetched_at, l.first_seen, l.last_seen, l.last_run, l.sweep, l.status, l.status_at, l.status_by, l.note`
+
+func scanRow(sc interface{ Scan(...any) error }) (Row, error) {
+	var (
+		r                              Row
+		price                          sql.NullFloat64
+		suspect                        int
+		fetched, first, last, statusAt int64
+		status                         string
+	)
+	err := sc.Scan(&r.ID, &r.Site, &r.ListingID, &r.URL, &r.Title, &price, &r.Seller, &r.ShipFrom, &suspect, &r.Score, &r.Mark, &r.Kind,
+		&r.Reasons, &r.Evidence, &fetched, &first, &last, &r.Run, &r.Sweep, &status, &statusAt, &r.StatusBy, &r.Note)
+	if err != nil {
+		return r, err
+	}
+	if price.Valid {
+		p := price.Float64
+		r.Price = &p
+	}
+	r.Suspect = suspect == 1
+	r.FetchedAt, r.FirstSeen, r.LastSeen, r.StatusAt = fromMS(fetched), fromMS(first), fromMS(last), fromMS(statusAt)
+	r.Status = Status(status)
+	return r, nil
+}
+
+// Normalize fills defaults and checks values.
+func (f *Filter) Normalize() error {
+	if f.Status != "" {
+		if _, err := ParseStatus(string(f.Status)); err != nil {
+			return err
+		}
+	}
+	switch f.Kind {
+	case "", "trademark", "special", "gi", "patent":
+	default:
+		return fmt.Errorf("%w: unknown kind %q", ErrInvalid, f.Kind)
+	}
+	switch f.Sort {
+	case "":
+		f.Sort = "score"
+	case "score", "last_seen", "first_seen", "price":
+	default:
+		return fmt.Errorf("%w: unknown sort %q", ErrInvalid, f.Sort)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, MaxPageSize)
+	f.Offset = max(f.Offset, 0)
+	return nil
+}
+
+// where builds the WHERE clause; every value is a bound parameter.
+func (f *Filter) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	if !f.All {
+		add("l.suspect = 1")
+	}
+	if f.Status != "" {
+		add("l.status = ?", string(f.Status))
+	}
+	if f.Mark != "" {
+		add("l.id IN (SELECT m.listing FROM listing_marks m WHERE m.mark = ?)", f.Mark)
+	}
+	if f.Kind != "" {
+		add("l.kind = ?", f.Kind)
+	}
+	if f.Site != "" {
+		add("l.site = ?", f.Site)
+	}
+	if f.Seller != "" {
+		add("l.seller = ?", f.Seller)
+	}
+	if f.Sweep != "" {
+		add("l.sweep = ?", f.Sweep)
+	}
+	if f.Run != "" {
+		add("l.last_run = ?", f.Run)
+	}
+	if !f.From.IsZero() {
+		add("l.last_seen >= ?", f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		add("l.last_seen < ?", f.To.UnixMilli())
+	}
+	if f.MinScore > 0 {
+		add("l.score >= ?", f.MinScore)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+func (f *Filter) order() string {
+	switch f.Sort {
+	case "last_seen":
+		return " ORDER BY l.last_seen DESC, l.id DESC"
+	case "first_seen":
+		return " ORDER BY l.first_seen DESC, l.id DESC"
+	case "price":
+		return " ORDER BY l.price IS NULL, l.price ASC, l.id DESC"
+	}
+	return " ORDER BY l.score DESC, l.id DESC"
+}
+
+// onlyStatus reports whether the filter uses nothing but status and
+// suspicion, whose counts the status_counts table keeps.
+func (f *Filter) onlyStatus() bool {
+	return f.Mark == "" && f.Kind == "" && f.Site == "" && f.Seller == "" && f.Sweep == "" && f.Run == "" &&
+		f.From.IsZero() && f.To.IsZero() && f.MinScore <= 0
+}
+
+// Suspects returns one page of the queue and the number of listings the
+// filter selects (capped at CountLimit+1).
+func (s *Store) Suspects(ctx context.Context, f Filter) ([]Row, int, error) {
+	if err := f.Normalize(); err != nil {
+		return nil, 0, err
+	}
+	where, args := f.where()
+	q := "SELECT " + rowColumns + " FROM listings l" + where + f.order() + " LIMIT ? OFFSET ?"
+	rows, err := s.read.QueryContext(ctx, q, append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: queue: %w", err)
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: queue: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("store: queue: %w", err)
+	}
+	total, err := s.count(ctx, &f, where, args)
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+func (s *Store) count(ctx context.Context, f *Filter, where string, args []any) (int, error) {
+	var total int
+	if f.onlyStatus() {
+		q := `SELECT coalesce(sum(n), 0) FROM status_counts WHERE 1=1`
+		var a []any
+		if !f.All {
+			q += ` AND suspect = 1`
+		}
+		if f.Status != "" {
+			q += ` AND status = ?`
+			a = append(a, string(f.Status))
+		}
+		if err := s.read.QueryRowContext(ctx, q, a...).Scan(&total); err != nil {
+			return 0, fmt.Errorf("store: queue count: %w", err)
+		}
+		return total, nil
+	}
+	q := "SELECT count(*) FROM (SELECT 1 FROM listings l" + where + " LIMIT ?)"
+	if err := s.read.QueryRowContext(ctx, q, append(args, CountLimit+1)...).Scan(&total); err != nil {
+		return 0, fmt.Errorf("store: queue count: %w", err)
+	}
+	return total, nil
+}
+
+// CountByStatus returns how many listings are in each status (suspects
+// only unless all).
+func (s *Store) CountByStatus(ctx context.Context, suspectsOnly bool) (map[Status]int64, error) {
+	q := `SELECT status, sum(n) FROM status_counts`
+	if suspectsOnly {
+		q += ` WHERE suspect = 1`
+	}
+	q += ` GROUP BY status`
+	rows, err := s.read.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("store: count by status: %w", err)
+	}
+	defer rows.Close()
+	out := map[Status]int64{}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("store: count by status: %w", err)
+		}
+		out[Status(st)] = n
+	}
+	return out, rows.Err()
+}
+
+// Facets are the values the queue's filter menus offer.
+type Facets struct {
+	Sites  []string `json:"sites"`
+	Marks  []string `json:"marks"`
+	Sweeps []string `json:"sweeps"`
+}
+
+// Facets lists the distinct sites, marks and sweeps (bounded lists).
+func (s *Store) Facets(ctx context.Context) (Facets, error) {
+	var f Facets
+	for _, q := range []struct {
+		dst *[]string
+		sql string
+	}{
+		// Loose index scans: one index seek per distinct value, so these
+		// stay cheap at a million listings because each list is short.
+		{&f.Sites, `WITH RECURSIVE v(x) AS (SELECT min(site) FROM listings
+			UNION ALL SELECT (SELECT min(site) FROM listings WHERE site > v.x) FROM v WHERE v.x IS NOT NULL)
+			SELECT x FROM v WHERE x IS NOT NULL LIMIT 200`},
+		{&f.Marks, `WITH RECURSIVE v(x) AS (SELECT min(mark) FROM listing_marks
+			UNION ALL SELECT (SELECT min(mark) FROM listing_marks WHERE mark > v.x) FROM v WHERE v.x IS NOT NULL)
+			SELECT x FROM v WHERE x IS NOT NULL LIMIT 500`},
+		{&f.Sweeps, `SELECT DISTINCT sweep FROM runs WHERE sweep <> '' ORDER BY sweep LIMIT 200`},
+	} {
+		rows, err := s.read.QueryContext(ctx, q.sql)
+		if err != nil {
+			return f, fmt.Errorf("store: facets: %w", err)
+		}
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return f, fmt.Errorf("store: facets: %w", err)
+			}
+			*q.dst = append(*q.dst, v)
+		}
+		rows.Close()
+	}
+	return f, nil
+}
