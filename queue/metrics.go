@@ -30,7 +30,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"site"}),
 		FindingsIngested: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "markwatch_findings_ingested_total",
-			Help: "Findings batches handled by the store's consumer and acknowledged.",
+			Help: "Findings written to the store by the findings consumer (acknowledged).",
 		}),
 	}
 	if reg != nil {

@@ -1,0 +1,317 @@
+package queue
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/markwatch/markwatch"
+	"github.com/redis/go-redis/v9"
+)
+
+// Findings travel from workers to the store through one Redis stream
+// (mw:{findings}:stream). Workers publish a FindingsBatch per page
+// (FindingsPublisher, a pipeline.Sink); the process that owns the store
+// consumes them with a consumer group (ConsumeFindings) and acks an entry
+// only after its handler stored it. A batch may be delivered more than once
+// (a page fetched twice after a lease expiry, a consumer that died before
+// its ack), so the store writes idempotently on (run, site, listing id).
+//
+// Acked entries are deleted from the stream, so its length is the backlog.
+// That assumes one consumer group (the store's); a second group would lose
+// entries the first one deleted.
+
+// PageMeta describes the fetched page a batch was read from, with the raw
+// body gzip'd when it is kept as evidence.
+type PageMeta struct {
+	URL       string            `json:"url"`
+	FinalURL  string            `json:"final_url,omitempty"`
+	Status    int               `json:"status"`
+	Header    map[string]string `json:"header,omitempty"`
+	FetchedAt time.Time         `json:"fetched_at"`
+	Truncated bool              `json:"truncated,omitempty"`
+	// Size and SHA256 (hex) are of the raw body, before gzip.
+	Size   int    `json:"size"`
+	SHA256 string `json:"sha256"`
+	// BodyGzip is the raw body, gzip'd; empty when the body was not kept.
+	BodyGzip []byte `json:"body_gzip,omitempty"`
+}
+
+// Body returns the raw page body, or nil if it was not kept.
+func (p PageMeta) Body() ([]byte, error) {
+	if len(p.BodyGzip) == 0 {
+		return nil, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(p.BodyGzip))
+	if err != nil {
+		return nil, fmt.Errorf("queue: page body of %s: %w", p.URL, err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("queue: page body of %s: %w", p.URL, err)
+	}
+	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != p.SHA256 {
+		return nil, fmt.Errorf("queue: page body of %s: SHA-256 mismatch", p.URL)
+	}
+	return body, nil
+}
+
+// FindingsBatch is what a worker publishes for one processed page.
+type FindingsBatch struct {
+	// ID is the stream entry id (set by the consumer, not serialised).
+	ID        string              `json:"-"`
+	Run       string              `json:"run"`
+	Sweep     string              `json:"sweep,omitempty"`
+	Site      string              `json:"site"`
+	Task      string              `json:"task"`
+	Published time.Time           `json:"published"`
+	Page      PageMeta            `json:"page"`
+	Findings  []markwatch.Finding `json:"findings"`
+}
+
+// FindingsPublisher is the worker's pipeline.Sink: it publishes each page's
+// findings to the findings stream.
+type FindingsPublisher struct {
+	Client redis.UniversalClient
+	// KeepBody says whether a batch carries the page body. Default: when
+	// any finding is suspect (that is what reviewers need evidence for).
+	KeepBody func(findings []markwatch.Finding) bool
+}
+
+// NewFindingsPublisher returns a publisher with the default KeepBody.
+func NewFindingsPublisher(client redis.UniversalClient) *FindingsPublisher {
+	return &FindingsPublisher{Client: client}
+}
+
+func anySuspect(findings []markwatch.Finding) bool {
+	for _, f := range findings {
+		if f.Verdict.Suspect {
+			return true
+		}
+	}
+	return false
+}
+
+// NewFindingsBatch builds the batch for a page; keepBody gzips the body into it.
+func NewFindingsBatch(page *markwatch.Page, findings []markwatch.Finding, keepBody bool) (FindingsBatch, error) {
+	b := FindingsBatch{Findings: findings, Published: time.Now().UTC()}
+	if page != nil {
+		t := page.Task
+		b.Run, b.Sweep, b.Site, b.Task = t.Run, t.Sweep, t.Site, t.ID
+		sum := sha256.Sum256(page.Body)
+		b.Page = PageMeta{URL: page.URL, FinalURL: page.FinalURL, Status: page.Status, Header: page.Header,
+			FetchedAt: page.FetchedAt, Truncated: page.Truncated, Size: len(page.Body), SHA256: hex.EncodeToString(sum[:])}
+		if keepBody {
+			var buf bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+			if _, err := zw.Write(page.Body); err != nil {
+				return b, err
+			}
+			if err := zw.Close(); err != nil {
+				return b, err
+			}
+			b.Page.BodyGzip = buf.Bytes()
+		}
+	}
+	if b.Run == "" && len(findings) > 0 {
+		b.Run, b.Sweep, b.Site = findings[0].Run, findings[0].Sweep, findings[0].Listing.Site
+	}
+	return b, nil
+}
+
+// Put implements pipeline.Sink.
+func (p *FindingsPublisher) Put(ctx context.Context, page *markwatch.Page, findings []markwatch.Finding) error {
+	keep := p.KeepBody
+	if keep == nil {
+		keep = anySuspect
+	}
+	b, err := NewFindingsBatch(page, findings, keep(findings))
+	if err != nil {
+		return fmt.Errorf("queue: publish findings: %w", err)
+	}
+	data, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("queue: publish findings of %s: %w", b.Page.URL, err)
+	}
+	if err := p.Client.XAdd(ctx, &redis.XAddArgs{Stream: findingsStream, Values: []string{"b", string(data)}}).Err(); err != nil {
+		return fmt.Errorf("queue: publish %d findings of %s: %w", len(findings), b.Page.URL, err)
+	}
+	return nil
+}
+
+// FindingsConsumer reads the findings stream in a consumer group. Use
+// ConsumeFindings for the defaults.
+type FindingsConsumer struct {
+	Client   redis.UniversalClient
+	Group    string
+	Consumer string
+	Handle   func(ctx context.Context, b FindingsBatch) error
+	// ClaimIdle: entries pending this long with another consumer (it died)
+	// are claimed. Default 1m.
+	ClaimIdle time.Duration
+	// Block is the longest wait for new entries. Default 1s.
+	Block time.Duration
+	// Count is the most entries read at once. Default 16.
+	Count   int
+	Logger  *slog.Logger
+	Metrics *Metrics
+}
+
+// ConsumeFindings runs a FindingsConsumer with the defaults until ctx is
+// cancelled (then it returns nil).
+func ConsumeFindings(ctx context.Context, client redis.UniversalClient, group, consumer string, handle func(context.Context, FindingsBatch) error) error {
+	c := &FindingsConsumer{Client: client, Group: group, Consumer: consumer, Handle: handle}
+	return c.Run(ctx)
+}
+
+// Run consumes until ctx is cancelled. A handler error leaves the entry
+// pending: it is retried (by this consumer on its next pass over its own
+// pending entries, or by another after ClaimIdle). An entry that cannot be
+// decoded is moved to mw:{findings}:dead, not dropped.
+func (c *FindingsConsumer) Run(ctx context.Context) error {
+	if c.ClaimIdle <= 0 {
+		c.ClaimIdle = time.Minute
+	}
+	if c.Block <= 0 {
+		c.Block = time.Second
+	}
+	if c.Count <= 0 {
+		c.Count = 16
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	log := c.Logger.With("loop", "findings", "group", c.Group, "consumer", c.Consumer)
+	if err := c.ensureGroup(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("create findings group", "err", err)
+	}
+	var lastPass time.Time
+	for ctx.Err() == nil {
+		if time.Since(lastPass) >= min(c.ClaimIdle/4, 5*time.Second) {
+			lastPass = time.Now()
+			if err := c.retryPending(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("retry pending findings", "err", err)
+			}
+		}
+		res, err := c.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: c.Group, Consumer: c.Consumer,
+			Streams: []string{findingsStream, ">"}, Count: int64(c.Count), Block: c.Block}).Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if strings.HasPrefix(err.Error(), "NOGROUP") {
+				_ = c.ensureGroup(ctx)
+				continue
+			}
+			log.Warn("read findings", "err", err)
+			sleepCtx(ctx, time.Second)
+			continue
+		}
+		for _, s := range res {
+			for _, m := range s.Messages {
+				c.process(ctx, log, m)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *FindingsConsumer) ensureGroup(ctx context.Context) error {
+	err := c.Client.XGroupCreateMkStream(ctx, findingsStream, c.Group, "0").Err()
+	if err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return nil
+	}
+	return err
+}
+
+// retryPending handles this consumer's own pending entries (earlier handler
+// failures, or entries read before a restart under the same name) and
+// claims others' entries idle for ClaimIdle.
+func (c *FindingsConsumer) retryPending(ctx context.Context) error {
+	own, err := c.Client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: c.Group, Consumer: c.Consumer,
+		Streams: []string{findingsStream, "0"}, Count: int64(c.Count * 4)}).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	log := c.Logger.With("loop", "findings", "group", c.Group, "consumer", c.Consumer)
+	for _, s := range own {
+		for _, m := range s.Messages {
+			c.process(ctx, log, m)
+		}
+	}
+	start := "0-0"
+	for ctx.Err() == nil {
+		msgs, next, err := c.Client.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: findingsStream, Group: c.Group,
+			Consumer: c.Consumer, MinIdle: c.ClaimIdle, Start: start, Count: int64(c.Count)}).Result()
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			log.Info("claimed stale finding", "entry", m.ID)
+			c.process(ctx, log, m)
+		}
+		if next == "0-0" || len(msgs) == 0 {
+			return nil
+		}
+		start = next
+	}
+	return nil
+}
+
+func (c *FindingsConsumer) process(ctx context.Context, log *slog.Logger, m redis.XMessage) {
+	raw, _ := m.Values["b"].(string)
+	var b FindingsBatch
+	if err := json.Unmarshal([]byte(raw), &b); err != nil || raw == "" {
+		if err == nil {
+			err = errors.New("no batch field")
+		}
+		log.Error("undecodable finding moved aside", "entry", m.ID, "err", err)
+		if err := c.Client.XAdd(ctx, &redis.XAddArgs{Stream: findingsDeadKey, Values: []string{"entry", m.ID, "b", raw, "error", err.Error()}}).Err(); err != nil {
+			log.Error("keep undecodable finding", "entry", m.ID, "err", err)
+			return
+		}
+		c.ack(ctx, log, m.ID)
+		return
+	}
+	b.ID = m.ID
+	if err := c.Handle(ctx, b); err != nil {
+		log.Warn("store findings failed, will retry", "entry", m.ID, "run", b.Run, "site", b.Site, "task", b.Task, "err", err)
+		return
+	}
+	c.ack(ctx, log, m.ID)
+	if c.Metrics != nil {
+		c.Metrics.FindingsIngested.Add(float64(len(b.Findings)))
+	}
+}
+
+func (c *FindingsConsumer) ack(ctx context.Context, log *slog.Logger, id string) {
+	_, err := c.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.XAck(ctx, findingsStream, c.Group, id)
+		p.XDel(ctx, findingsStream, id)
+		return nil
+	})
+	if err != nil {
+		log.Warn("ack finding (it will be delivered again)", "entry", id, "err", err)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
