@@ -1,0 +1,174 @@
+package schedule
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/queue"
+)
+
+// cancellableFrontier wraps the real Redis frontier with the CancelRun the
+// queue does not have yet: it drops a cancelled run's tasks as they are
+// leased (acking them unworked), which is what the worker must see — a
+// cancelled run's queued tasks are never crawled.
+type cancellableFrontier struct {
+	*queue.Redis
+	mu        sync.Mutex
+	cancelled map[string]bool
+	dropped   int
+}
+
+func (c *cancellableFrontier) CancelRun(ctx context.Context, run string) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancelled == nil {
+		c.cancelled = map[string]bool{}
+	}
+	c.cancelled[run] = true
+	st, err := c.Stats(ctx, run)
+	return int(st.Queued), err
+}
+
+// work is a worker: it leases and acks everything ready, returning the
+// tasks it crawled.
+func (c *cancellableFrontier) work(ctx context.Context) []markwatch.Task {
+	var crawled []markwatch.Task
+	for {
+		tasks, _ := c.Lease(ctx, 10)
+		if len(tasks) == 0 {
+			return crawled
+		}
+		c.mu.Lock()
+		for _, t := range tasks {
+			if c.cancelled[t.Run] {
+				c.dropped++
+			} else {
+				crawled = append(crawled, t)
+			}
+		}
+		c.mu.Unlock()
+		c.Ack(ctx, tasks...)
+	}
+}
+
+// A cancelled run stops: it is recorded cancelled, its queued tasks are
+// dropped (never crawled), it is not re-seeded or marked finished, and the
+// sweep's next run fires as usual.
+func TestCancelledRunStops(t *testing.T) {
+	h := newHarness(t, giftsYAML, "2026-09-29T23:00")
+	fr := &cancellableFrontier{Redis: h.frontier}
+	reg := prometheus.NewRegistry()
+	s := h.scheduler("a", reg, func(p *Params) { p.Canceller = fr; p.Frontier = fr })
+	ctx := context.Background()
+	tick(t, s)
+	h.clock.Set(h.at("2026-09-30T00:00"))
+	tick(t, s)
+	runs := h.history(s)
+	if len(runs) != 1 || runs[0].Tasks != 4 {
+		t.Fatalf("runs %+v", runs)
+	}
+	id := runs[0].ID
+	dropped, err := s.Cancel(ctx, id)
+	if err != nil || dropped != 4 {
+		t.Fatalf("Cancel = %d, %v; want 4 queued tasks dropped", dropped, err)
+	}
+	if crawled := fr.work(ctx); len(crawled) != 0 || fr.dropped != 4 {
+		t.Fatalf("worker crawled %d tasks of the cancelled run (dropped %d)", len(crawled), fr.dropped)
+	}
+	h.clock.Advance(5 * time.Minute)
+	tick(t, s)
+	r, err := s.Run(ctx, id)
+	if err != nil || r.State != StateCancelled || r.CancelledAt.IsZero() {
+		t.Fatalf("run %+v, %v; want cancelled", r, err)
+	}
+	if h.seeder.calls[id] != 1 {
+		t.Fatalf("cancelled run seeded %d times", h.seeder.calls[id])
+	}
+	if _, err := s.Cancel(ctx, id); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("second cancel: %v, want ErrNotRunning", err)
+	}
+	if _, err := s.Cancel(ctx, "gifts-nosuchrun"); !errors.Is(err, ErrUnknownRun) {
+		t.Fatalf("cancel of unknown run: %v", err)
+	}
+	m := s.p.Metrics
+	if v := testutil.ToFloat64(m.RunsByState.WithLabelValues("gifts", StateCancelled)); v != 1 {
+		t.Fatalf("runs{state=cancelled} = %v", v)
+	}
+	if v := testutil.ToFloat64(m.RunsByState.WithLabelValues("gifts", StateRunning)); v != 0 {
+		t.Fatalf("runs{state=running} = %v", v)
+	}
+	// The next slot fires and is crawled normally.
+	h.clock.Set(h.at("2026-09-30T12:00"))
+	tick(t, s)
+	if crawled := fr.work(ctx); len(crawled) != 4 {
+		t.Fatalf("next run: %d tasks crawled, want 4", len(crawled))
+	}
+}
+
+// The background loop: two instances, one leads; when it shuts down, the
+// other takes over at once (the lease is released, not left to expire).
+func TestLoopHandOver(t *testing.T) {
+	h := newHarness(t, giftsYAML, "2026-09-29T23:00")
+	var wg sync.WaitGroup
+	a, b := h.scheduler("a", nil), h.scheduler("b", nil)
+	a.Start(&wg)
+	waitFor(t, "a to lead", a.IsLeader)
+	b.Start(&wg)
+	time.Sleep(50 * time.Millisecond)
+	if b.IsLeader() {
+		t.Fatal("b leads while a holds the lease")
+	}
+	a.Shutdown()
+	waitFor(t, "b to take over", b.IsLeader)
+	b.Shutdown()
+	wg.Wait()
+	if n, _ := h.rdb.Exists(context.Background(), leaderKey).Result(); n != 0 {
+		t.Fatal("lease left behind after both shut down")
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestMetricsLint(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	m.Runs.WithLabelValues("x", TriggerSchedule).Inc()
+	m.RunsByState.WithLabelValues("x", StateRunning).Set(1)
+	m.WindowOpen.WithLabelValues("x").Set(1)
+	m.LastFired.WithLabelValues("x").Set(1)
+	m.LastSuccess.WithLabelValues("x").Set(1)
+	m.Progress.WithLabelValues("x").Set(1)
+	m.Leader.Set(1)
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil || len(problems) != 0 {
+		t.Fatalf("lint: %v %v", problems, err)
+	}
+	names := map[string]bool{}
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		names[mf.GetName()] = true
+	}
+	for _, want := range []string{"markwatch_sweep_runs_total", "markwatch_sweep_runs", "markwatch_sweep_window_open",
+		"markwatch_sweep_last_fired_timestamp_seconds", "markwatch_sweep_last_success_timestamp_seconds",
+		"markwatch_sweep_run_progress_ratio", "markwatch_scheduler_leader"} {
+		if !names[want] {
+			t.Errorf("metric %s missing", want)
+		}
+	}
+}
