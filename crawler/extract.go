@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
@@ -259,4 +260,32 @@ func merge(card markwatch.Listing, item markwatch.Listing) markwatch.Listing {
 		out.URL = item.URL
 	}
 	return out
+}
+
+// fieldText is a listing field as text, for reports.
+func fieldText(l markwatch.Listing, name string) string {
+	switch name {
+	case "id":
+		return l.ID
+	case "title":
+		return l.Title
+	case "url":
+		return l.URL
+	case "price":
+		if l.Price == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*l.Price, 'f', -1, 64)
+	case "seller":
+		return l.Seller
+	case "ship_from":
+		return l.ShipFrom
+	case "image":
+		return l.Image
+	case "description":
+		return l.Description
+	case "category":
+		return l.Category
+	}
+	return ""
 }

@@ -83,10 +83,15 @@ type Rate struct {
 type Search struct {
 	// URL is a template, absolute or relative to base_url, with {query}
 	// (escaped for where it stands: path segment or query string) and
-	// {page} (page_start for the first page). Required.
+	// {page} (page_start for the first page, page_step more for each next
+	// one). Required.
 	URL string `yaml:"url"`
 	// PageStart is the number of the first page in {page}. Default 1.
 	PageStart *int `yaml:"page_start"`
+	// PageStep is what {page} grows by from one page to the next: 1 for
+	// page numbers, the page size for offsets (page_start 0, page_step 40
+	// gives 0, 40, 80 …). Default 1.
+	PageStep int `yaml:"page_step"`
 	// MaxPages bounds pagination per query unless a task says otherwise. Default 10.
 	MaxPages int `yaml:"max_pages"`
 }
@@ -167,6 +172,9 @@ func (s *Site) Provision() error {
 	if s.Search.MaxPages == 0 {
 		s.Search.MaxPages = 10
 	}
+	if s.Search.PageStep == 0 {
+		s.Search.PageStep = 1
+	}
 	if u, err := url.Parse(s.BaseURL); err == nil {
 		s.base = u
 	}
@@ -227,7 +235,7 @@ func (s *Site) Validate() error {
 		}
 	case "authorized":
 		if strings.TrimSpace(s.Authorization) == "" {
-			bad("authorization", "robots: authorized needs the agreement that authorises the crawl")
+			bad("robots", "authorized needs authorization: naming the agreement that authorises the crawl")
 		}
 	default:
 		bad("robots", "must be respect or authorized, got %q", s.Robots)
@@ -243,6 +251,9 @@ func (s *Site) Validate() error {
 	}
 	if *s.Search.PageStart < 0 {
 		bad("search.page_start", "must not be negative")
+	}
+	if s.Search.PageStep < 1 {
+		bad("search.page_step", "must be at least 1, got %d", s.Search.PageStep)
 	}
 	if s.Search.MaxPages < 1 || s.Search.MaxPages > 1000 {
 		bad("search.max_pages", "must be 1..1000, got %d", s.Search.MaxPages)
@@ -461,7 +472,7 @@ func (s *Site) searchURL(query string, page int) (*url.URL, error) {
 	if page < 1 {
 		page = 1
 	}
-	number := strconv.Itoa(*s.Search.PageStart + page - 1)
+	number := strconv.Itoa(*s.Search.PageStart + (page-1)*s.Search.PageStep)
 	t := s.Search.URL
 	// Escape {query} for where it stands: in the path it is one segment
 	// (a '/' in a query must not add a segment), in the query string a
@@ -649,4 +660,41 @@ func ParseSite(file string, data []byte) (*Site, error) {
 	s.version = hex.EncodeToString(sum[:])[:12]
 	s.file = file
 	return s, nil
+}
+
+// Rebase returns a copy of the adapter pointed at another origin (scheme,
+// host and port of base): a local mirror, a staging copy, or the fake
+// marketplace on whatever port it got. allowed_domains entries naming the
+// old host are replaced by the new host; base's path, if any, replaces
+// base_url's.
+func (s *Site) Rebase(base string) (*Site, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("crawler: rebase %s: %q is not an absolute http(s) URL", s.Name, base)
+	}
+	c := *s
+	nb := *s.base
+	nb.Scheme, nb.Host = u.Scheme, u.Host
+	if u.Path != "" && u.Path != "/" {
+		nb.Path = u.Path
+	}
+	c.base = &nb
+	c.BaseURL = nb.String()
+	old := strings.ToLower(s.base.Hostname())
+	c.AllowedDomains = nil
+	for _, d := range s.AllowedDomains {
+		if strings.ToLower(d) == old {
+			d = u.Hostname()
+		}
+		c.AllowedDomains = append(c.AllowedDomains, d)
+	}
+	c.domains = nil
+	for _, d := range c.AllowedDomains {
+		d = strings.ToLower(d)
+		if strings.HasPrefix(d, "*.") {
+			d = d[1:]
+		}
+		c.domains = append(c.domains, d)
+	}
+	return &c, nil
 }
