@@ -1,0 +1,314 @@
+package fakemarket
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/markwatch/markwatch"
+)
+
+// Classes of listings. Every listing has exactly one; Truth.Suspect follows
+// from the class (see the table in doc.go).
+const (
+	// Suspect classes.
+	ClassCounterfeitSlang   = "counterfeit-slang"    // trademark + slang (高仿, A货, 1:1 …), normal price
+	ClassBelowFloor         = "below-floor"          // trademark at ≤ 0.4 × min_price, no slang
+	ClassObfuscatedSpaces   = "obfuscated-spaces"    // 耐-克, N I K E, 阿.迪.达.斯 + a signal
+	ClassFullwidth          = "fullwidth"            // ＰＲＡＤＡ + a signal
+	ClassTraditional        = "traditional"          // 愛馬仕, 阿迪達斯 + a signal
+	ClassCyrillic           = "cyrillic-lookalike"   // Chаnel with Cyrillic а + a signal
+	ClassDigitForLetter     = "digit-for-letter"     // R0LEX + a signal
+	ClassZeroWidth          = "zero-width"           // 耐\u200b克 + a signal
+	ClassSpecialUnauthorize = "special-unauthorized" // special mark, seller not licensed
+	ClassGIOutside          = "gi-outside-region"    // GI shipped from outside its regions
+	ClassInvalidPatent      = "invalid-patent"       // bad check character, future year or expired utility model
+
+	// Not-suspect classes.
+	ClassGIInside          = "gi-inside-region"   // GI shipped from inside its regions
+	ClassGIUnknown         = "gi-unknown-origin"  // GI, no ship-from shown
+	ClassGenuineAuthorized = "genuine-authorized" // authorized seller, normal price
+	ClassPlainMention      = "plain-mention"      // mark named at a normal price, no signal
+	ClassDescriptive       = "descriptive"        // 适用于华为, 兼容小米, for Apple, 耐克专用
+	ClassFruitApple        = "fruit-apple"        // 红富士苹果, 烟台苹果
+	ClassGrainMillet       = "grain-millet"       // 黄小米
+	ClassLatinSubstring    = "latin-substring"    // pineapple, crabapple, diorama, channel, LVDS
+	ClassPlaceName         = "place-name"         // 茅台镇 without the mark
+	ClassCommonWord        = "common-word"        // 潮涌, 莲莲, 江南忆 without context; 神舟 laptops
+	ClassSlangNoMark       = "slang-no-mark"      // replica slang but no mark at all
+	ClassValidPatent       = "valid-patent"       // a patent number that exists
+	ClassGeneric           = "generic"            // ordinary goods
+)
+
+// suspectClass says which classes are suspect by the contract's rules.
+var suspectClass = map[string]bool{
+	ClassCounterfeitSlang: true, ClassBelowFloor: true, ClassObfuscatedSpaces: true, ClassFullwidth: true,
+	ClassTraditional: true, ClassCyrillic: true, ClassDigitForLetter: true, ClassZeroWidth: true,
+	ClassSpecialUnauthorize: true, ClassGIOutside: true, ClassInvalidPatent: true,
+}
+
+// Classes lists every class in a stable order.
+func Classes() []string {
+	return []string{
+		ClassCounterfeitSlang, ClassBelowFloor, ClassObfuscatedSpaces, ClassFullwidth, ClassTraditional,
+		ClassCyrillic, ClassDigitForLetter, ClassZeroWidth, ClassSpecialUnauthorize, ClassGIOutside,
+		ClassInvalidPatent,
+		ClassGIInside, ClassGIUnknown, ClassGenuineAuthorized, ClassPlainMention, ClassDescriptive,
+		ClassFruitApple, ClassGrainMillet, ClassLatinSubstring, ClassPlaceName, ClassCommonWord,
+		ClassSlangNoMark, ClassValidPatent, ClassGeneric,
+	}
+}
+
+// SuspectClass reports whether listings of class are suspect.
+func SuspectClass(class string) bool { return suspectClass[class] }
+
+// Truth is the ground truth of one listing: what a correct matcher following
+// the contract's verdict rules says about it.
+type Truth struct {
+	Suspect bool `json:"suspect"`
+	// Marks are the mark ids a correct matcher reports as non-descriptive
+	// hits (markwatch.Verdict.Marks()), "patent" for a listing whose patent
+	// number is invalid, future or expired. Sorted.
+	Marks []string `json:"marks,omitempty"`
+	// Descriptive are mark ids named only in descriptive use (适用于X …).
+	Descriptive []string `json:"descriptive,omitempty"`
+	Class       string   `json:"class"`
+	// Detail says more about the class: the obfuscated form, the signal
+	// (slang word or "price"), the patent defect ("bad-check", "future",
+	// "expired-utility-model"), the hard-negative phrase.
+	Detail string `json:"detail,omitempty"`
+	// Patent is the patent number written in the listing, normalised as
+	// YYYYTNNNNNNN.C (digits, a dot, the check character), if any.
+	Patent string `json:"patent,omitempty"`
+}
+
+// Listing is one generated listing: the fields a site shows (URL and Image
+// are paths on the listing's site, to be resolved against its base URL)
+// plus its ground truth and the terms search queries match.
+type Listing struct {
+	markwatch.Listing
+	// PriceHigh is the upper end of a price range ("¥99-199"); 0 for a
+	// single price. Price is always the lowest price shown.
+	PriceHigh float64 `json:"price_high,omitempty"`
+	Truth     Truth   `json:"truth"`
+	// Terms are the lower-cased words a search query is matched against
+	// (substring), besides the title.
+	Terms []string `json:"terms"`
+	// Sales is the "monthly sales" noise number shown on cards.
+	Sales int `json:"sales"`
+}
+
+// Site names. Each listing belongs to exactly one site.
+const (
+	SiteMart = "mart" // UTF-8 HTML
+	SiteGBK  = "gbk"  // GBK HTML, table layout
+	SiteAPI  = "api"  // JSON API
+)
+
+// SiteNames lists the sites in a stable order.
+func SiteNames() []string { return []string{SiteMart, SiteGBK, SiteAPI} }
+
+// Catalogue is a generated, immutable set of listings with ground truth.
+// It is safe for concurrent use.
+type Catalogue struct {
+	seed     int64
+	listings []Listing
+	byID     map[string]int
+	queries  []string
+}
+
+// Option configures Generate.
+type Option func(*genConfig)
+
+type genConfig struct {
+	listings int
+}
+
+// DefaultListings is the catalogue size when WithListings is not given.
+const DefaultListings = 900
+
+// WithListings sets the number of listings (at least 1). Every class is
+// present on every site from about 450 listings up.
+func WithListings(n int) Option {
+	return func(c *genConfig) {
+		if n > 0 {
+			c.listings = n
+		}
+	}
+}
+
+// Generate builds the catalogue for seed. The same seed and options give the
+// same catalogue, byte for byte.
+func Generate(seed int64, opts ...Option) *Catalogue {
+	cfg := genConfig{listings: DefaultListings}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x6d61726b77617463)) // "markwatc"
+	recipes := buildRecipes()
+	// Shuffle the recipe order once per seed, so that search results mix
+	// classes, then cycle through it: every recipe appears once before any
+	// appears twice.
+	order := rng.Perm(len(recipes))
+	cat := &Catalogue{seed: seed, byID: make(map[string]int, cfg.listings)}
+	counters := map[string]int{}
+	for i := 0; i < cfg.listings; i++ {
+		round := i / len(recipes)
+		r := recipes[order[i%len(recipes)]]
+		// Rotate the sites per round so every recipe visits every site.
+		site := SiteNames()[(i+round)%3]
+		counters[site]++
+		l := r.build(rng, round)
+		l.Site = site
+		l.ID = fmt.Sprintf("%s%06d", sitePrefix[site], counters[site])
+		l.URL = itemPath(site, l.ID)
+		l.Image = imagePath(site, l.ID)
+		l.Sales = salesNumber(rng)
+		l.Truth.Suspect = suspectClass[l.Truth.Class]
+		slices.Sort(l.Truth.Marks)
+		l.Truth.Marks = slices.Compact(l.Truth.Marks)
+		slices.Sort(l.Truth.Descriptive)
+		l.Truth.Descriptive = slices.Compact(l.Truth.Descriptive)
+		l.Terms = normaliseTerms(l.Terms)
+		cat.byID[l.ID] = len(cat.listings)
+		cat.listings = append(cat.listings, l)
+	}
+	cat.queries = defaultQueries()
+	return cat
+}
+
+var sitePrefix = map[string]string{SiteMart: "M", SiteGBK: "G", SiteAPI: "A"}
+
+func itemPath(site, id string) string {
+	switch site {
+	case SiteGBK:
+		return "/gbk/goods.php?id=" + id
+	case SiteAPI:
+		return "/api/v1/item?id=" + id
+	}
+	return "/mart/item/" + id + ".html"
+}
+
+func imagePath(site, id string) string {
+	switch site {
+	case SiteGBK:
+		return "/gbk/pic/" + id + ".jpg"
+	case SiteAPI:
+		return "/api/static/pic/" + id + ".jpg"
+	}
+	return "/mart/img/" + id + ".jpg"
+}
+
+func salesNumber(rng *rand.Rand) int {
+	switch rng.IntN(4) {
+	case 0:
+		return rng.IntN(50)
+	case 1:
+		return 50 + rng.IntN(950)
+	case 2:
+		return 1000 + rng.IntN(9000)
+	}
+	return 10000 + rng.IntN(90000)
+}
+
+func normaliseTerms(terms []string) []string {
+	out := make([]string, 0, len(terms))
+	for _, t := range terms {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t != "" {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Seed returns the seed the catalogue was generated from.
+func (c *Catalogue) Seed() int64 { return c.seed }
+
+// Listings returns all listings, in generation order. The slice is a copy;
+// the listings share their Terms and Truth.Marks slices with the catalogue
+// and must not be modified.
+func (c *Catalogue) Listings() []Listing { return slices.Clone(c.listings) }
+
+// SiteListings returns the listings of one site, in generation order.
+func (c *Catalogue) SiteListings(site string) []Listing {
+	var out []Listing
+	for _, l := range c.listings {
+		if l.Site == site {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Listing returns the listing with this id.
+func (c *Catalogue) Listing(id string) (Listing, bool) {
+	i, ok := c.byID[id]
+	if !ok {
+		return Listing{}, false
+	}
+	return c.listings[i], true
+}
+
+// Truth returns the ground truth of the listing with this id.
+func (c *Catalogue) Truth(id string) (Truth, bool) {
+	i, ok := c.byID[id]
+	if !ok {
+		return Truth{}, false
+	}
+	return c.listings[i].Truth, true
+}
+
+// Queries returns the default queries a demo sweep runs: one per mark family
+// plus generic ones. Together their results cover every listing and every
+// class on every site.
+func (c *Catalogue) Queries() []string { return slices.Clone(c.queries) }
+
+func defaultQueries() []string {
+	var qs []string
+	for _, b := range brands {
+		if !slices.Contains(qs, b.query) {
+			qs = append(qs, b.query)
+		}
+	}
+	return append(qs, genericQueries...)
+}
+
+// genericQueries are the default queries of the listings that belong to no
+// mark family.
+var genericQueries = []string{"专利", "水果", "百货"}
+
+// Search returns the listings of site matching query, in the order the
+// site shows them: a listing matches when the lower-cased, trimmed query is
+// a substring of one of its terms or of its lower-cased title. An empty
+// query matches nothing.
+func (c *Catalogue) Search(site, query string) []Listing {
+	q := strings.ToLower(strings.TrimSpace(query))
+	if q == "" {
+		return nil
+	}
+	var out []Listing
+	for _, l := range c.listings {
+		if l.Site != site {
+			continue
+		}
+		if matchesQuery(&l, q) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func matchesQuery(l *Listing, q string) bool {
+	if strings.Contains(strings.ToLower(l.Title), q) {
+		return true
+	}
+	for _, t := range l.Terms {
+		if strings.Contains(t, q) {
+			return true
+		}
+	}
+	return false
+}
