@@ -49,38 +49,41 @@ func (s *Store) Put(ctx context.Context, page *markwatch.Page, findings []markwa
 			findings[i].Listing.Site = page.Task.Site
 		}
 	}
-	return s.PutFindings(ctx, findings)
+	_, err := s.PutFindings(ctx, findings)
+	return err
 }
 
 // PutFindings stores findings in one transaction (ingestion of verdict
-// lines; Put for crawled pages). Findings without a listing id are rejected.
-func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) error {
+// lines; Put for crawled pages) and returns how many were new: a finding
+// already stored for its (run, site, listing id) changes nothing. Findings
+// without a listing id or run are rejected, and then nothing is written.
+func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) (int, error) {
 	if len(findings) == 0 {
-		return nil
+		return 0, nil
 	}
 	for i, f := range findings {
 		if strings.TrimSpace(f.Listing.ID) == "" {
-			return fmt.Errorf("%w: finding %d has no listing id", ErrInvalid, i)
+			return 0, fmt.Errorf("%w: finding %d has no listing id", ErrInvalid, i)
 		}
 		if f.Run == "" {
-			return fmt.Errorf("%w: finding %d (listing %s) has no run", ErrInvalid, i, f.Listing.ID)
+			return 0, fmt.Errorf("%w: finding %d (listing %s) has no run", ErrInvalid, i, f.Listing.ID)
 		}
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: put findings: %w", err)
+		return 0, fmt.Errorf("store: put findings: %w", err)
 	}
 	defer tx.Rollback()
 	w, err := newIngestTx(ctx, tx, s.now())
 	if err != nil {
-		return fmt.Errorf("store: put findings: %w", err)
+		return 0, fmt.Errorf("store: put findings: %w", err)
 	}
 	defer w.close()
 	written := 0
 	for i := range findings {
 		ok, err := w.put(ctx, &findings[i])
 		if err != nil {
-			return fmt.Errorf("store: put finding (run %s, site %s, listing %s): %w",
+			return 0, fmt.Errorf("store: put finding (run %s, site %s, listing %s): %w",
 				findings[i].Run, findings[i].Listing.Site, findings[i].Listing.ID, err)
 		}
 		if ok {
@@ -88,10 +91,10 @@ func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) e
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: put findings: %w", err)
+		return 0, fmt.Errorf("store: put findings: %w", err)
 	}
 	s.metrics.FindingsWritten.Add(float64(written))
-	return nil
+	return written, nil
 }
 
 // ingestTx holds the prepared statements of one ingestion transaction.

@@ -1,21 +1,281 @@
 package main
 
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/term"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/obs"
+	"github.com/markwatch/markwatch/queue"
+	"github.com/markwatch/markwatch/review"
+	"github.com/markwatch/markwatch/store"
+)
+
 // ServeCmd serves the review app.
 type ServeCmd struct {
-	Data  string `help:"Data directory (default: the config's)." placeholder:"DIR"`
-	Addr  string `help:"Listen address (default: the config's)." placeholder:"HOST:PORT"`
-	Redis string `help:"Consume findings from this Redis (default: the config's)." placeholder:"URL"`
+	Data   string `help:"Data directory (default: the config's)." placeholder:"DIR"`
+	Addr   string `help:"Listen address (default: the config's)." placeholder:"HOST:PORT"`
+	Redis  string `help:"Consume findings from this Redis (default: the config's)." placeholder:"URL"`
+	Secure bool   `help:"Mark cookies Secure (set when the app is reached over HTTPS, e.g. behind a TLS proxy)."`
 }
 
-func (c *ServeCmd) Run(g *Globals) error { return errNotBuilt }
+func (c *ServeCmd) Run(g *Globals) error {
+	cfg, err := g.Load()
+	if err != nil {
+		return err
+	}
+	log := g.Logger(cfg)
+	ctx, stop := signalContext()
+	defer stop()
+
+	reg := obs.NewRegistry()
+	st, err := store.Open(ctx, pick(c.Data, cfg.DataDir), store.WithRegisterer(reg), store.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	marks, err := reviewMarks(cfg)
+	if err != nil {
+		return err
+	}
+	health := &obs.Health{}
+	health.Add("store", st.Ping)
+	mux := obs.Mux(reg, health)
+	mux.Handle("/", review.New(st, review.Options{Logger: log, Registerer: reg, Secure: c.Secure, Marks: marks}))
+
+	errc := make(chan error, 2)
+	if url := pick(c.Redis, cfg.Redis); url != "" {
+		client, err := reviewRedisClient(url)
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		health.Add("redis", func(ctx context.Context) error { return client.Ping(ctx).Err() })
+		queue.NewCollector(reg, client, cfg.Crawl.Lease.Std(), log)
+		consumer := &queue.FindingsConsumer{
+			Client: client, Group: "store", Consumer: consumerName(),
+			Handle: StoreFindingsBatch(st), Logger: log, Metrics: queue.NewMetrics(reg),
+		}
+		go func() { errc <- consumer.Run(ctx) }()
+		log.Info("consuming findings", "redis", redactURL(url), "consumer", consumer.Consumer)
+	}
+	addr := pick(c.Addr, cfg.Listen)
+	log.Info("review server listening", "addr", addr, "data", st.Dir())
+	fmt.Fprintf(g.stdout, "markwatch review: http://%s/\n", addr)
+	go func() { errc <- obs.Serve(ctx, addr, mux) }()
+	err = <-errc
+	stop()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// StoreFindingsBatch is the findings consumer's handler: it rebuilds the
+// page (with its body when the worker kept it as evidence) and stores the
+// batch. Storing is idempotent, so a redelivered batch is harmless.
+func StoreFindingsBatch(st *store.Store) func(context.Context, queue.FindingsBatch) error {
+	return func(ctx context.Context, b queue.FindingsBatch) error {
+		body, err := b.Page.Body()
+		if err != nil {
+			return err
+		}
+		page := &markwatch.Page{
+			Task:      markwatch.Task{ID: b.Task, Run: b.Run, Sweep: b.Sweep, Site: b.Site},
+			URL:       b.Page.URL,
+			FinalURL:  b.Page.FinalURL,
+			Status:    b.Page.Status,
+			Header:    b.Page.Header,
+			Body:      body,
+			FetchedAt: b.Page.FetchedAt,
+			Truncated: b.Page.Truncated,
+		}
+		return st.Put(ctx, page, b.Findings)
+	}
+}
+
+// reviewMarks describes the configured marks for listing pages and exports.
+func reviewMarks(cfg *config.Config) (review.MarkMap, error) {
+	marks, err := matchers.LoadMarks(cfg.MarksLocation())
+	if err != nil {
+		return nil, err
+	}
+	out := review.MarkMap{}
+	for _, m := range marks {
+		info := review.MarkInfo{ID: m.ID, Kind: string(m.Kind), Owner: m.Owner,
+			Registration: strings.Join(m.Registrations, "; "), Floor: m.MinPrice}
+		if len(m.Names) > 0 {
+			info.Name = m.Names[0]
+		}
+		out[m.ID] = info
+	}
+	return out, nil
+}
+
+// reviewRedisClient connects to a redis:// URL, or to a Cluster when the URL
+// lists several comma-separated addresses.
+func reviewRedisClient(raw string) (redis.UniversalClient, error) {
+	parts := strings.Split(raw, ",")
+	opt, err := redis.ParseURL(strings.TrimSpace(parts[0]))
+	if err != nil {
+		return nil, fmt.Errorf("redis URL: %w", err)
+	}
+	if len(parts) == 1 {
+		return redis.NewClient(opt), nil
+	}
+	addrs := []string{opt.Addr}
+	for _, p := range parts[1:] {
+		p = strings.TrimSpace(p)
+		if o, err := redis.ParseURL(p); err == nil {
+			p = o.Addr
+		}
+		addrs = append(addrs, p)
+	}
+	return redis.NewUniversalClient(&redis.UniversalOptions{Addrs: addrs, Username: opt.Username, Password: opt.Password, TLSConfig: opt.TLSConfig}), nil
+}
+
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "…" + u[i:]
+		}
+	}
+	return u
+}
+
+func consumerName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("serve-%s-%d", host, os.Getpid())
+}
+
+func pick(flag, fallback string) string {
+	if flag != "" {
+		return flag
+	}
+	return fallback
+}
 
 // IngestCmd stores verdict lines read on stdin.
 type IngestCmd struct {
 	Data  string `help:"Data directory (default: the config's)." placeholder:"DIR"`
 	RunID string `name:"run" help:"Run id to file the findings under." default:"ingest"`
+	Sweep string `help:"Sweep name to file the findings under." placeholder:"NAME"`
+	Site  string `help:"Site for verdicts whose listing names none." default:"unknown"`
+	Batch int    `help:"Findings stored per transaction." default:"1000"`
+
+	stdin io.Reader // os.Stdin unless a test sets it
 }
 
-func (c *IngestCmd) Run(g *Globals) error { return errNotBuilt }
+// ingestStats is what ingest prints when it is done.
+type ingestStats struct {
+	Lines   int `json:"lines"`
+	Stored  int `json:"stored"`  // new findings
+	Already int `json:"already"` // findings stored before (idempotent replay)
+	Skipped int `json:"skipped"` // error verdicts and verdicts without a listing
+}
+
+func (c *IngestCmd) Run(g *Globals) error {
+	cfg, err := g.Load()
+	if err != nil {
+		return err
+	}
+	log := g.Logger(cfg)
+	ctx, stop := signalContext()
+	defer stop()
+	st, err := store.Open(ctx, pick(c.Data, cfg.DataDir), store.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	in := c.stdin
+	if in == nil {
+		in = os.Stdin
+	}
+	stats, err := ingest(ctx, st, in, c, log)
+	out, _ := json.Marshal(stats)
+	fmt.Fprintln(g.stdout, string(out))
+	return err
+}
+
+// ingest reads `markwatch match --with-listing` lines and stores them in
+// batches. A line that is not a verdict is an error naming its line number;
+// error verdicts and verdicts without a listing are skipped and logged.
+func ingest(ctx context.Context, st *store.Store, in io.Reader, c *IngestCmd, log *slog.Logger) (ingestStats, error) {
+	var stats ingestStats
+	size := max(c.Batch, 1)
+	batch := make([]markwatch.Finding, 0, size)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		n, err := st.PutFindings(ctx, batch)
+		if err != nil {
+			return err
+		}
+		stats.Stored += n
+		stats.Already += len(batch) - n
+		batch = batch[:0]
+		return nil
+	}
+	r := bufio.NewReaderSize(in, 64<<10)
+	for line := 1; ; line++ {
+		data, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(data)) > 0 {
+			stats.Lines++
+			var v markwatch.Verdict
+			if jerr := json.Unmarshal(data, &v); jerr != nil {
+				return stats, fmt.Errorf("stdin:%d: not a verdict line: %w", line, jerr)
+			}
+			switch {
+			case v.Error != "":
+				stats.Skipped++
+				log.Warn("ingest: error verdict skipped", "line", line, "id", v.ID, "error", v.Error)
+			case v.Listing == nil || v.Listing.ID == "":
+				stats.Skipped++
+				log.Warn("ingest: verdict without a listing skipped (use markwatch match --with-listing)", "line", line, "id", v.ID)
+			default:
+				l := *v.Listing
+				v.Listing = nil
+				if l.Site == "" {
+					l.Site = c.Site
+				}
+				batch = append(batch, markwatch.Finding{Run: c.RunID, Sweep: c.Sweep, Listing: l, Verdict: v})
+				if len(batch) == size {
+					if err := flush(); err != nil {
+						return stats, err
+					}
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return stats, fmt.Errorf("stdin:%d: %w", line, err)
+		}
+	}
+	if err := flush(); err != nil {
+		return stats, err
+	}
+	log.Info("ingest finished", "run", c.RunID, "lines", stats.Lines, "stored", stats.Stored, "already", stats.Already, "skipped", stats.Skipped)
+	return stats, nil
+}
 
 // UsersCmd groups user management.
 type UsersCmd struct {
@@ -29,21 +289,119 @@ type UsersAddCmd struct {
 	Data string `help:"Data directory (default: the config's)." placeholder:"DIR"`
 	Name string `arg:""`
 	Role string `help:"viewer, reviewer or admin." default:"reviewer" enum:"viewer,reviewer,admin"`
+
+	stdin io.Reader
 }
 
-func (c *UsersAddCmd) Run(g *Globals) error { return errNotBuilt }
+// cliActor is the audit log's actor for command-line changes.
+func cliActor() string {
+	name := os.Getenv("USER")
+	if name == "" {
+		name = "unknown"
+	}
+	return "cli:" + name
+}
+
+func (c *UsersAddCmd) Run(g *Globals) error {
+	cfg, err := g.Load()
+	if err != nil {
+		return err
+	}
+	in := c.stdin
+	if in == nil {
+		in = os.Stdin
+	}
+	password, err := readPassword(in, g.stderr)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, pick(c.Data, cfg.DataDir))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := st.AddUser(ctx, cliActor(), c.Name, store.Role(c.Role), password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "added %s (%s)\n", u.Name, u.Role)
+	return nil
+}
+
+// readPassword reads one line: from a terminal without echo, else from the
+// pipe (`echo "$PW" | markwatch users add alice`).
+func readPassword(in io.Reader, prompt io.Writer) (string, error) {
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(prompt, "Password: ")
+		pw, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(prompt)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		return string(pw), nil
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("read password from stdin: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New("no password on stdin (pipe it in, or run on a terminal)")
+	}
+	return pw, nil
+}
 
 // UsersListCmd lists users.
 type UsersListCmd struct {
 	Data string `help:"Data directory (default: the config's)." placeholder:"DIR"`
 }
 
-func (c *UsersListCmd) Run(g *Globals) error { return errNotBuilt }
+func (c *UsersListCmd) Run(g *Globals) error {
+	cfg, err := g.Load()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, pick(c.Data, cfg.DataDir))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	users, err := st.Users(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tTOKENS\tCREATED\tDISABLED")
+	for _, u := range users {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%v\n", u.Name, u.Role, u.Tokens, u.CreatedAt.Format(time.DateTime), u.Disabled)
+	}
+	return tw.Flush()
+}
 
 // UsersTokenCmd creates an API token.
 type UsersTokenCmd struct {
-	Data string `help:"Data directory (default: the config's)." placeholder:"DIR"`
-	Name string `arg:""`
+	Data  string `help:"Data directory (default: the config's)." placeholder:"DIR"`
+	Name  string `arg:""`
+	Label string `help:"What the token is for (shown in the audit log)."`
 }
 
-func (c *UsersTokenCmd) Run(g *Globals) error { return errNotBuilt }
+func (c *UsersTokenCmd) Run(g *Globals) error {
+	cfg, err := g.Load()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, pick(c.Data, cfg.DataDir))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	token, err := st.CreateToken(ctx, cliActor(), c.Name, c.Label)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout, token)
+	return nil
+}
