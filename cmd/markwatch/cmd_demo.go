@@ -1,12 +1,104 @@
 package main
 
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/markwatch/markwatch/demo"
+	"github.com/markwatch/markwatch/fakemarket"
+	"github.com/markwatch/markwatch/obs"
+)
+
 // DemoCmd runs the whole pipeline in one process.
 type DemoCmd struct {
-	Addr  string `help:"Review server address." default:"127.0.0.1:8080"`
-	Data  string `help:"Data directory (default: a temporary directory)." placeholder:"DIR"`
-	Once  bool   `help:"Run one sweep, print a JSON summary with precision and recall, and exit."`
-	Seed  int64  `help:"Fake marketplace seed." default:"1"`
-	Redis string `help:"Run the sweep on a Redis frontier at this URL instead of in-process." placeholder:"URL"`
+	Addr  string   `help:"Review server and /metrics address." default:"127.0.0.1:8080"`
+	Data  string   `help:"Data directory (default: a new temporary directory)." placeholder:"DIR"`
+	Once  bool     `help:"Run one sweep, print a JSON summary with precision and recall, and exit."`
+	Seed  int64    `help:"Fake marketplace seed." default:"1"`
+	Redis string   `help:"Run the sweep on a Redis frontier at this URL instead of in-process." placeholder:"URL"`
+	Fault []string `help:"Make the fake marketplace misbehave: SITE:PATHPREFIX:KIND[:N] (e.g. mart:/mart/search:layout), repeatable; see fakemarket's doc." placeholder:"RULE"`
 }
 
-func (c *DemoCmd) Run(g *Globals) error { return errNotBuilt }
+// Run starts the demo.
+func (c *DemoCmd) Run(g *Globals) error {
+	cfg, err := g.Load()
+	if err != nil {
+		return err
+	}
+	log := g.Logger(cfg)
+	ctx, stop := signalContext()
+	defer stop()
+
+	data := c.Data
+	if data == "" {
+		if data, err = os.MkdirTemp("", "markwatch-demo-"); err != nil {
+			return err
+		}
+		if c.Once {
+			defer os.RemoveAll(data)
+		}
+	}
+	faults, err := parseFaults(c.Fault)
+	if err != nil {
+		return err
+	}
+	reg := obs.NewRegistry()
+	d, err := demo.Start(ctx, demo.Options{Config: cfg, DataDir: data, Seed: c.Seed, Redis: c.Redis, Faults: faults, Registry: reg, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	if c.Once {
+		sum, err := d.Sweep(ctx)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(g.stdout).Encode(sum)
+	}
+
+	ln, err := demo.Listen(c.Addr)
+	if err != nil {
+		return fmt.Errorf("demo: listen: %w", err)
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	fmt.Fprintf(g.stdout, "markwatch demo: review app at %s (metrics at %smetrics); data in %s; sweeping the fake marketplace…\n", url, url, data)
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	sum, err := d.Sweep(ctx)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	if err == nil {
+		out, _ := json.Marshal(sum)
+		fmt.Fprintf(g.stdout, "sweep finished: %s\nreview the suspects at %s (Ctrl-C to stop)\n", out, url)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return err
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// parseFaults reads --fault values.
+func parseFaults(values []string) ([]fakemarket.FaultRule, error) {
+	var rules []fakemarket.FaultRule
+	for _, v := range values {
+		r, err := fakemarket.ParseFaultRule(v)
+		if err != nil {
+			return nil, fmt.Errorf("--fault: %w", err)
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
+}

@@ -1,0 +1,397 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/crawler"
+	"github.com/markwatch/markwatch/fakemarket"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/obs"
+	"github.com/markwatch/markwatch/pipeline"
+	"github.com/markwatch/markwatch/queue"
+	"github.com/markwatch/markwatch/review"
+	"github.com/markwatch/markwatch/store"
+)
+
+// FakeSites maps the default adapters for the fake marketplace to the fake
+// marketplace's site names.
+var FakeSites = map[string]string{
+	"fakemart": fakemarket.SiteMart,
+	"fakegbk":  fakemarket.SiteGBK,
+	"fakeapi":  fakemarket.SiteAPI,
+}
+
+// Options configure a demo run.
+type Options struct {
+	Config *config.Config
+	// DataDir holds the store and evidence; required.
+	DataDir string
+	// Seed generates the fake marketplace's catalogue.
+	Seed int64
+	// Redis, when set, runs the sweep on the Redis frontier at this URL.
+	Redis string
+	// Faults are applied by the fake marketplace (see fakemarket.FaultRule).
+	Faults []fakemarket.FaultRule
+	// Registry receives every component's metrics; nil: a new one.
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	// Queries limits the sweep to these queries (default: the catalogue's).
+	Queries []string
+	// Now is the matcher's clock (mark validity, patent years). Default time.Now.
+	Now func() time.Time
+}
+
+// Summary is what `markwatch demo --once` prints.
+type Summary struct {
+	Run       string  `json:"run"`
+	Pages     int64   `json:"pages"`
+	Listings  int64   `json:"listings"`
+	Suspects  int64   `json:"suspects"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	Seconds   float64 `json:"seconds"`
+	// TruePositives, FalsePositives, FalseNegatives: the counts behind
+	// precision and recall (unique listings per site).
+	TruePositives  int      `json:"true_positives"`
+	FalsePositives int      `json:"false_positives"`
+	FalseNegatives int      `json:"false_negatives"`
+	Dead           int64    `json:"dead"`
+	Missed         []string `json:"missed,omitempty"`  // false negatives, site/id (at most 20)
+	Wrong          []string `json:"wrong,omitempty"`   // false positives, site/id (at most 20)
+}
+
+// Demo is a running demo: the fake marketplace, the stages, and after
+// Sweep the store full of findings.
+type Demo struct {
+	opts     Options
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	health   *obs.Health
+	market   *fakemarket.Server
+	urls     fakemarket.Sites
+	sites    map[string]*crawler.Site
+	crawler  *crawler.Crawler
+	matcher  *matchers.Matcher
+	marks    []matchers.Mark
+	store    *store.Store
+	frontier queue.Frontier
+	redis    redis.UniversalClient
+	workerM  *pipeline.Metrics
+
+	mu       sync.Mutex
+	verdicts map[string]bool // site/id → suspect
+}
+
+// Start starts the fake marketplace and builds every stage.
+func Start(ctx context.Context, opts Options) (d *Demo, err error) {
+	if opts.Config == nil {
+		return nil, errors.New("demo: no config")
+	}
+	if opts.DataDir == "" {
+		return nil, errors.New("demo: no data directory")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Registry == nil {
+		opts.Registry = obs.NewRegistry()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	d = &Demo{opts: opts, log: opts.Logger, reg: opts.Registry, health: &obs.Health{}, verdicts: map[string]bool{}}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+
+	cat := fakemarket.Generate(opts.Seed)
+	d.market = fakemarket.New(cat, fakemarket.Options{Faults: opts.Faults})
+	if d.urls, err = d.market.Start("127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+
+	all, err := crawler.LoadSites(opts.Config.SitesLocation())
+	if err != nil {
+		return nil, err
+	}
+	d.sites = map[string]*crawler.Site{}
+	for adapter, fake := range FakeSites {
+		s, ok := all[adapter]
+		if !ok {
+			return nil, fmt.Errorf("demo: the sites directory %s has no adapter %q for the fake marketplace", opts.Config.SitesLocation(), adapter)
+		}
+		if d.sites[adapter], err = s.Rebase(d.urls.URL(fake)); err != nil {
+			return nil, err
+		}
+	}
+	d.crawler = crawler.New(opts.Config.Crawl, d.sites,
+		crawler.WithMetrics(crawler.NewMetrics(d.reg)), crawler.WithLogger(d.log))
+
+	if d.marks, err = matchers.LoadMarks(opts.Config.MarksLocation()); err != nil {
+		return nil, err
+	}
+	if d.matcher, err = matchers.Load(opts.Config.MarksLocation(), opts.Config.SignalsLocation(),
+		matchers.WithMetrics(matchers.NewMetrics(d.reg)), matchers.WithNow(opts.Now)); err != nil {
+		return nil, err
+	}
+
+	if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if d.store, err = store.Open(ctx, opts.DataDir, store.WithRegisterer(d.reg), store.WithLogger(d.log)); err != nil {
+		return nil, err
+	}
+	d.health.Add("store", d.store.Ping)
+
+	qopts := queue.Options{
+		Lease:   opts.Config.Crawl.Lease.Std(),
+		Retries: opts.Config.Crawl.Retries,
+		Logger:  d.log,
+		Metrics: queue.NewMetrics(d.reg),
+		Limit: func(site string) queue.Limit {
+			if s, ok := d.sites[site]; ok {
+				return queue.Limit{Rate: s.Rate.RequestsPerSecond, Burst: s.Rate.Burst}
+			}
+			return queue.Limit{}
+		},
+		TrackingParams: func(site string) []string {
+			if s, ok := d.sites[site]; ok {
+				return s.TrackingParams
+			}
+			return nil
+		},
+	}
+	if opts.Redis != "" {
+		ro, err := redis.ParseURL(opts.Redis)
+		if err != nil {
+			return nil, fmt.Errorf("demo: redis URL: %w", err)
+		}
+		d.redis = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{ro.Addr}, DB: ro.DB, Username: ro.Username, Password: ro.Password})
+		d.health.Add("redis", func(ctx context.Context) error { return d.redis.Ping(ctx).Err() })
+		d.frontier = queue.NewRedis(d.redis, qopts)
+	} else {
+		d.frontier = queue.NewMemory(qopts)
+	}
+	d.workerM = pipeline.NewMetrics(d.reg)
+	return d, nil
+}
+
+// Close stops the fake marketplace and closes the store.
+func (d *Demo) Close() {
+	if d.market != nil {
+		_ = d.market.Close()
+	}
+	if c, ok := d.frontier.(interface{ Close() error }); ok {
+		_ = c.Close()
+	}
+	if d.redis != nil {
+		_ = d.redis.Close()
+	}
+	if d.store != nil {
+		_ = d.store.Close()
+	}
+}
+
+// Market returns the fake marketplace (tests read its ground truth and hits).
+func (d *Demo) Market() *fakemarket.Server { return d.market }
+
+// Store returns the review store.
+func (d *Demo) Store() *store.Store { return d.store }
+
+// Registry returns the metrics registry.
+func (d *Demo) Registry() *prometheus.Registry { return d.reg }
+
+// Handler serves the review app logged in as a demo reviewer, plus
+// /metrics, /healthz and /readyz.
+func (d *Demo) Handler() http.Handler {
+	marks := review.MarkMap{}
+	for _, m := range d.marks {
+		info := review.MarkInfo{ID: m.ID, Kind: string(m.Kind), Owner: m.Owner, Floor: m.MinPrice}
+		if len(m.Names) > 0 {
+			info.Name = m.Names[0]
+		}
+		if len(m.Registrations) > 0 {
+			info.Registration = m.Registrations[0]
+		}
+		marks[m.ID] = info
+	}
+	mux := http.NewServeMux()
+	obs.Mount(mux, d.reg, d.health)
+	mux.Handle("/", review.New(d.store, review.Options{
+		Logger: d.log, Registerer: d.reg, DemoUser: "demo", Marks: marks,
+	}))
+	return mux
+}
+
+type recordingMatcher struct {
+	d *Demo
+}
+
+func (r recordingMatcher) Match(ctx context.Context, l markwatch.Listing) (markwatch.Verdict, error) {
+	v, err := r.d.matcher.Match(ctx, l)
+	if err == nil {
+		r.d.mu.Lock()
+		r.d.verdicts[l.Site+"/"+l.ID] = v.Suspect
+		r.d.mu.Unlock()
+	}
+	return v, err
+}
+
+// Sweep crawls every query of the catalogue on every fake site, to the end,
+// and returns the summary measured against ground truth.
+func (d *Demo) Sweep(ctx context.Context) (Summary, error) {
+	start := time.Now()
+	run := "demo-" + start.UTC().Format("20060102T150405.000")
+	queries := d.opts.Queries
+	if len(queries) == 0 {
+		queries = d.market.Catalogue().Queries()
+	}
+	var seeds []markwatch.Task
+	for _, name := range sortedKeys(d.sites) {
+		s := d.sites[name]
+		for _, q := range queries {
+			t := s.SearchTask(run, q, 1)
+			t.Sweep = "demo"
+			seeds = append(seeds, t)
+		}
+	}
+	if _, err := d.frontier.Add(ctx, seeds...); err != nil {
+		return Summary{}, err
+	}
+	d.log.Info("sweep started", "run", run, "sweep", "demo", "tasks", len(seeds))
+	w := &pipeline.Worker{
+		Frontier:    d.frontier,
+		Crawler:     d.crawler,
+		Matcher:     recordingMatcher{d},
+		Sink:        d.store,
+		Concurrency: d.opts.Config.Crawl.Concurrency,
+		Lease:       d.opts.Config.Crawl.Lease.Std(),
+		Logger:      d.log,
+		Metrics:     d.workerM,
+	}
+	finished := func(ctx context.Context) (bool, error) {
+		st, err := d.frontier.Stats(ctx, run)
+		if err != nil {
+			return false, err
+		}
+		return st.Finished, nil
+	}
+	if err := w.Run(ctx, finished); err != nil {
+		return Summary{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Summary{}, err
+	}
+	st, err := d.frontier.Stats(ctx, run)
+	if err != nil {
+		return Summary{}, err
+	}
+	if err := d.store.FinishRun(ctx, run, sortedKeys(d.sites)); err != nil {
+		return Summary{}, err
+	}
+	sum := d.score(queries)
+	sum.Run, sum.Pages, sum.Listings, sum.Suspects, sum.Dead = run, st.Pages, st.Listings, st.Suspects, st.Dead
+	sum.Seconds = time.Since(start).Seconds()
+	d.log.Info("sweep finished", "run", run, "sweep", "demo", "pages", sum.Pages, "listings", sum.Listings,
+		"suspects", sum.Suspects, "precision", sum.Precision, "recall", sum.Recall, "seconds", sum.Seconds)
+	return sum, nil
+}
+
+// score compares the recorded verdicts with the catalogue's ground truth for
+// every listing the sweep's queries reach on each site.
+func (d *Demo) score(queries []string) Summary {
+	cat := d.market.Catalogue()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var s Summary
+	reachable := map[string]bool{}
+	for adapter, fake := range FakeSites {
+		for _, q := range queries {
+			for _, l := range cat.Search(fake, q) {
+				reachable[adapter+"/"+l.ID] = true
+			}
+		}
+	}
+	keys := make([]string, 0, len(reachable))
+	for k := range reachable {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		id := key[len(siteOf(key))+1:]
+		truth, ok := cat.Truth(id)
+		if !ok {
+			continue
+		}
+		flagged := d.verdicts[key]
+		switch {
+		case flagged && truth.Suspect:
+			s.TruePositives++
+		case flagged && !truth.Suspect:
+			s.FalsePositives++
+			if len(s.Wrong) < 20 {
+				s.Wrong = append(s.Wrong, key+" ("+truth.Class+")")
+			}
+		case !flagged && truth.Suspect:
+			s.FalseNegatives++
+			if len(s.Missed) < 20 {
+				s.Missed = append(s.Missed, key+" ("+truth.Class+")")
+			}
+		}
+	}
+	// Flagged listings the queries should not have reached still count
+	// against precision.
+	for key, flagged := range d.verdicts {
+		if flagged && !reachable[key] {
+			s.FalsePositives++
+		}
+	}
+	s.Precision = ratio(s.TruePositives, s.TruePositives+s.FalsePositives)
+	s.Recall = ratio(s.TruePositives, s.TruePositives+s.FalseNegatives)
+	return s
+}
+
+func siteOf(key string) string {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i]
+		}
+	}
+	return key
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 1
+	}
+	return float64(a) / float64(b)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Listen opens addr for the review server, so that the caller can print the
+// real address before serving (addr may have port 0).
+func Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
