@@ -137,8 +137,8 @@ func TestCanonicalURLDropsTrackingParams(t *testing.T) {
 	s := mustSite(t, "https://s.example.com", strings.Replace(shopYAML, "tracking_params: [spm]", "tracking_params: [spm, utm_source]", 1))
 	cases := map[string]string{
 		"HTTPS://S.Example.com:443/item/1?spm=a.b&id=7&utm_source=x#top": "https://s.example.com/item/1?id=7",
-		"https://s.example.com/item/1?b=2&a=1":                          "https://s.example.com/item/1?a=1&b=2",
-		"https://s.example.com":                                         "https://s.example.com/",
+		"https://s.example.com/item/1?b=2&a=1":                           "https://s.example.com/item/1?a=1&b=2",
+		"https://s.example.com":                                          "https://s.example.com/",
 	}
 	for in, want := range cases {
 		if got := s.CanonicalURL(in); got != want {

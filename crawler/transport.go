@@ -105,7 +105,7 @@ func (t *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			resp.Uncompressed = true
 		}
 	}
-	body, limited, readErr := readBounded(src, limit)
+	body, limited, readErr := readBounded(src, limit, resp.ContentLength)
 	resp.Body.Close()
 	if st != nil {
 		st.final, st.status, st.header = req.URL, resp.StatusCode, resp.Header
@@ -118,8 +118,11 @@ func (t *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 
 // readBounded reads at most limit bytes; limited says more were there. A
 // read error ends the body early; what came before it is kept.
-func readBounded(r io.Reader, limit int64) (body []byte, limited bool, err error) {
+func readBounded(r io.Reader, limit, sizeHint int64) (body []byte, limited bool, err error) {
 	var buf bytes.Buffer
+	if sizeHint > 0 {
+		buf.Grow(int(min(sizeHint, limit) + bytes.MinRead))
+	}
 	n, err := buf.ReadFrom(io.LimitReader(r, limit))
 	if err != nil {
 		return buf.Bytes(), false, err
