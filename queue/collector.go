@@ -74,12 +74,11 @@ func Depths(ctx context.Context, client redis.UniversalClient) ([]SiteDepth, err
 	out := make([]SiteDepth, 0, len(sites))
 	for _, site := range sites {
 		k := newSiteKeys(site)
-		var lens [MaxPriority + 1]*redis.IntCmd
+		var runs *redis.MapStringStringCmd
 		var delayed, dead *redis.IntCmd
+		var groups [MaxPriority + 1]*redis.XInfoGroupsCmd
 		_, err := client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for b, s := range k.streams {
-				lens[b] = p.XLen(ctx, s)
-			}
+			runs = p.HGetAll(ctx, k.runs)
 			delayed = p.ZCard(ctx, k.delayed)
 			dead = p.HLen(ctx, k.dead)
 			return nil
@@ -88,23 +87,31 @@ func Depths(ctx context.Context, client redis.UniversalClient) ([]SiteDepth, err
 			return nil, err
 		}
 		d := SiteDepth{Site: site, Delayed: delayed.Val(), Dead: dead.Val()}
+		// The runs hash counts every run's queued (delayed included) and
+		// leased tasks exactly; acked entries linger in the streams until
+		// trimmed, so stream lengths would overcount.
+		for field, v := range runs.Val() {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			switch {
+			case strings.HasSuffix(field, sep+"q"):
+				d.Queued += n
+			case strings.HasSuffix(field, sep+"l"):
+				d.Leased += n
+			}
+		}
+		d.Queued = max(0, d.Queued-d.Delayed)
+		_, _ = client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for b, s := range k.streams {
+				groups[b] = p.XInfoGroups(ctx, s)
+			}
+			return nil
+		})
 		now := time.Now()
 		for b, s := range k.streams {
-			if lens[b].Val() == 0 {
-				continue
-			}
-			// Acked entries are deleted, so a stream holds exactly the
-			// ready entries and the leased (pending) ones.
-			groups, err := client.XInfoGroups(ctx, s).Result()
-			if err != nil {
-				return nil, err
-			}
-			for _, g := range groups {
+			for _, g := range groups[b].Val() { // a missing stream is an error: skipped
 				if g.Name != groupName {
 					continue
 				}
-				d.Leased += g.Pending
-				d.Queued += lens[b].Val() - g.Pending
 				next, err := client.XRangeN(ctx, s, "("+g.LastDeliveredID, "+", 1).Result()
 				if err != nil {
 					return nil, err

@@ -29,6 +29,7 @@ type Redis struct {
 	sites       []siteOrder
 	sitesAt     time.Time
 	lastRecover time.Time
+	registered  map[[2]string]time.Time // (site, run) → when registered
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -48,7 +49,7 @@ func NewRedis(client redis.UniversalClient, opts Options) *Redis {
 		host, _ := os.Hostname()
 		opts.Consumer = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
 	}
-	return &Redis{client: client, opts: opts, keys: map[string]*siteKeys{}, stop: make(chan struct{})}
+	return &Redis{client: client, opts: opts, keys: map[string]*siteKeys{}, registered: map[[2]string]time.Time{}, stop: make(chan struct{})}
 }
 
 // Consumer is this frontier's name in consumer groups and the worker registry.
@@ -144,40 +145,75 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 		return 0, nil
 	}
 	// Register runs and sites first: these writes are idempotent, so a
-	// crash between them and the scripts leaves nothing inconsistent.
+	// crash between them and the scripts leaves nothing inconsistent. A
+	// (site, run) pair is registered again (refreshing the TTLs) once a
+	// minute, not on every Add.
 	ttl := r.opts.RunTTL
-	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, g := range order {
-			maxBand := 0
-			for i := 1; i < len(g.args); i += 4 {
-				maxBand = max(maxBand, g.args[i].(int))
-			}
-			p.ZAddGT(ctx, sitesKey, redis.Z{Score: float64(maxBand), Member: g.site})
-			p.ZAddNX(ctx, runsKey, redis.Z{Score: float64(ms(now)), Member: g.run})
-			p.SAdd(ctx, runSitesKey(g.run), g.site)
-			p.PExpire(ctx, runSitesKey(g.run), ttl)
-			p.HSetNX(ctx, runMetaKey(g.run), "started", ms(now))
-			p.PExpire(ctx, runMetaKey(g.run), ttl)
+	var register []*group
+	r.mu.Lock()
+	for _, g := range order {
+		if time.Since(r.registered[[2]string{g.site, g.run}]) > min(time.Minute, ttl/10) {
+			register = append(register, g)
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("queue: add: register run: %w", err)
+	}
+	r.mu.Unlock()
+	if len(register) > 0 {
+		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, g := range register {
+				maxBand := 0
+				for i := 1; i < len(g.args); i += 4 {
+					maxBand = max(maxBand, g.args[i].(int))
+				}
+				p.ZAddGT(ctx, sitesKey, redis.Z{Score: float64(maxBand), Member: g.site})
+				p.ZAddNX(ctx, runsKey, redis.Z{Score: float64(ms(now)), Member: g.run})
+				p.SAdd(ctx, runSitesKey(g.run), g.site)
+				p.PExpire(ctx, runSitesKey(g.run), ttl)
+				p.HSetNX(ctx, runMetaKey(g.run), "started", ms(now))
+				p.PExpire(ctx, runMetaKey(g.run), ttl)
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("queue: add: register run: %w", err)
+		}
+		r.mu.Lock()
+		for _, g := range register {
+			r.registered[[2]string{g.site, g.run}] = time.Now()
+		}
+		r.mu.Unlock()
+	} else {
+		// The site's band may have risen.
+		for _, g := range order {
+			for i := 1; i < len(g.args); i += 4 {
+				if b := g.args[i].(int); b > 0 {
+					if err := r.client.ZAddGT(ctx, sitesKey, redis.Z{Score: float64(b), Member: g.site}).Err(); err != nil {
+						return 0, fmt.Errorf("queue: add: register site: %w", err)
+					}
+					break
+				}
+			}
+		}
 	}
 	r.noteSites(order[0].site)
 	total := 0
 	for _, g := range order {
 		k := r.siteKeys(g.site)
 		keys := append([]string{k.seen(g.run), k.runs, k.delayed}, k.allStreams()...)
-		args := append([]any{ms(now), ttl.Milliseconds(), g.run}, g.args...)
-		n, err := addScript.Run(ctx, r.client, keys, args...).Int()
-		if err != nil {
-			return total, fmt.Errorf("queue: add %d tasks to site %s run %s: %w", len(g.args)/4, g.site, g.run, err)
+		// Lua's unpack bounds a call's arguments: at most addChunk tasks a call.
+		for from := 0; from < len(g.args); from += 4 * addChunk {
+			chunk := g.args[from:min(len(g.args), from+4*addChunk)]
+			args := append([]any{ms(now), ttl.Milliseconds(), g.run}, chunk...)
+			n, err := addScript.Run(ctx, r.client, keys, args...).Int()
+			if err != nil {
+				return total, fmt.Errorf("queue: add %d tasks to site %s run %s: %w", len(chunk)/4, g.site, g.run, err)
+			}
+			total += n
 		}
-		total += n
 	}
 	return total, nil
 }
+
+const addChunk = 1000
 
 // noteSites makes the next Lease reload the site list when a site is new to
 // this process.

@@ -40,6 +40,27 @@ local function idle(runs, counts, now)
     end
   end
 end
+local function trim(key)
+  -- Acked entries stay in the stream until trimmed: everything older
+  -- than the oldest pending entry (or, with none pending, up to the last
+  -- delivered one) has been acked and can go. One XTRIM per call is far
+  -- cheaper than an XDEL per acked entry.
+  local p = redis.call('XPENDING', key, 'mw')
+  local minid = p[2]
+  if not minid then
+    for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
+      local name, last
+      for j = 1, #g, 2 do
+        if g[j] == 'name' then name = g[j+1] elseif g[j] == 'last-delivered-id' then last = g[j+1] end
+      end
+      if name == 'mw' and last then
+        local ms, seq = string.match(last, '^(%d+)-(%d+)$')
+        if ms then minid = ms .. '-' .. (tonumber(seq) + 1) end
+      end
+    end
+  end
+  if minid then redis.call('XTRIM', key, 'MINID', '~', minid) end
+end
 local function split(s)
   local out = {}
   local from = 1
@@ -66,9 +87,16 @@ end
 //	returns the number of tasks queued
 var addScript = redis.NewScript(luaHelpers + `
 local now, run = tonumber(ARGV[1]), ARGV[3]
-local made, n = {}, 0
-for i = 4, #ARGV, 4 do
-  if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then
+local made, n, hashes = {}, 0, {}
+for i = 4, #ARGV, 4 do hashes[#hashes + 1] = ARGV[i] end
+local present = redis.call('SMISMEMBER', KEYS[1], unpack(hashes))
+local fresh, inbatch = {}, {}
+for k = 1, #hashes do
+  local h = hashes[k]
+  if present[k] == 0 and not inbatch[h] then
+    inbatch[h] = true
+    fresh[#fresh + 1] = h
+    local i = 4 * k
     local b, nb, payload = tonumber(ARGV[i+1]), tonumber(ARGV[i+2]), ARGV[i+3]
     if nb > now then
       redis.call('ZADD', KEYS[3], nb, b .. SEP .. run .. SEP .. payload)
@@ -80,6 +108,7 @@ for i = 4, #ARGV, 4 do
     n = n + 1
   end
 end
+if #fresh > 0 then redis.call('SADD', KEYS[1], unpack(fresh)) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 if n > 0 then redis.call('HINCRBY', KEYS[2], run .. SEP .. 'q', n) end
 return n
@@ -155,17 +184,18 @@ bump(KEYS[1], counts)
 return out
 `)
 
-// ackScript acknowledges leased tasks of one site.
+// ackScript acknowledges leased tasks of one site, then trims the acked
+// entries from the streams it touched.
 //
 //	KEYS[1] runs hash   KEYS[1+i] the stream of task i
 //	ARGV[1] now (ms)    ARGV[2i], ARGV[2i+1] task i's stream id and run
 //	returns one 1 (acked) or 0 (lease lost: already acked or recovered) per task
 var ackScript = redis.NewScript(luaHelpers + `
-local out, counts = {}, {}
+local out, counts, touched = {}, {}, {}
 for i = 2, #KEYS do
   local id, run = ARGV[2*(i-1)], ARGV[2*(i-1)+1]
   if redis.call('XACK', KEYS[i], 'mw', id) == 1 then
-    redis.call('XDEL', KEYS[i], id)
+    touched[KEYS[i]] = true
     count(counts, run, 'l', -1)
     count(counts, run, 'd', 1)
     out[#out + 1] = 1
@@ -173,6 +203,7 @@ for i = 2, #KEYS do
     out[#out + 1] = 0
   end
 end
+for key, _ in pairs(touched) do trim(key) end
 bump(KEYS[1], counts)
 idle(KEYS[1], counts, ARGV[1])
 return out
