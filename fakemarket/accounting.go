@@ -22,7 +22,7 @@ type Request struct {
 
 // maxRequestLog bounds the request log; older entries are dropped (the hit
 // counters are not).
-const maxRequestLog = 1_000_000
+const maxRequestLog = 200_000
 
 func (s *Server) record(t time.Time, site string, r *http.Request) int {
 	s.mu.Lock()

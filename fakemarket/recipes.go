@@ -203,8 +203,15 @@ func (b *brand) plainMention(rng *rand.Rand, round int) Listing {
 	price := b.normalPrice(rng)
 	l.Price = &price
 	if round%4 == 3 {
+		// The mark only in the description, which then carries the
+		// context word too (if the mark needs one), so the mark counts
+		// whether a matcher looks for context per field or per listing.
 		l.Title = fmt.Sprintf("%s %s", p.name, pick(rng, extras))
-		l.Description = fmt.Sprintf("品牌：%s。%s", name, prose(rng, 3))
+		described := b.shownName(round)
+		if b.context != "" {
+			described += " " + b.context
+		}
+		l.Description = fmt.Sprintf("品牌：%s。%s", described, prose(rng, 3))
 	} else {
 		l.Title = fmt.Sprintf("%s %s %s", name, p.name, pick(rng, extras))
 		l.Description = prose(rng, 4)
