@@ -29,7 +29,7 @@ type Batch struct {
 }
 
 // Requested reports whether the batch was marked as requested.
-func (b *Batch) Requested() bool { return !b.RequestedAt.IsZero() }
+func (b Batch) Requested() bool { return !b.RequestedAt.IsZero() }
 
 const batchColumns = `id, site, created_at, created_by, size, coalesce(requested_at, 0), requested_by, note`
 

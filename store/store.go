@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +50,8 @@ type Store struct {
 	metrics  *Metrics
 	// bcryptCost is the cost new passwords are hashed with.
 	bcryptCost int
+	dummyOnce  sync.Once
+	dummy      []byte
 }
 
 type options struct {

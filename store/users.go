@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -74,10 +73,12 @@ type User struct {
 
 // dummyHash is compared against when a user does not exist, so that a login
 // takes as long for an unknown name as for a wrong password.
-var dummyHash = sync.OnceValue(func() []byte {
-	h, _ := bcrypt.GenerateFromPassword([]byte("markwatch-dummy-password"), bcrypt.DefaultCost)
-	return h
-})
+func (s *Store) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte("markwatch-dummy-password"), s.bcryptCost)
+	})
+	return s.dummy
+}
 
 func validName(name string) error {
 	if name == "" || len(name) > 64 {
@@ -235,7 +236,7 @@ func (s *Store) Authenticate(ctx context.Context, name, password string) (User, 
 	err := s.read.QueryRowContext(ctx, `SELECT id, name, role, created_at, disabled, password_hash FROM users WHERE name = ?`, name).
 		Scan(&u.ID, &u.Name, &role, &created, &disabled, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
+		bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return User{}, ErrAuth
 	}
 	if err != nil {
