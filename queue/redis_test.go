@@ -43,4 +43,5 @@ func TestRedisFrontier(t *testing.T) {
 func TestRedisClusterFrontier(t *testing.T) {
 	cl := testredis.StartCluster(t, 3)
 	queuetest.Run(t, redisFactory(cl.Client()))
+	t.Run("Dial", func(t *testing.T) { testDialCluster(t, cl) })
 }

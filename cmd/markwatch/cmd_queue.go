@@ -1,26 +1,284 @@
 package main
 
-import "time"
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/crawler"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/obs"
+	"github.com/markwatch/markwatch/pipeline"
+	"github.com/markwatch/markwatch/queue"
+	"github.com/redis/go-redis/v9"
+)
 
 // WorkerCmd runs crawl tasks from Redis.
 type WorkerCmd struct {
 	Redis       string        `help:"Redis URL (default: the config's)." placeholder:"URL"`
 	Concurrency int           `help:"Tasks in flight (default: the config's)."`
 	Lease       time.Duration `help:"Lease length (default: the config's)."`
-	Metrics     string        `help:"Address for /metrics, /healthz, /readyz." default:"127.0.0.1:9101"`
+	Metrics     string        `help:"Address for /metrics, /healthz, /readyz (empty: none)." default:"127.0.0.1:9101"`
+	Grace       time.Duration `help:"On SIGTERM, how long in-flight tasks may run before they are released to other workers." default:"25s"`
 }
 
-func (c *WorkerCmd) Run(g *Globals) error { return errNotBuilt }
+// redisURL picks the flag, else the config's URL.
+func redisURL(flag string, cfg *config.Config) string {
+	if flag != "" {
+		return flag
+	}
+	return cfg.Redis
+}
+
+// queueOptions builds the frontier options from the config and adapters:
+// each site's fleet-wide rate and tracking parameters.
+func queueOptions(cfg *config.Config, sites map[string]*crawler.Site, lease time.Duration, log *slog.Logger, m *queue.Metrics) queue.Options {
+	return queue.Options{
+		Lease:   lease,
+		Retries: cfg.Crawl.Retries,
+		Logger:  log,
+		Metrics: m,
+		Limit: func(site string) queue.Limit {
+			if s, ok := sites[site]; ok {
+				return queue.Limit{Rate: s.Rate.RequestsPerSecond, Burst: s.Rate.Burst}
+			}
+			return queue.Limit{}
+		},
+		TrackingParams: func(site string) []string {
+			if s, ok := sites[site]; ok {
+				return s.TrackingParams
+			}
+			return nil
+		},
+	}
+}
+
+// Run leases and crawls tasks until SIGINT/SIGTERM. Then it stops leasing,
+// lets in-flight tasks finish for --grace, releases those still running to
+// other workers, and exits.
+func (c *WorkerCmd) Run(g *Globals) error {
+	cfg, err := g.Load()
+	if err != nil {
+		return err
+	}
+	log := g.Logger(cfg)
+	client, err := queue.Dial(redisURL(c.Redis, cfg))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	sites, err := crawler.LoadSites(cfg.SitesLocation())
+	if err != nil {
+		return err
+	}
+	lease := c.Lease
+	if lease <= 0 {
+		lease = cfg.Crawl.Lease.Std()
+	}
+	concurrency := c.Concurrency
+	if concurrency <= 0 {
+		concurrency = cfg.Crawl.Concurrency
+	}
+	reg := obs.NewRegistry()
+	matcher, err := matchers.Load(cfg.MarksLocation(), cfg.SignalsLocation(), matchers.WithMetrics(matchers.NewMetrics(reg)))
+	if err != nil {
+		return err
+	}
+	qm := queue.NewMetrics(reg)
+	queue.NewCollector(reg, client, lease, log)
+	frontier := queue.NewRedis(client, queueOptions(cfg, sites, lease, log, qm))
+	frontier.Start()
+	defer frontier.Close()
+	tracked := newTrackingFrontier(frontier)
+	cr := crawler.New(cfg.Crawl, sites, crawler.WithLogger(log), crawler.WithMetrics(crawler.NewMetrics(reg)), crawler.WithConcurrency(concurrency))
+	w := &pipeline.Worker{
+		Frontier:    tracked,
+		Crawler:     cr,
+		Matcher:     matcher,
+		Sink:        queue.NewFindingsPublisher(client),
+		Concurrency: concurrency,
+		Lease:       lease,
+		Logger:      log,
+		Metrics:     pipeline.NewMetrics(reg),
+	}
+
+	ctx, stop := signalContext()
+	defer stop()
+	serveCtx, stopServe := context.WithCancel(context.Background())
+	defer stopServe()
+	if c.Metrics != "" {
+		health := &obs.Health{}
+		health.Add("redis", func(ctx context.Context) error { return client.Ping(ctx).Err() })
+		go func() {
+			if err := obs.Serve(serveCtx, c.Metrics, obs.Mux(reg, health)); err != nil {
+				log.Error("metrics server", "addr", c.Metrics, "err", err)
+			}
+		}()
+	}
+	log.Info("worker started", "consumer", frontier.Consumer(), "concurrency", concurrency, "lease", lease, "sites", len(sites))
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, nil) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("stopping: no new leases, finishing in-flight tasks", "in_flight", tracked.count(), "grace", c.Grace)
+	select {
+	case err := <-done:
+		log.Info("worker stopped")
+		return err
+	case <-time.After(c.Grace):
+	}
+	rctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	n, err := tracked.releaseAll(rctx)
+	log.Warn("grace period over: released in-flight tasks to other workers", "tasks", n, "err", err)
+	return nil
+}
+
+// trackingFrontier remembers which tasks this process holds, so that a
+// shutdown can release the ones that did not finish in time.
+type trackingFrontier struct {
+	queue.Frontier
+	mu   sync.Mutex
+	held map[string]markwatch.Task
+}
+
+func newTrackingFrontier(f queue.Frontier) *trackingFrontier {
+	return &trackingFrontier{Frontier: f, held: map[string]markwatch.Task{}}
+}
+
+func (t *trackingFrontier) Lease(ctx context.Context, max int) ([]markwatch.Task, error) {
+	tasks, err := t.Frontier.Lease(ctx, max)
+	t.mu.Lock()
+	for _, task := range tasks {
+		t.held[task.ID] = task
+	}
+	t.mu.Unlock()
+	return tasks, err
+}
+
+func (t *trackingFrontier) forget(tasks ...markwatch.Task) {
+	t.mu.Lock()
+	for _, task := range tasks {
+		delete(t.held, task.ID)
+	}
+	t.mu.Unlock()
+}
+
+func (t *trackingFrontier) Ack(ctx context.Context, tasks ...markwatch.Task) error {
+	defer t.forget(tasks...)
+	return t.Frontier.Ack(ctx, tasks...)
+}
+
+func (t *trackingFrontier) Nack(ctx context.Context, task markwatch.Task, cause error, retry bool, delay time.Duration) error {
+	defer t.forget(task)
+	return t.Frontier.Nack(ctx, task, cause, retry, delay)
+}
+
+func (t *trackingFrontier) Release(ctx context.Context, tasks ...markwatch.Task) error {
+	defer t.forget(tasks...)
+	return t.Frontier.Release(ctx, tasks...)
+}
+
+func (t *trackingFrontier) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.held)
+}
+
+func (t *trackingFrontier) releaseAll(ctx context.Context) (int, error) {
+	t.mu.Lock()
+	tasks := make([]markwatch.Task, 0, len(t.held))
+	for _, task := range t.held {
+		tasks = append(tasks, task)
+	}
+	t.mu.Unlock()
+	if len(tasks) == 0 {
+		return 0, nil
+	}
+	return len(tasks), t.Release(ctx, tasks...)
+}
 
 // EnqueueCmd seeds a run by hand.
 type EnqueueCmd struct {
-	Redis string   `help:"Redis URL (default: the config's)." placeholder:"URL"`
-	Site  string   `help:"Site adapter name." required:""`
-	Query []string `help:"Search query (repeatable)." required:"" placeholder:"Q"`
-	RunID string   `name:"run" help:"Run id (default: a new one)." placeholder:"ID"`
+	Redis    string   `help:"Redis URL (default: the config's)." placeholder:"URL"`
+	Site     string   `help:"Site adapter name." required:""`
+	Query    []string `help:"Search query (repeatable)." required:"" placeholder:"Q"`
+	RunID    string   `name:"run" help:"Run id (default: a new one)." placeholder:"ID"`
+	Priority int      `help:"Task priority (higher is leased first; 0..15)."`
+	MaxPages int      `help:"Stop each query after this many search pages (0: the adapter's max_pages)."`
 }
 
-func (c *EnqueueCmd) Run(g *Globals) error { return errNotBuilt }
+// newRunID is manual-<UTC time>-<random>.
+func newRunID(prefix string) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "-" + time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// Run queues search page 1 of each query and prints the run id.
+func (c *EnqueueCmd) Run(g *Globals) error {
+	cfg, err := g.Load()
+	if err != nil {
+		return err
+	}
+	log := g.Logger(cfg)
+	sites, err := crawler.LoadSites(cfg.SitesLocation())
+	if err != nil {
+		return err
+	}
+	site, ok := sites[c.Site]
+	if !ok {
+		names := make([]string, 0, len(sites))
+		for n := range sites {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return fmt.Errorf("--site %q: no such adapter in %s (have: %s)", c.Site, cfg.SitesLocation(), strings.Join(names, ", "))
+	}
+	client, err := queue.Dial(redisURL(c.Redis, cfg))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	run := c.RunID
+	if run == "" {
+		run = newRunID("manual")
+	}
+	var tasks []markwatch.Task
+	for _, q := range c.Query {
+		if strings.TrimSpace(q) == "" {
+			return fmt.Errorf("--query: empty query")
+		}
+		t := site.SearchTask(run, q, 1)
+		t.Priority, t.MaxPages = c.Priority, c.MaxPages
+		tasks = append(tasks, t)
+	}
+	f := queue.NewRedis(client, queueOptions(cfg, sites, cfg.Crawl.Lease.Std(), log, nil))
+	defer f.Close()
+	ctx, stop := signalContext()
+	defer stop()
+	n, err := f.Add(ctx, tasks...)
+	if err != nil {
+		return err
+	}
+	log.Info("run seeded", "run", run, "site", c.Site, "queries", len(c.Query), "queued", n)
+	fmt.Fprintln(g.stdout, run)
+	return nil
+}
 
 // QueueCmd groups frontier inspection commands.
 type QueueCmd struct {
@@ -33,19 +291,123 @@ type QueueCmd struct {
 type QueueStatsCmd struct {
 	Redis string `help:"Redis URL (default: the config's)." placeholder:"URL"`
 	RunID string `name:"run" help:"Only this run." placeholder:"ID"`
-	JSON  bool   `help:"Print JSON."`
+	JSON  bool   `help:"Print one JSON object per run."`
 }
 
-func (c *QueueStatsCmd) Run(g *Globals) error { return errNotBuilt }
+// openFrontier loads the config and opens the Redis frontier for an
+// inspection command.
+func openFrontier(g *Globals, url string) (*queue.Redis, redis.UniversalClient, error) {
+	cfg, err := g.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := queue.Dial(redisURL(url, cfg))
+	if err != nil {
+		return nil, nil, err
+	}
+	return queue.NewRedis(client, queue.Options{Logger: g.Logger(cfg)}), client, nil
+}
+
+// Run prints each run's accounting, oldest run first.
+func (c *QueueStatsCmd) Run(g *Globals) error {
+	f, client, err := openFrontier(g, c.Redis)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	defer f.Close()
+	ctx, stop := signalContext()
+	defer stop()
+	runs := []string{c.RunID}
+	if c.RunID == "" {
+		if runs, err = f.Runs(ctx); err != nil {
+			return err
+		}
+	}
+	var all []queue.RunStats
+	for _, run := range runs {
+		st, err := f.Stats(ctx, run)
+		if errors.Is(err, queue.ErrUnknownRun) && c.RunID == "" {
+			continue // expired since it was listed
+		}
+		if err != nil {
+			return err
+		}
+		all = append(all, st)
+	}
+	return writeStats(g, all, c.JSON)
+}
+
+func writeStats(g *Globals, all []queue.RunStats, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(g.stdout)
+		for _, st := range all {
+			if err := enc.Encode(st); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tQUEUED\tLEASED\tDONE\tFAILED\tDEAD\tPAGES\tLISTINGS\tSUSPECTS\tSTARTED\tFINISHED")
+	for _, st := range all {
+		finished := "-"
+		if st.Finished {
+			finished = "yes"
+			if !st.FinishedAt.IsZero() {
+				finished = st.FinishedAt.UTC().Format(time.RFC3339)
+			}
+		}
+		started := "-"
+		if !st.Started.IsZero() {
+			started = st.Started.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", st.Run, st.Queued, st.Leased, st.Done, st.Failed, st.Dead,
+			st.Pages, st.Listings, st.Suspects, started, finished)
+	}
+	return tw.Flush()
+}
 
 // QueueDeadCmd lists dead letters.
 type QueueDeadCmd struct {
 	Redis string `help:"Redis URL (default: the config's)." placeholder:"URL"`
 	Site  string `help:"Only this site."`
-	JSON  bool   `help:"Print JSON."`
+	JSON  bool   `help:"Print one JSON object per dead letter."`
 }
 
-func (c *QueueDeadCmd) Run(g *Globals) error { return errNotBuilt }
+// Run lists dead letters, oldest first.
+func (c *QueueDeadCmd) Run(g *Globals) error {
+	f, client, err := openFrontier(g, c.Redis)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	defer f.Close()
+	ctx, stop := signalContext()
+	defer stop()
+	dead, err := f.DeadLetters(ctx, c.Site)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetEscapeHTML(false)
+		for _, d := range dead {
+			if err := enc.Encode(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSITE\tRUN\tKIND\tATTEMPTS\tDIED\tURL\tLAST ERROR")
+	for _, d := range dead {
+		t := d.Task
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", t.ID, t.Site, t.Run, t.Kind, t.Attempt,
+			d.DiedAt.UTC().Format(time.RFC3339), t.URL, strings.ReplaceAll(t.LastError, "\n", " "))
+	}
+	return tw.Flush()
+}
 
 // QueueRequeueCmd requeues dead letters.
 type QueueRequeueCmd struct {
@@ -54,4 +416,23 @@ type QueueRequeueCmd struct {
 	IDs   []string `arg:"" optional:"" help:"Task ids (default: all dead letters)."`
 }
 
-func (c *QueueRequeueCmd) Run(g *Globals) error { return errNotBuilt }
+// Run queues the dead letters again with a fresh retry budget.
+func (c *QueueRequeueCmd) Run(g *Globals) error {
+	f, client, err := openFrontier(g, c.Redis)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	defer f.Close()
+	ctx, stop := signalContext()
+	defer stop()
+	n, err := f.Requeue(ctx, c.Site, c.IDs...)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "requeued %d task(s)\n", n)
+	if len(c.IDs) > 0 && n < len(c.IDs) {
+		return fmt.Errorf("%d of %d id(s) were not dead letters (see markwatch queue dead)", len(c.IDs)-n, len(c.IDs))
+	}
+	return nil
+}
