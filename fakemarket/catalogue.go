@@ -129,7 +129,7 @@ type genConfig struct {
 const DefaultListings = 900
 
 // WithListings sets the number of listings (at least 1). Every class is
-// present on every site from about 450 listings up.
+// present on every site from RecipesPerCycle() listings up.
 func WithListings(n int) Option {
 	return func(c *genConfig) {
 		if n > 0 {
@@ -137,6 +137,10 @@ func WithListings(n int) Option {
 		}
 	}
 }
+
+// RecipesPerCycle is the number of listings after which every recipe (and
+// so every class, on every site) has been used once.
+func RecipesPerCycle() int { return len(buildRecipes()) }
 
 // Generate builds the catalogue for seed. The same seed and options give the
 // same catalogue, byte for byte.
@@ -153,11 +157,19 @@ func Generate(seed int64, opts ...Option) *Catalogue {
 	order := rng.Perm(len(recipes))
 	cat := &Catalogue{seed: seed, byID: make(map[string]int, cfg.listings)}
 	counters := map[string]int{}
+	var classTurn map[string]int
 	for i := 0; i < cfg.listings; i++ {
 		round := i / len(recipes)
+		if i%len(recipes) == 0 {
+			classTurn = map[string]int{}
+		}
 		r := recipes[order[i%len(recipes)]]
-		// Rotate the sites per round so every recipe visits every site.
-		site := SiteNames()[(i+round)%3]
+		// Within a cycle the recipes of one class take the sites in turn
+		// (every class has at least three recipes, so one cycle puts every
+		// class on every site); the turn shifts each cycle, so every recipe
+		// visits every site.
+		site := SiteNames()[(classTurn[r.class]+round)%3]
+		classTurn[r.class]++
 		counters[site]++
 		l := r.build(rng, round)
 		l.Site = site

@@ -10,8 +10,10 @@
 //
 // Generate(seed, WithListings(n)) builds n listings (default 900) from a
 // fixed list of recipes, one class each, shuffled once per seed and cycled,
-// so every recipe appears once before any appears twice; the sites rotate
-// per cycle, so every class is on every site from about 450 listings up.
+// so every recipe appears once before any appears twice. Within a cycle the
+// recipes of a class take the three sites in turn, and the turn shifts each
+// cycle, so every class is on every site from one full cycle
+// (RecipesPerCycle(), about 310 listings) up.
 // The same seed and size give the same catalogue and the same page bytes.
 // Each Listing carries the fields a site shows (ID, Title, Description,
 // Price in CNY, Seller, ShipFrom "省 市" or "" for unknown, Category "一级 >
@@ -31,8 +33,12 @@
 // N I K E, 阿.迪.达.斯), fullwidth (ＰＲＡＤＡ), traditional (愛馬仕, 阿迪達斯),
 // cyrillic-lookalike (Chаnel), digit-for-letter (R0LEX, App1e), zero-width
 // (耐\u200b克) — every obfuscated trademark also carries slang or a price
-// below the floor, obfuscated special marks are sold by unlicensed shops —
-// special-unauthorized, gi-outside-region, invalid-patent. Not suspect:
+// below the floor, obfuscated special marks are sold by unlicensed shops,
+// obfuscated GIs (陽澄湖大閘蟹, 西 湖 龙 井) ship from outside their region —
+// special-unauthorized (some by look-alike shops such as 杭州亚运特许商品专营店),
+// gi-outside-region, invalid-patent. Some counterfeit-slang listings hide
+// the slang too (高.仿, 原-单), name the mark only in the description, or name
+// two marks (耐克 阿迪达斯 联名 … 1:1: both in Marks). Not suspect:
 // gi-inside-region, gi-unknown-origin (no ship-from anywhere), genuine-authorized
 // (the contract's authorized seller, normal price), plain-mention (normal
 // price, no slang), descriptive, fruit-apple (烟台苹果), grain-millet (黄小米),

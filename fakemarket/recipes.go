@@ -52,14 +52,15 @@ func buildRecipes() []recipe {
 			add(1, o.class, func(rng *rand.Rand, round int) Listing { return b.obfuscated(rng, round, o) })
 		}
 	}
+	add(1, ClassCounterfeitSlang, multiBrand)
 	add(3, ClassInvalidPatent, invalidPatentListing)
 	add(5, ClassValidPatent, validPatentListing)
 	for _, n := range hardNegatives {
 		n := n
 		add(2, n.class, func(rng *rand.Rand, round int) Listing { return n.listing(rng, round) })
 	}
-	add(2, ClassSlangNoMark, slangNoMark)
-	add(50, ClassGeneric, genericListing)
+	add(3, ClassSlangNoMark, slangNoMark)
+	add(60, ClassGeneric, genericListing)
 	return rs
 }
 
@@ -74,8 +75,9 @@ var (
 	giftShops      = []string{"文创潮玩屋", "义乌小商品批发", "纪念品收藏馆", "徽章工坊"}
 	generalFrom    = []string{"广东 广州", "广东 深圳", "浙江 义乌", "福建 泉州", "上海 上海", "北京 北京", "江苏 南京",
 		"山东 青岛", "四川 成都", "湖北 武汉", "河南 郑州", "湖南 长沙", "天津 天津", "重庆 重庆"}
-	extras  = []string{"2024新款", "现货速发", "顺丰包邮", "男女同款", "送礼自用", "七天无理由", "当天发货", "限时特惠"}
-	phrases = []string{"支持七天无理由退换货。", "下单后48小时内发货。", "全国大部分地区包邮，偏远地区除外。",
+	foodExtras = []string{"现货速发", "顺丰冷链", "当天发货", "产地直发", "送礼佳品", "限时特惠"}
+	extras     = []string{"2024新款", "现货速发", "顺丰包邮", "男女同款", "送礼自用", "七天无理由", "当天发货", "限时特惠"}
+	phrases    = []string{"支持七天无理由退换货。", "下单后48小时内发货。", "全国大部分地区包邮，偏远地区除外。",
 		"实物拍摄，颜色以实物为准。", "如有质量问题请联系客服处理。", "收藏加购优先发货。",
 		"本店承诺假一赔十。", "请按平时尺码选购。", "支持开具电子发票。", "详情请咨询在线客服。"}
 )
@@ -167,6 +169,11 @@ func (b *brand) counterfeitSlang(rng *rand.Rand, round int) Listing {
 	p := b.product(round)
 	l := b.base(rng, ClassCounterfeitSlang, p)
 	slang := slangWords[round%len(slangWords)]
+	if round%4 == 3 {
+		// The slang itself hidden by separators (高.仿, 原-单), which a
+		// matcher drops as it does between the letters of a mark.
+		slang = obfuscatedSlang[(round/4)%len(obfuscatedSlang)]
+	}
 	name := b.withContext(b.shownName(round), p)
 	price := b.normalPrice(rng)
 	l.Price = &price
@@ -180,6 +187,28 @@ func (b *brand) counterfeitSlang(rng *rand.Rand, round int) Listing {
 		l.Title = fmt.Sprintf("%s %s %s %s", slang, name, p.name, pick(rng, extras))
 		l.Description = fmt.Sprintf("%s品质，细节到位，懂的来。%s", slang, prose(rng, 3))
 	}
+	return l
+}
+
+// obfuscatedSlang are contract slang words with separators inside.
+var obfuscatedSlang = []string{"高.仿", "原-单", "纯*原", "A 货"}
+
+// multiBrand names two trademarks in one counterfeit listing ("耐克 阿迪达斯
+// 同款"): both are marks of the verdict.
+func multiBrand(rng *rand.Rand, round int) Listing {
+	pairs := [][2]string{{"nike", "adidas"}, {"chanel", "dior"}, {"gucci", "prada"}, {"louis-vuitton", "hermes"}}
+	pair := pairs[round%len(pairs)]
+	a, b := brandByID(pair[0]), brandByID(pair[1])
+	p := a.product(round)
+	l := a.base(rng, ClassCounterfeitSlang, p)
+	slang := slangWords[(round+2)%len(slangWords)]
+	price := math.Max(a.normalPrice(rng), b.normalPrice(rng))
+	l.Price = &price
+	l.Title = fmt.Sprintf("%s %s 联名 %s %s", a.cn, b.cn, p.name, slang)
+	l.Description = "两大品牌联名款，" + slang + "品质。" + prose(rng, 2)
+	l.Terms = append(l.Terms, b.query, b.cn, b.latin)
+	l.Truth.Marks = []string{a.id, b.id}
+	l.Truth.Detail = "slang:" + slang
 	return l
 }
 
@@ -274,10 +303,20 @@ func (b *brand) specialMarks(round int) []string {
 	return []string{b.id}
 }
 
+// lookalikeLicensees are shop names that look licensed but are not in any
+// mark's authorized_sellers.
+var lookalikeLicensees = []string{"杭州亚运特许商品专营店", "亚运会官方特许商品店", "中国航天文创专卖店"}
+
 func (b *brand) specialUnauthorized(rng *rand.Rand, round int) Listing {
 	p := b.product(round)
 	l := b.base(rng, ClassSpecialUnauthorize, p)
 	l.Seller = pick(rng, giftShops)
+	if round%3 == 2 {
+		l.Seller = lookalikeLicensees[(round/3)%2]
+		if b.id == "china-manned-space" {
+			l.Seller = lookalikeLicensees[2]
+		}
+	}
 	price := priceBetween(rng, 9, 199)
 	l.Price = &price
 	l.Title = fmt.Sprintf("%s %s %s", b.specialName(round, p), p.name, pick(rng, extras))
@@ -289,18 +328,23 @@ func (b *brand) specialUnauthorized(rng *rand.Rand, round int) Listing {
 func (b *brand) giBase(rng *rand.Rand, class string, round int) Listing {
 	p := b.product(round)
 	l := b.base(rng, class, p)
-	l.Seller = pick(rng, foodShops)
 	var price float64
 	switch b.id {
 	case "gi-yangchenghu-crab":
 		price = priceBetween(rng, 198, 688)
+		l.Seller = pick(rng, []string{"蟹老板水产", "湖畔水产合作社", "鲜活水产直供"})
 	case "gi-xihu-longjing":
 		price = priceBetween(rng, 88, 1288)
+		l.Seller = pick(rng, []string{"茶香阁", "龙井茶庄", "明前茶舍"})
+	case "gi-wuchang-rice":
+		price = priceBetween(rng, 39, 299)
+		l.Seller = pick(rng, []string{"米仓粮油", "农家特产铺", "黑土地粮行"})
 	default:
 		price = priceBetween(rng, 39, 299)
+		l.Seller = pick(rng, []string{"岭南干货行", "农家特产铺", "陈皮世家"})
 	}
 	l.Price = &price
-	l.Title = fmt.Sprintf("%s %s %s", b.cn, p.name, pick(rng, extras))
+	l.Title = fmt.Sprintf("%s %s %s", b.cn, p.name, pick(rng, foodExtras))
 	l.Description = "产地直发，新鲜到家，坏单包赔。" + prose(rng, 2)
 	l.Truth.Marks = []string{b.id}
 	return l
@@ -337,6 +381,15 @@ func (b *brand) obfuscated(rng *rand.Rand, round int, o obfuscation) Listing {
 	name := b.withContext(o.form, p)
 	if o.form == "神-舟-十-六-号" {
 		l.Terms = append(l.Terms, "神舟十六号")
+	}
+	if b.kind == kindGI {
+		// A hidden GI name on goods from outside the region.
+		g := b.giBase(rng, o.class, round)
+		g.ShipFrom = b.outside[round%len(b.outside)]
+		g.Title = strings.Replace(g.Title, b.cn, o.form, 1)
+		g.Terms = append(g.Terms, b.cn)
+		g.Truth.Detail = o.form + " +ship_from:" + g.ShipFrom
+		return g
 	}
 	if b.kind == kindSpecial {
 		l.Seller = pick(rng, giftShops)

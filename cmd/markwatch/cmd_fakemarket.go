@@ -12,7 +12,7 @@ import (
 type FakemarketCmd struct {
 	Addr     string        `help:"Listen address (loopback). Port 0: each site gets a free port; port P: mart, gbk, api on P, P+1, P+2." default:"127.0.0.1:0"`
 	Seed     int64         `help:"Seed for the generated catalogue." default:"1"`
-	Listings int           `help:"Number of listings in the catalogue (every class is on every site from about 450)." default:"900"`
+	Listings int           `help:"Number of listings in the catalogue (every class is on every site from about 310)." default:"900"`
 	Latency  time.Duration `help:"Delay added to every response." default:"0s"`
 	Fault    []string      `help:"Misbehave: SITE:PATHPREFIX:KIND[:N], e.g. mart:/mart/search:layout or gbk::503:5 (repeatable; kinds: slow 429 503 truncate cut loop foreign huge layout)." placeholder:"RULE"`
 }
