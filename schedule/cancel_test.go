@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/internal/testredis"
 	"github.com/markwatch/markwatch/queue"
 )
 
@@ -171,4 +172,53 @@ func TestMetricsLint(t *testing.T) {
 			t.Errorf("metric %s missing", want)
 		}
 	}
+}
+
+// The scheduler's keys share one hash tag: on a 3-master Cluster every
+// script and command works (no CROSSSLOT), lease and fencing included.
+func TestOnRedisCluster(t *testing.T) {
+	f, err := Parse("sweeps.yaml", []byte(giftsYAML), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := testredis.StartCluster(t, 3).Client()
+	clock := NewSimClock(time.Date(2026, 9, 29, 23, 0, 0, 0, f.Location()))
+	fr := queue.NewRedis(rdb, queue.Options{Now: clock.Now})
+	t.Cleanup(func() { fr.Close() })
+	seeder := FrontierSeeder{Frontier: fr, SearchURL: searchURL}
+	mk := func(owner string) *Scheduler {
+		s, err := New(Params{Redis: rdb, Sweeps: f, Seeder: seeder, Frontier: fr, Clock: clock, Owner: owner, Metrics: NewMetrics(nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := mk("a"), mk("b")
+	ctx := context.Background()
+	tick(t, a, b)
+	for _, at := range []string{"2026-09-30T00:00", "2026-09-30T12:00"} {
+		v, _ := time.ParseInLocation("2006-01-02T15:04", at, f.Location())
+		clock.Set(v)
+		tick(t, a, b)
+	}
+	manual, err := a.RunNow(ctx, "gifts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Cancel(ctx, manual.ID); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := a.History(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 3 || runs[0].State != StateCancelled || runs[1].Tasks != 4 || runs[2].Tasks != 4 {
+		t.Fatalf("runs on the cluster: %+v", runs)
+	}
+	st, err := a.Status(ctx, runs[1].ID)
+	if err != nil || st.Progress == nil || st.Progress.Queued != 4 {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	a.Shutdown()
+	b.Shutdown()
 }

@@ -3,6 +3,8 @@ package schedule
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/markwatch/markwatch/schedule/calendar"
@@ -192,11 +194,15 @@ type Plan struct {
 
 // SweepPlan is one sweep's windows and run times.
 type SweepPlan struct {
-	Name     string       `json:"name"`
-	Disabled bool         `json:"disabled,omitempty"`
-	Every    string       `json:"every"`
-	Outside  string       `json:"outside"`
-	Windows  []PlanWindow `json:"windows"`
+	Name     string `json:"name"`
+	Disabled bool   `json:"disabled,omitempty"`
+	// AllYear is true for a sweep without window: every run is in
+	// OutsideRuns.
+	AllYear bool         `json:"all_year,omitempty"`
+	Every   string       `json:"every"`
+	Offset  string       `json:"offset,omitempty"`
+	Outside string       `json:"outside"`
+	Windows []PlanWindow `json:"windows"`
 	// OutsideRuns are the runs outside every window (all runs of a sweep
 	// without window).
 	OutsideRuns []time.Time `json:"outside_runs"`
@@ -232,11 +238,16 @@ func (f *File) Plan(official Calendar, from, to time.Time) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		sp := SweepPlan{Name: s.Name, Disabled: s.Disabled, Every: s.Every.Std().String(), Windows: []PlanWindow{}, OutsideRuns: []time.Time{}}
-		outside, _ := s.Outside.MarshalText()
-		sp.Outside = string(outside)
+		sp := SweepPlan{Name: s.Name, Disabled: s.Disabled, Every: FormatDuration(s.Every.Std()), Outside: "never",
+			Windows: []PlanWindow{}, OutsideRuns: []time.Time{}}
+		if s.Outside > 0 {
+			sp.Outside = FormatDuration(s.Outside.Std())
+		}
 		if s.Window == nil {
-			sp.Outside = sp.Every
+			sp.AllYear, sp.Outside = true, sp.Every
+		}
+		if s.Offset > 0 {
+			sp.Offset = FormatDuration(s.Offset.Std())
 		}
 		index := map[*Window]int{}
 		for i := range windows {
@@ -258,4 +269,25 @@ func (f *File) Plan(official Calendar, from, to time.Time) (*Plan, error) {
 		p.Sweeps = append(p.Sweeps, sp)
 	}
 	return p, nil
+}
+
+// FormatDuration writes d as sweeps.yaml would: "4h", "90m", "10d", "1d12h".
+func FormatDuration(d time.Duration) string {
+	const day = 24 * time.Hour
+	var out string
+	if d >= day {
+		out = strconv.Itoa(int(d/day)) + "d"
+		d %= day
+		if d == 0 {
+			return out
+		}
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return out + s
 }

@@ -209,3 +209,14 @@ sweeps:
 		t.Fatalf("windows %+v", w)
 	}
 }
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		4 * time.Hour: "4h", 24 * time.Hour: "1d", 36 * time.Hour: "1d12h", 90 * time.Minute: "1h30m",
+		10 * 24 * time.Hour: "10d", 30 * time.Second: "30s", 15 * time.Minute: "15m",
+	} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -151,7 +151,14 @@ func printPlan(w io.Writer, plan *schedule.Plan, from, to calendar.Date) {
 		return fmt.Sprintf("%d runs: %s, %s, … %s", len(ts), ts[0].Format(stamp), ts[1].Format(stamp), ts[len(ts)-1].Format(stamp))
 	}
 	for _, sp := range plan.Sweeps {
-		fmt.Fprintf(w, "\n%s: every %s in window, outside %s", sp.Name, sp.Every, sp.Outside)
+		if sp.AllYear {
+			fmt.Fprintf(w, "\n%s: every %s all year", sp.Name, sp.Every)
+		} else {
+			fmt.Fprintf(w, "\n%s: every %s in window, outside %s", sp.Name, sp.Every, sp.Outside)
+		}
+		if sp.Offset != "" {
+			fmt.Fprintf(w, " (grid offset %s)", sp.Offset)
+		}
 		if sp.Disabled {
 			fmt.Fprint(w, " (disabled)")
 		}
@@ -178,7 +185,11 @@ func printPlan(w io.Writer, plan *schedule.Plan, from, to calendar.Date) {
 				win.Start.Format(stamp), win.End.Format(stamp), runs(win.Runs))
 		}
 		if len(sp.OutsideRuns) > 0 {
-			fmt.Fprintf(w, "  outside windows: %s\n", runs(sp.OutsideRuns))
+			label := "outside windows"
+			if sp.AllYear {
+				label = "runs"
+			}
+			fmt.Fprintf(w, "  %s: %s\n", label, runs(sp.OutsideRuns))
 		}
 	}
 }
