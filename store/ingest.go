@@ -90,6 +90,9 @@ func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) (
 			written++
 		}
 	}
+	if err := w.finish(ctx); err != nil {
+		return 0, fmt.Errorf("store: put findings: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: put findings: %w", err)
 	}
@@ -101,13 +104,13 @@ func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) (
 type ingestTx struct {
 	tx   *sql.Tx
 	now  int64
-	runs map[string]bool
+	runs map[string]*runCount // per-run counters, written once at the end
 
 	selListing, insListing, updListing, seenOld, insHistory, insVerdict, insMark, insDecision, upRun, runCount *sql.Stmt
 }
 
 func newIngestTx(ctx context.Context, tx *sql.Tx, now time.Time) (*ingestTx, error) {
-	w := &ingestTx{tx: tx, now: now.UnixMilli(), runs: map[string]bool{}}
+	w := &ingestTx{tx: tx, now: now.UnixMilli(), runs: map[string]*runCount{}}
 	prep := []struct {
 		stmt **sql.Stmt
 		sql  string
@@ -128,7 +131,7 @@ func newIngestTx(ctx context.Context, tx *sql.Tx, now time.Time) (*ingestTx, err
 		{&w.insMark, `INSERT OR IGNORE INTO listing_marks (mark, listing, kind) VALUES (?,?,?)`},
 		{&w.insDecision, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, run) VALUES (?,?,?,?,?,?,?)`},
 		{&w.upRun, `INSERT INTO runs (id, sweep, started_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`},
-		{&w.runCount, `UPDATE runs SET findings = findings + 1, suspects = suspects + ?, reappeared = reappeared + ? WHERE id = ?`},
+		{&w.runCount, `UPDATE runs SET findings = findings + ?, suspects = suspects + ?, reappeared = reappeared + ? WHERE id = ?`},
 	}
 	for _, p := range prep {
 		st, err := tx.PrepareContext(ctx, p.sql)
@@ -162,11 +165,13 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 		seen = time.UnixMilli(w.now)
 	}
 	seenMS := seen.UnixMilli()
-	if !w.runs[f.Run] {
+	rc := w.runs[f.Run]
+	if rc == nil {
 		if _, err := w.upRun.ExecContext(ctx, f.Run, f.Sweep, seenMS); err != nil {
 			return false, err
 		}
-		w.runs[f.Run] = true
+		rc = &runCount{}
+		w.runs[f.Run] = rc
 	}
 	mark, kind := strongest(v)
 	reasons := Reasons(v)
@@ -235,10 +240,25 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 			return false, err
 		}
 	}
-	if _, err := w.runCount.ExecContext(ctx, suspect, reappear, f.Run); err != nil {
-		return false, err
-	}
+	rc.findings++
+	rc.suspects += suspect
+	rc.reappeared += reappear
 	return true, nil
+}
+
+type runCount struct{ findings, suspects, reappeared int }
+
+// finish writes the per-run counters.
+func (w *ingestTx) finish(ctx context.Context) error {
+	for run, rc := range w.runs {
+		if rc.findings == 0 {
+			continue
+		}
+		if _, err := w.runCount.ExecContext(ctx, rc.findings, rc.suspects, rc.reappeared, run); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setStatus changes a listing's status and records the decision.

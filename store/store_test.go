@@ -509,3 +509,36 @@ func TestMetricsLint(t *testing.T) {
 		t.Errorf("metric %s: %s", p.Metric, p.Text)
 	}
 }
+
+func TestGenerateKeepsSchemaAndCounts(t *testing.T) {
+	s, _, _ := open(t)
+	ctx := context.Background()
+	before := s.QueryForTest(`SELECT count(*) FROM sqlite_master WHERE type IN ('index', 'trigger')`)
+	if err := store.Generate(ctx, s, 300, 7); err != nil {
+		t.Fatal(err)
+	}
+	if after := s.QueryForTest(`SELECT count(*) FROM sqlite_master WHERE type IN ('index', 'trigger')`); after != before {
+		t.Errorf("indexes and triggers: %s after generating, %s before", after, before)
+	}
+	counts, _ := s.CountByStatus(ctx, false)
+	var sum int64
+	for st, n := range counts {
+		if got := s.QueryForTest(fmt.Sprintf(`SELECT count(*) FROM listings WHERE status = '%s'`, st)); got != fmt.Sprint(n) {
+			t.Errorf("status %s: counted %d, table has %s", st, n, got)
+		}
+		sum += n
+	}
+	if sum != 300 {
+		t.Errorf("%d listings counted, want 300", sum)
+	}
+	if _, total, err := s.Suspects(ctx, store.Filter{Mark: "mark-03", All: true}); err != nil || total == 0 {
+		t.Errorf("mark filter on generated data: %d %v", total, err)
+	}
+	// Ingestion still works on top (triggers are back).
+	if _, err := s.PutFindings(ctx, []markwatch.Finding{storetest.Finding("r9", "shop", "new1", "Nike", "", 5, t0)}); err != nil {
+		t.Fatal(err)
+	}
+	if counts2, _ := s.CountByStatus(ctx, false); counts2[store.New] != counts[store.New]+1 {
+		t.Errorf("new after ingest = %d, want %d", counts2[store.New], counts[store.New]+1)
+	}
+}
