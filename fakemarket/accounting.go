@@ -1,6 +1,7 @@
 package fakemarket
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -57,15 +58,20 @@ func (s *Server) Hits(pathOrURI string) int {
 	return s.pathHits[pathOrURI]
 }
 
-// HitCounts returns a copy of the per-path counts.
+// HitCounts returns a copy of the counts per request URI (path and query
+// as requested, e.g. "/gbk/goods.php?id=G000001"): the dedup check, since
+// the gbk and api item pages differ only in their query.
 func (s *Server) HitCounts() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.pathHits))
-	for k, v := range s.pathHits {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.uriHits)
+}
+
+// PathHitCounts returns a copy of the counts per path (query ignored).
+func (s *Server) PathHitCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.pathHits)
 }
 
 // Requests returns a copy of the request log in arrival order.

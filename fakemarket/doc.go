@@ -221,7 +221,8 @@
 // # Accounting
 //
 // Every request is counted before anything else happens: Hits(path) (or
-// Hits(path?query) for an exact URI), HitCounts(), Requests() (time, site,
+// Hits(path?query) for an exact URI), HitCounts() (per URI: the dedup
+// check), PathHitCounts() (per path), Requests() (time, site,
 // method, path, URI, status, fault), MaxInWindow(site, time.Second) (the
 // most requests in any sliding one-second window: the politeness check),
 // PerSecond(site) and ResetCounts().

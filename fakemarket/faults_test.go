@@ -266,6 +266,12 @@ func TestRequestAccounting(t *testing.T) {
 	if srv.Hits("/api/v1/search") != 40 {
 		t.Errorf("concurrent hits %d", srv.Hits("/api/v1/search"))
 	}
+	if h := srv.HitCounts(); h["/mart/search?q=a"] != 10 || len(h) != 1+1+40 {
+		t.Errorf("HitCounts has %d URIs, /mart/search?q=a %d", len(h), h["/mart/search?q=a"])
+	}
+	if h := srv.PathHitCounts(); h["/mart/search"] != 10 || h["/api/v1/search"] != 40 || len(h) != 3 {
+		t.Errorf("PathHitCounts %v", h)
+	}
 	srv.ResetCounts()
 	if len(srv.Requests()) != 0 || srv.Hits("/mart/search") != 0 {
 		t.Error("ResetCounts left counts")

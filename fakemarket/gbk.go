@@ -134,6 +134,7 @@ func (s *Server) gbkHome() []byte {
 func (s *Server) gbkSearch(query string, page int, c gbkClasses) []byte {
 	listings, pages := s.pageOf(SiteGBK, query, page)
 	var b bytes.Buffer
+	b.Grow(64 << 10)
 	gbkHead(&b, query+" - 商品搜索 - 老街商城")
 	fmt.Fprintf(&b, "<table width=\"960\" align=\"center\" class=\"loc\"><tr><td>当前位置：<a href=\"index.php\">首页</a> &gt;&gt; 搜索“<font color=\"#FF0000\">%s</font>”</td></tr></table>\n", esc(query))
 	b.WriteString(gbkSortBar)

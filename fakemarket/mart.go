@@ -103,6 +103,7 @@ func (s *Server) martSearch(query string, page int, c martClasses) []byte {
 	listings, pages := s.pageOf(SiteMart, query, page)
 	total := len(s.searchIndexes(SiteMart, query))
 	var b bytes.Buffer
+	b.Grow(64 << 10)
 	martHead(&b, query+" - 搜索结果 - 集市网")
 	fmt.Fprintf(&b, "<div class=\"crumbs-bar\"><a href=\"/mart/\">首页</a> &gt; 搜索 &gt; <span class=\"kw\">%s</span></div>\n", esc(query))
 	b.WriteString(martFilters)
@@ -192,6 +193,7 @@ func martPager(b *bytes.Buffer, query string, page, pages int, c martClasses) {
 
 func (s *Server) martItem(l *Listing, c martClasses) []byte {
 	var b bytes.Buffer
+	b.Grow(16 << 10)
 	martHead(&b, l.Title+" - 集市网")
 	crumbs := strings.Split(l.Category, " > ")
 	fmt.Fprintf(&b, "<nav class=\"%s\" data-path=\"%s\"><a href=\"/mart/\">首页</a>", c.crumbs, esc(l.Category))
