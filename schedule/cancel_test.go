@@ -3,6 +3,7 @@ package schedule
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -221,4 +222,36 @@ func TestOnRedisCluster(t *testing.T) {
 	}
 	a.Shutdown()
 	b.Shutdown()
+}
+
+// History is bounded: beyond MaxHistory the oldest ended runs are deleted,
+// running ones kept.
+func TestHistoryTrimmed(t *testing.T) {
+	h := newHarness(t, giftsYAML, "2026-01-05T10:00")
+	s := h.scheduler("a", nil, func(p *Params) { p.MaxHistory = 3 })
+	ctx := context.Background()
+	var ids []string
+	for i := 0; i < 5; i++ {
+		r, err := s.RunNow(ctx, "gifts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+		h.clock.Advance(time.Minute)
+	}
+	for _, id := range ids[1:] {
+		if _, err := s.Cancel(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick(t, s)
+	runs, _ := s.History(ctx, "", 100)
+	var got []string
+	for _, r := range runs {
+		got = append(got, r.ID)
+	}
+	// ids[0] is still running: kept although oldest; ids[1] trimmed.
+	if len(got) != 4 || got[3] != ids[0] || slices.Contains(got, ids[1]) {
+		t.Fatalf("history %v; want the 3 newest plus the running oldest", got)
+	}
 }

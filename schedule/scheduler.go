@@ -63,6 +63,9 @@ type Params struct {
 	// Grace is how late a run may fire and still count as on time
 	// (trigger schedule rather than catchup). Default 1m.
 	Grace time.Duration
+	// MaxHistory is how many run records are kept; older finished or
+	// cancelled ones are deleted. Default 10000.
+	MaxHistory int
 	// SeedRetry is how long a run may stay unseeded (its seeding failed,
 	// or its firer died) before the leader seeds it again. Default 1m.
 	SeedRetry time.Duration
@@ -119,6 +122,9 @@ func New(p Params) (*Scheduler, error) {
 	def(&p.CatchUp, 72*time.Hour)
 	def(&p.Grace, time.Minute)
 	def(&p.SeedRetry, time.Minute)
+	if p.MaxHistory <= 0 {
+		p.MaxHistory = 10000
+	}
 	return &Scheduler{
 		p: p, store: store{p.Redis, p.Sweeps.Location()}, cal: p.Sweeps.Calendar(p.Calendar),
 		log: p.Logger.With("component", "scheduler", "owner", p.Owner), warned: map[string]bool{},
@@ -143,7 +149,7 @@ func (s *Scheduler) Start(wg *sync.WaitGroup) {
 	go func() {
 		defer wg.Done()
 		defer close(s.stopped)
-		s.log.Info("scheduler started", "interval", s.p.Interval, "lease", s.p.LeaseTTL, "sweeps", len(s.p.Sweeps.Sweeps))
+		s.log.Info("scheduler started", "interval", s.p.Interval.String(), "lease", s.p.LeaseTTL.String(), "sweeps", len(s.p.Sweeps.Sweeps))
 		t := time.NewTicker(s.p.Interval)
 		defer t.Stop()
 		for {
@@ -283,7 +289,7 @@ func (s *Scheduler) fireDue(ctx context.Context, token int64, sw *Sweep, state m
 	if horizon := now.Add(-s.p.CatchUp); from.Before(horizon) {
 		if missed, _, err := sw.Slots(s.cal, loc, from, horizon); err == nil && len(missed) > 0 {
 			log.Warn("runs missed beyond the catch-up horizon are dropped", "missed", len(missed),
-				"first", missed[0].Time, "last", missed[len(missed)-1].Time, "catch_up", s.p.CatchUp)
+				"first", missed[0].Time, "last", missed[len(missed)-1].Time, "catch_up", s.p.CatchUp.String())
 		}
 		from = horizon
 		if _, err := s.advanceOrFence(ctx, token, sw.Name, horizon); err != nil {
@@ -441,8 +447,13 @@ func (s *Scheduler) maintain(ctx context.Context, now time.Time) error {
 		}
 		st, err := s.p.Frontier.Stats(ctx, id)
 		switch {
-		case errors.Is(err, queue.ErrUnknownRun) && r.Tasks == 0:
-			st = queue.RunStats{Run: id, Finished: true}
+		case errors.Is(err, queue.ErrUnknownRun):
+			// Nothing was queued (no queries), or the frontier's accounting
+			// of the run expired: nothing is left to wait for.
+			if r.Tasks > 0 {
+				s.log.Warn("the frontier has no accounting for this run (expired?); marking it finished", "sweep", r.Sweep, "run", id)
+			}
+			st = queue.RunStats{Run: id, Finished: true, Dead: -1}
 		case err != nil:
 			errs = append(errs, fmt.Errorf("schedule: stats of run %s: %w", id, err))
 			continue
@@ -454,7 +465,7 @@ func (s *Scheduler) maintain(ctx context.Context, now time.Time) error {
 		if finished.IsZero() {
 			finished = now
 		}
-		ok, _, err := s.store.transition(ctx, id, StateRunning, StateFinished, "finished_at", ms(finished), "dead", st.Dead)
+		ok, _, err := s.store.transition(ctx, id, StateRunning, StateFinished, "finished_at", ms(finished), "dead", max(st.Dead, 0))
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -465,6 +476,9 @@ func (s *Scheduler) maintain(ctx context.Context, now time.Time) error {
 				s.p.Redis.HSet(ctx, sweepsKey, sweepField(r.Sweep, "ok"), ms(finished))
 			}
 		}
+	}
+	if err := s.store.trim(ctx, s.p.MaxHistory); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -364,3 +364,25 @@ func (s store) sweepState(ctx context.Context) (map[string]map[string]string, er
 	}
 	return out, nil
 }
+
+// trim deletes the oldest run records beyond keep, except running ones.
+func (s store) trim(ctx context.Context, keep int) error {
+	n, err := s.rdb.ZCard(ctx, runsKey).Result()
+	if err != nil || n <= int64(keep) {
+		return err
+	}
+	old, err := s.rdb.ZRange(ctx, runsKey, 0, n-int64(keep)-1).Result()
+	if err != nil {
+		return fmt.Errorf("schedule: trim history: %w", err)
+	}
+	for _, id := range old {
+		if running, _ := s.rdb.SIsMember(ctx, activeKey, id).Result(); running {
+			continue
+		}
+		if err := s.rdb.Del(ctx, runKey(id)).Err(); err != nil {
+			return fmt.Errorf("schedule: trim history: %w", err)
+		}
+		s.rdb.ZRem(ctx, runsKey, id)
+	}
+	return nil
+}
