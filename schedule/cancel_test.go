@@ -255,3 +255,32 @@ func TestHistoryTrimmed(t *testing.T) {
 		t.Fatalf("history %v; want the 3 newest plus the running oldest", got)
 	}
 }
+
+// A leader that dies without releasing (no Shutdown) is replaced once its
+// lease expires; the newcomer's token is newer, and the dead leader, were
+// it to wake up, cannot take the lease back while the newcomer renews it.
+func TestLeaseExpiryHandsOver(t *testing.T) {
+	h := newHarness(t, giftsYAML, "2026-09-29T23:00")
+	ttl := func(p *Params) { p.LeaseTTL = 500 * time.Millisecond }
+	a, b := h.scheduler("a", nil, ttl), h.scheduler("b", nil, ttl)
+	tick(t, a)
+	tick(t, b)
+	if !a.IsLeader() || b.IsLeader() {
+		t.Fatalf("leaders a=%v b=%v", a.IsLeader(), b.IsLeader())
+	}
+	first := a.token
+	time.Sleep(600 * time.Millisecond) // a is "dead": no tick, no release
+	tick(t, b)
+	if !b.IsLeader() || b.token <= first {
+		t.Fatalf("b leader=%v token %d (a had %d)", b.IsLeader(), b.token, first)
+	}
+	tick(t, a)
+	if a.IsLeader() {
+		t.Fatal("a took the lease back from a live leader")
+	}
+	h.clock.Set(h.at("2026-09-30T00:00"))
+	tick(t, b)
+	if runs := h.history(b); len(runs) != 1 || runs[0].Owner != "b" {
+		t.Fatalf("runs %+v; want one run fired by b", runs)
+	}
+}
