@@ -313,6 +313,25 @@ func (c *Catalogue) Search(site, query string) []Listing {
 	return out
 }
 
+// Reachable returns the distinct listings of site that a sweep of these
+// queries finds (every result page of every query, each listing once), in
+// catalogue order: the denominator of a sweep's recall.
+func (c *Catalogue) Reachable(site string, queries ...string) []Listing {
+	seen := map[string]bool{}
+	for _, q := range queries {
+		for _, l := range c.Search(site, q) {
+			seen[l.ID] = true
+		}
+	}
+	var out []Listing
+	for _, l := range c.listings {
+		if seen[l.ID] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 func matchesQuery(l *Listing, q string) bool {
 	if strings.Contains(strings.ToLower(l.Title), q) {
 		return true

@@ -111,6 +111,35 @@ func TestQueriesCoverCatalogue(t *testing.T) {
 			t.Errorf("query 苹果: no %s listing", want)
 		}
 	}
+	// Every mark family query returns suspects and non-suspects, and a
+	// sweep finds some listings through more than one query (the dedup
+	// tests need that).
+	overlap := 0
+	for _, site := range SiteNames() {
+		total := 0
+		for _, q := range cat.Queries() {
+			total += len(cat.Search(site, q))
+		}
+		reach := cat.Reachable(site, cat.Queries()...)
+		if len(reach) != len(cat.SiteListings(site)) {
+			t.Errorf("site %s: Reachable %d of %d", site, len(reach), len(cat.SiteListings(site)))
+		}
+		overlap += total - len(reach)
+	}
+	if overlap < 50 {
+		t.Errorf("only %d listings are found by more than one query", overlap)
+	}
+	for _, b := range brands {
+		kinds := map[bool]int{}
+		for _, site := range SiteNames() {
+			for _, l := range cat.Search(site, b.query) {
+				kinds[l.Truth.Suspect]++
+			}
+		}
+		if kinds[true] == 0 || kinds[false] == 0 {
+			t.Errorf("query %q: %d suspects, %d others", b.query, kinds[true], kinds[false])
+		}
+	}
 	if got := cat.Search(SiteMart, "   "); got != nil {
 		t.Errorf("blank query returned %d listings", len(got))
 	}

@@ -55,8 +55,11 @@
 // order. Catalogue.Queries() is the demo's default sweep: one query per mark
 // family (耐克 阿迪达斯 苹果 小米 华为 香奈儿 路易威登 爱马仕 古驰 普拉达 迪奥
 // 劳力士 茅台 亚运 航天 大闸蟹 龙井 大米 陈皮) plus 专利 水果 百货; together
-// they return every listing. Catalogue.Search(site, q) gives the expected
-// results of a crawl.
+// they return every listing, and many listings through more than one
+// query (dedup). Catalogue.Search(site, q) gives the expected results of a
+// crawl, Catalogue.Reachable(site, queries...) the distinct listings a sweep
+// of those queries finds (a recall denominator). `markwatch fakemarket
+// --dump` prints the catalogue, truth included, as JSON lines.
 //
 // # Serving
 //

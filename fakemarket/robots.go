@@ -40,6 +40,5 @@ func robots(site string) *response {
 			}
 		}
 	}
-	b.WriteString("\nSitemap: /sitemap.xml\n")
 	return &response{status: 200, contentType: "text/plain; charset=utf-8", body: []byte(b.String())}
 }

@@ -15,6 +15,7 @@ type FakemarketCmd struct {
 	Listings int           `help:"Number of listings in the catalogue (every class is on every site from about 310)." default:"900"`
 	Latency  time.Duration `help:"Delay added to every response." default:"0s"`
 	Fault    []string      `help:"Misbehave: SITE:PATHPREFIX:KIND[:N], e.g. mart:/mart/search:layout or gbk::503:5 (repeatable; kinds: slow 429 503 truncate cut loop foreign huge layout)." placeholder:"RULE"`
+	Dump     bool          `help:"Print the catalogue as JSON lines (listing fields, site paths, ground truth under \"truth\") and exit instead of serving."`
 }
 
 // fakemarketReady is the one JSON line the command prints once serving.
@@ -41,6 +42,16 @@ func (c *FakemarketCmd) Run(g *Globals) error {
 		rules = append(rules, rule)
 	}
 	cat := fakemarket.Generate(c.Seed, fakemarket.WithListings(c.Listings))
+	if c.Dump {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetEscapeHTML(false)
+		for _, l := range cat.Listings() {
+			if err := enc.Encode(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	srv := fakemarket.New(cat, fakemarket.Options{Logger: logger, Latency: c.Latency, Faults: rules})
 	sites, err := srv.Start(c.Addr)
 	if err != nil {
