@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -396,9 +397,7 @@ type sweepEnv struct {
 	file  *schedule.File
 	rdb   redis.UniversalClient
 	sched *schedule.Scheduler
-	log   interface {
-		Info(string, ...any)
-	}
+	log   *slog.Logger
 	close func()
 }
 
