@@ -5,8 +5,17 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/evidence"
+	"github.com/markwatch/markwatch/internal/testredis"
+	"github.com/markwatch/markwatch/queue"
 	"github.com/markwatch/markwatch/store"
+	"github.com/markwatch/markwatch/store/storetest"
 )
 
 func reviewGlobals() (*Globals, *bytes.Buffer) {
@@ -94,5 +103,59 @@ func TestUsersCommands(t *testing.T) {
 	}
 	if _, err := st.Authenticate(context.Background(), "alice", "a long password"); err != nil {
 		t.Errorf("password from stdin: %v", err)
+	}
+}
+
+// TestServeConsumesFindingsFromRedis publishes findings the way workers do
+// and checks that the serve process's consumer stores them, evidence
+// included, once each even when a batch is published twice.
+func TestServeConsumesFindingsFromRedis(t *testing.T) {
+	srv := testredis.Start(t)
+	client := srv.Client()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	pub := queue.NewFindingsPublisher(client)
+	page := storetest.Page("shop", "run-7", "<html>高仿 Nike</html>", time.Now().UTC())
+	findings := []markwatch.Finding{storetest.Finding("run-7", "shop", "a1", "Nike", "", 59, time.Time{})}
+	for range 2 { // a redelivered page
+		if err := pub.Put(ctx, page, findings); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := prometheus.NewRegistry()
+	consumer := &queue.FindingsConsumer{Client: client, Group: "store", Consumer: "test",
+		Handle: StoreFindingsBatch(st), Metrics: queue.NewMetrics(reg), Block: 100 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() { done <- consumer.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if testutil.ToFloat64(consumer.Metrics.FindingsIngested) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the consumer did not store the findings within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	rows, total, err := st.Suspects(context.Background(), store.Filter{})
+	if err != nil || total != 1 {
+		t.Fatalf("stored %d listings, %v", total, err)
+	}
+	if rows[0].Evidence != evidence.Hash(page.Body) {
+		t.Errorf("evidence = %q, want the page's SHA-256", rows[0].Evidence)
+	}
+	if _, _, err := st.Evidence().Get(rows[0].Evidence); err != nil {
+		t.Errorf("evidence not stored: %v", err)
+	}
+	if run, _ := st.Run(context.Background(), "run-7"); run.Findings != 1 {
+		t.Errorf("run findings = %d, want 1 (the duplicate batch changed nothing)", run.Findings)
 	}
 }
