@@ -1,0 +1,381 @@
+package queue_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/configs"
+	"github.com/markwatch/markwatch/fakemarket"
+	"github.com/markwatch/markwatch/internal/testredis"
+	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/queue"
+	"github.com/redis/go-redis/v9"
+)
+
+// The drills run real `markwatch worker` processes against a private
+// redis-server and the fake marketplace, and check what the issue promises:
+// a SIGKILLed worker loses nothing, a Redis restart loses nothing, a fleet
+// stays under a site's rate, and an item page is fetched once.
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// markwatchBinary builds cmd/markwatch once per test process (with -race
+// when the tests run with it, so that the build reuses their cache).
+// MARKWATCH_BIN names a prebuilt binary instead.
+func markwatchBinary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("MARKWATCH_BIN"); p != "" {
+		return p
+	}
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "markwatch-drill-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "markwatch")
+		args := []string{"build", "-o", binPath}
+		if raceBuild {
+			args = append(args, "-race")
+		}
+		args = append(args, "github.com/markwatch/markwatch/cmd/markwatch")
+		cmd := exec.Command("go", args...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED="+map[bool]string{true: "1", false: os.Getenv("CGO_ENABLED")}[raceBuild])
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build markwatch: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// drill is one fake marketplace, one redis-server and a sites directory
+// whose fakemart adapter points at the fake marketplace.
+type drill struct {
+	t      *testing.T
+	bin    string
+	redis  *testredis.Server
+	client redis.UniversalClient
+	market *fakemarket.Server
+	cat    *fakemarket.Catalogue
+	sites  string // directory with fakemart.yaml
+	mu     sync.Mutex
+	procs  []*worker
+}
+
+type worker struct {
+	cmd  *exec.Cmd
+	done chan error
+	log  *bytes.Buffer
+	mu   *sync.Mutex
+}
+
+func newDrill(t *testing.T, listings int, rate string) *drill {
+	if testing.Short() {
+		t.Skip("drill runs worker processes; skipped with -short")
+	}
+	d := &drill{t: t, bin: markwatchBinary(t)}
+	d.redis = testredis.Start(t)
+	d.client = d.redis.Client()
+	d.cat = fakemarket.Generate(7, fakemarket.WithListings(listings))
+	d.market = fakemarket.New(d.cat, fakemarket.Options{})
+	urls, err := d.market.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.market.Close() })
+	adapter, err := configs.FS.ReadFile("sites/fakemart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := regexp.MustCompile(`(?m)^base_url: .*$`).ReplaceAllString(string(adapter), "base_url: "+urls.Mart)
+	text = regexp.MustCompile(`(?m)^rate: .*$`).ReplaceAllString(text, "rate: "+rate)
+	d.sites = t.TempDir()
+	if err := os.WriteFile(filepath.Join(d.sites, "fakemart.yaml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.stopAll)
+	return d
+}
+
+// run runs a markwatch command to completion and returns its stdout.
+func (d *drill) run(args ...string) string {
+	d.t.Helper()
+	cmd := exec.Command(d.bin, append([]string{"--sites", d.sites, "--log-level", "warn"}, args...)...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		d.t.Fatalf("markwatch %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.String()
+}
+
+// startWorker starts `markwatch worker` as a process.
+func (d *drill) startWorker(extra ...string) *worker {
+	d.t.Helper()
+	args := append([]string{"--sites", d.sites, "--log-level", "warn", "worker", "--redis", d.redis.URL(), "--metrics", ""}, extra...)
+	cmd := exec.Command(d.bin, args...)
+	w := &worker{cmd: cmd, done: make(chan error, 1), log: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = io.Discard, pw
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			w.mu.Lock()
+			if w.log.Len() < 1<<20 {
+				w.log.WriteString(sc.Text() + "\n")
+			}
+			w.mu.Unlock()
+		}
+	}()
+	if err := cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	go func() { err := cmd.Wait(); pw.Close(); w.done <- err }()
+	d.mu.Lock()
+	d.procs = append(d.procs, w)
+	d.mu.Unlock()
+	return w
+}
+
+func (w *worker) logText() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.log.String()
+}
+
+func (d *drill) stopAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, w := range d.procs {
+		_ = w.cmd.Process.Signal(syscall.SIGKILL)
+	}
+}
+
+// consume runs the store's findings consumer in the test: an idempotent
+// map keyed as the store keys findings, plus how often each key arrived.
+type store struct {
+	mu       sync.Mutex
+	findings map[string]int // run·site·listing → deliveries
+}
+
+func (d *drill) consume(ctx context.Context) *store {
+	s := &store{findings: map[string]int{}}
+	go queue.ConsumeFindings(ctx, d.client, "store", "drill", func(ctx context.Context, b queue.FindingsBatch) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, f := range b.Findings {
+			s.findings[f.Run+"\x00"+f.Listing.Site+"\x00"+f.Listing.ID]++
+		}
+		return nil
+	})
+	return s
+}
+
+func (s *store) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.findings)
+}
+
+// queries seeds a run with every catalogue query through `markwatch enqueue`.
+func (d *drill) enqueue(run string) {
+	args := []string{"enqueue", "--redis", d.redis.URL(), "--site", "fakemart", "--run", run}
+	for _, q := range d.cat.Queries() {
+		args = append(args, "--query", q)
+	}
+	if got := strings.TrimSpace(d.run(args...)); got != run {
+		d.t.Fatalf("enqueue printed %q, want the run id %q", got, run)
+	}
+}
+
+// waitFinished polls the run's stats until it is finished.
+func (d *drill) waitFinished(f *queue.Redis, run string, timeout time.Duration) queue.RunStats {
+	d.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var st queue.RunStats
+	for time.Now().Before(deadline) {
+		var err error
+		st, err = f.Stats(context.Background(), run)
+		if err == nil && st.Finished && st.Done > 0 {
+			return st
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.t.Fatalf("run %s not finished after %v: %+v", run, timeout, st)
+	return st
+}
+
+// itemPages counts fetches of item pages by path.
+func (d *drill) itemFetches() map[string]int {
+	out := map[string]int{}
+	for path, n := range d.market.PathHitCounts() {
+		if strings.Contains(path, "/item/") {
+			out[path] += n
+		}
+	}
+	return out
+}
+
+func TestDrillCrashWorker(t *testing.T) {
+	const lease = 2 * time.Second
+	d := newDrill(t, 6000, "{requests_per_second: 5000, burst: 50}")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := d.consume(ctx)
+	f := queue.NewRedis(d.client, queue.Options{})
+	defer f.Close()
+	const run = "crash-drill"
+	d.enqueue(run)
+	var workers []*worker
+	for i := 0; i < 3; i++ {
+		workers = append(workers, d.startWorker("--concurrency", "4", "--lease", lease.String()))
+	}
+	// Kill one worker with SIGKILL mid-run, while it holds leases.
+	victim := workers[0]
+	var killedAt time.Time
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		s, err := f.Stats(ctx, run)
+		if err == nil && s.Done >= 600 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run made no progress: %+v %v\n%s", s, err, victim.logText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	pending := func(pid int) int64 {
+		var total int64
+		for b := 0; b <= queue.MaxPriority; b++ {
+			stream := fmt.Sprintf("mw:{s:fakemart}:q:%d", b)
+			res, err := d.client.XPending(ctx, stream, "mw").Result()
+			if err != nil {
+				continue
+			}
+			for c, n := range res.Consumers {
+				if strings.Contains(c, fmt.Sprintf("-%d-", pid)) {
+					total += n
+				}
+			}
+		}
+		return total
+	}
+	held := pending(victim.cmd.Process.Pid)
+	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killedAt = time.Now()
+	<-victim.done
+	var recovered time.Duration
+	for time.Since(killedAt) < 10*lease {
+		if pending(victim.cmd.Process.Pid) == 0 {
+			recovered = time.Since(killedAt)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if recovered == 0 {
+		t.Fatalf("the killed worker's %d leases were not recovered within %v", held, 10*lease)
+	}
+	final := d.waitFinished(f, run, 120*time.Second)
+	t.Logf("killed worker held %d leases; recovered after %v (lease %v); run: %+v", held, recovered, lease, final)
+	if recovered > lease+lease/2+time.Second {
+		t.Errorf("recovery took %v, want about one lease (%v)", recovered, lease)
+	}
+	// Every page acknowledged, none lost, none dead.
+	if final.Queued != 0 || final.Leased != 0 || final.Dead != 0 || final.Failed != 0 {
+		t.Fatalf("run ended with queued %d leased %d dead %d failed %d", final.Queued, final.Leased, final.Dead, final.Failed)
+	}
+	items := d.itemFetches()
+	if final.Done < 2000 {
+		t.Fatalf("drill crawled %d pages, want at least 2000", final.Done)
+	}
+	search := final.Done - int64(len(items))
+	if search <= 0 {
+		t.Fatalf("done %d pages, %d item pages: no search pages?", final.Done, len(items))
+	}
+	// Each item page was fetched once, except those the killed worker had
+	// in flight (fetched again after recovery).
+	twice := 0
+	for path, n := range items {
+		if n > 1 {
+			twice++
+			if n > 2 {
+				t.Errorf("%s fetched %d times", path, n)
+			}
+		}
+	}
+	if int64(twice) > held {
+		t.Errorf("%d item pages fetched twice, but the killed worker held only %d leases", twice, held)
+	}
+	// Every listing with a finding is stored exactly once by the
+	// idempotent store, whatever was delivered twice.
+	waitFor(t, "findings consumed", 30*time.Second, func() bool { return d.client.XLen(ctx, "mw:{findings}:stream").Val() == 0 })
+	// The expected findings: the listings crawled that the same matcher
+	// keeps a finding for (judged on the catalogue's own fields).
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	matcher, err := matchers.Load(cfg.MarksLocation(), cfg.SignalsLocation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	expected, missing := 0, 0
+	for _, l := range d.cat.SiteListings(fakemarket.SiteMart) {
+		if items["/mart/item/"+l.ID+".html"] == 0 {
+			continue // not reachable through the queries
+		}
+		v, err := matcher.Match(ctx, l.Listing)
+		if err != nil || (len(v.Hits) == 0 && len(v.Signals) == 0) {
+			continue
+		}
+		expected++
+		st.mu.Lock()
+		n := st.findings[run+"\x00fakemart\x00"+l.ID]
+		st.mu.Unlock()
+		if n == 0 {
+			missing++
+			t.Logf("listing %s (%q) was crawled but has no stored finding", l.ID, l.Title)
+		}
+	}
+	if expected == 0 || missing > 0 {
+		t.Fatalf("%d of %d expected findings missing from the store", missing, expected)
+	}
+	suspects := expected
+	for _, w := range workers[1:] {
+		_ = w.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-w.done:
+			if err != nil {
+				t.Errorf("worker exit after SIGTERM: %v\n%s", err, w.logText())
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("worker did not exit within 30s of SIGTERM")
+		}
+	}
+	t.Logf("pages %d (search %d, items %d), findings stored %d, expected %d, cpus %d", final.Done, search, len(items), st.count(), suspects, runtime.NumCPU())
+}
