@@ -1,0 +1,150 @@
+package review_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/review"
+	"github.com/markwatch/markwatch/store/storetest"
+)
+
+func TestBulkDecisionFromTheQueue(t *testing.T) {
+	f := newFixture(t, review.Options{})
+	c, csrf := f.login("rita")
+	form := url.Values{"csrf": {csrf}, "status": {"dismissed"}, "note": {"not infringing"}, "return": {"/queue?site=mart"},
+		"id": {fmt.Sprint(f.plain), fmt.Sprint(f.hostile)}}
+	resp, _ := f.do(c, "POST", "/queue/decide", "", "", "application/x-www-form-urlencoded", form.Encode())
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/queue?") ||
+		!strings.Contains(resp.Header.Get("Location"), "site=mart") {
+		t.Fatalf("bulk: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, id := range []int64{f.plain, f.hostile} {
+		d, _ := f.store.Listing(t.Context(), id)
+		if d.Status != "dismissed" || d.Note != "not infringing" || d.StatusBy != "rita" {
+			t.Errorf("listing %d: %s %q by %s", id, d.Status, d.Note, d.StatusBy)
+		}
+	}
+	// The flash message tells what happened; an off-site return is refused.
+	html := f.get(c, "/queue?status=dismissed&flash="+url.QueryEscape("2 listing(s) marked dismissed"), http.StatusOK)
+	if !strings.Contains(html, "2 listing(s) marked dismissed") {
+		t.Error("no flash message")
+	}
+	form.Set("return", "https://evil.example/")
+	form.Set("status", "confirmed")
+	resp, _ = f.do(c, "POST", "/queue/decide", "", "", "application/x-www-form-urlencoded", form.Encode())
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, "/queue") {
+		t.Errorf("off-site return followed: %s", loc)
+	}
+}
+
+func TestQueuePagingAndFilters(t *testing.T) {
+	f := newFixture(t, review.Options{})
+	var more []markwatch.Finding
+	for i := 0; i < 60; i++ {
+		fd := storetest.Finding("r3", "bulkmart", fmt.Sprintf("b%02d", i), "Puma", "", 10, time.Now().UTC())
+		fd.Verdict.Score = float64(i) / 100
+		more = append(more, fd)
+	}
+	if _, err := f.store.PutFindings(context.Background(), more); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.login("vera")
+	html := f.get(c, "/queue?site=bulkmart", http.StatusOK)
+	if !strings.Contains(html, "Showing 1–50 of 60") || !strings.Contains(html, `id="next-page"`) {
+		t.Errorf("page 1 summary/pager missing")
+	}
+	if strings.Index(html, "b59") > strings.Index(html, "b58") {
+		t.Error("not highest score first")
+	}
+	next := regexp.MustCompile(`href="(/queue\?[^"]+)" rel="next"`).FindStringSubmatch(html)
+	if next == nil {
+		t.Fatal("no next link")
+	}
+	html = f.get(c, strings.ReplaceAll(next[1], "&amp;", "&"), http.StatusOK)
+	if !strings.Contains(html, "Showing 51–60 of 60") || strings.Contains(html, `id="next-page"`) || !strings.Contains(html, `rel="prev"`) {
+		t.Error("page 2 wrong")
+	}
+	// The filter form keeps its values.
+	html = f.get(c, "/queue?site=bulkmart&score=0.5&sort=price&from=2020-01-01", http.StatusOK)
+	for _, want := range []string{`<option selected>bulkmart</option>`, `name="score" id="f-score" value="0.5"`, `value="price" selected`, `value="2020-01-01"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("filter form lacks %s", want)
+		}
+	}
+	if !strings.Contains(html, "of 10") {
+		t.Error("score filter not applied")
+	}
+}
+
+// TestOpenAPIDescribesEveryRoute keeps openapi.yaml and the API in step.
+func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	f := newFixture(t, review.Options{})
+	resp, body := f.do(nil, "GET", "/api/v1/openapi.yaml", "", "", "", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("openapi.yaml: %d", resp.StatusCode)
+	}
+	var doc struct {
+		OpenAPI string                    `yaml:"openapi"`
+		Paths   map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	routes := map[string][]string{
+		"/api/v1/me": {"get"}, "/api/v1/listings": {"get"}, "/api/v1/listings/{id}": {"get"},
+		"/api/v1/listings/{id}/decision": {"post"}, "/api/v1/decisions": {"post"}, "/api/v1/facets": {"get"},
+		"/api/v1/stats": {"get"}, "/api/v1/sellers": {"get"}, "/api/v1/runs": {"get"}, "/api/v1/runs/{id}": {"get"},
+		"/api/v1/runs/{id}/finish": {"post"}, "/api/v1/batches": {"get", "post"}, "/api/v1/batches/{id}": {"get"},
+		"/api/v1/batches/{id}/takedown.csv": {"get"}, "/api/v1/batches/{id}/takedown.xlsx": {"get"},
+		"/api/v1/batches/{id}/requested": {"post"}, "/api/v1/evidence/{hash}": {"get"}, "/api/v1/audit": {"get"},
+		"/api/v1/users": {"get", "post"}, "/api/v1/tokens": {"post"},
+	}
+	if len(doc.Paths) != len(routes) {
+		t.Errorf("openapi.yaml has %d paths, the API %d", len(doc.Paths), len(routes))
+	}
+	for path, methods := range routes {
+		for _, m := range methods {
+			if _, ok := doc.Paths[path][m]; !ok {
+				t.Errorf("openapi.yaml lacks %s %s", strings.ToUpper(m), path)
+			}
+		}
+		// And the route exists: anything but the mux's own 404/405.
+		probe := strings.NewReplacer("{id}", "1", "{hash}", strings.Repeat("a", 64)).Replace(path)
+		method := strings.ToUpper(methods[0])
+		resp, body := f.do(nil, method, probe, f.tokens["adam"], "", "application/json", "{}")
+		if resp.StatusCode == http.StatusMethodNotAllowed || body == "404 page not found\n" {
+			t.Errorf("%s %s is documented but not served: %d", method, probe, resp.StatusCode)
+		}
+	}
+}
+
+func TestHighlight(t *testing.T) {
+	hits := []markwatch.Hit{
+		{Mark: "nike", Kind: "trademark", Field: "title", Start: 3, End: 5, Text: "耐克"},
+		{Mark: "nike", Kind: "trademark", Field: "title", Start: 6, End: 10, Text: "Nike"},
+		{Mark: "nike", Kind: "trademark", Field: "title", Start: 7, End: 12, Text: "ike 运"}, // overlaps: merged
+		{Mark: "x", Field: "title", Start: 0, End: 2, Text: "wrong"},                        // text mismatch: skipped
+		{Mark: "x", Field: "title", Start: 10, End: 99, Text: "?"},                          // out of range: skipped
+		{Mark: "y", Field: "description", Start: 0, End: 2, Text: "高仿"},                     // another field
+	}
+	var b strings.Builder
+	for _, s := range review.Highlight("高仿 耐克 Nike 运动鞋 1:1", hits, "title") {
+		if s.Hit {
+			b.WriteString("[" + s.Text + "]")
+		} else {
+			b.WriteString(s.Text)
+		}
+	}
+	if got, want := b.String(), "高仿 [耐克] [Nike 运]动鞋 1:1"; got != want {
+		t.Errorf("highlight = %q, want %q", got, want)
+	}
+}
