@@ -82,12 +82,15 @@ func (s *Server) Requests() []Request {
 }
 
 // ResetCounts forgets all hits and the request log (and with them the
-// progress of 429 and 503 bursts).
+// progress of 429 and 503 bursts, the rate-limit window and any ban).
 func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.pathHits)
 	clear(s.uriHits)
+	clear(s.recent)
+	clear(s.limited)
+	clear(s.banned)
 	s.requests = nil
 }
 

@@ -219,7 +219,14 @@
 //	layout    the page in layout 2 (selectors of layout 1 find nothing and
 //	          the no-results marker is absent too)
 //
-// Options.Latency adds a delay to every response.
+// Options.Latency adds a delay to every response. Options.MaxPerSecond
+// makes every site rate-limit its clients as real marketplaces do: a request
+// arriving when the site already served that many in the past second gets
+// 429 with Retry-After: 1 (logged with Fault "ratelimit"); with
+// Options.BanAfter, that many refusals ban the site's clients, who then get
+// 403 and a verification page (div.captcha, Fault "banned") until
+// ResetCounts. Echoed queries are escaped everywhere (HTML, inline scripts,
+// JSON); FuzzSiteRequests checks that no request makes a site fail.
 //
 // # Accounting
 //

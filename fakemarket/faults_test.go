@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -290,4 +291,90 @@ func TestLatencyAndLoopbackOnly(t *testing.T) {
 	if time.Since(start) < 100*time.Millisecond {
 		t.Error("Latency not applied")
 	}
+}
+
+// stepClock returns a clock that advances step on every reading.
+func stepClock(step time.Duration) func() time.Time {
+	var mu sync.Mutex
+	t := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t = t.Add(step)
+		return t
+	}
+}
+
+func TestRateLimitAndBan(t *testing.T) {
+	// 100 ms between requests, 3 a second allowed: every fourth request
+	// in a second is refused, and the window frees up again.
+	srv, sites := testSites(t, testCat, Options{Now: stepClock(100 * time.Millisecond), MaxPerSecond: 3})
+	var codes []string
+	for range 12 {
+		resp, _ := get(t, sites.Mart+"/mart/search?q=x")
+		codes = append(codes, strconv.Itoa(resp.StatusCode))
+	}
+	if got := strings.Join(codes, ","); got != "200,200,200,429,429,429,429,429,429,429,200,200" {
+		t.Errorf("rate limit: %s", got)
+	}
+	if resp, _ := get(t, sites.GBK+"/gbk/search.php?kw=x"); resp.StatusCode != 200 {
+		t.Errorf("rate limit of mart hit gbk: %d", resp.StatusCode)
+	}
+	if n := srv.Requests()[3]; n.Fault != "ratelimit" || n.Status != 429 {
+		t.Errorf("refused request logged as %+v", n)
+	}
+	// With BanAfter, the second refusal bans the site's clients.
+	srv, sites = testSites(t, testCat, Options{Now: stepClock(100 * time.Millisecond), MaxPerSecond: 2, BanAfter: 2})
+	codes = nil
+	for range 6 {
+		resp, body := get(t, sites.API+"/api/v1/search?keyword=x")
+		codes = append(codes, strconv.Itoa(resp.StatusCode))
+		if resp.StatusCode == 403 && !strings.Contains(string(body), "captcha") {
+			t.Error("ban page without the verification marker")
+		}
+	}
+	if got := strings.Join(codes, ","); got != "200,200,429,429,403,403" {
+		t.Errorf("ban: %s", got)
+	}
+	srv.ResetCounts()
+	if resp, _ := get(t, sites.API+"/api/v1/search?keyword=x"); resp.StatusCode != 200 {
+		t.Errorf("after ResetCounts: %d", resp.StatusCode)
+	}
+}
+
+// Whatever a crawler sends, every site answers with a page (never a panic
+// or a 5xx), and echoed queries cannot break out of the markup.
+func FuzzSiteRequests(f *testing.F) {
+	for _, seed := range []string{
+		"/mart/search?q=%E8%80%90%E5%85%8B&p=2", "/mart/search?q=</script><script>alert(1)</script>", "/mart/search?q=x&p=-1",
+		"/mart/search?q=x&p=99999999999999999999", "/gbk/search.php?kw=%FF%FE&page=0", "/gbk/goods.php?id=<b>",
+		"/api/v1/search?keyword=%22%7D&page=1", "/api/v1/item?id=%00", "/mart/item/..%2F..%2Fetc.html", "/robots.txt",
+		"/mart/search?q=x&mw_fault=teapot", "/mart/search?q=x&mw_fault=cut&mw_bytes=-5", "/mart/search?q=x&mw_fault=truncate&mw_bytes=999999999",
+	} {
+		f.Add(seed)
+	}
+	srv := New(Generate(1, WithListings(200)), Options{})
+	f.Fuzz(func(t *testing.T, target string) {
+		u, err := url.ParseRequestURI(target)
+		if err != nil || u.Host != "" || !strings.HasPrefix(u.Path, "/") {
+			return
+		}
+		if u.Query().Get("mw_fault") != "" {
+			switch u.Query().Get("mw_fault") {
+			case FaultSlow, FaultHuge, FaultTruncate:
+				return // slow by design, or an intended dropped connection
+			}
+		}
+		req := httptest.NewRequest("GET", "http://fake/", nil)
+		req.URL, req.RequestURI = u, u.RequestURI()
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code >= 500 && w.Code != 503 {
+			t.Fatalf("%s: status %d", target, w.Code)
+		}
+		body := w.Body.String()
+		if strings.Contains(body, "<script>alert(1)") {
+			t.Fatalf("%s: query broke out of the markup", target)
+		}
+	})
 }

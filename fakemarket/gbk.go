@@ -172,7 +172,7 @@ func (s *Server) gbkSearch(query string, page int, c gbkClasses) []byte {
 		}
 		b.WriteString("</div>\n")
 	}
-	fmt.Fprintf(&b, "<script type=\"text/javascript\">var kw=%s;var pg=%d;stat('search',kw,pg);</script>\n", strconv.Quote(query), page)
+	fmt.Fprintf(&b, "<script type=\"text/javascript\">var kw=%s;var pg=%d;stat('search',kw,pg);</script>\n", scriptString(query), page)
 	gbkFoot(&b)
 	return b.Bytes()
 }

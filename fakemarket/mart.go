@@ -2,6 +2,7 @@ package fakemarket
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
@@ -37,6 +38,13 @@ var martLayouts = map[int]martClasses{
 }
 
 func esc(s string) string { return html.EscapeString(s) }
+
+// scriptString writes s as a JavaScript string literal that is safe inside
+// <script>: JSON with <, > and & escaped, so a query cannot close the tag.
+func scriptString(s string) string {
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
+}
 
 // mart routes the UTF-8 HTML site.
 func (s *Server) mart(r *http.Request, layout int) *response {
@@ -122,7 +130,7 @@ func (s *Server) martSearch(query string, page int, c martClasses) []byte {
 	b.WriteString("</main>\n")
 	b.WriteString(martAside)
 	fmt.Fprintf(&b, "<script>window.__PAGE_DATA__={\"page\":\"search\",\"q\":%s,\"p\":%d,\"pages\":%d,\"total\":%d,\"ab\":\"%08x\"};</script>\n",
-		strconv.Quote(query), page, pages, total, hashString(query+strconv.Itoa(page)))
+		scriptString(query), page, pages, total, hashString(query+strconv.Itoa(page)))
 	martFoot(&b, hashString(query))
 	return b.Bytes()
 }

@@ -24,8 +24,18 @@ type Options struct {
 	// fault's query parameters (see doc.go). A request's own mw_fault
 	// parameter wins over a rule.
 	Faults []FaultRule
-	// Now is the clock of the request log (default time.Now).
+	// Now is the clock of the request log and the rate limit (default time.Now).
 	Now func() time.Time
+	// MaxPerSecond, when positive, makes every site enforce a rate limit as
+	// real marketplaces do: a request arriving when the site has already
+	// served MaxPerSecond requests in the past second gets 429 with
+	// Retry-After: 1 (Request.Fault "ratelimit").
+	MaxPerSecond int
+	// BanAfter, when positive (and MaxPerSecond is set), bans a site's
+	// clients after that many rate-limited requests: from then on the site
+	// answers every request with 403 and a verification page
+	// (Request.Fault "banned") until ResetCounts.
+	BanAfter int
 }
 
 // Server serves the catalogue as three marketplace sites. It is an
@@ -47,6 +57,10 @@ type Server struct {
 	servers  []*http.Server
 	sites    Sites
 
+	recent  map[string][]time.Time // per site: times of served requests in the last second
+	limited map[string]int         // per site: rate-limited requests
+	banned  map[string]bool
+
 	searchMu    sync.Mutex
 	searchCache map[string][]int // site + "\x00" + query → listing indexes
 }
@@ -62,6 +76,9 @@ func New(cat *Catalogue, opts Options) *Server {
 		pathHits:    map[string]int{},
 		uriHits:     map[string]int{},
 		searchCache: map[string][]int{},
+		recent:      map[string][]time.Time{},
+		limited:     map[string]int{},
+		banned:      map[string]bool{},
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -214,12 +231,28 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, only string) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	idx := s.record(start, site, r)
 	fault := s.faultFor(r, site)
+	if verdict := s.admit(site, start); verdict != "" {
+		fault = Fault{Kind: verdict}
+	}
 	defer func() {
 		s.finish(idx, rec.status, fault.Kind)
 		s.logger.Debug("fakemarket request", "site", site, "uri", r.URL.RequestURI(), "status", rec.status,
 			"fault", fault.Kind, "duration", time.Since(start))
 	}()
 	if s.opts.Latency > 0 && !sleep(r.Context(), s.opts.Latency) {
+		return
+	}
+	switch fault.Kind {
+	case faultRateLimit:
+		rec.Header().Set("Retry-After", "1")
+		rec.Header().Set("Content-Type", "text/html; charset=utf-8")
+		rec.WriteHeader(http.StatusTooManyRequests)
+		fmt.Fprint(rec, rateLimitedPage)
+		return
+	case faultBanned:
+		rec.Header().Set("Content-Type", "text/html; charset=utf-8")
+		rec.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(rec, bannedPage)
 		return
 	}
 	if fault.Kind != "" && s.beforeRender(rec, r, fault) {
@@ -390,4 +423,44 @@ func pageNumber(v string) int {
 		return 0
 	}
 	return n
+}
+
+// Kinds recorded for requests refused by the rate limit (Options.MaxPerSecond).
+const (
+	faultRateLimit = "ratelimit"
+	faultBanned    = "banned"
+)
+
+const (
+	rateLimitedPage = "<!DOCTYPE html><html><head><title>访问过于频繁</title></head><body><div class=\"rate-limited\">您的访问过于频繁，请稍后再试。</div></body></html>"
+	bannedPage      = "<!DOCTYPE html><html><head><title>安全验证</title></head><body><div class=\"captcha\">检测到异常访问，请完成安全验证后继续。<div class=\"slider\">向右滑动验证</div></div></body></html>"
+)
+
+// admit applies the site rate limit: "" to serve the request, else the
+// kind of refusal.
+func (s *Server) admit(site string, now time.Time) string {
+	if s.opts.MaxPerSecond <= 0 || site == "" {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.banned[site] {
+		return faultBanned
+	}
+	recent := s.recent[site]
+	i := 0
+	for i < len(recent) && now.Sub(recent[i]) >= time.Second {
+		i++
+	}
+	recent = recent[i:]
+	if len(recent) >= s.opts.MaxPerSecond {
+		s.recent[site] = recent
+		s.limited[site]++
+		if s.opts.BanAfter > 0 && s.limited[site] >= s.opts.BanAfter {
+			s.banned[site] = true
+		}
+		return faultRateLimit
+	}
+	s.recent[site] = append(recent, now)
+	return ""
 }
