@@ -379,3 +379,155 @@ func TestDrillCrashWorker(t *testing.T) {
 	}
 	t.Logf("pages %d (search %d, items %d), findings stored %d, expected %d, cpus %d", final.Done, search, len(items), st.count(), suspects, runtime.NumCPU())
 }
+
+// reachable returns the item paths of the mart listings the catalogue's
+// queries find, and how many (query, listing) discoveries lead to them.
+func (d *drill) reachable() (map[string]bool, int) {
+	paths := map[string]bool{}
+	for _, l := range d.cat.Reachable(fakemarket.SiteMart, d.cat.Queries()...) {
+		paths["/mart/item/"+l.ID+".html"] = true
+	}
+	discoveries := 0
+	for _, q := range d.cat.Queries() {
+		discoveries += min(len(d.cat.Search(fakemarket.SiteMart, q)), 20*fakemarket.PageSize)
+	}
+	return paths, discoveries
+}
+
+func (d *drill) sigterm(w *worker, within time.Duration) {
+	d.t.Helper()
+	start := time.Now()
+	_ = w.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-w.done:
+		if err != nil {
+			d.t.Errorf("worker exit after SIGTERM: %v\n%s", err, w.logText())
+		}
+		d.t.Logf("worker exited %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+	case <-time.After(within):
+		d.t.Errorf("worker did not exit within %v of SIGTERM", within)
+	}
+}
+
+// Dedup: listings found by several queries (and a run seeded twice) are
+// fetched once each.
+func TestDrillDedup(t *testing.T) {
+	d := newDrill(t, 900, "{requests_per_second: 5000, burst: 50}")
+	f := queue.NewRedis(d.client, queue.Options{})
+	defer f.Close()
+	const run = "dedup-drill"
+	d.enqueue(run)
+	d.enqueue(run) // the same seeds again: all dropped
+	w1 := d.startWorker("--concurrency", "4", "--lease", "5s")
+	w2 := d.startWorker("--concurrency", "4", "--lease", "5s")
+	final := d.waitFinished(f, run, 60*time.Second)
+	want, discoveries := d.reachable()
+	if discoveries <= len(want) {
+		t.Fatalf("catalogue gives %d discoveries of %d listings: no overlap, the drill proves nothing", discoveries, len(want))
+	}
+	items := d.itemFetches()
+	for path := range want {
+		if items[path] != 1 {
+			t.Errorf("%s fetched %d times, want once", path, items[path])
+		}
+	}
+	if len(items) != len(want) {
+		t.Errorf("fetched %d distinct item pages, want the %d reachable", len(items), len(want))
+	}
+	if final.Done != int64(len(items))+int64(final.Pages-int64(len(items))) || final.Dead != 0 {
+		t.Errorf("run stats %+v", final)
+	}
+	mem, err := d.client.MemoryUsage(context.Background(), "mw:{s:fakemart}:seen:"+run, 0).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl := d.client.PTTL(context.Background(), "mw:{s:fakemart}:seen:"+run).Val()
+	if ttl <= 0 {
+		t.Errorf("dedup set has no expiry (PTTL %v): it would grow without bound", ttl)
+	}
+	t.Logf("%d discoveries of %d item pages, each fetched once; dedup set %d entries, %d bytes (%.1f B/entry), expires in %v",
+		discoveries, len(want), final.Done, mem, float64(mem)/float64(final.Done), ttl.Round(time.Hour))
+	d.sigterm(w1, 30*time.Second)
+	d.sigterm(w2, 30*time.Second)
+}
+
+// Redis restart: redis-server (appendonly) is restarted mid-run; the
+// workers reconnect and the run finishes with every page done.
+func TestDrillRedisRestart(t *testing.T) {
+	d := newDrill(t, 2400, "{requests_per_second: 5000, burst: 50}")
+	f := queue.NewRedis(d.client, queue.Options{})
+	defer f.Close()
+	const run = "restart-drill"
+	d.enqueue(run)
+	w1 := d.startWorker("--concurrency", "4", "--lease", "2s")
+	w2 := d.startWorker("--concurrency", "4", "--lease", "2s")
+	waitFor(t, "progress before the restart", 60*time.Second, func() bool {
+		s, err := f.Stats(context.Background(), run)
+		return err == nil && s.Done >= 200
+	})
+	before, _ := f.Stats(context.Background(), run)
+	d.redis.Restart(t)
+	t.Logf("redis-server restarted at %d pages done", before.Done)
+	final := d.waitFinished(f, run, 90*time.Second)
+	want, _ := d.reachable()
+	items := d.itemFetches()
+	for path := range want {
+		if items[path] == 0 {
+			t.Errorf("%s never fetched: lost in the restart", path)
+		}
+	}
+	if final.Dead != 0 || final.Queued != 0 || final.Leased != 0 {
+		t.Errorf("run ended with dead %d queued %d leased %d", final.Dead, final.Queued, final.Leased)
+	}
+	twice := 0
+	for _, n := range items {
+		if n > 1 {
+			twice++
+		}
+	}
+	t.Logf("run %+v; %d item pages, %d fetched more than once (in flight during the restart)", final, len(items), twice)
+	d.sigterm(w1, 30*time.Second)
+	d.sigterm(w2, 30*time.Second)
+}
+
+// Politeness: 4 workers against a site limited to 20 requests/s (burst 5)
+// stay, together, under 20 + 5 requests in any one-second window.
+func TestDrillPoliteness(t *testing.T) {
+	const rate, burst = 20, 5
+	d := newDrill(t, 900, fmt.Sprintf("{requests_per_second: %d, burst: %d}", rate, burst))
+	const run = "polite-drill"
+	d.enqueue(run)
+	var ws []*worker
+	for i := 0; i < 4; i++ {
+		ws = append(ws, d.startWorker("--concurrency", "4", "--lease", "5s"))
+	}
+	// Workers take a moment to load adapters and marks: measure 4s from
+	// the first request.
+	waitFor(t, "the first request", 60*time.Second, func() bool { return len(d.market.Requests()) > 0 })
+	time.Sleep(4 * time.Second)
+	for _, w := range ws {
+		d.sigterm(w, 30*time.Second)
+	}
+	var times []time.Time
+	for _, r := range d.market.Requests() {
+		if r.Site == fakemarket.SiteMart && r.URI != "/robots.txt" {
+			times = append(times, r.Time)
+		}
+	}
+	if len(times) < 3*rate {
+		t.Fatalf("only %d requests in 4s: the fleet did not work", len(times))
+	}
+	best, lo := 0, 0
+	for hi := range times {
+		for times[hi].Sub(times[lo]) >= time.Second {
+			lo++
+		}
+		best = max(best, hi-lo+1)
+	}
+	// Without the fleet-wide bucket each process allows rate+burst on its
+	// own: 4 workers would reach about 4x.
+	if best > rate+burst {
+		t.Fatalf("%d requests in one second (of %d), limit %d + burst %d", best, len(times), rate, burst)
+	}
+	t.Logf("%d requests in %d one-second windows max %d (limit %d + burst %d)", len(times), 4, best, rate, burst)
+}
