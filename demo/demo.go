@@ -42,6 +42,8 @@ type Options struct {
 	DataDir string
 	// Seed generates the fake marketplace's catalogue.
 	Seed int64
+	// Listings is the catalogue size (0: fakemarket.DefaultListings).
+	Listings int
 	// Redis, when set, runs the sweep on the Redis frontier at this URL.
 	Redis string
 	// Faults are applied by the fake marketplace (see fakemarket.FaultRule).
@@ -97,7 +99,7 @@ type Demo struct {
 }
 
 // Start starts the fake marketplace and builds every stage.
-func Start(ctx context.Context, opts Options) (d *Demo, err error) {
+func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 	if opts.Config == nil {
 		return nil, errors.New("demo: no config")
 	}
@@ -113,14 +115,14 @@ func Start(ctx context.Context, opts Options) (d *Demo, err error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d = &Demo{opts: opts, log: opts.Logger, reg: opts.Registry, health: &obs.Health{}, verdicts: map[string]bool{}}
+	d := &Demo{opts: opts, log: opts.Logger, reg: opts.Registry, health: &obs.Health{}, verdicts: map[string]bool{}}
 	defer func() {
 		if err != nil {
 			d.Close()
 		}
 	}()
 
-	cat := fakemarket.Generate(opts.Seed)
+	cat := fakemarket.Generate(opts.Seed, fakemarket.WithListings(opts.Listings))
 	d.market = fakemarket.New(cat, fakemarket.Options{Faults: opts.Faults})
 	if d.urls, err = d.market.Start("127.0.0.1:0"); err != nil {
 		return nil, err
