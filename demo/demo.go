@@ -72,8 +72,8 @@ type Summary struct {
 	FalsePositives int      `json:"false_positives"`
 	FalseNegatives int      `json:"false_negatives"`
 	Dead           int64    `json:"dead"`
-	Missed         []string `json:"missed,omitempty"`  // false negatives, site/id (at most 20)
-	Wrong          []string `json:"wrong,omitempty"`   // false positives, site/id (at most 20)
+	Missed         []string `json:"missed,omitempty"` // false negatives, site/id (at most 20)
+	Wrong          []string `json:"wrong,omitempty"`  // false positives, site/id (at most 20)
 }
 
 // Demo is a running demo: the fake marketplace, the stages, and after
