@@ -180,11 +180,9 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 		},
 	}
 	if opts.Redis != "" {
-		ro, err := redis.ParseURL(opts.Redis)
-		if err != nil {
-			return nil, fmt.Errorf("demo: redis URL: %w", err)
+		if d.redis, err = queue.Dial(opts.Redis); err != nil {
+			return nil, err
 		}
-		d.redis = redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{ro.Addr}, DB: ro.DB, Username: ro.Username, Password: ro.Password})
 		d.health.Add("redis", func(ctx context.Context) error { return d.redis.Ping(ctx).Err() })
 		d.frontier = queue.NewRedis(d.redis, qopts)
 	} else {
