@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/queue"
 	"github.com/markwatch/markwatch/schedule/calendar"
 )
 
@@ -107,7 +108,8 @@ type Sweep struct {
 	// sweep without window) from local midnight: every 24h with offset 2h
 	// runs at 02:00. Default 0.
 	Offset config.Duration `yaml:"offset"`
-	// Priority of the seed tasks: higher is crawled first. Default 0.
+	// Priority of the seed tasks, 0..15 (queue.MaxPriority): higher is
+	// crawled first; a search's item pages get one more. Default 0.
 	Priority int `yaml:"priority"`
 	// MaxPages bounds the search pages crawled per site and query (0: the
 	// site adapter's max_pages). Default 0.
@@ -372,8 +374,8 @@ func (s *Sweep) validate(p string, f *File) []error {
 	if s.Offset < 0 || s.Offset.Std() >= 24*time.Hour {
 		bad(p+".offset", "must be 0..24h, got %s", s.Offset.Std())
 	}
-	if s.Priority < 0 || s.Priority > 1000 {
-		bad(p+".priority", "must be 0..1000, got %d", s.Priority)
+	if s.Priority < 0 || s.Priority > queue.MaxPriority {
+		bad(p+".priority", "must be 0..%d (the frontier's priority bands), got %d", queue.MaxPriority, s.Priority)
 	}
 	if s.MaxPages < 0 || s.MaxPages > 1000 {
 		bad(p+".max_pages", "must be 0..1000 (0: the site's max_pages), got %d", s.MaxPages)

@@ -104,3 +104,10 @@ sweeps:
 		t.Fatal("default festival double_12 lost")
 	}
 }
+
+func TestPriorityWithinFrontierBands(t *testing.T) {
+	_, err := Parse("sweeps.yaml", []byte("sweeps:\n  - {name: a, sites: [mart], queries: [x], priority: 50}\n"), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), `sweeps[0].priority: sweep "a": must be 0..15`) {
+		t.Fatalf("priority 50: %v", err)
+	}
+}
