@@ -236,7 +236,8 @@ func nonNil[T any](v []T) []T {
 type listingsResponse struct {
 	Listings []store.Row `json:"listings"`
 	Total    int         `json:"total"`
-	// TotalIsLowerBound is true when more listings match than were counted.
+	// TotalIsLowerBound is true when at least Total listings match (broad
+	// filters are counted only up to a little past the current page).
 	TotalIsLowerBound bool `json:"total_is_lower_bound"`
 	Offset            int  `json:"offset"`
 	Limit             int  `json:"limit"`
@@ -262,8 +263,8 @@ func (s *Server) apiListings(w http.ResponseWriter, r *http.Request, p *principa
 		s.failErr(w, r, true, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listingsResponse{Listings: nonNil(rows), Total: min(total, store.CountLimit),
-		TotalIsLowerBound: total > store.CountLimit, Offset: f.Offset, Limit: f.Limit})
+	writeJSON(w, http.StatusOK, listingsResponse{Listings: nonNil(rows), Total: total,
+		TotalIsLowerBound: f.TotalIsLowerBound(total), Offset: f.Offset, Limit: f.Limit})
 }
 
 func (s *Server) apiListing(w http.ResponseWriter, r *http.Request, p *principal) {

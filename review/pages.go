@@ -155,7 +155,13 @@ func parseFilter(q url.Values) (store.Filter, int, error) {
 		Sort:   q.Get("sort"),
 		All:    q.Get("all") == "1" || q.Get("all") == "true" || q.Get("all") == "on",
 	}
-	if st := q.Get("status"); st != "" && st != "any" {
+	// The queue opens on new suspects; "any" (or an empty value) lifts the
+	// status filter.
+	st := q.Get("status")
+	if !q.Has("status") {
+		st = string(store.New)
+	}
+	if st != "" && st != "any" {
 		status, err := store.ParseStatus(st)
 		if err != nil {
 			return f, 0, err
@@ -210,7 +216,11 @@ func filterQuery(f store.Filter) url.Values {
 			q.Set(k, v)
 		}
 	}
-	set("status", string(f.Status))
+	if f.Status == "" {
+		q.Set("status", "any")
+	} else {
+		q.Set("status", string(f.Status))
+	}
 	set("mark", f.Mark)
 	set("kind", f.Kind)
 	set("site", f.Site)
@@ -272,7 +282,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal)
 			return
 		}
 	}
-	v.More = v.Total > store.CountLimit
+	v.More = f.TotalIsLowerBound(v.Total)
 	if len(v.Rows) > 0 {
 		v.First, v.Last = f.Offset+1, f.Offset+len(v.Rows)
 	}

@@ -77,7 +77,7 @@ func Generate(ctx context.Context, s *Store, n int, seed uint64) error {
 	const perTx = 50000
 	listingSQL := `INSERT INTO listings (id, site, listing_id, url, title, price, seller, ship_from,
 		first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, status, status_at) VALUES `
-	markSQL := `INSERT OR IGNORE INTO listing_marks (mark, listing, kind) VALUES `
+	markSQL := `INSERT OR IGNORE INTO listing_marks (mark, listing, kind, suspect, status, score) VALUES `
 	var nextID int64
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM listings`).Scan(&nextID); err != nil {
 		return fmt.Errorf("store: generate: %w", err)
@@ -92,7 +92,7 @@ func Generate(ctx context.Context, s *Store, n int, seed uint64) error {
 		if err := exec(listingSQL+placeholders(k, 19), lArgs...); err != nil {
 			return err
 		}
-		if err := exec(markSQL+placeholders(k, 3), mArgs...); err != nil {
+		if err := exec(markSQL+placeholders(k, 6), mArgs...); err != nil {
 			return err
 		}
 		lArgs, mArgs = lArgs[:0], mArgs[:0]
@@ -127,11 +127,12 @@ func Generate(ctx context.Context, s *Store, n int, seed uint64) error {
 		}
 		id := fmt.Sprintf("g%08d", i)
 		rowID := nextID + int64(i)
+		score := float64(rng.IntN(1000)) / 1000
 		lArgs = append(lArgs, rowID, site, id, "https://"+site+".example/item/"+id,
 			fmt.Sprintf("高仿 %s 正品 1:1 商品 %d", mark, i), float64(rng.IntN(2000))+0.9, fmt.Sprintf("shop-%05d", rng.IntN(20000)), "广东",
-			seen-int64(rng.IntN(30))*dayMS, seen, run, sweep, suspect, float64(rng.IntN(1000))/1000, mark, kind,
+			seen-int64(rng.IntN(30))*dayMS, seen, run, sweep, suspect, score, mark, kind,
 			"synthetic listing", string(st), seen)
-		mArgs = append(mArgs, mark, rowID, kind)
+		mArgs = append(mArgs, mark, rowID, kind, suspect, string(st), score)
 		if (i+1)%chunk == 0 {
 			if err := flush(); err != nil {
 				exec(`ROLLBACK`)

@@ -128,7 +128,8 @@ func newIngestTx(ctx context.Context, tx *sql.Tx, now time.Time) (*ingestTx, err
 		{&w.insHistory, `INSERT INTO listing_history (listing, seen_at, run, title, price) VALUES (?,?,?,?,?)`},
 		{&w.insVerdict, `INSERT INTO verdicts (run, listing, sweep, suspect, score, title, description, price, hits, signals, evidence, fetched_at, stored_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run, listing) DO NOTHING`},
-		{&w.insMark, `INSERT OR IGNORE INTO listing_marks (mark, listing, kind) VALUES (?,?,?)`},
+		{&w.insMark, `INSERT OR IGNORE INTO listing_marks (mark, listing, kind, suspect, status, score)
+			SELECT ?, id, ?, suspect, status, score FROM listings WHERE id = ?`},
 		{&w.insDecision, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, run) VALUES (?,?,?,?,?,?,?)`},
 		{&w.upRun, `INSERT INTO runs (id, sweep, started_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`},
 		{&w.runCount, `UPDATE runs SET findings = findings + ?, suspects = suspects + ?, reappeared = reappeared + ? WHERE id = ?`},
@@ -236,7 +237,7 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 		if h.Descriptive || h.Mark == "" {
 			continue
 		}
-		if _, err := w.insMark.ExecContext(ctx, h.Mark, id, string(h.Kind)); err != nil {
+		if _, err := w.insMark.ExecContext(ctx, h.Mark, string(h.Kind), id); err != nil {
 			return false, err
 		}
 	}

@@ -9,9 +9,10 @@ import (
 )
 
 // CountLimit caps the counting of a filtered queue: past it the total is
-// reported as CountLimit+1 ("more than 10,000"), so that a broad filter over
-// a million listings still answers in milliseconds.
-const CountLimit = 10000
+// reported as CountLimit+1 ("more than 1,000"), so that a broad filter over
+// a million listings still answers in milliseconds. Counts that the status
+// counters answer (no filter but status) are exact.
+const CountLimit = 1000
 
 // MaxPageSize bounds Filter.Limit.
 const MaxPageSize = 500
@@ -119,6 +120,16 @@ func (f *Filter) Normalize() error {
 	return nil
 }
 
+// from is the FROM clause: the listings, or, with a mark filter, the
+// mark index joined to them so that the mark's listings come in queue order
+// from one index range.
+func (f *Filter) from() string {
+	if f.Mark != "" {
+		return " FROM listing_marks m JOIN listings l ON l.id = m.listing"
+	}
+	return " FROM listings l"
+}
+
 // where builds the WHERE clause; every value is a bound parameter.
 func (f *Filter) where() (string, []any) {
 	var conds []string
@@ -127,14 +138,16 @@ func (f *Filter) where() (string, []any) {
 		conds = append(conds, cond)
 		args = append(args, a...)
 	}
+	t := "l" // the table that carries suspect, status and score
+	if f.Mark != "" {
+		t = "m"
+		add("m.mark = ?", f.Mark)
+	}
 	if !f.All {
-		add("l.suspect = 1")
+		add(t + ".suspect = 1")
 	}
 	if f.Status != "" {
-		add("l.status = ?", string(f.Status))
-	}
-	if f.Mark != "" {
-		add("l.id IN (SELECT m.listing FROM listing_marks m WHERE m.mark = ?)", f.Mark)
+		add(t+".status = ?", string(f.Status))
 	}
 	if f.Kind != "" {
 		add("l.kind = ?", f.Kind)
@@ -158,7 +171,7 @@ func (f *Filter) where() (string, []any) {
 		add("l.last_seen < ?", f.To.UnixMilli())
 	}
 	if f.MinScore > 0 {
-		add("l.score >= ?", f.MinScore)
+		add(t+".score >= ?", f.MinScore)
 	}
 	if len(conds) == 0 {
 		return "", nil
@@ -175,8 +188,19 @@ func (f *Filter) order() string {
 	case "price":
 		return " ORDER BY l.price IS NULL, l.price ASC, l.id DESC"
 	}
+	if f.Mark != "" {
+		return " ORDER BY m.score DESC, m.listing DESC"
+	}
 	return " ORDER BY l.score DESC, l.id DESC"
 }
+
+// CountCap is the most listings Suspects counts for a filter that the
+// status counters cannot answer: a total equal to it means "at least".
+func (f *Filter) CountCap() int { return f.Offset + f.Limit + CountLimit + 1 }
+
+// TotalIsLowerBound reports whether a total returned by Suspects for this
+// (normalised) filter is a lower bound rather than an exact count.
+func (f *Filter) TotalIsLowerBound(total int) bool { return !f.onlyStatus() && total >= f.CountCap() }
 
 // onlyStatus reports whether the filter uses nothing but status and
 // suspicion, whose counts the status_counts table keeps.
@@ -186,13 +210,14 @@ func (f *Filter) onlyStatus() bool {
 }
 
 // Suspects returns one page of the queue and the number of listings the
-// filter selects (capped at CountLimit+1).
+// filter selects: exact when the filter is only status and suspicion, else
+// capped at Offset+Limit+CountLimit+1 (more than that many match).
 func (s *Store) Suspects(ctx context.Context, f Filter) ([]Row, int, error) {
 	if err := f.Normalize(); err != nil {
 		return nil, 0, err
 	}
 	where, args := f.where()
-	q := "SELECT " + rowColumns + " FROM listings l" + where + f.order() + " LIMIT ? OFFSET ?"
+	q := "SELECT " + rowColumns + f.from() + where + f.order() + " LIMIT ? OFFSET ?"
 	rows, err := s.read.QueryContext(ctx, q, append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: queue: %w", err)
@@ -233,8 +258,10 @@ func (s *Store) count(ctx context.Context, f *Filter, where string, args []any) 
 		}
 		return total, nil
 	}
-	q := "SELECT count(*) FROM (SELECT 1 FROM listings l" + where + " LIMIT ?)"
-	if err := s.read.QueryRowContext(ctx, q, append(args, CountLimit+1)...).Scan(&total); err != nil {
+	// Count past the current page too, so that deep pages still know
+	// whether there is a next one.
+	q := "SELECT count(*) FROM (SELECT 1" + f.from() + where + " LIMIT ?)"
+	if err := s.read.QueryRowContext(ctx, q, append(args, f.CountCap())...).Scan(&total); err != nil {
 		return 0, fmt.Errorf("store: queue count: %w", err)
 	}
 	return total, nil

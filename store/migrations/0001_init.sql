@@ -44,13 +44,17 @@ CREATE TABLE listings (
 	note        TEXT NOT NULL DEFAULT '',
 	UNIQUE (site, listing_id)
 );
+-- Queue indexes: each filter's column first, then suspicion and status
+-- (almost always filtered), then the default order, so that a page and its
+-- capped count read the index alone.
 CREATE INDEX listings_status_score ON listings (suspect, status, score DESC, id DESC);
 CREATE INDEX listings_score ON listings (score DESC, id DESC);
-CREATE INDEX listings_site_score ON listings (site, status, score DESC);
+CREATE INDEX listings_site ON listings (site, suspect, status, score DESC, id DESC);
+CREATE INDEX listings_kind ON listings (kind, suspect, status, score DESC, id DESC);
+CREATE INDEX listings_sweep ON listings (sweep, suspect, status, score DESC, id DESC);
+CREATE INDEX listings_run ON listings (last_run, suspect, status, score DESC, id DESC);
 CREATE INDEX listings_seller ON listings (seller, site);
-CREATE INDEX listings_kind_score ON listings (kind, status, score DESC);
-CREATE INDEX listings_last_seen ON listings (last_seen);
-CREATE INDEX listings_sweep ON listings (sweep, status);
+CREATE INDEX listings_seen ON listings (suspect, last_seen);
 
 -- Title and price as first seen and at every change.
 CREATE TABLE listing_history (
@@ -62,14 +66,25 @@ CREATE TABLE listing_history (
 );
 CREATE INDEX listing_history_listing ON listing_history (listing, seen_at);
 
--- Every mark a listing's verdicts named (for the mark filter).
+-- Every mark a listing's verdicts named, with a copy of the listing's
+-- suspicion, status and score (kept by trigger) so that the mark filter is
+-- one index range in queue order.
 CREATE TABLE listing_marks (
 	mark    TEXT NOT NULL,
 	listing INTEGER NOT NULL REFERENCES listings (id),
 	kind    TEXT NOT NULL,
+	suspect INTEGER NOT NULL DEFAULT 0,
+	status  TEXT NOT NULL DEFAULT 'new',
+	score   REAL NOT NULL DEFAULT 0,
 	PRIMARY KEY (mark, listing)
 ) WITHOUT ROWID;
 CREATE INDEX listing_marks_listing ON listing_marks (listing);
+CREATE INDEX listing_marks_queue ON listing_marks (mark, suspect, status, score DESC, listing DESC);
+CREATE TRIGGER listing_marks_follow AFTER UPDATE OF status, suspect, score ON listings
+	WHEN OLD.status IS NOT NEW.status OR OLD.suspect IS NOT NEW.suspect OR OLD.score IS NOT NEW.score
+BEGIN
+	UPDATE listing_marks SET suspect = NEW.suspect, status = NEW.status, score = NEW.score WHERE listing = NEW.id;
+END;
 
 -- One verdict per (run, listing): the unit of idempotent ingestion.
 CREATE TABLE verdicts (
