@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/markwatch/markwatch"
 	"github.com/temoto/robotstxt"
@@ -216,5 +217,19 @@ func TestAuthorizedSiteIgnoresRobots(t *testing.T) {
 	respect, _, _ := newTestCrawler(t, testCfg(), mustSite(t, ts.URL, shopYAML))
 	if _, err := respect.Crawl(context.Background(), markwatch.Task{Site: "shop", Kind: markwatch.KindSearch, URL: ts.URL + "/search?q=q&p=1"}); !errors.Is(err, ErrRobotsDisallowed) {
 		t.Fatalf("respecting adapter: %v", err)
+	}
+}
+
+func TestCrawlDelaySlowsTheHost(t *testing.T) {
+	ts := newTestSite(t, shopHandler("User-agent: *\nCrawl-delay: 0.2\n"))
+	site := mustSite(t, ts.URL, shopYAML) // 1000 requests/s, burst 100
+	c, _, _ := newTestCrawler(t, testCfg(), site)
+	start := time.Now()
+	for i := range 3 {
+		crawlOK(t, c, site.SearchTask("r", fmt.Sprint("q", i), 1))
+	}
+	// Three pages, one Crawl-delay apart.
+	if elapsed := time.Since(start); elapsed < 390*time.Millisecond {
+		t.Fatalf("3 pages in %v despite Crawl-delay 0.2s", elapsed)
 	}
 }

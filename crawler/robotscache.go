@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // robotsCache holds one parsed robots.txt per scheme and host, fetched once
@@ -157,12 +159,30 @@ func (c *Crawler) fetchRobots(ctx context.Context, site *Site, robotsURL *url.UR
 	}
 	switch {
 	case st.status >= 200 && st.status < 300:
-		return ParseRobots(st.body), nil
+		r := ParseRobots(st.body)
+		c.applyCrawlDelay(site, robotsURL.Host, r)
+		return r, nil
 	case st.status == http.StatusTooManyRequests || st.status >= 500:
 		return nil, &FetchError{URL: robotsURL.String(), Status: st.status, Temporary: true,
 			RetryAfter: parseRetryAfter(st.header.Get("Retry-After"), c.now()), Err: errors.New("robots.txt unavailable")}
 	default: // 3xx without a usable Location, 4xx
 		return &Robots{allowAll: true}, nil
+	}
+}
+
+// applyCrawlDelay slows the host's token bucket to robots.txt's
+// Crawl-delay for our group when that is slower than the adapter's rate:
+// one request per delay, no bursts.
+func (c *Crawler) applyCrawlDelay(site *Site, host string, r *Robots) {
+	d := r.CrawlDelay(c.cfg.UserAgent)
+	if d <= 0 {
+		return
+	}
+	l := c.limiter(site, host)
+	if every := rate.Every(d); every < l.Limit() {
+		l.SetLimit(every)
+		l.SetBurst(1)
+		c.log.Info("robots.txt Crawl-delay slows the site", "site", site.Name, "host", host, "delay", d)
 	}
 }
 
