@@ -126,7 +126,10 @@ func (s *Store) Put(page *markwatch.Page) (string, error) {
 	if err := zw.Close(); err != nil {
 		return "", fmt.Errorf("evidence: compress %s: %w", hash, err)
 	}
-	adapter := page.Task.Site
+	adapter := page.Adapter
+	if adapter == "" {
+		adapter = page.Task.Site
+	}
 	meta := Meta{
 		SHA256:    hash,
 		Size:      int64(len(page.Body)),

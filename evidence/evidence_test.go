@@ -15,6 +15,7 @@ import (
 func page(body string) *markwatch.Page {
 	return &markwatch.Page{
 		Task:      markwatch.Task{Site: "examplemart", Run: "r1"},
+		Adapter:   "examplemart@1a2b3c",
 		URL:       "https://www.example.com/search?q=nike",
 		FinalURL:  "https://www.example.com/search?q=nike&p=1",
 		Status:    200,
@@ -45,7 +46,7 @@ func TestPutGetRoundTrip(t *testing.T) {
 		t.Errorf("body = %q, want %q", got, body)
 	}
 	if meta.URL != "https://www.example.com/search?q=nike" || meta.FinalURL != "https://www.example.com/search?q=nike&p=1" ||
-		meta.Status != 200 || meta.Adapter != "examplemart" || meta.Size != int64(len(body)) || meta.SHA256 != hash {
+		meta.Status != 200 || meta.Adapter != "examplemart@1a2b3c" || meta.Size != int64(len(body)) || meta.SHA256 != hash {
 		t.Errorf("meta = %+v", meta)
 	}
 	if meta.FetchedAt.Location() != time.UTC || !meta.FetchedAt.Equal(time.Date(2026, 10, 1, 0, 30, 0, 0, time.UTC)) {
