@@ -115,7 +115,7 @@ func newIngestTx(ctx context.Context, tx *sql.Tx, now time.Time) (*ingestTx, err
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&w.selListing, `SELECT id, title, price, status, last_seen FROM listings WHERE site = ? AND listing_id = ?`},
+		{&w.selListing, `SELECT id, title, price, status, status_at, last_seen FROM listings WHERE site = ? AND listing_id = ?`},
 		{&w.insListing, `INSERT INTO listings (site, listing_id, url, title, description, price, seller, ship_from, category, image,
 			first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, evidence, fetched_at, status, status_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?) RETURNING id`},
@@ -184,10 +184,11 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 		oldTitle string
 		oldPrice sql.NullFloat64
 		status   string
+		statusAt int64
 		lastSeen int64
 		reappear int
 	)
-	err := w.selListing.QueryRowContext(ctx, site, l.ID).Scan(&id, &oldTitle, &oldPrice, &status, &lastSeen)
+	err := w.selListing.QueryRowContext(ctx, site, l.ID).Scan(&id, &oldTitle, &oldPrice, &status, &statusAt, &lastSeen)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		err = w.insListing.QueryRowContext(ctx, site, l.ID, l.URL, l.Title, l.Description, price, l.Seller, l.ShipFrom, l.Category, l.Image,
@@ -226,7 +227,9 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 		} else if _, err := w.seenOld.ExecContext(ctx, seenMS, id); err != nil {
 			return false, err
 		}
-		if Status(status) == Removed {
+		// Only a sighting after the removal was recorded counts: a late
+		// redelivery of an older page is not a reappearance.
+		if Status(status) == Removed && seenMS > statusAt {
 			if err := setStatus(ctx, w.tx, id, Removed, Reappeared, SystemActor, "seen again in run "+f.Run, w.now, 0, f.Run); err != nil {
 				return false, err
 			}

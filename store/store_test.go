@@ -312,6 +312,15 @@ func TestWorkflowBatchesRemovalAndReappearance(t *testing.T) {
 		t.Errorf("unrequested listing is %s", rows2[0].Status)
 	}
 
+	// A late redelivery of a page fetched before the removal is no reappearance.
+	late := rows1[2]
+	if _, err := s.PutFindings(ctx, []markwatch.Finding{storetest.Finding("r1-late", "shop", late.ListingID, "Nike", "", 59, t0.Add(90*time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Listing(ctx, late.ID); d.Status != store.Removed {
+		t.Errorf("late old finding turned a removed listing into %s", d.Status)
+	}
+
 	// Run r3 finds the removed listing again: reappeared, and exportable.
 	clk.t = t0.Add(48 * time.Hour)
 	if _, err := s.PutFindings(ctx, []markwatch.Finding{storetest.Finding("r3", "shop", gone.ListingID, "Nike", "", 59, clk.t)}); err != nil {
