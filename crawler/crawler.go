@@ -340,6 +340,13 @@ func (c *Crawler) extract(site *Site, log *slog.Logger, task markwatch.Task, st 
 		return nil, fmt.Errorf("%s: %w (%d bytes)", task.URL, ErrBodyTooLarge, c.cfg.BodyLimit)
 	}
 	if ex.Malformed != nil && len(ex.Listings) == 0 {
+		if task.Kind != markwatch.KindItem {
+			// A search API answering with something else (a login wall, a
+			// slider check) is, for the adapter, a layout it does not know.
+			m.ExtractionFailures.WithLabelValues(site.Name).Inc()
+			log.Error("layout changed: search page does not parse", "url", task.URL, "final_url", page.FinalURL, "err", ex.Malformed)
+			return nil, fmt.Errorf("%s: %w: %v", task.URL, ErrLayoutChanged, ex.Malformed)
+		}
 		return nil, fmt.Errorf("%s: %w", task.URL, ex.Malformed)
 	}
 	out := &markwatch.Extracted{Page: page}

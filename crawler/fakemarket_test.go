@@ -11,9 +11,12 @@ import (
 	"github.com/markwatch/markwatch/config"
 	"github.com/markwatch/markwatch/crawler"
 	"github.com/markwatch/markwatch/fakemarket"
+	"github.com/markwatch/markwatch/pipeline"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
+
+var _ pipeline.Crawler = (*crawler.Crawler)(nil)
 
 // adapterOf names the shipped adapter of each fake site.
 var adapterOf = map[string]string{fakemarket.SiteMart: "fakemart", fakemarket.SiteGBK: "fakegbk", fakemarket.SiteAPI: "fakeapi"}
@@ -118,6 +121,10 @@ func TestShippedAdaptersMatchGroundTruth(t *testing.T) {
 				if strings.Contains(uri, "/private/") {
 					t.Errorf("%s fetched though robots.txt forbids it", uri)
 				}
+			}
+			// The adapter allows 50 requests/s with bursts of 10.
+			if n := srv.MaxInWindow(siteName, time.Second); n > 60 {
+				t.Errorf("%d requests within one second, over the adapter's rate", n)
 			}
 			if n := srv.Hits("/robots.txt"); n != 1 {
 				t.Errorf("robots.txt fetched %d times", n)

@@ -1,9 +1,11 @@
 package crawler_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"testing"
@@ -40,6 +42,21 @@ func newHostile(t *testing.T, tweak func(*config.Crawl)) *hostile {
 	m := crawler.NewMetrics(prometheus.NewRegistry())
 	c := crawler.New(cfg, map[string]*crawler.Site{site.Name: site}, crawler.WithMetrics(m))
 	return &hostile{srv: srv, site: site, c: c, metrics: m, cfg: cfg}
+}
+
+// busyQuery is the catalogue query with the most mart results (at most
+// one page): the tests below need several cards on a page.
+func (h *hostile) busyQuery(t *testing.T) string {
+	best, n := "", 0
+	for _, q := range h.srv.Catalogue().Queries() {
+		if k := min(len(h.srv.Catalogue().Search(fakemarket.SiteMart, q)), fakemarket.PageSize); k > n {
+			best, n = q, k
+		}
+	}
+	if n < 3 {
+		t.Fatalf("no query with 3 results on mart")
+	}
+	return best
 }
 
 // task is page 1 of a query with fault parameters appended.
@@ -154,8 +171,9 @@ func cutInLastCard(t *testing.T, h *hostile, task markwatch.Task) (*markwatch.Ex
 
 func TestHostileTruncatedYieldsWhatItCan(t *testing.T) {
 	h := newHostile(t, nil)
-	full, cut := cutInLastCard(t, h, h.task("耐克", ""))
-	ex, err := h.c.Crawl(context.Background(), h.task("耐克", fmt.Sprintf("mw_fault=truncate&mw_bytes=%d", cut)))
+	q := h.busyQuery(t)
+	full, cut := cutInLastCard(t, h, h.task(q, ""))
+	ex, err := h.c.Crawl(context.Background(), h.task(q, fmt.Sprintf("mw_fault=truncate&mw_bytes=%d", cut)))
 	if err != nil {
 		t.Fatalf("truncated page: %v", err)
 	}
@@ -179,8 +197,9 @@ func TestHostileTruncatedYieldsWhatItCan(t *testing.T) {
 
 func TestHostileCutBodyIsReadAsFarAsItGoes(t *testing.T) {
 	h := newHostile(t, nil)
-	full, cut := cutInLastCard(t, h, h.task("耐克", ""))
-	ex, err := h.c.Crawl(context.Background(), h.task("耐克", fmt.Sprintf("mw_fault=cut&mw_bytes=%d", cut)))
+	q := h.busyQuery(t)
+	full, cut := cutInLastCard(t, h, h.task(q, ""))
+	ex, err := h.c.Crawl(context.Background(), h.task(q, fmt.Sprintf("mw_fault=cut&mw_bytes=%d", cut)))
 	if err != nil {
 		t.Fatalf("cut page: %v", err)
 	}
@@ -258,9 +277,16 @@ func TestHostileHugeBodyIsBounded(t *testing.T) {
 
 func TestHostileLayoutChange(t *testing.T) {
 	h := newHostile(t, nil)
-	_, err := h.c.Crawl(context.Background(), h.task("耐克", "mw_fault=layout"))
+	var logs bytes.Buffer
+	h.c = crawler.New(h.cfg, map[string]*crawler.Site{h.site.Name: h.site}, crawler.WithMetrics(h.metrics),
+		crawler.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	task := h.task("耐克", "mw_fault=layout")
+	_, err := h.c.Crawl(context.Background(), task)
 	if !errors.Is(err, crawler.ErrLayoutChanged) {
 		t.Fatalf("got %v, want ErrLayoutChanged", err)
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR","msg":"layout changed`) || !strings.Contains(logs.String(), `"url":"`+task.URL+`"`) {
+		t.Fatalf("layout change not logged with its URL:\n%s", logs.String())
 	}
 	if got := value(h.metrics.ExtractionFailures, "fakemart"); got != 1 {
 		t.Fatalf("extraction_failures = %d", got)
@@ -272,6 +298,22 @@ func TestHostileLayoutChange(t *testing.T) {
 	}
 	if got := value(h.metrics.ExtractionFailures, "fakemart"); got != 1 {
 		t.Fatalf("extraction_failures = %d after an empty page", got)
+	}
+}
+
+func TestHostileNotFoundIsNotRetried(t *testing.T) {
+	h := newHostile(t, nil)
+	task := markwatch.Task{Site: "fakemart", Kind: markwatch.KindItem, URL: strings.TrimSuffix(h.site.BaseURL, "/") + "/mart/item/NOPE.html"}
+	runner := &crawler.Runner{Crawler: h.c, Retries: 3, Backoff: crawler.Backoff{Base: time.Millisecond}.Delay}
+	stats, err := runner.Run(context.Background(), []markwatch.Task{task}, func(*markwatch.Extracted) {})
+	if err != nil || stats.Failed != 1 || stats.Retries != 0 {
+		t.Fatalf("404: %v %+v", err, stats)
+	}
+	if n := h.srv.Hits("/mart/item/NOPE.html"); n != 1 {
+		t.Fatalf("a 404 was fetched %d times", n)
+	}
+	if got := value(h.metrics.Pages, "fakemart", "4xx"); got != 1 {
+		t.Fatalf("pages{4xx} = %d", got)
 	}
 }
 
