@@ -23,6 +23,25 @@ type automaton struct {
 	states   []acState
 	edges    []acEdge
 	patterns []pattern
+	// wide holds the edges of states with more than linearEdges children
+	// in an open-addressing hash table keyed by (state, class): CJK names
+	// share first characters, so such states have hundreds of children.
+	wide      []wideEdge
+	wideShift uint
+}
+
+// linearEdges is the most edges a state keeps for a linear scan.
+const linearEdges = 4
+
+type wideEdge struct {
+	key  uint64 // state<<32 | class; 0 = empty (state 0 uses the root table)
+	next int32
+}
+
+func wideKey(s, c int32) uint64 { return uint64(s)<<32 | uint64(uint32(c)) }
+
+func (a *automaton) wideSlot(key uint64) uint64 {
+	return (key * 0x9E3779B97F4A7C15) >> a.wideShift
 }
 
 type acState struct {
@@ -60,6 +79,9 @@ const (
 	targetBefore // descriptive word before a name
 	targetAfter  // descriptive word after a name
 	targetJoiner
+	targetSlangExclude // phrase containing a slang term that is not slang
+	targetNegator      // word denying the slang term after it
+	targetAccessory    // accessory word: price floors do not apply
 )
 
 type target struct {
@@ -192,7 +214,7 @@ func (b *automatonBuilder) build() *automaton {
 				a.root[c] = child
 				a.states[child].fail = 0
 			} else {
-				a.states[child].fail = a.next(a.states[s].fail, c)
+				a.states[child].fail = a.nextSorted(a.states[s].fail, c)
 			}
 			f := a.states[child].fail
 			if a.states[f].output >= 0 {
@@ -202,6 +224,33 @@ func (b *automatonBuilder) build() *automaton {
 			}
 		}
 		nodes[s].children = nil // free as we go
+	}
+	// Hash the edges of wide states.
+	wideCount := 0
+	for s := 1; s < len(a.states); s++ {
+		if a.states[s].count > linearEdges {
+			wideCount += int(a.states[s].count)
+		}
+	}
+	size, bits := 1, uint(0)
+	for size < 2*wideCount || size < 2 {
+		size, bits = size*2, bits+1
+	}
+	a.wide, a.wideShift = make([]wideEdge, size), 64-bits
+	for s := int32(1); s < int32(len(a.states)); s++ {
+		st := a.states[s]
+		if st.count <= linearEdges {
+			continue
+		}
+		for _, e := range a.edges[st.first : st.first+st.count] {
+			key := wideKey(s, e.class)
+			for i := a.wideSlot(key); ; i = (i + 1) & uint64(size-1) {
+				if a.wide[i].key == 0 {
+					a.wide[i] = wideEdge{key: key, next: e.next}
+					break
+				}
+			}
+		}
 	}
 	return a
 }
@@ -221,14 +270,33 @@ func (a *automaton) next(s, c int32) int32 {
 	}
 	for s != 0 {
 		st := &a.states[s]
-		edges := a.edges[st.first : st.first+st.count]
-		if len(edges) <= 8 {
-			for _, e := range edges {
+		if st.count <= linearEdges {
+			for _, e := range a.edges[st.first : st.first+st.count] {
 				if e.class == c {
 					return e.next
 				}
 			}
-		} else if i, ok := slices.BinarySearchFunc(edges, c, func(e acEdge, c int32) int { return int(e.class - c) }); ok {
+		} else {
+			key := wideKey(s, c)
+			mask := uint64(len(a.wide) - 1)
+			for i := a.wideSlot(key); a.wide[i].key != 0; i = (i + 1) & mask {
+				if a.wide[i].key == key {
+					return a.wide[i].next
+				}
+			}
+		}
+		s = st.fail
+	}
+	return a.root[c]
+}
+
+// nextSorted is next by binary search over the sorted edges, used while
+// building, before the hash table of wide states exists.
+func (a *automaton) nextSorted(s, c int32) int32 {
+	for s != 0 {
+		st := &a.states[s]
+		edges := a.edges[st.first : st.first+st.count]
+		if i, ok := slices.BinarySearchFunc(edges, c, func(e acEdge, c int32) int { return int(e.class - c) }); ok {
 			return edges[i].next
 		}
 		s = st.fail
@@ -240,7 +308,11 @@ func (a *automaton) next(s, c int32) int32 {
 func (a *automaton) scan(runes []rune, out []occurrence) []occurrence {
 	s := int32(0)
 	for i, r := range runes {
-		s = a.next(s, a.class(r))
+		if s == 0 {
+			s = a.root[a.class(r)]
+		} else {
+			s = a.next(s, a.class(r))
+		}
 		if s == 0 {
 			continue
 		}
@@ -272,6 +344,28 @@ func (a *automaton) count(runes []rune) int {
 			}
 			if a.states[o].dict < 0 {
 				break
+			}
+		}
+	}
+	return n
+}
+
+// countString is count over a string decoded on the fly.
+func (a *automaton) countString(s string) int {
+	n := 0
+	st := int32(0)
+	for _, r := range s {
+		if st == 0 {
+			st = a.root[a.class(r)]
+		} else {
+			st = a.next(st, a.class(r))
+		}
+		if st == 0 {
+			continue
+		}
+		for o := st; o >= 0; o = a.states[o].dict {
+			if a.states[o].output >= 0 {
+				n++
 			}
 		}
 	}

@@ -223,6 +223,14 @@ type Signals struct {
 	// Descriptive lists the words that make a mark name descriptive use
 	// (适用于华为, for iPhone, 小米专用).
 	Descriptive Descriptive `yaml:"descriptive"`
+	// Negators are words that, right before a slang term, deny it
+	// (拒绝高仿, 非原单): the term is then not a signal.
+	Negators []string `yaml:"negators"`
+	// Accessories are words naming goods sold for a brand's products
+	// (手机壳, 表带, 数据线). A listing that names one is not judged by a
+	// mark's price floor, which is the price of the goods themselves; slang
+	// still counts.
+	Accessories []string `yaml:"accessories"`
 }
 
 // Weights are the strengths (0..1) the score combines. A mark's score is
@@ -269,6 +277,9 @@ type SlangGroup struct {
 	// Mark optionally ties the group to one mark id (euphemisms: 驴家 is
 	// Louis Vuitton); the signal is then listed against that mark.
 	Mark string `yaml:"mark"`
+	// Exclude: phrases that contain a term but are not slang (原单价 is a
+	// unit price, not 原单).
+	Exclude []string `yaml:"exclude"`
 }
 
 // Descriptive are the words around a mark name that make it descriptive use.
@@ -316,17 +327,21 @@ func (s *Signals) Validate() error {
 		errs = append(errs, config.Errorf("threshold", "must be within (0, 1], got %v", s.Threshold))
 	}
 	w := s.Weights
-	for path, v := range map[string]float64{
-		"weights.mention": w.Mention, "weights.descriptive": w.Descriptive, "weights.special": w.Special,
-		"weights.region": w.Region, "weights.price": w.Price, "weights.price_far": w.PriceFar,
-		"weights.price_far_ratio": w.PriceFarRatio, "weights.patent": w.Patent,
-		"weights.patent_valid": w.PatentValid, "weights.unmarked": w.Unmarked,
-	} {
-		unit(path, v)
+	type weight struct {
+		path  string
+		value float64
+		base  bool // must stay below the threshold
 	}
-	for path, v := range map[string]float64{"weights.mention": w.Mention, "weights.descriptive": w.Descriptive, "weights.patent_valid": w.PatentValid, "weights.unmarked": w.Unmarked} {
-		if v >= s.Threshold {
-			errs = append(errs, config.Errorf(path, "must stay below the threshold %v, or a mention alone would be suspect", s.Threshold))
+	for _, x := range []weight{
+		{"weights.mention", w.Mention, true}, {"weights.descriptive", w.Descriptive, true},
+		{"weights.special", w.Special, false}, {"weights.region", w.Region, false},
+		{"weights.price", w.Price, false}, {"weights.price_far", w.PriceFar, false},
+		{"weights.price_far_ratio", w.PriceFarRatio, false}, {"weights.patent", w.Patent, false},
+		{"weights.patent_valid", w.PatentValid, true}, {"weights.unmarked", w.Unmarked, true},
+	} {
+		unit(x.path, x.value)
+		if x.base && x.value >= s.Threshold {
+			errs = append(errs, config.Errorf(x.path, "must stay below the threshold %v, or a mention alone would be suspect", s.Threshold))
 		}
 	}
 	for i, g := range s.Slang {
@@ -346,10 +361,23 @@ func (s *Signals) Validate() error {
 			}
 		}
 	}
-	for name, list := range map[string][]string{"descriptive.before": s.Descriptive.Before, "descriptive.after": s.Descriptive.After, "descriptive.joiners": s.Descriptive.Joiners} {
-		for j, t := range list {
+	for i, g := range s.Slang {
+		for j, x := range g.Exclude {
+			if foldString(x) == "" {
+				errs = append(errs, config.Errorf(fmt.Sprintf("slang[%d].exclude[%d]", i, j), "%q has no letters or digits to match", x))
+			}
+		}
+	}
+	for _, l := range []struct {
+		name string
+		list []string
+	}{
+		{"descriptive.before", s.Descriptive.Before}, {"descriptive.after", s.Descriptive.After},
+		{"descriptive.joiners", s.Descriptive.Joiners}, {"negators", s.Negators}, {"accessories", s.Accessories},
+	} {
+		for j, t := range l.list {
 			if foldString(t) == "" {
-				errs = append(errs, config.Errorf(fmt.Sprintf("%s[%d]", name, j), "%q has no letters or digits to match", t))
+				errs = append(errs, config.Errorf(fmt.Sprintf("%s[%d]", l.name, j), "%q has no letters or digits to match", t))
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/markwatch/markwatch"
 )
@@ -26,6 +27,10 @@ type scratch struct {
 	slang   []slangFound
 	context map[int32]bool
 	patents []patentMatch
+	// slang exclusions and negators, and the first accessory word seen
+	slangExcl []span
+	negators  []span
+	accessory string
 }
 
 type span struct {
@@ -43,16 +48,18 @@ type candidate struct {
 }
 
 type slangFound struct {
-	group int32
-	term  string
-	field uint8
-	text  string
+	group      int32
+	term       string
+	field      uint8
+	start, end int32 // skeleton
+	text       string
 }
 
 func (sc *scratch) reset() {
 	sc.occ, sc.cands, sc.excl = sc.occ[:0], sc.cands[:0], sc.excl[:0]
 	sc.before, sc.after, sc.joiners, sc.slang = sc.before[:0], sc.after[:0], sc.joiners[:0], sc.slang[:0]
 	sc.patents = sc.patents[:0]
+	sc.slangExcl, sc.negators, sc.accessory = sc.slangExcl[:0], sc.negators[:0], ""
 	if sc.context == nil {
 		sc.context = map[int32]bool{}
 	}
@@ -85,7 +92,16 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 					sc.excl = append(sc.excl, s)
 				case targetSlang:
 					a, b := x.span(int(o.start), int(o.end))
-					sc.slang = append(sc.slang, slangFound{group: t.index, term: t.term, field: uint8(f), text: string(x.orig[a:b])})
+					sc.slang = append(sc.slang, slangFound{group: t.index, term: t.term, field: uint8(f), start: o.start, end: o.end, text: string(x.orig[a:b])})
+				case targetSlangExclude:
+					sc.slangExcl = append(sc.slangExcl, s)
+				case targetNegator:
+					sc.negators = append(sc.negators, s)
+				case targetAccessory:
+					if sc.accessory == "" {
+						a, b := x.span(int(o.start), int(o.end))
+						sc.accessory = string(x.orig[a:b])
+					}
 				case targetBefore:
 					sc.before = append(sc.before, s)
 				case targetAfter:
@@ -95,11 +111,14 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 				}
 			}
 		}
-		sc.patents = scanPatentsField(x.orig, uint8(f), sc.patents)
+		if x.digits >= 8 {
+			sc.patents = scanPatentsField(x.orig, uint8(f), sc.patents)
+		}
 	}
 
 	v := markwatch.Verdict{ID: l.ID, Hits: []markwatch.Hit{}, Signals: []markwatch.Signal{}}
 	m.filter(sc, now)
+	m.filterSlang(sc)
 	m.markDescriptive(sc)
 	return m.score(sc, l, now, v)
 }
@@ -107,8 +126,9 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 // bounded applies a pattern's boundary rules to one occurrence, on the
 // original text: Latin names need non-Latin neighbours (no apple in
 // crabapple), digit ends need non-digit neighbours (杭州2022 is not in
-// 杭州20221), two-letter Latin names must be written without separators
-// (so "L V-neck" is not LV), and 1:1 needs its separator.
+// 杭州20221), two-letter Latin names must not be spread
+// across spaces (so "L V-neck" is not LV, but L.V is), and 1:1 needs its
+// separator.
 func (m *Matcher) bounded(x *text, p *pattern, o occurrence, t *target) bool {
 	s, e := x.span(int(o.start), int(o.end))
 	orig := x.orig
@@ -126,7 +146,11 @@ func (m *Matcher) bounded(x *text, p *pattern, o occurrence, t *target) bool {
 	}
 	contiguous := e-s == int(o.end-o.start)
 	if p.shortLatin && !contiguous {
-		return false
+		for _, r := range orig[s:e] {
+			if unicode.IsSpace(r) {
+				return false
+			}
+		}
 	}
 	if t.needSeparator && contiguous {
 		return false
@@ -138,12 +162,11 @@ func (m *Matcher) bounded(x *text, p *pattern, o occurrence, t *target) bool {
 // whose context words are absent, a name inside an excluded phrase, and a
 // name inside a longer hit.
 func (m *Matcher) filter(sc *scratch, now time.Time) {
-	day := now.Format(time.DateOnly)
+	day := dayNumber(now)
 	for i := range sc.cands {
 		c := &sc.cands[i]
 		mk := &m.marks[c.mark]
-		if !mk.ValidFrom.IsZero() && day < mk.ValidFrom.Format(time.DateOnly) ||
-			!mk.ValidUntil.IsZero() && day > mk.ValidUntil.Format(time.DateOnly) {
+		if !mk.active(day) {
 			c.dropped = true
 			continue
 		}
@@ -184,6 +207,24 @@ func (m *Matcher) filter(sc *scratch, now time.Time) {
 			return int(a.start - b.start)
 		}
 		return int(a.mark - b.mark)
+	})
+}
+
+// filterSlang drops slang inside an excluded phrase (原单价) or right after a
+// negator (拒绝高仿).
+func (m *Matcher) filterSlang(sc *scratch) {
+	sc.slang = slices.DeleteFunc(sc.slang, func(s slangFound) bool {
+		for _, x := range sc.slangExcl {
+			if x.field == s.field && x.mark == s.group && x.start <= s.start && s.end <= x.end {
+				return true
+			}
+		}
+		for _, n := range sc.negators {
+			if n.field == s.field && n.end == s.start {
+				return true
+			}
+		}
+		return false
 	})
 }
 
@@ -289,18 +330,22 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 		evals[k].descriptive = evals[k].descriptive && c.descriptive
 	}
 
-	// Slang is listing-wide: one signal per distinct term.
+	// Slang is listing-wide and counts once per group: one signal per
+	// group found, naming its terms.
 	var slangWeights []float64 // applies to every trademark
 	markSlang := map[int32][]float64{}
-	seen := map[string]bool{}
-	for _, s := range sc.slang {
-		g := &m.signals.Slang[s.group]
-		key := strconv.Itoa(int(s.group)) + "\x00" + s.term
-		if seen[key] {
+	for gi := range m.signals.Slang {
+		var terms []string
+		for _, s := range sc.slang {
+			if int(s.group) == gi && !slices.Contains(terms, strconv.Quote(s.text)) {
+				terms = append(terms, strconv.Quote(s.text))
+			}
+		}
+		if len(terms) == 0 {
 			continue
 		}
-		seen[key] = true
-		sig := markwatch.Signal{Type: "slang", Detail: fmt.Sprintf("%q in %s (%s)", s.text, fieldNames[s.field], g.Name), Weight: g.Weight}
+		g := &m.signals.Slang[gi]
+		sig := markwatch.Signal{Type: "slang", Detail: fmt.Sprintf("%s (%s)", strings.Join(terms, ", "), g.Name), Weight: g.Weight}
 		if g.Mark != "" {
 			sig.Mark = g.Mark
 			idx := int32(slices.IndexFunc(m.marks, func(cm compiledMark) bool { return cm.ID == g.Mark }))
@@ -348,7 +393,11 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 				}
 			case markwatch.Trademark:
 				ws = append(ws, slangWeights...)
-				if hasPrice && mk.MinPrice > 0 && price < mk.MinPrice {
+				switch {
+				case hasPrice && mk.MinPrice > 0 && price < mk.MinPrice && sc.accessory != "":
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: mk.ID,
+						Detail: fmt.Sprintf("price %s CNY is below %s CNY, but the listing is an accessory (%q): the floor does not apply", fmtPrice(price), fmtPrice(mk.MinPrice), sc.accessory)})
+				case hasPrice && mk.MinPrice > 0 && price < mk.MinPrice:
 					pw := w.Price
 					if price < mk.MinPrice*w.PriceFarRatio {
 						pw = w.PriceFar
@@ -383,8 +432,8 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 
 	if len(evals) == 0 && len(sc.patents) == 0 && len(sc.slang) > 0 {
 		var ws []float64
-		for _, s := range sc.slang {
-			ws = append(ws, m.signals.Slang[s.group].Weight)
+		for _, s := range v.Signals {
+			ws = append(ws, s.Weight)
 		}
 		best = w.Unmarked * noisyOr(ws...)
 	}

@@ -29,6 +29,19 @@ type Matcher struct {
 type compiledMark struct {
 	Mark
 	sellers map[string]bool
+	// from, until are the validity window as yyyymmdd (0: open).
+	from, until int
+}
+
+// dayNumber is t's date as yyyymmdd, for cheap comparisons.
+func dayNumber(t time.Time) int {
+	y, m, d := t.Date()
+	return y*10000 + int(m)*100 + d
+}
+
+// active reports whether the mark is enforced on day (yyyymmdd).
+func (cm *compiledMark) active(day int) bool {
+	return (cm.from == 0 || day >= cm.from) && (cm.until == 0 || day <= cm.until)
 }
 
 // Option configures a Matcher.
@@ -149,6 +162,12 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	b := newAutomatonBuilder()
 	for i := range marks {
 		cm := compiledMark{Mark: marks[i], sellers: map[string]bool{}}
+		if !cm.ValidFrom.IsZero() {
+			cm.from = dayNumber(cm.ValidFrom.Time)
+		}
+		if !cm.ValidUntil.IsZero() {
+			cm.until = dayNumber(cm.ValidUntil.Time)
+		}
 		for _, s := range cm.AuthorizedSellers {
 			cm.sellers[strings.TrimSpace(s)] = true
 		}
@@ -172,6 +191,17 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 				b.add([]rune{sk[0], sk[0], sk[1], sk[1]}, t)
 			}
 		}
+	}
+	for gi, g := range signals.Slang {
+		for _, x := range g.Exclude {
+			b.add([]rune(foldString(x)), target{kind: targetSlangExclude, index: int32(gi), term: x})
+		}
+	}
+	for _, w := range signals.Negators {
+		b.add([]rune(foldString(w)), target{kind: targetNegator, term: w})
+	}
+	for _, w := range signals.Accessories {
+		b.add([]rune(foldString(w)), target{kind: targetAccessory, term: w})
 	}
 	for _, w := range signals.Descriptive.Before {
 		b.add([]rune(foldString(w)), target{kind: targetBefore, term: w})

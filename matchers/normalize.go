@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -20,8 +21,8 @@ import (
 //   - confusables: Cyrillic and Greek letters that look like Latin ones
 //     become them (Chаnel with a Cyrillic а is chanel), and i, l and the
 //     Latin/Cyrillic/Greek letters that look like them are one letter;
-//     the digits 0 and 1 (and |, !, @, $) read as letters when a Latin
-//     letter touches them (R0LEX, N1KE, CH@NEL);
+//     the digits 0, 1, 3, 4, 5 (and |, !, @, $) read as letters when a
+//     Latin letter touches them (R0LEX, N1KE, ROL3X, CH@NEL);
 //   - traditional → simplified Chinese, character by character (愛馬仕 is
 //     爱马仕);
 //   - everything that is not a letter or digit (spaces, punctuation,
@@ -85,9 +86,18 @@ var confusables = map[rune]rune{
 	'i': 'l', 'ı': 'l', 'ɩ': 'l', 'ǀ': 'l', 'ɑ': 'a', 'ɡ': 'g', 'ʏ': 'y', 'ᴠ': 'v', 'ꭰ': 'd',
 }
 
+// upperConfusables are capitals whose lower-case forms would mislead: Greek
+// capital eta Η looks like H but its small form η looks like n.
+var upperConfusables = map[rune]rune{
+	'Α': 'a', 'Β': 'b', 'Ε': 'e', 'Ζ': 'z', 'Η': 'h', 'Ι': 'l', 'Κ': 'k', 'Μ': 'm', 'Ν': 'n', 'Ο': 'o',
+	'Ρ': 'p', 'Τ': 't', 'Υ': 'y', 'Χ': 'x', 'Ϲ': 'c',
+	'А': 'a', 'В': 'b', 'Е': 'e', 'К': 'k', 'М': 'm', 'Н': 'h', 'О': 'o', 'Р': 'p', 'С': 'c', 'Т': 't',
+	'Х': 'x', 'У': 'y', 'І': 'l', 'Ѕ': 's', 'Ј': 'j', 'Ӏ': 'l', 'Ԁ': 'd', 'Ԛ': 'q', 'Ԝ': 'w',
+}
+
 // contextual are the non-letters that read as letters when a Latin letter
 // touches them.
-var contextual = map[rune]rune{'0': 'o', '1': 'l', '|': 'l', '!': 'l', '@': 'a', '$': 's'}
+var contextual = map[rune]rune{'0': 'o', '1': 'l', '3': 'e', '4': 'a', '5': 's', '|': 'l', '!': 'l', '@': 'a', '$': 's'}
 
 func buildFoldTable() *foldTable {
 	t := &foldTable{t2s: buildT2S()}
@@ -154,16 +164,16 @@ func (t *foldTable) foldSlow(r rune) []rune {
 		if unicode.In(d, unicode.Mn, unicode.Me, unicode.Mc, unicode.Cf) {
 			continue
 		}
+		if c, ok := upperConfusables[d]; ok {
+			d = c
+		}
 		d = unicode.ToLower(d)
 		if c, ok := confusables[d]; ok {
 			d = c
 		}
 		if !unicode.IsLetter(d) && !unicode.IsDigit(d) {
-			if _, ok := contextual[d]; ok && d != '0' && d != '1' {
-				// |, !, @, $ keep a rune only to be read as a letter in
-				// context; alone they are separators (see normalize).
-				continue
-			}
+			// Separators, including |, !, @ and $, which normalize reads
+			// as letters only next to Latin letters.
 			continue
 		}
 		if s, ok := t.t2s[d]; ok {
@@ -196,13 +206,14 @@ func (t *foldTable) isDigit(r rune) bool {
 // text is one normalised field: the original runes, the skeleton, and for
 // each skeleton rune the index of the original rune it came from.
 type text struct {
-	orig []rune
-	norm []rune
-	from []int32
+	orig   []rune
+	norm   []rune
+	from   []int32
+	digits int // digits in the skeleton: fewer than 8 cannot hold a patent number
 }
 
 func (x *text) reset() {
-	x.orig, x.norm, x.from = x.orig[:0], x.norm[:0], x.from[:0]
+	x.orig, x.norm, x.from, x.digits = x.orig[:0], x.norm[:0], x.from[:0], 0
 }
 
 // span maps a skeleton range [i, j) back to the original rune range.
@@ -217,18 +228,18 @@ func (t *foldTable) normalize(x *text, s string) {
 		x.orig = append(x.orig, r)
 	}
 	orig := x.orig
+	// Grow once: most runes fold to one rune.
+	x.norm = slices.Grow(x.norm, len(orig))
+	x.from = slices.Grow(x.from, len(orig))
 	for i, r := range orig {
-		var f uint32
-		if r < 0x10000 {
-			f = t.bmp[r]
-		} else {
-			out := t.foldSlow(r)
-			for _, o := range out {
+		if r >= 0x10000 {
+			for _, o := range t.foldSlow(r) {
 				x.norm = append(x.norm, o)
 				x.from = append(x.from, int32(i))
 			}
 			continue
 		}
+		f := t.bmp[r]
 		switch {
 		case f == foldDrop:
 			if c, ok := contextualRune(r); ok && t.touchesLatin(orig, i) {
@@ -242,9 +253,10 @@ func (t *foldTable) normalize(x *text, s string) {
 			}
 		default:
 			c := rune(f)
-			if c == '0' || c == '1' {
-				if t.touchesLatin(orig, i) {
-					c = contextual[c]
+			if c <= '9' && c >= '0' {
+				x.digits++
+				if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(orig, i) {
+					c = digitLetter[c-'0']
 				}
 			}
 			x.norm = append(x.norm, c)
@@ -252,6 +264,9 @@ func (t *foldTable) normalize(x *text, s string) {
 		}
 	}
 }
+
+// digitLetter is contextual for the digits, as an array for the hot path.
+var digitLetter = [6]rune{'o', 'l', 0, 'e', 'a', 's'}
 
 // contextualRune is the letter a symbol stands for next to Latin letters.
 func contextualRune(r rune) (rune, bool) {
