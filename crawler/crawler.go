@@ -170,7 +170,7 @@ func (c *Crawler) Crawl(ctx context.Context, task markwatch.Task) (*markwatch.Ex
 	if err := c.classify(site, log, task, st, fetchErr); err != nil {
 		return nil, err
 	}
-	return c.extract(site, log, task, st)
+	return c.extract(ctx, site, log, task, st)
 }
 
 // preflightError counts and returns an error found before fetching.
@@ -302,7 +302,7 @@ func headerSubset(h http.Header) map[string]string {
 }
 
 // extract reads a 2xx page: listings, item and next-page tasks.
-func (c *Crawler) extract(site *Site, log *slog.Logger, task markwatch.Task, st *fetchState) (*markwatch.Extracted, error) {
+func (c *Crawler) extract(ctx context.Context, site *Site, log *slog.Logger, task markwatch.Task, st *fetchState) (*markwatch.Extracted, error) {
 	m := c.metrics
 	fetchedAt := c.now().UTC()
 	page := &markwatch.Page{
@@ -381,7 +381,7 @@ func (c *Crawler) extract(site *Site, log *slog.Logger, task markwatch.Task, st 
 	for i := range ex.Listings {
 		l := ex.Listings[i]
 		l.FetchedAt = fetchedAt
-		if follow, ok := c.itemTask(site, log, task, l); ok {
+		if follow, ok := c.itemTask(ctx, site, log, task, l); ok {
 			out.Follow = append(out.Follow, follow)
 			continue
 		}
@@ -397,7 +397,7 @@ func (c *Crawler) extract(site *Site, log *slog.Logger, task markwatch.Task, st 
 
 // itemTask is the item-page task for a card, when the adapter follows item
 // pages and the page may be fetched; otherwise the card is the listing.
-func (c *Crawler) itemTask(site *Site, log *slog.Logger, task markwatch.Task, l markwatch.Listing) (markwatch.Task, bool) {
+func (c *Crawler) itemTask(ctx context.Context, site *Site, log *slog.Logger, task markwatch.Task, l markwatch.Listing) (markwatch.Task, bool) {
 	if !site.FollowItems() || l.URL == "" {
 		return markwatch.Task{}, false
 	}
@@ -411,10 +411,11 @@ func (c *Crawler) itemTask(site *Site, log *slog.Logger, task markwatch.Task, l 
 		return markwatch.Task{}, false
 	}
 	if !site.Authorized() {
-		// Only a cached robots.txt is consulted here: fetching another
-		// host's robots.txt would stall the search page. The item task
-		// itself checks again before it is fetched.
-		if r := c.robots.peek(u); r != nil && !r.Allowed(c.cfg.UserAgent, u) {
+		// An item page robots.txt forbids would be skipped, and the card
+		// lost with it: keep the card instead. The item host's robots.txt
+		// is fetched once (usually it is the search host's, cached); if it
+		// cannot be read now, the item task decides later.
+		if r, err := c.robots.get(ctx, site, u); err == nil && !r.Allowed(c.cfg.UserAgent, u) {
 			c.metrics.RobotsDisallowed.WithLabelValues(site.Name).Inc()
 			log.Info("item page disallowed by robots.txt, keeping the card", "url", l.URL)
 			return markwatch.Task{}, false

@@ -63,3 +63,29 @@ func TestCrawlUnknownSite(t *testing.T) {
 		t.Fatalf("got %v, want ErrUnknownSite", err)
 	}
 }
+
+func TestItemPagesFollowedOnlyWhereAllowed(t *testing.T) {
+	ts := newTestSite(t, shopHandler("User-agent: *\nDisallow: /item/3\n"))
+	site := mustSite(t, ts.URL, shopYAML+"item: {follow: true, fields: {description: {selector: .desc}}}\n")
+	c, m, _ := newTestCrawler(t, testCfg(), site)
+	ex := crawlOK(t, c, site.SearchTask("r", "q", 1))
+	var items []string
+	for _, f := range ex.Follow {
+		if f.Kind == markwatch.KindItem {
+			items = append(items, f.URL)
+			if f.Listing == nil || f.Listing.ID == "" || f.Listing.Title == "" {
+				t.Fatalf("item task without its card: %+v", f)
+			}
+		}
+	}
+	// Card 3's item page is forbidden: its card is the listing.
+	if len(items) != 4 || len(ex.Listings) != 1 || ex.Listings[0].ID != "sku3" {
+		t.Fatalf("items %v, listings %+v", items, ex.Listings)
+	}
+	if got := counter(m.RobotsDisallowed, "shop"); got != 1 {
+		t.Fatalf("robots_disallowed = %d", got)
+	}
+	if got := counter(m.Listings, "shop"); got != 1 {
+		t.Fatalf("listings counted %d, want only the one emitted", got)
+	}
+}

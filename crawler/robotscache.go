@@ -79,25 +79,6 @@ func (c *robotsCache) get(ctx context.Context, site *Site, u *url.URL) (*Robots,
 	}
 }
 
-// peek returns the cached robots.txt for u's host if one is settled and
-// fresh, without fetching.
-func (c *robotsCache) peek(u *url.URL) *Robots {
-	c.mu.Lock()
-	e := c.entries[u.Scheme+"://"+u.Host]
-	c.mu.Unlock()
-	if e == nil {
-		return nil
-	}
-	select {
-	case <-e.ready:
-		if e.err == nil && !c.now().After(e.expires) {
-			return e.robots
-		}
-	default:
-	}
-	return nil
-}
-
 // evictLocked makes room for one more host: expired entries first, then
 // any settled entry.
 func (c *robotsCache) evictLocked() {
