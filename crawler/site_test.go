@@ -181,3 +181,44 @@ func TestRebase(t *testing.T) {
 		t.Fatal("rebase changed the version")
 	}
 }
+
+// The operators' example adapter (configs/sites/examples, embedded but not
+// loaded with the others) is valid and reads a page of its layout.
+func TestExampleAdapterReadsItsLayout(t *testing.T) {
+	cfg, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites, err := LoadSites(cfg.SitesLocation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, loaded := sites["jdlike"]; loaded {
+		t.Fatal("the example adapter is loaded with the real ones")
+	}
+	site, err := LoadSite(config.Dir("../configs/sites/examples/jdlike.yaml"), "jdlike")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if site.Authorized() || site.Rate.RequestsPerSecond > 1 {
+		t.Fatalf("the example must respect robots.txt and be slow: %+v %+v", site.Robots, site.Rate)
+	}
+	if u, _ := site.SearchURL("耐克", 3); u != "https://search.jd.com/Search?keyword=%E8%80%90%E5%85%8B&enc=utf-8&page=5" {
+		t.Fatalf("page 3 URL %s", u)
+	}
+	page, err := os.ReadFile("testdata/pages/jdlike-search.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := site.Check(page, false, "https://search.jd.com/Search?keyword=%E8%80%90%E5%85%8B&page=1")
+	if !r.OK() {
+		var b strings.Builder
+		r.Write(&b)
+		t.Fatalf("problems:\n%s", b.String())
+	}
+	l := r.Ex.Listings[0]
+	if l.ID != "100012345678" || l.Title != "耐克 NIKE AIR 男子运动鞋 耐克" || *l.Price != 699 || l.Seller != "耐克京东自营旗舰店" ||
+		l.URL != "https://item.jd.com/100012345678.html" || l.Image != "https://img10.360buyimg.com/n7/jfs/t1/a.jpg" || r.Ex.Next != "" {
+		t.Fatalf("listing %+v, next %q", l, r.Ex.Next)
+	}
+}
