@@ -2,7 +2,11 @@ package crawler
 
 import (
 	"errors"
+	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/markwatch/markwatch"
 )
@@ -87,5 +91,35 @@ func TestItemPagesFollowedOnlyWhereAllowed(t *testing.T) {
 	}
 	if got := counter(m.Listings, "shop"); got != 1 {
 		t.Fatalf("listings counted %d, want only the one emitted", got)
+	}
+}
+
+func TestMetricsNamesAndLint(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	// Touch every vector so that it is collected.
+	m.Pages.WithLabelValues("s", "2xx").Inc()
+	m.FetchDuration.WithLabelValues("s").Observe(0.1)
+	m.ResponseBytes.WithLabelValues("s").Add(1)
+	m.Retries.WithLabelValues("s", "timeout").Inc()
+	m.RobotsDisallowed.WithLabelValues("s").Inc()
+	m.OffsiteBlocked.WithLabelValues("s").Inc()
+	m.ExtractionFailures.WithLabelValues("s").Inc()
+	m.PageErrors.WithLabelValues("s", "truncated").Inc()
+	m.Listings.WithLabelValues("s").Inc()
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %+v", err, problems)
+	}
+	families, _ := reg.Gather()
+	var names []string
+	for _, f := range families {
+		names = append(names, f.GetName())
+	}
+	want := "markwatch_crawl_extraction_failures_total markwatch_crawl_fetch_duration_seconds markwatch_crawl_listings_extracted_total " +
+		"markwatch_crawl_offsite_blocked_total markwatch_crawl_page_errors_total markwatch_crawl_pages_total markwatch_crawl_response_bytes_total " +
+		"markwatch_crawl_retries_total markwatch_crawl_robots_disallowed_total"
+	if got := strings.Join(names, " "); got != want {
+		t.Fatalf("metrics\n%s\nwant\n%s", got, want)
 	}
 }
