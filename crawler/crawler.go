@@ -247,6 +247,13 @@ func (c *Crawler) classify(site *Site, log *slog.Logger, task markwatch.Task, st
 			err = errors.New("no response")
 		}
 		m.Pages.WithLabelValues(site.Name, statusClassErr).Inc()
+		var netErr *url.Error
+		if !errors.As(err, &netErr) {
+			// Not from the HTTP client: Colly refused the request (a URL
+			// it cannot parse, say). Retrying would fail the same way.
+			log.Warn("fetch refused", "url", task.URL, "err", err)
+			return &FetchError{URL: task.URL, Err: err}
+		}
 		fe := &FetchError{URL: task.URL, Temporary: true, Err: err}
 		var fromRobots *FetchError
 		if errors.As(err, &fromRobots) { // a redirect target's robots.txt was unreadable

@@ -123,3 +123,15 @@ func TestMetricsNamesAndLint(t *testing.T) {
 		t.Fatalf("metrics\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestUnfetchableURLIsPermanent(t *testing.T) {
+	ts := newTestSite(t, shopHandler(""))
+	site := mustSite(t, ts.URL, strings.Replace(shopYAML, "robots: respect", "robots: authorized\nauthorization: test", 1))
+	c, _, _ := newTestCrawler(t, testCfg(), site)
+	// Colly's WHATWG parser rejects a port out of range before any request.
+	_, err := c.Crawl(t.Context(), markwatch.Task{Site: "shop", Kind: markwatch.KindItem, URL: "http://127.0.0.1:99999/x"})
+	var fe *FetchError
+	if err == nil || (errors.As(err, &fe) && fe.Temporary) {
+		t.Fatalf("got %v, want a permanent error", err)
+	}
+}
