@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -132,6 +133,10 @@ scrape_configs:
 		t.Fatalf("up{job=%q} = %+v, want one series with value 1", promJob, got)
 	}
 
+	// The demo's own exposition uses only catalogue names and labels, which
+	// is what the rules and the dashboard rely on.
+	checkExposition(ctx, t, "http://"+demoAddr+"/metrics")
+
 	// 2. The healthy sites have produced listings, so the run has got far
 	// enough for a false positive on them to show.
 	waitFor(ctx, t, "listings from every healthy site", func() (bool, string) {
@@ -213,6 +218,62 @@ scrape_configs:
 		}
 		return found, fmt.Sprintf("%s alerts: %v", layoutAlert, states)
 	})
+}
+
+// checkExposition reads a /metrics page (text format) and reports every
+// markwatch_ series whose name is not in the catalogue or whose label names
+// differ from the catalogue's.
+func checkExposition(ctx context.Context, t *testing.T, url string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labelRE := regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="`)
+	seen := map[string]bool{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "markwatch_") {
+			continue
+		}
+		name, rest, _ := strings.Cut(line, " ")
+		var labels []string
+		if i := strings.IndexByte(line, '{'); i >= 0 && i < len(name) {
+			name, rest = line[:i], line[i:]
+			end := strings.LastIndexByte(rest, '}')
+			for _, m := range labelRE.FindAllStringSubmatch(rest[:end+1], -1) {
+				labels = append(labels, m[1])
+			}
+		}
+		key := name + fmt.Sprint(labels)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		_, m, extra, problem := seriesMetric(name)
+		if problem != "" {
+			t.Errorf("demo /metrics: %s", problem)
+			continue
+		}
+		want := append(slices.Clone(m.labels), extra...)
+		slices.Sort(want)
+		slices.Sort(labels)
+		if !slices.Equal(labels, want) {
+			t.Errorf("demo /metrics: %s has labels %v, the catalogue says %v", name, labels, want)
+		}
+	}
+	if len(seen) == 0 {
+		t.Errorf("demo /metrics: no markwatch_ series at all")
+	}
+	t.Logf("demo /metrics: %d markwatch_ series shapes checked against the catalogue", len(seen))
 }
 
 // promAPI is a minimal client of Prometheus's HTTP API.
