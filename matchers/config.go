@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
@@ -29,9 +30,10 @@ type Event struct {
 	Name string `yaml:"name"`
 	// Owner is the holder of the marks (a mark's own owner wins).
 	Owner string `yaml:"owner"`
-	// ValidFrom, ValidUntil bound when the marks are enforced (inclusive).
-	ValidFrom  config.Date `yaml:"valid_from"`
-	ValidUntil config.Date `yaml:"valid_until"`
+	// ValidFrom, ValidUntil (YYYY-MM-DD, inclusive) bound when the marks
+	// are enforced; a mark's own dates win.
+	ValidFrom  string `yaml:"valid_from"`
+	ValidUntil string `yaml:"valid_until"`
 	// AuthorizedSellers are licensees of every mark of the event; a mark's
 	// own list is added to it.
 	AuthorizedSellers []string `yaml:"authorized_sellers"`
@@ -53,10 +55,11 @@ type Mark struct {
 	Registrations []string `yaml:"registrations"`
 	// Classes are Nice classes (1..45).
 	Classes []int `yaml:"classes"`
-	// ValidFrom, ValidUntil bound when the mark is enforced (inclusive
-	// dates); outside them its names are not reported. Default: always.
-	ValidFrom  config.Date `yaml:"valid_from"`
-	ValidUntil config.Date `yaml:"valid_until"`
+	// ValidFrom, ValidUntil bound when the mark is enforced (YYYY-MM-DD,
+	// inclusive); outside them its names are not reported. Default: always.
+	// (Strings, so that a bad date is reported with its line.)
+	ValidFrom  string `yaml:"valid_from"`
+	ValidUntil string `yaml:"valid_until"`
 	// Context: when set, at least one of these words must appear in the
 	// listing (title or description) for any name of the mark to count.
 	// For marks that are ordinary words: 苹果 needs 手机, 小米 needs 手环.
@@ -98,10 +101,10 @@ func (f *MarksFile) Provision() error {
 		if m.Owner == "" {
 			m.Owner = e.Owner
 		}
-		if m.ValidFrom.IsZero() {
+		if m.ValidFrom == "" {
 			m.ValidFrom = e.ValidFrom
 		}
-		if m.ValidUntil.IsZero() {
+		if m.ValidUntil == "" {
 			m.ValidUntil = e.ValidUntil
 		}
 		m.AuthorizedSellers = append(append([]string(nil), e.AuthorizedSellers...), m.AuthorizedSellers...)
@@ -116,8 +119,13 @@ func (f *MarksFile) Validate() error {
 	if f.Event != nil && strings.TrimSpace(f.Event.ID) == "" {
 		errs = append(errs, config.Errorf("event.id", "is required"))
 	}
-	if f.Event != nil && !f.Event.ValidFrom.IsZero() && !f.Event.ValidUntil.IsZero() && f.Event.ValidUntil.Before(f.Event.ValidFrom.Time) {
-		errs = append(errs, config.Errorf("event.valid_until", "is before valid_from"))
+	if f.Event != nil {
+		from, e1 := parseDay("event.valid_from", f.Event.ValidFrom)
+		until, e2 := parseDay("event.valid_until", f.Event.ValidUntil)
+		errs = append(errs, e1, e2)
+		if e1 == nil && e2 == nil && !from.IsZero() && !until.IsZero() && until.Before(from) {
+			errs = append(errs, config.Errorf("event.valid_until", "%s is before valid_from %s", f.Event.ValidUntil, f.Event.ValidFrom))
+		}
 	}
 	seen := map[string]int{}
 	for i := range f.Marks {
@@ -188,8 +196,11 @@ func (m *Mark) validate(p string) error {
 	if m.MinPrice < 0 {
 		add("min_price", "must not be negative, got %v", m.MinPrice)
 	}
-	if !m.ValidFrom.IsZero() && !m.ValidUntil.IsZero() && m.ValidUntil.Before(m.ValidFrom.Time) {
-		add("valid_until", "%s is before valid_from %s", m.ValidUntil.Format("2006-01-02"), m.ValidFrom.Format("2006-01-02"))
+	from, e1 := parseDay(p+".valid_from", m.ValidFrom)
+	until, e2 := parseDay(p+".valid_until", m.ValidUntil)
+	errs = append(errs, e1, e2)
+	if e1 == nil && e2 == nil && !from.IsZero() && !until.IsZero() && until.Before(from) {
+		add("valid_until", "%s is before valid_from %s", m.ValidUntil, m.ValidFrom)
 	}
 	if m.Kind == markwatch.GI && len(m.Regions) == 0 {
 		add("regions", "a gi mark needs the regions its goods come from")
@@ -208,6 +219,18 @@ func (m *Mark) validate(p string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// parseDay parses an optional YYYY-MM-DD date ("" is the zero time).
+func parseDay(path, s string) (time.Time, error) {
+	if strings.TrimSpace(s) == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, config.Errorf(path, "%q is not a date (YYYY-MM-DD)", s)
+	}
+	return t, nil
 }
 
 // Signals is configs/signals.yaml: counterfeit slang with weights,

@@ -65,6 +65,9 @@ func Describe(w io.Writer, m *Matcher) error {
 	for _, s := range sortedStrings(shared) {
 		bw.printf("%s\n", s)
 	}
+	for _, s := range m.warnings {
+		bw.printf("warning: %s\n", s)
+	}
 	patterns, states := m.Patterns()
 	bw.printf("%d marks, %d slang groups, %d patterns, %d automaton states\n", len(m.marks), len(m.signals.Slang), patterns, states)
 	return bw.err
@@ -86,22 +89,28 @@ func ruleOf(skeleton string) string {
 }
 
 func validity(mk *Mark, now time.Time) string {
-	from, until := "always", "open-ended"
-	if !mk.ValidFrom.IsZero() {
-		from = mk.ValidFrom.Format(time.DateOnly)
+	if mk.ValidFrom == "" && mk.ValidUntil == "" {
+		return "always"
 	}
-	if !mk.ValidUntil.IsZero() {
-		until = mk.ValidUntil.Format(time.DateOnly)
+	from, until := mk.ValidFrom, mk.ValidUntil
+	if from == "" {
+		from = "always"
+	}
+	if until == "" {
+		until = "open-ended"
 	}
 	s := from + " .. " + until
-	if from == "always" && until == "open-ended" {
-		s = "always"
+	cm := compiledMark{}
+	if t, _ := parseDay("", mk.ValidFrom); !t.IsZero() {
+		cm.from = dayNumber(t)
 	}
-	day := now.Format(time.DateOnly)
-	switch {
-	case !mk.ValidFrom.IsZero() && day < mk.ValidFrom.Format(time.DateOnly):
+	if t, _ := parseDay("", mk.ValidUntil); !t.IsZero() {
+		cm.until = dayNumber(t)
+	}
+	switch day := dayNumber(now); {
+	case cm.from != 0 && day < cm.from:
 		s += " (not yet in force: not enforced today)"
-	case !mk.ValidUntil.IsZero() && day > mk.ValidUntil.Format(time.DateOnly):
+	case cm.until != 0 && day > cm.until:
 		s += " (lapsed: not enforced today)"
 	}
 	return s

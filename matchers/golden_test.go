@@ -143,8 +143,8 @@ func TestGolden(t *testing.T) {
 	if len(cases) < 150 {
 		t.Errorf("only %d golden cases, issue 3 asks for at least 150", len(cases))
 	}
-	var tp, fp, fn, tn int          // suspect verdicts
-	var hitTP, hitFP, hitFN int     // (case, hit) pairs
+	var tp, fp, fn, tn int         // suspect verdicts
+	var hitTP, hitFP, hitFN int    // (case, hit) pairs
 	classes := map[string][2]int{} // class → passed, total
 	for _, c := range cases {
 		v, err := m.Match(context.Background(), c.listing)

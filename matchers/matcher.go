@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/pipeline"
 )
 
 // Matcher judges listings against a registry of marks and a set of signals.
@@ -23,6 +25,8 @@ type Matcher struct {
 	now     func() time.Time
 	metrics *Metrics
 	scratch sync.Pool
+	// warnings are problems that do not stop loading (marks check prints them).
+	warnings []string
 }
 
 // compiledMark is a Mark with what matching needs precomputed.
@@ -145,16 +149,21 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		}
 		ids[marks[i].ID] = i
 	}
-	for i, g := range signals.Slang {
-		if _, ok := ids[g.Mark]; g.Mark != "" && !ok {
-			errs = append(errs, config.Errorf(fmt.Sprintf("slang[%d].mark", i), "unknown mark id %q", g.Mark))
-		}
-	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 
 	m := &Matcher{signals: signals, fold: folds(), now: time.Now}
+	// A euphemism of a mark that is not in the registry means nothing here
+	// (the default signals name default marks; a registry of other marks
+	// still loads with them): skip the group and say so in marks check.
+	skip := map[int]bool{}
+	for i, g := range signals.Slang {
+		if _, ok := ids[g.Mark]; g.Mark != "" && !ok {
+			skip[i] = true
+			m.warnings = append(m.warnings, fmt.Sprintf("signals slang[%d] (%s) is for mark %q, which is not in the registry: ignored", i, g.Name, g.Mark))
+		}
+	}
 	for _, o := range opts {
 		o(m)
 	}
@@ -162,11 +171,11 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	b := newAutomatonBuilder()
 	for i := range marks {
 		cm := compiledMark{Mark: marks[i], sellers: map[string]bool{}}
-		if !cm.ValidFrom.IsZero() {
-			cm.from = dayNumber(cm.ValidFrom.Time)
+		if t, _ := parseDay("", cm.ValidFrom); !t.IsZero() {
+			cm.from = dayNumber(t)
 		}
-		if !cm.ValidUntil.IsZero() {
-			cm.until = dayNumber(cm.ValidUntil.Time)
+		if t, _ := parseDay("", cm.ValidUntil); !t.IsZero() {
+			cm.until = dayNumber(t)
 		}
 		for _, s := range cm.AuthorizedSellers {
 			cm.sellers[strings.TrimSpace(s)] = true
@@ -183,6 +192,9 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		}
 	}
 	for gi, g := range signals.Slang {
+		if skip[gi] {
+			continue
+		}
 		for _, term := range g.Terms {
 			sk := []rune(foldString(term))
 			t := target{kind: targetSlang, index: int32(gi), term: term, needSeparator: separatorBetweenDigits(term)}
@@ -219,12 +231,19 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 
 func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
 
-// separatorBetweenDigits reports whether term has a non-alphanumeric rune
-// between two digits (1:1).
+// separatorBetweenDigits reports whether term has non-alphanumeric runes
+// between two digits (1:1, 1 : 1).
 func separatorBetweenDigits(term string) bool {
 	rs := []rune(term)
-	for i := 1; i+1 < len(rs); i++ {
-		if !unicode.IsLetter(rs[i]) && !unicode.IsDigit(rs[i]) && unicode.IsDigit(rs[i-1]) && unicode.IsDigit(rs[i+1]) {
+	for i := 0; i < len(rs); i++ {
+		if !unicode.IsDigit(rs[i]) {
+			continue
+		}
+		j := i + 1
+		for j < len(rs) && !unicode.IsLetter(rs[j]) && !unicode.IsDigit(rs[j]) {
+			j++
+		}
+		if j > i+1 && j < len(rs) && unicode.IsDigit(rs[j]) {
 			return true
 		}
 	}
@@ -239,6 +258,9 @@ func (m *Matcher) Marks() []Mark {
 	}
 	return out
 }
+
+// Warnings returns problems found while building that did not stop it.
+func (m *Matcher) Warnings() []string { return slices.Clone(m.warnings) }
 
 // Signals returns the signals configuration in use (defaults applied).
 func (m *Matcher) Signals() Signals { return m.signals }
@@ -273,3 +295,5 @@ func (m *Matcher) Match(ctx context.Context, l markwatch.Listing) (markwatch.Ver
 	}
 	return v, nil
 }
+
+var _ pipeline.Matcher = (*Matcher)(nil)
