@@ -32,8 +32,8 @@ type Event struct {
 	Owner string `yaml:"owner"`
 	// ValidFrom, ValidUntil (YYYY-MM-DD, inclusive) bound when the marks
 	// are enforced; a mark's own dates win.
-	ValidFrom  string `yaml:"valid_from"`
-	ValidUntil string `yaml:"valid_until"`
+	ValidFrom  config.Date `yaml:"valid_from"`
+	ValidUntil config.Date `yaml:"valid_until"`
 	// AuthorizedSellers are licensees of every mark of the event; a mark's
 	// own list is added to it.
 	AuthorizedSellers []string `yaml:"authorized_sellers"`
@@ -57,9 +57,8 @@ type Mark struct {
 	Classes []int `yaml:"classes"`
 	// ValidFrom, ValidUntil bound when the mark is enforced (YYYY-MM-DD,
 	// inclusive); outside them its names are not reported. Default: always.
-	// (Strings, so that a bad date is reported with its line.)
-	ValidFrom  string `yaml:"valid_from"`
-	ValidUntil string `yaml:"valid_until"`
+	ValidFrom  config.Date `yaml:"valid_from"`
+	ValidUntil config.Date `yaml:"valid_until"`
 	// Context: when set, at least one of these words must appear in the
 	// listing (title or description) for any name of the mark to count.
 	// For marks that are ordinary words: 苹果 needs 手机, 小米 needs 手环.
@@ -101,10 +100,10 @@ func (f *MarksFile) Provision() error {
 		if m.Owner == "" {
 			m.Owner = e.Owner
 		}
-		if m.ValidFrom == "" {
+		if m.ValidFrom.IsZero() {
 			m.ValidFrom = e.ValidFrom
 		}
-		if m.ValidUntil == "" {
+		if m.ValidUntil.IsZero() {
 			m.ValidUntil = e.ValidUntil
 		}
 		m.AuthorizedSellers = append(append([]string(nil), e.AuthorizedSellers...), m.AuthorizedSellers...)
@@ -119,13 +118,8 @@ func (f *MarksFile) Validate() error {
 	if f.Event != nil && strings.TrimSpace(f.Event.ID) == "" {
 		errs = append(errs, config.Errorf("event.id", "is required"))
 	}
-	if f.Event != nil {
-		from, e1 := parseDay("event.valid_from", f.Event.ValidFrom)
-		until, e2 := parseDay("event.valid_until", f.Event.ValidUntil)
-		errs = append(errs, e1, e2)
-		if e1 == nil && e2 == nil && !from.IsZero() && !until.IsZero() && until.Before(from) {
-			errs = append(errs, config.Errorf("event.valid_until", "%s is before valid_from %s", f.Event.ValidUntil, f.Event.ValidFrom))
-		}
+	if e := f.Event; e != nil && !e.ValidFrom.IsZero() && !e.ValidUntil.IsZero() && e.ValidUntil.Before(e.ValidFrom.Time) {
+		errs = append(errs, config.Errorf("event.valid_until", "%s is before valid_from %s", day(e.ValidUntil), day(e.ValidFrom)))
 	}
 	seen := map[string]int{}
 	for i := range f.Marks {
@@ -196,11 +190,8 @@ func (m *Mark) validate(p string) error {
 	if m.MinPrice < 0 {
 		add("min_price", "must not be negative, got %v", m.MinPrice)
 	}
-	from, e1 := parseDay(p+".valid_from", m.ValidFrom)
-	until, e2 := parseDay(p+".valid_until", m.ValidUntil)
-	errs = append(errs, e1, e2)
-	if e1 == nil && e2 == nil && !from.IsZero() && !until.IsZero() && until.Before(from) {
-		add("valid_until", "%s is before valid_from %s", m.ValidUntil, m.ValidFrom)
+	if !m.ValidFrom.IsZero() && !m.ValidUntil.IsZero() && m.ValidUntil.Before(m.ValidFrom.Time) {
+		add("valid_until", "%s is before valid_from %s", day(m.ValidUntil), day(m.ValidFrom))
 	}
 	if m.Kind == markwatch.GI && len(m.Regions) == 0 {
 		add("regions", "a gi mark needs the regions its goods come from")
@@ -221,16 +212,13 @@ func (m *Mark) validate(p string) error {
 	return errors.Join(errs...)
 }
 
-// parseDay parses an optional YYYY-MM-DD date ("" is the zero time).
-func parseDay(path, s string) (time.Time, error) {
-	if strings.TrimSpace(s) == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
-	if err != nil {
-		return time.Time{}, config.Errorf(path, "%q is not a date (YYYY-MM-DD)", s)
-	}
-	return t, nil
+func day(d config.Date) string { return d.Format(time.DateOnly) }
+
+// ActiveOn reports whether the mark is enforced on t's calendar date (its
+// validity window is inclusive; an open end is always).
+func (m *Mark) ActiveOn(t time.Time) bool {
+	d := dayNumber(t)
+	return (m.ValidFrom.IsZero() || d >= dayNumber(m.ValidFrom.Time)) && (m.ValidUntil.IsZero() || d <= dayNumber(m.ValidUntil.Time))
 }
 
 // Signals is configs/signals.yaml: counterfeit slang with weights,

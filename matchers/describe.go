@@ -89,29 +89,19 @@ func ruleOf(skeleton string) string {
 }
 
 func validity(mk *Mark, now time.Time) string {
-	if mk.ValidFrom == "" && mk.ValidUntil == "" {
+	if mk.ValidFrom.IsZero() && mk.ValidUntil.IsZero() {
 		return "always"
 	}
-	from, until := mk.ValidFrom, mk.ValidUntil
-	if from == "" {
-		from = "always"
+	from, until := "always", "open-ended"
+	if !mk.ValidFrom.IsZero() {
+		from = day(mk.ValidFrom)
 	}
-	if until == "" {
-		until = "open-ended"
+	if !mk.ValidUntil.IsZero() {
+		until = day(mk.ValidUntil)
 	}
 	s := from + " .. " + until
-	cm := compiledMark{}
-	if t, _ := parseDay("", mk.ValidFrom); !t.IsZero() {
-		cm.from = dayNumber(t)
-	}
-	if t, _ := parseDay("", mk.ValidUntil); !t.IsZero() {
-		cm.until = dayNumber(t)
-	}
-	switch day := dayNumber(now); {
-	case cm.from != 0 && day < cm.from:
-		s += " (not yet in force: not enforced today)"
-	case cm.until != 0 && day > cm.until:
-		s += " (lapsed: not enforced today)"
+	if !mk.ActiveOn(now) {
+		s += " (not enforced today)"
 	}
 	return s
 }

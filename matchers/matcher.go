@@ -171,11 +171,11 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	b := newAutomatonBuilder()
 	for i := range marks {
 		cm := compiledMark{Mark: marks[i], sellers: map[string]bool{}}
-		if t, _ := parseDay("", cm.ValidFrom); !t.IsZero() {
-			cm.from = dayNumber(t)
+		if !cm.ValidFrom.IsZero() {
+			cm.from = dayNumber(cm.ValidFrom.Time)
 		}
-		if t, _ := parseDay("", cm.ValidUntil); !t.IsZero() {
-			cm.until = dayNumber(t)
+		if !cm.ValidUntil.IsZero() {
+			cm.until = dayNumber(cm.ValidUntil.Time)
 		}
 		for _, s := range cm.AuthorizedSellers {
 			cm.sellers[strings.TrimSpace(s)] = true

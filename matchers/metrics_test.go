@@ -18,9 +18,9 @@ func TestMetrics(t *testing.T) {
 	m := defaultMatcher(t, WithMetrics(metrics))
 	price := 99.0
 	for _, l := range []markwatch.Listing{
-		{ID: "1", Title: "耐克 高仿", Price: &price},                   // trademark hit, suspect
-		{ID: "2", Title: "杭州亚运会 徽章"},                                // special hit, suspect
-		{ID: "3", Title: "西湖龙井", ShipFrom: "浙江 杭州"},                 // gi hit, clean
+		{ID: "1", Title: "耐克 高仿", Price: &price},                     // trademark hit, suspect
+		{ID: "2", Title: "杭州亚运会 徽章"},                                 // special hit, suspect
+		{ID: "3", Title: "西湖龙井", ShipFrom: "浙江 杭州"},                  // gi hit, clean
 		{ID: "4", Title: "专利 ZL201110006009.X 耐克 鞋带", Price: &price}, // patent + trademark, clean
 		{ID: "5", Title: "红富士苹果"},                                    // nothing
 	} {

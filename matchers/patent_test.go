@@ -89,13 +89,13 @@ func TestPatentValidate(t *testing.T) {
 
 func TestScanPatentsNeedsEvidence(t *testing.T) {
 	cases := map[string][]string{
-		"专利产品 ZL201110006009.X 收纳":         {"201110006009.X"},
-		"订单号 202311223344 快递":              nil, // bare 12 digits: an order number
-		"电话 13800138000":                   nil,
-		"版本 12345678.9":                    nil, // 8 digits and a dot, no prefix, no 专利
-		"专利号 95115608.X 药枕":               {"95115608.X"},
-		"价格 201110006009.X 元":              {"201110006009.X"}, // plausible year and type with a check character
-		"编号 201150000001.4":                nil,                // implausible type without prefix
+		"专利产品 ZL201110006009.X 收纳":          {"201110006009.X"},
+		"订单号 202311223344 快递":               nil, // bare 12 digits: an order number
+		"电话 13800138000":                    nil,
+		"版本 12345678.9":                     nil, // 8 digits and a dot, no prefix, no 专利
+		"专利号 95115608.X 药枕":                 {"95115608.X"},
+		"价格 201110006009.X 元":               {"201110006009.X"}, // plausible year and type with a check character
+		"编号 201150000001.4":                 nil,                // implausible type without prefix
 		"ZL201110006009.X和ZL201310699744.2": {"201110006009.X", "201310699744.2"},
 		"AZL201110006009.X":                 nil, // runs on from a word
 		"ZL2011100060091":                   nil, // too many digits
