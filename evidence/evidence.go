@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/markwatch/markwatch"
@@ -59,6 +60,12 @@ func (m Meta) ContentType() string {
 	}
 	return ""
 }
+
+// gzipWriters are reused: a deflate writer allocates about a megabyte.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
 
 // Store is a directory of preserved pages. It is safe for concurrent use by
 // several goroutines and processes: writes are atomic renames.
@@ -121,9 +128,12 @@ func (s *Store) Put(page *markwatch.Page) (string, error) {
 		return "", fmt.Errorf("evidence: put %s: %w", hash, err)
 	}
 	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&gz)
 	zw.Write(page.Body)
-	if err := zw.Close(); err != nil {
+	err := zw.Close()
+	gzipWriters.Put(zw)
+	if err != nil {
 		return "", fmt.Errorf("evidence: compress %s: %w", hash, err)
 	}
 	adapter := page.Adapter

@@ -74,7 +74,7 @@ func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) (
 		return 0, fmt.Errorf("store: put findings: %w", err)
 	}
 	defer tx.Rollback()
-	w, err := newIngestTx(ctx, tx, s.now())
+	w, err := newIngestTx(ctx, tx, s.now(), s.ingest)
 	if err != nil {
 		return 0, fmt.Errorf("store: put findings: %w", err)
 	}
@@ -105,53 +105,68 @@ type ingestTx struct {
 	tx   *sql.Tx
 	now  int64
 	runs map[string]*runCount // per-run counters, written once at the end
+	ingestStatements
+}
 
+// ingestStatements are prepared once on the write connection and bound to
+// each ingestion transaction.
+type ingestStatements struct {
 	selListing, insListing, updListing, seenOld, insHistory, insVerdict, insMark, insDecision, upRun, runCount *sql.Stmt
 }
 
-func newIngestTx(ctx context.Context, tx *sql.Tx, now time.Time) (*ingestTx, error) {
-	w := &ingestTx{tx: tx, now: now.UnixMilli(), runs: map[string]*runCount{}}
-	prep := []struct {
-		stmt **sql.Stmt
-		sql  string
-	}{
-		{&w.selListing, `SELECT id, title, price, status, status_at, last_seen FROM listings WHERE site = ? AND listing_id = ?`},
-		{&w.insListing, `INSERT INTO listings (site, listing_id, url, title, description, price, seller, ship_from, category, image,
+var ingestSQL = []struct {
+	field func(*ingestStatements) **sql.Stmt
+	sql   string
+}{
+	{func(s *ingestStatements) **sql.Stmt { return &s.selListing }, `SELECT id, title, price, status, status_at, last_seen FROM listings WHERE site = ? AND listing_id = ?`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.insListing }, `INSERT INTO listings (site, listing_id, url, title, description, price, seller, ship_from, category, image,
 			first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, evidence, fetched_at, status, status_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?) RETURNING id`},
-		{&w.updListing, `UPDATE listings SET url = ?, title = ?, description = ?, price = ?, seller = ?, ship_from = ?, category = ?, image = ?,
+	{func(s *ingestStatements) **sql.Stmt { return &s.updListing }, `UPDATE listings SET url = ?, title = ?, description = ?, price = ?, seller = ?, ship_from = ?, category = ?, image = ?,
 			last_seen = ?, last_run = ?, sweep = ?, suspect = ?, score = ?, mark = ?, kind = ?, reasons = ?,
 			evidence = CASE WHEN ? <> '' THEN ? ELSE evidence END, fetched_at = ?,
 			first_seen = min(first_seen, ?)
 			WHERE id = ?`},
-		{&w.seenOld, `UPDATE listings SET first_seen = min(first_seen, ?) WHERE id = ?`},
-		{&w.insHistory, `INSERT INTO listing_history (listing, seen_at, run, title, price) VALUES (?,?,?,?,?)`},
-		{&w.insVerdict, `INSERT INTO verdicts (run, listing, sweep, suspect, score, title, description, price, hits, signals, evidence, fetched_at, stored_at)
+	{func(s *ingestStatements) **sql.Stmt { return &s.seenOld }, `UPDATE listings SET first_seen = min(first_seen, ?) WHERE id = ?`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.insHistory }, `INSERT INTO listing_history (listing, seen_at, run, title, price) VALUES (?,?,?,?,?)`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.insVerdict }, `INSERT INTO verdicts (run, listing, sweep, suspect, score, title, description, price, hits, signals, evidence, fetched_at, stored_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run, listing) DO NOTHING`},
-		{&w.insMark, `INSERT OR IGNORE INTO listing_marks (mark, listing, kind, suspect, status, score)
+	{func(s *ingestStatements) **sql.Stmt { return &s.insMark }, `INSERT OR IGNORE INTO listing_marks (mark, listing, kind, suspect, status, score)
 			SELECT ?, id, ?, suspect, status, score FROM listings WHERE id = ?`},
-		{&w.insDecision, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, run) VALUES (?,?,?,?,?,?,?)`},
-		{&w.upRun, `INSERT INTO runs (id, sweep, started_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`},
-		{&w.runCount, `UPDATE runs SET findings = findings + ?, suspects = suspects + ?, reappeared = reappeared + ? WHERE id = ?`},
-	}
-	for _, p := range prep {
-		st, err := tx.PrepareContext(ctx, p.sql)
+	{func(s *ingestStatements) **sql.Stmt { return &s.insDecision }, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, run) VALUES (?,?,?,?,?,?,?)`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.upRun }, `INSERT INTO runs (id, sweep, started_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.runCount }, `UPDATE runs SET findings = findings + ?, suspects = suspects + ?, reappeared = reappeared + ? WHERE id = ?`},
+}
+
+func prepareIngest(ctx context.Context, db *sql.DB) (*ingestStatements, error) {
+	st := &ingestStatements{}
+	for _, p := range ingestSQL {
+		stmt, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {
-			w.close()
-			return nil, err
+			return nil, fmt.Errorf("store: prepare: %w", err)
 		}
-		*p.stmt = st
+		*p.field(st) = stmt
+	}
+	return st, nil
+}
+
+func (st *ingestStatements) close() {
+	for _, p := range ingestSQL {
+		if s := *p.field(st); s != nil {
+			s.Close()
+		}
+	}
+}
+
+func newIngestTx(ctx context.Context, tx *sql.Tx, now time.Time, prepared *ingestStatements) (*ingestTx, error) {
+	w := &ingestTx{tx: tx, now: now.UnixMilli(), runs: map[string]*runCount{}}
+	for _, p := range ingestSQL {
+		*p.field(&w.ingestStatements) = tx.StmtContext(ctx, *p.field(prepared))
 	}
 	return w, nil
 }
 
-func (w *ingestTx) close() {
-	for _, st := range []*sql.Stmt{w.selListing, w.insListing, w.updListing, w.seenOld, w.insHistory, w.insVerdict, w.insMark, w.insDecision, w.upRun, w.runCount} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
+func (w *ingestTx) close() { w.ingestStatements.close() }
 
 // put writes one finding; it reports false for a finding already stored.
 func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) {

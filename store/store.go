@@ -52,6 +52,7 @@ type Store struct {
 	bcryptCost int
 	dummyOnce  sync.Once
 	dummy      []byte
+	ingest     *ingestStatements
 }
 
 type options struct {
@@ -117,6 +118,10 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	s := &Store{write: write, evidence: ev, dir: dataDir, log: o.log, now: o.now, bcryptCost: o.cost}
 	if err := s.migrate(ctx); err != nil {
+		write.Close()
+		return nil, err
+	}
+	if s.ingest, err = prepareIngest(ctx, write); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -231,6 +236,9 @@ func (s *Store) Close() error {
 	// copied as one file.
 	if _, err := s.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		s.log.Warn("store checkpoint", "err", err)
+	}
+	if s.ingest != nil {
+		s.ingest.close()
 	}
 	errs = append(errs, s.write.Close())
 	return errors.Join(errs...)
