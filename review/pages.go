@@ -407,6 +407,9 @@ type listingView struct {
 	EvidenceError string
 	Choices       []store.Status
 	ListingURL    string
+	// The seller's record on this site: listings seen, and how many
+	// reviewers confirmed.
+	SellerListings, SellerConfirmed int
 }
 
 type signalView struct {
@@ -426,6 +429,10 @@ func (s *Server) listingPage(w http.ResponseWriter, r *http.Request, p *principa
 		return
 	}
 	v := s.listingView(d)
+	if v.SellerListings, v.SellerConfirmed, err = s.store.SellerRecord(r.Context(), d.Site, d.Seller); err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
 	s.render(w, r, "listing.html", p, d.Title, v)
 }
 

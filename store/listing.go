@@ -342,3 +342,18 @@ func (s *Store) Seller(ctx context.Context, site, seller string, limit int) (*Se
 	sum.Rows, _, err = s.Suspects(ctx, Filter{Site: site, Seller: seller, All: true, Limit: limit})
 	return sum, err
 }
+
+// SellerRecord counts a seller's listings on a site and how many of them
+// reviewers confirmed (or had taken down): the listing page's "repeat
+// offender" line.
+func (s *Store) SellerRecord(ctx context.Context, site, seller string) (listings, confirmed int, err error) {
+	if seller == "" {
+		return 0, 0, nil
+	}
+	err = s.read.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(status IN ('confirmed', 'takedown_requested', 'removed', 'reappeared')), 0)
+		FROM listings WHERE seller = ? AND site = ?`, seller, site).Scan(&listings, &confirmed)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: seller record: %w", err)
+	}
+	return listings, confirmed, nil
+}

@@ -336,6 +336,11 @@ func TestWorkflowBatchesRemovalAndReappearance(t *testing.T) {
 	if err != nil || b3.Size != 1 {
 		t.Errorf("batch of reappeared = %+v %v", b3, err)
 	}
+	// The seller's record: 305 listings on shop, 301 of them found infringing
+	// (confirmed, requested, removed or reappeared; 4 were dismissed).
+	if n, bad, err := s.SellerRecord(ctx, "shop", "seller-a"); err != nil || n != 305 || bad != 301 {
+		t.Errorf("seller record = %d listings, %d confirmed, %v; want 305, 301", n, bad, err)
+	}
 }
 
 func TestAuditAndDecisionsAreAppendOnly(t *testing.T) {
