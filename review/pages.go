@@ -262,6 +262,8 @@ type queueView struct {
 	Facets   store.Facets
 	Return   string
 	Error    string
+	// MarkNames names the marks of the rows (mark id → name).
+	MarkNames map[string]string
 }
 
 func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -283,6 +285,12 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal)
 		}
 	}
 	v.More = f.TotalIsLowerBound(v.Total)
+	v.MarkNames = map[string]string{}
+	for _, row := range v.Rows {
+		if info, ok := s.mark(row.Mark); ok {
+			v.MarkNames[row.Mark] = info.Name
+		}
+	}
 	if len(v.Rows) > 0 {
 		v.First, v.Last = f.Offset+1, f.Offset+len(v.Rows)
 	}
