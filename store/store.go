@@ -53,6 +53,8 @@ type Store struct {
 	dummyOnce  sync.Once
 	dummy      []byte
 	ingest     *ingestStatements
+	stop       chan struct{}
+	stopped    chan struct{}
 }
 
 type options struct {
@@ -121,6 +123,11 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 		write.Close()
 		return nil, err
 	}
+	// Keep the query planner's statistics fresh: the queue's plans depend on
+	// them at a million listings. Cheap when nothing changed.
+	if _, err := write.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
+		s.log.Warn("store optimize", "err", err)
+	}
 	if s.ingest, err = prepareIngest(ctx, write); err != nil {
 		write.Close()
 		return nil, err
@@ -134,6 +141,9 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 	read.SetMaxIdleConns(max(o.readers, 1))
 	s.read = read
 	s.metrics = newMetrics(o.reg, s)
+	s.stop = make(chan struct{})
+	s.stopped = make(chan struct{})
+	go s.optimizeLoop(time.Hour)
 	return s, nil
 }
 
@@ -226,8 +236,32 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
 }
 
+// optimizeLoop runs PRAGMA optimize every interval until Close.
+func (s *Store) optimizeLoop(every time.Duration) {
+	defer close(s.stopped)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if _, err := s.write.Exec(`PRAGMA optimize`); err != nil {
+				s.log.Warn("store optimize", "err", err)
+			}
+		}
+	}
+}
+
 // Close closes the database.
 func (s *Store) Close() error {
+	if s.stop != nil {
+		close(s.stop)
+		<-s.stopped
+	}
+	if _, err := s.write.Exec(`PRAGMA optimize`); err != nil {
+		s.log.Warn("store optimize", "err", err)
+	}
 	var errs []error
 	if s.read != nil {
 		errs = append(errs, s.read.Close())
