@@ -34,6 +34,18 @@
 // decisions (who, when, note) and every write by a person also goes to the
 // audit log. Both tables refuse UPDATE and DELETE by trigger.
 //
+// # The queue at a million listings
+//
+// Suspects answers with one indexed query: every filter column has an index
+// that continues with suspicion, status and score, so the first page of any
+// single filter is an index range read in queue order. The mark filter reads
+// listing_marks, which carries a trigger-kept copy of each listing's
+// suspicion, status and score. Totals come from trigger-kept counters when
+// the filter is only a status; otherwise they are counted up to a little
+// past the current page (Filter.TotalIsLowerBound says so), which keeps a
+// broad filter from scanning the table. Generate fills a store with
+// synthetic listings for benchmarks and load tests.
+//
 // # Concurrency
 //
 // One process owns the database. Writes go through a single connection with
