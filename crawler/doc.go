@@ -26,6 +26,12 @@
 // body for evidence, and the redirect policy bounds chains, stops loops and
 // refuses off-site or robots-forbidden targets.
 //
+// robots.txt is fetched once per host however many tasks ask at once,
+// trusted for an hour (a minute after a failure), and its Crawl-delay slows
+// the host's bucket when it is slower than the adapter's rate. A robots.txt
+// that cannot be read now (5xx, 429, network) makes the URL retry later; a
+// missing one (4xx) allows everything, as RFC 9309 says.
+//
 // Failures come back typed (errors.go) for the worker to act on: skip
 // (ErrRobotsDisallowed, ErrDomainNotAllowed), dead-letter (ErrLayoutChanged),
 // retry with backoff honouring Retry-After (a Temporary *FetchError: timeouts,
@@ -43,4 +49,12 @@
 // page with no cards and no no_results marker is a layout change, counted
 // and logged with its URL, never "no listings". A truncated or damaged page
 // yields what can be read from it, and is counted.
+//
+// # Tools
+//
+// check.go is `markwatch sites check`: what an adapter reads from a saved
+// page, field by field, naming every selector that finds nothing. The
+// benchmark (bench_test.go) measures the crawl against a bare Colly
+// collector with the same selectors on the fake marketplace, and the fuzz
+// test (fuzz_test.go) feeds the extraction arbitrary pages.
 package crawler
