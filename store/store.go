@@ -55,6 +55,8 @@ type Store struct {
 	ingest     *ingestStatements
 	stop       chan struct{}
 	stopped    chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 type options struct {
@@ -253,8 +255,13 @@ func (s *Store) optimizeLoop(every time.Duration) {
 	}
 }
 
-// Close closes the database.
+// Close closes the database. Closing twice is harmless.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
 	if s.stop != nil {
 		close(s.stop)
 		<-s.stopped

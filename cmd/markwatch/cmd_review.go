@@ -279,9 +279,91 @@ func ingest(ctx context.Context, st *store.Store, in io.Reader, c *IngestCmd, lo
 
 // UsersCmd groups user management.
 type UsersCmd struct {
-	Add   UsersAddCmd   `cmd:"" help:"Add a user (password read from stdin)."`
-	List  UsersListCmd  `cmd:"" help:"List users."`
-	Token UsersTokenCmd `cmd:"" help:"Create an API token for a user."`
+	Add     UsersAddCmd     `cmd:"" help:"Add a user (password read from stdin)."`
+	List    UsersListCmd    `cmd:"" help:"List users."`
+	Token   UsersTokenCmd   `cmd:"" help:"Create an API token for a user."`
+	Passwd  UsersPasswdCmd  `cmd:"" help:"Set a user's password (read from stdin); ends their sessions."`
+	Role    UsersRoleCmd    `cmd:"" help:"Change a user's role."`
+	Disable UsersDisableCmd `cmd:"" help:"Disable a user (sessions and tokens stop working), or enable them again."`
+}
+
+// UsersPasswdCmd sets a password.
+type UsersPasswdCmd struct {
+	Data string `help:"Data directory (default: the config's)." placeholder:"DIR"`
+	Name string `arg:""`
+
+	stdin io.Reader
+}
+
+func (c *UsersPasswdCmd) Run(g *Globals) error {
+	in := c.stdin
+	if in == nil {
+		in = os.Stdin
+	}
+	password, err := readPassword(in, g.stderr)
+	if err != nil {
+		return err
+	}
+	return withStore(g, c.Data, func(ctx context.Context, st *store.Store) error {
+		if err := st.SetPassword(ctx, cliActor(), c.Name, password); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "password of %s changed\n", c.Name)
+		return nil
+	})
+}
+
+// UsersRoleCmd changes a role.
+type UsersRoleCmd struct {
+	Data string `help:"Data directory (default: the config's)." placeholder:"DIR"`
+	Name string `arg:""`
+	Role string `arg:"" enum:"viewer,reviewer,admin" help:"viewer, reviewer or admin."`
+}
+
+func (c *UsersRoleCmd) Run(g *Globals) error {
+	return withStore(g, c.Data, func(ctx context.Context, st *store.Store) error {
+		if err := st.SetRole(ctx, cliActor(), c.Name, store.Role(c.Role)); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "%s is now %s\n", c.Name, c.Role)
+		return nil
+	})
+}
+
+// UsersDisableCmd disables or enables a user.
+type UsersDisableCmd struct {
+	Data   string `help:"Data directory (default: the config's)." placeholder:"DIR"`
+	Name   string `arg:""`
+	Enable bool   `help:"Enable the user again instead."`
+}
+
+func (c *UsersDisableCmd) Run(g *Globals) error {
+	return withStore(g, c.Data, func(ctx context.Context, st *store.Store) error {
+		if err := st.SetDisabled(ctx, cliActor(), c.Name, !c.Enable); err != nil {
+			return err
+		}
+		state := "disabled"
+		if c.Enable {
+			state = "enabled"
+		}
+		fmt.Fprintf(g.stdout, "%s %s\n", c.Name, state)
+		return nil
+	})
+}
+
+// withStore opens the store of the data directory for a short command.
+func withStore(g *Globals, data string, fn func(context.Context, *store.Store) error) error {
+	cfg, err := g.Load()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, pick(data, cfg.DataDir))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(ctx, st)
 }
 
 // UsersAddCmd adds a user.

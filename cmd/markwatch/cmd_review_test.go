@@ -104,6 +104,30 @@ func TestUsersCommands(t *testing.T) {
 	if _, err := st.Authenticate(context.Background(), "alice", "a long password"); err != nil {
 		t.Errorf("password from stdin: %v", err)
 	}
+	st.Close()
+
+	for _, cmd := range []interface{ Run(*Globals) error }{
+		&UsersPasswdCmd{Data: dir, Name: "alice", stdin: strings.NewReader("another long password\n")},
+		&UsersRoleCmd{Data: dir, Name: "alice", Role: "viewer"},
+		&UsersDisableCmd{Data: dir, Name: "alice"},
+	} {
+		if err := cmd.Run(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err = store.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := st.User(context.Background(), "alice"); err != nil || u.Role != store.Viewer || !u.Disabled {
+		t.Errorf("after role and disable: %+v %v", u, err)
+	}
+	if _, err := st.Authenticate(context.Background(), "alice", "another long password"); err == nil {
+		t.Error("a disabled user logged in")
+	}
+	if err := (&UsersRoleCmd{Data: dir, Name: "nobody", Role: "admin"}).Run(g); err == nil {
+		t.Error("changed the role of a user that does not exist")
+	}
 }
 
 // TestServeConsumesFindingsFromRedis publishes findings the way workers do
