@@ -195,6 +195,7 @@ func (c *Crawler) fetch(ctx context.Context, site *Site, task markwatch.Task) (*
 	if !site.Authorized() {
 		st.robots = func(ctx context.Context, u *url.URL) error { return c.checkRobots(ctx, site, u) }
 	}
+	st.wait = func(ctx context.Context, u *url.URL) error { return c.limiter(site, u.Host).Wait(ctx) }
 	col := &colly.Collector{}
 	// Init, not NewCollector: NewCollector lets COLLY_* environment
 	// variables override these settings behind the configuration's back.

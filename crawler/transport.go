@@ -34,6 +34,9 @@ type fetchState struct {
 	bodyLimit    int64
 	// robots checks a redirect target; nil when robots.txt is not consulted.
 	robots func(context.Context, *url.URL) error
+	// wait takes a token of the target host's bucket before a redirect is
+	// followed: every request counts against the rate, hops included.
+	wait func(context.Context, *url.URL) error
 
 	final     *url.URL
 	status    int
@@ -163,6 +166,9 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		if err := st.robots(req.Context(), req.URL); err != nil {
 			return fmt.Errorf("redirect to %s: %w", req.URL.Redacted(), err)
 		}
+	}
+	if st.wait != nil {
+		return st.wait(req.Context(), req.URL)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -100,5 +101,38 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(in, now); got != want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+func TestRedirectWithinSiteRecordsFinalURL(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", http.NotFound)
+	mux.HandleFunc("/search", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/v2/search?"+r.URL.RawQuery, http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/v2/search", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Last-Modified", "Tue, 01 Sep 2026 08:00:00 GMT")
+		w.Header().Set("Set-Cookie", "session=secret")
+		fmt.Fprint(w, strings.Replace(shopPage(1, 2), `href="/item/`, `href="item/`, -1))
+	})
+	ts := newTestSite(t, mux)
+	site := mustSite(t, ts.URL, shopYAML)
+	c, m, _ := newTestCrawler(t, testCfg(), site)
+	task := site.SearchTask("r", "q", 1)
+	ex := crawlOK(t, c, task)
+	p := ex.Page
+	if p.URL != task.URL || p.FinalURL != ts.URL+"/v2/search?q=q&p=1" || p.Status != 200 {
+		t.Fatalf("page %s → %s (%d)", p.URL, p.FinalURL, p.Status)
+	}
+	if p.Header["Last-Modified"] == "" || p.Header["Set-Cookie"] != "" {
+		t.Fatalf("kept headers %v: want evidence headers, not cookies", p.Header)
+	}
+	// Relative links resolve against the final URL.
+	if got := ex.Listings[0].URL; got != ts.URL+"/v2/item/1?spm=a1" {
+		t.Fatalf("listing URL %s", got)
+	}
+	if got := counter(m.Pages, "shop", "2xx"); got != 1 {
+		t.Fatalf("pages{2xx} = %d", got)
 	}
 }
