@@ -37,9 +37,10 @@ var (
 	binErr  error
 )
 
-// markwatchBinary builds cmd/markwatch once per test process (with -race
-// when the tests run with it, so that the build reuses their cache).
-// MARKWATCH_BIN names a prebuilt binary instead.
+// markwatchBinary builds cmd/markwatch once per test process, without the
+// race detector: the drills test the processes' behaviour, and an
+// instrumented binary crawls five times slower. MARKWATCH_BIN names a
+// prebuilt binary instead.
 func markwatchBinary(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("MARKWATCH_BIN"); p != "" {
@@ -52,14 +53,7 @@ func markwatchBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "markwatch")
-		args := []string{"build", "-o", binPath}
-		if raceBuild {
-			args = append(args, "-race")
-		}
-		args = append(args, "github.com/markwatch/markwatch/cmd/markwatch")
-		cmd := exec.Command("go", args...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED="+map[bool]string{true: "1", false: os.Getenv("CGO_ENABLED")}[raceBuild])
-		out, err := cmd.CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/markwatch/markwatch/cmd/markwatch").CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build markwatch: %v\n%s", err, out)
 		}
@@ -134,7 +128,7 @@ func (d *drill) run(args ...string) string {
 // startWorker starts `markwatch worker` as a process.
 func (d *drill) startWorker(extra ...string) *worker {
 	d.t.Helper()
-	args := append([]string{"--sites", d.sites, "--log-level", "warn", "worker", "--redis", d.redis.URL(), "--metrics", ""}, extra...)
+	args := append([]string{"--sites", d.sites, "--log-level", "info", "worker", "--redis", d.redis.URL(), "--metrics", ""}, extra...)
 	cmd := exec.Command(d.bin, args...)
 	w := &worker{cmd: cmd, done: make(chan error, 1), log: &bytes.Buffer{}, mu: &sync.Mutex{}}
 	pr, pw := io.Pipe()
@@ -157,6 +151,19 @@ func (d *drill) startWorker(extra ...string) *worker {
 	d.mu.Lock()
 	d.procs = append(d.procs, w)
 	d.mu.Unlock()
+	// Wait until it is leasing (adapters and marks loaded, signals handled).
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(w.logText(), "worker started") {
+		select {
+		case err := <-w.done:
+			d.t.Fatalf("worker exited at start: %v\n%s", err, w.logText())
+		default:
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("worker not started after 60s:\n%s", w.logText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	return w
 }
 
@@ -501,9 +508,6 @@ func TestDrillPoliteness(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		ws = append(ws, d.startWorker("--concurrency", "4", "--lease", "5s"))
 	}
-	// Workers take a moment to load adapters and marks: measure 4s from
-	// the first request.
-	waitFor(t, "the first request", 60*time.Second, func() bool { return len(d.market.Requests()) > 0 })
 	time.Sleep(4 * time.Second)
 	for _, w := range ws {
 		d.sigterm(w, 30*time.Second)
@@ -530,4 +534,12 @@ func TestDrillPoliteness(t *testing.T) {
 		t.Fatalf("%d requests in one second (of %d), limit %d + burst %d", best, len(times), rate, burst)
 	}
 	t.Logf("%d requests in %d one-second windows max %d (limit %d + burst %d)", len(times), 4, best, rate, burst)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
