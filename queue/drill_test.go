@@ -85,7 +85,7 @@ type worker struct {
 	mu   *sync.Mutex
 }
 
-func newDrill(t *testing.T, listings int, rate string) *drill {
+func newDrill(t *testing.T, listings int, rate string, market ...fakemarket.Options) *drill {
 	if testing.Short() {
 		t.Skip("drill runs worker processes; skipped with -short")
 	}
@@ -93,7 +93,11 @@ func newDrill(t *testing.T, listings int, rate string) *drill {
 	d.redis = testredis.Start(t)
 	d.client = d.redis.Client()
 	d.cat = fakemarket.Generate(7, fakemarket.WithListings(listings))
-	d.market = fakemarket.New(d.cat, fakemarket.Options{})
+	var mo fakemarket.Options
+	if len(market) > 0 {
+		mo = market[0]
+	}
+	d.market = fakemarket.New(d.cat, mo)
 	urls, err := d.market.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,116 @@
+package queue_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/fakemarket"
+	"github.com/markwatch/markwatch/queue"
+)
+
+// The operator commands, run as the markwatch binary: queue stats, queue
+// dead, queue requeue, and a worker's SIGTERM with pages still in flight.
+func TestCommandsQueue(t *testing.T) {
+	d := newDrill(t, 900, "{requests_per_second: 5000, burst: 50}", fakemarket.Options{Latency: 20 * time.Second})
+	ctx := context.Background()
+	f := queue.NewRedis(d.client, queue.Options{})
+	defer f.Close()
+
+	// Two dead letters in their own run.
+	if _, err := f.Add(ctx, itemTasks("ops", "fakemart", 3)...); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Lease(ctx, 3)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("Lease = %d, %v", len(got), err)
+	}
+	for _, g := range got[:2] {
+		if err := f.Nack(ctx, g, errors.New("status 404 for "+g.URL), false, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Ack(ctx, got[2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Record(ctx, "ops", queue.Progress{Pages: 1, Listings: 40, Suspects: 2}); err != nil {
+		t.Fatal(err)
+	}
+
+	out := d.run("queue", "stats", "--redis", d.redis.URL(), "--run", "ops", "--json")
+	var st map[string]any
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("queue stats --json: %v\n%s", err, out)
+	}
+	for _, k := range []string{"run", "queued", "leased", "done", "failed", "dead", "pages", "listings", "suspects", "finished"} {
+		if _, ok := st[k]; !ok {
+			t.Errorf("queue stats --json has no %q: %s", k, out)
+		}
+	}
+	if st["run"] != "ops" || st["dead"] != 2.0 || st["done"] != 1.0 || st["failed"] != 2.0 || st["listings"] != 40.0 || st["finished"] != true {
+		t.Errorf("queue stats --json = %s", out)
+	}
+	table := d.run("queue", "stats", "--redis", d.redis.URL())
+	if !strings.Contains(table, "RUN") || !strings.Contains(table, "ops") {
+		t.Errorf("queue stats table:\n%s", table)
+	}
+
+	out = d.run("queue", "dead", "--redis", d.redis.URL(), "--json")
+	var dead []queue.DeadLetter
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var dl queue.DeadLetter
+		if err := json.Unmarshal([]byte(line), &dl); err != nil {
+			t.Fatalf("queue dead --json line %q: %v", line, err)
+		}
+		dead = append(dead, dl)
+	}
+	if len(dead) != 2 || !strings.HasPrefix(dead[0].Task.LastError, "status 404") || dead[0].Task.Site != "fakemart" {
+		t.Fatalf("queue dead --json = %s", out)
+	}
+	if text := d.run("queue", "dead", "--redis", d.redis.URL(), "--site", "fakemart"); !strings.Contains(text, "status 404") {
+		t.Errorf("queue dead table has no last error:\n%s", text)
+	}
+	if out := d.run("queue", "requeue", "--redis", d.redis.URL(), dead[0].Task.ID); !strings.Contains(out, "requeued 1 task") {
+		t.Errorf("queue requeue ID: %q", out)
+	}
+	if out := d.run("queue", "requeue", "--redis", d.redis.URL(), "--site", "fakemart"); !strings.Contains(out, "requeued 1 task") {
+		t.Errorf("queue requeue --site: %q", out)
+	}
+	s, _ := f.Stats(ctx, "ops")
+	if s.Dead != 0 || s.Queued != 2 {
+		t.Errorf("after requeue: %+v, want dead 0 queued 2", s)
+	}
+
+	// SIGTERM with every page taking 20s: the worker stops leasing, waits
+	// --grace, releases what is still in flight and exits; nothing stays
+	// leased until a lease expiry.
+	const run = "sigterm"
+	d.enqueue(run)
+	w := d.startWorker("--concurrency", "3", "--lease", "60s", "--grace", "1s")
+	waitFor(t, "tasks in flight", 30*time.Second, func() bool {
+		s, err := f.Stats(ctx, run)
+		return err == nil && s.Leased == 3
+	})
+	start := time.Now()
+	d.sigterm(w, 30*time.Second)
+	if el := time.Since(start); el > 10*time.Second {
+		t.Errorf("worker took %v to exit with --grace 1s", el)
+	}
+	s, err = f.Stats(ctx, run)
+	if err != nil || s.Leased != 0 || s.Queued != int64(len(d.cat.Queries())) {
+		t.Fatalf("after SIGTERM: %+v, %v; want nothing leased and all %d seeds queued again", s, err, len(d.cat.Queries()))
+	}
+	released, err := f.Lease(ctx, 100)
+	if err != nil || len(released) != len(d.cat.Queries()) {
+		t.Fatalf("released tasks leasable: %d, %v", len(released), err)
+	}
+	for _, r := range released {
+		if r.Attempt != 0 || r.Kind != markwatch.KindSearch {
+			t.Fatalf("released task %+v: a shutdown must not spend a retry", r)
+		}
+	}
+}
