@@ -21,3 +21,82 @@
 // Lease that finds a site's bucket empty takes another site's work rather
 // than waiting; and each run keeps its accounting (RunStats).
 package queue
+
+// # The Redis design
+//
+// Each site has one Redis stream per priority band (0..15; Task.Priority is
+// clamped into that range for ordering) with one consumer group, "mw". A
+// Lease is XREADGROUP on the site's streams from the highest band down; the
+// entry then sits in the group's pending list (PEL), owned by the leasing
+// worker, until XACK. That is the lease: nothing is popped destructively,
+// so a worker that dies holds nothing that is lost.
+//
+// Why streams and not lists with a lease sorted set: the PEL already is a
+// lease table kept by Redis itself, with the idle time of every entry
+// (XAUTOCLAIM finds expired leases without a separate index, XCLAIM JUSTID
+// is the heartbeat), and a stream entry is small (about 140 bytes for a
+// search task, listpack-encoded, field names shared) where a list element
+// plus a zset member plus a payload hash costs well over 200. Streams give
+// neither priorities nor delays, so priorities are one stream per band and
+// delays a sorted set per site (backoff and NotBefore) that the lease
+// script moves into the streams when due. The cost is that lease age is
+// measured on the Redis clock (idle time) while not-before and token buckets
+// use the caller's clock: keep workers' clocks in NTP sync.
+//
+// Expired leases: the recoverer (recoverer.go, run every quarter lease by
+// Lease itself and by the background loop Start) XAUTOCLAIMs entries idle
+// for a lease, acks them and re-adds them at the end of their stream with
+// the attempt unchanged (a crash spends no retry). The stalled worker's
+// late Ack then finds nothing pending and returns ErrLeaseLost, so a page
+// is never counted done twice. Recovery time is one lease plus at most a
+// quarter.
+//
+// Failures: Nack acks the entry and either puts the task (attempt + 1, last
+// error) into the delayed set with its backoff, or, past the retry budget,
+// into the site's dead-letter hash with the time it died. Requeue moves
+// dead letters back with a fresh budget.
+//
+// Politeness: each site has a token bucket in Redis (rate and burst from the
+// adapter). The lease script takes tokens and tasks in one step, so N
+// workers together never lease more than rate × t + burst of a site's tasks;
+// a site whose bucket is empty is skipped and Lease goes on to the next
+// site, so a worker never sleeps holding a task it may not fetch yet.
+//
+// Dedup: a set per site and run holds a 12-byte SHA-256 prefix of each
+// task's canonical URL (about 50 bytes of Redis memory per entry); it
+// expires RunTTL after the run's last Add.
+//
+// Accounting: the counters that change atomically with the queue (queued,
+// leased, done, failed, dead, and when the run went idle on the site) live
+// in each site's runs hash, in the site's slot, updated by the same
+// scripts; pages, listings and suspects (Record) live in the run's own hash.
+// Stats sums a run's sites. A run is finished when nothing is queued,
+// delayed or leased on any of its sites.
+//
+// Cluster: every script touches one site's keys only, all under the hash
+// tag {s:SITE}; run keys use {r:RUN}, global indexes {g}, findings
+// {findings}. The behaviour suite runs on a 3-master Cluster to prove that
+// nothing crosses slots. Every Lua script is documented in scripts.go
+// (KEYS, ARGV, return value) and every key is built in keys.go.
+//
+// Acked entries are not deleted one by one: the ack script trims each
+// stream it touched up to its oldest pending entry (XTRIM MINID), which
+// keeps memory bounded at a fraction of the cost of an XDEL per task.
+//
+// Findings flow the other way through one stream, mw:{findings}:stream
+// (findings.go): workers publish a FindingsBatch per page (the page's
+// metadata, its SHA-256 and, for pages with a suspect, the body gzip'd), and
+// the store's process consumes it in a consumer group, acking after the
+// store has written. Delivery is at-least-once, so the store writes
+// idempotently on (run, site, listing id).
+//
+// # Limits
+//
+//   - Priorities above 15 order as 15.
+//   - A page processed twice (a lease that expired while the worker was
+//     alive, or a Redis restart during its ack) is counted twice in pages,
+//     listings and suspects; queued/leased/done are exact.
+//   - The runs hash keeps a few fields per run until the site is idle for
+//     good; Redis 7.0 cannot expire hash fields.
+//   - Consumers of dead workers stay in the groups (empty); they cost a few
+//     bytes each.
