@@ -49,6 +49,7 @@ type acState struct {
 	fail         int32
 	dict         int32 // nearest state on the fail chain with an output, -1 if none
 	output       int32 // pattern ending here, -1 if none
+	depth        int32 // length of the path from the root: the output's length
 }
 
 type acEdge struct {
@@ -173,6 +174,7 @@ func (b *automatonBuilder) build() *automaton {
 	type node struct {
 		children map[int32]int32
 		output   int32
+		depth    int32
 	}
 	nodes := []node{{children: map[int32]int32{}, output: -1}}
 	for id, key := range b.keys {
@@ -182,7 +184,7 @@ func (b *automatonBuilder) build() *automaton {
 			next, ok := nodes[s].children[c]
 			if !ok {
 				next = int32(len(nodes))
-				nodes = append(nodes, node{children: map[int32]int32{}, output: -1})
+				nodes = append(nodes, node{children: map[int32]int32{}, output: -1, depth: nodes[s].depth + 1})
 				nodes[s].children[c] = next
 			}
 			s = next
@@ -193,7 +195,7 @@ func (b *automatonBuilder) build() *automaton {
 	a.states = make([]acState, len(nodes))
 	a.root = make([]int32, classes)
 	for i := range a.states {
-		a.states[i] = acState{fail: 0, dict: -1, output: nodes[i].output}
+		a.states[i] = acState{fail: 0, dict: -1, output: nodes[i].output, depth: nodes[i].depth}
 	}
 	order := make([]int32, 0, len(nodes))
 	order = append(order, 0)
@@ -313,44 +315,27 @@ func (a *automaton) scan(runes []rune, out []occurrence) []occurrence {
 		} else {
 			s = a.next(s, a.class(r))
 		}
-		if s == 0 {
-			continue
-		}
-		for o := s; o >= 0; o = a.states[o].dict {
-			if p := a.states[o].output; p >= 0 {
-				end := int32(i + 1)
-				out = append(out, occurrence{pattern: p, start: end - a.patterns[p].length, end: end})
-			}
-			if a.states[o].dict < 0 {
-				break
-			}
+		if s != 0 {
+			out = a.outputs(s, int32(i+1), out)
 		}
 	}
 	return out
 }
 
-// count is a bare scan that only counts occurrences: the benchmark baseline.
-func (a *automaton) count(runes []rune) int {
-	n := 0
-	s := int32(0)
-	for _, r := range runes {
-		s = a.next(s, a.class(r))
-		if s == 0 {
-			continue
-		}
-		for o := s; o >= 0; o = a.states[o].dict {
-			if a.states[o].output >= 0 {
-				n++
-			}
-			if a.states[o].dict < 0 {
-				break
-			}
+// outputs appends the occurrences ending at skeleton position end (exclusive)
+// in state s.
+func (a *automaton) outputs(s, end int32, out []occurrence) []occurrence {
+	for o := s; o >= 0; o = a.states[o].dict {
+		st := &a.states[o]
+		if st.output >= 0 {
+			out = append(out, occurrence{pattern: st.output, start: end - st.depth, end: end})
 		}
 	}
-	return n
+	return out
 }
 
-// countString is count over a string decoded on the fly.
+// countString is a bare scan of a string (decoded on the fly, no
+// normalisation) that only counts occurrences: the benchmark baseline.
 func (a *automaton) countString(s string) int {
 	n := 0
 	st := int32(0)

@@ -27,6 +27,10 @@ type scratch struct {
 	slang   []slangFound
 	context map[int32]bool
 	patents []patentMatch
+	// working slices of score
+	evals       []markEval
+	weights     []float64
+	markWeights []float64
 	// slang exclusions and negators, and the first accessory word seen
 	slangExcl []span
 	negators  []span
@@ -73,8 +77,7 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 	texts := [2]string{l.Title, l.Description}
 	for f := range texts {
 		x := &sc.fields[f]
-		m.fold.normalize(x, texts[f])
-		sc.occ = m.auto.scan(x.norm, sc.occ[:0])
+		sc.occ = m.fold.normalizeScan(x, texts[f], m.auto, sc.occ[:0])
 		for _, o := range sc.occ {
 			p := &m.auto.patterns[o.pattern]
 			for ti := range p.targets {
@@ -111,7 +114,7 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 				}
 			}
 		}
-		if x.digits >= 8 {
+		if x.digitRun >= 8 {
 			sc.patents = scanPatentsField(x.orig, uint8(f), sc.patents)
 		}
 	}
@@ -162,15 +165,15 @@ func (m *Matcher) bounded(x *text, p *pattern, o occurrence, t *target) bool {
 // whose context words are absent, a name inside an excluded phrase, and a
 // name inside a longer hit.
 func (m *Matcher) filter(sc *scratch, now time.Time) {
-	day := dayNumber(now)
+	day := int32(dayNumber(now))
 	for i := range sc.cands {
 		c := &sc.cands[i]
-		mk := &m.marks[c.mark]
-		if !mk.active(day) {
+		in := &m.info[c.mark]
+		if in.from != 0 && day < in.from || in.until != 0 && day > in.until {
 			c.dropped = true
 			continue
 		}
-		if len(mk.Context) > 0 && !sc.context[c.mark] {
+		if in.needsContext && !sc.context[c.mark] {
 			c.dropped = true
 			continue
 		}
@@ -313,7 +316,9 @@ type markEval struct {
 // score applies the verdict policy and builds the verdict.
 func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v markwatch.Verdict) (markwatch.Verdict, markwatch.MarkKind) {
 	w := m.signals.Weights
-	var evals []markEval
+	evals := sc.evals[:0]
+	slangWeights := sc.weights[:0] // slang that applies to every trademark
+	defer func() { sc.evals, sc.weights = evals[:0], slangWeights[:0] }()
 	for _, c := range sc.cands {
 		x := &sc.fields[c.field]
 		a, b := x.span(int(c.start), int(c.end))
@@ -332,9 +337,11 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 
 	// Slang is listing-wide and counts once per group: one signal per
 	// group found, naming its terms.
-	var slangWeights []float64 // applies to every trademark
-	markSlang := map[int32][]float64{}
+	var markSlang map[int32][]float64
 	for gi := range m.signals.Slang {
+		if len(sc.slang) == 0 {
+			break
+		}
 		var terms []string
 		for _, s := range sc.slang {
 			if int(s.group) == gi && !slices.Contains(terms, strconv.Quote(s.text)) {
@@ -345,10 +352,13 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 			continue
 		}
 		g := &m.signals.Slang[gi]
-		sig := markwatch.Signal{Type: "slang", Detail: fmt.Sprintf("%s (%s)", strings.Join(terms, ", "), g.Name), Weight: g.Weight}
+		sig := markwatch.Signal{Type: "slang", Detail: strings.Join(terms, ", ") + " (" + g.Name + ")", Weight: g.Weight}
 		if g.Mark != "" {
 			sig.Mark = g.Mark
-			idx := int32(slices.IndexFunc(m.marks, func(cm compiledMark) bool { return cm.ID == g.Mark }))
+			idx := m.slangMark[gi]
+			if markSlang == nil {
+				markSlang = map[int32][]float64{}
+			}
 			markSlang[idx] = append(markSlang[idx], g.Weight)
 		} else {
 			slangWeights = append(slangWeights, g.Weight)
@@ -370,7 +380,7 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 			e.score = w.Mention
 			v.Signals = append(v.Signals, markwatch.Signal{Type: "seller", Mark: mk.ID, Detail: fmt.Sprintf("seller %q is authorized for %s: not suspect", seller, mk.ID)})
 		default:
-			ws := []float64{w.Mention}
+			ws := append(sc.markWeights[:0], w.Mention)
 			switch mk.Kind {
 			case markwatch.Special:
 				who := "an unnamed seller"
@@ -404,11 +414,12 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 					}
 					ws = append(ws, pw)
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: mk.ID, Weight: pw,
-						Detail: fmt.Sprintf("price %s CNY is below the genuine floor %s CNY", fmtPrice(price), fmtPrice(mk.MinPrice))})
+						Detail: "price " + fmtPrice(price) + " CNY is below the genuine floor " + fmtPrice(mk.MinPrice) + " CNY"})
 				}
 			}
 			ws = append(ws, markSlang[e.mark]...)
 			e.score = noisyOr(ws...)
+			sc.markWeights = ws[:0]
 		}
 		if e.score > best {
 			best, strongest = e.score, mk.Kind

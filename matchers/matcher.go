@@ -27,6 +27,16 @@ type Matcher struct {
 	scratch sync.Pool
 	// warnings are problems that do not stop loading (marks check prints them).
 	warnings []string
+	// slangMark is, for each slang group, the index of its mark (or -1).
+	slangMark []int32
+	// info is what filtering reads of every candidate's mark, packed so
+	// that 10,000 marks fit in cache.
+	info []markInfo
+}
+
+type markInfo struct {
+	from, until  int32 // yyyymmdd, 0: open
+	needsContext bool
 }
 
 // compiledMark is a Mark with what matching needs precomputed.
@@ -41,11 +51,6 @@ type compiledMark struct {
 func dayNumber(t time.Time) int {
 	y, m, d := t.Date()
 	return y*10000 + int(m)*100 + d
-}
-
-// active reports whether the mark is enforced on day (yyyymmdd).
-func (cm *compiledMark) active(day int) bool {
-	return (cm.from == 0 || day >= cm.from) && (cm.until == 0 || day <= cm.until)
 }
 
 // Option configures a Matcher.
@@ -158,7 +163,12 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	// (the default signals name default marks; a registry of other marks
 	// still loads with them): skip the group and say so in marks check.
 	skip := map[int]bool{}
+	m.slangMark = make([]int32, len(signals.Slang))
 	for i, g := range signals.Slang {
+		m.slangMark[i] = -1
+		if j, ok := ids[g.Mark]; g.Mark != "" && ok {
+			m.slangMark[i] = int32(j)
+		}
 		if _, ok := ids[g.Mark]; g.Mark != "" && !ok {
 			skip[i] = true
 			m.warnings = append(m.warnings, fmt.Sprintf("signals slang[%d] (%s) is for mark %q, which is not in the registry: ignored", i, g.Name, g.Mark))
@@ -168,6 +178,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		o(m)
 	}
 	m.marks = make([]compiledMark, len(marks))
+	m.info = make([]markInfo, 0, len(marks))
 	b := newAutomatonBuilder()
 	for i := range marks {
 		cm := compiledMark{Mark: marks[i], sellers: map[string]bool{}}
@@ -181,6 +192,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 			cm.sellers[strings.TrimSpace(s)] = true
 		}
 		m.marks[i] = cm
+		m.info = append(m.info, markInfo{from: int32(cm.from), until: int32(cm.until), needsContext: len(cm.Context) > 0})
 		for _, n := range cm.Names {
 			b.add([]rune(foldString(n)), target{kind: targetName, index: int32(i), term: n})
 		}

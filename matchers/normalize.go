@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/longbridgeapp/opencc"
 	"golang.org/x/text/unicode/norm"
@@ -206,14 +207,19 @@ func (t *foldTable) isDigit(r rune) bool {
 // text is one normalised field: the original runes, the skeleton, and for
 // each skeleton rune the index of the original rune it came from.
 type text struct {
-	orig   []rune
-	norm   []rune
-	from   []int32
-	digits int // digits in the skeleton: fewer than 8 cannot hold a patent number
+	orig []rune
+	norm []rune
+	from []int32
+	// digitRun is the longest run of digits separated by at most one
+	// other rune: shorter than 8, the field holds no patent number.
+	digitRun int
+	run      int
+	lastDig  int32
 }
 
 func (x *text) reset() {
-	x.orig, x.norm, x.from, x.digits = x.orig[:0], x.norm[:0], x.from[:0], 0
+	x.orig, x.norm, x.from = x.orig[:0], x.norm[:0], x.from[:0]
+	x.digitRun, x.run, x.lastDig = 0, 0, -10
 }
 
 // span maps a skeleton range [i, j) back to the original rune range.
@@ -222,47 +228,92 @@ func (x *text) span(i, j int) (start, end int) {
 }
 
 // normalize fills x from s.
-func (t *foldTable) normalize(x *text, s string) {
+func (t *foldTable) normalize(x *text, s string) { t.normalizeScan(x, s, nil, nil) }
+
+// normalizeScan fills x from s and, when a is not nil, runs the automaton
+// over the skeleton as it is produced, appending occurrences to occ: one
+// pass over the listing instead of two.
+func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurrence) []occurrence {
 	x.reset()
-	for _, r := range s {
+	// Grow once: a string has at least as many bytes as runes, and most
+	// runes fold to one rune.
+	x.orig = slices.Grow(x.orig, len(s))
+	x.norm = slices.Grow(x.norm, len(s))
+	x.from = slices.Grow(x.from, len(s))
+	state := int32(0)
+	for b := 0; b < len(s); {
+		r, size := rune(s[b]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[b:])
+		}
+		b += size
+		i := int32(len(x.orig))
 		x.orig = append(x.orig, r)
-	}
-	orig := x.orig
-	// Grow once: most runes fold to one rune.
-	x.norm = slices.Grow(x.norm, len(orig))
-	x.from = slices.Grow(x.from, len(orig))
-	for i, r := range orig {
+		var c rune
 		if r >= 0x10000 {
 			for _, o := range t.foldSlow(r) {
-				x.norm = append(x.norm, o)
-				x.from = append(x.from, int32(i))
+				occ = x.emit(o, i, a, &state, occ)
 			}
 			continue
 		}
 		f := t.bmp[r]
 		switch {
 		case f == foldDrop:
-			if c, ok := contextualRune(r); ok && t.touchesLatin(orig, i) {
-				x.norm = append(x.norm, c)
-				x.from = append(x.from, int32(i))
+			l, ok := contextualRune(r)
+			if !ok || !t.touchesLatin(x.orig, s[b:]) {
+				continue
 			}
+			c = l
 		case f&foldExpanded != 0:
 			for _, o := range t.expanded[f&^foldExpanded] {
-				x.norm = append(x.norm, o)
-				x.from = append(x.from, int32(i))
+				occ = x.emit(o, i, a, &state, occ)
 			}
+			continue
 		default:
-			c := rune(f)
+			c = rune(f)
 			if c <= '9' && c >= '0' {
-				x.digits++
-				if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(orig, i) {
+				if i-x.lastDig <= 2 {
+					x.run++
+				} else {
+					x.run = 1
+				}
+				x.lastDig = i
+				x.digitRun = max(x.digitRun, x.run)
+				if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(x.orig, s[b:]) {
 					c = digitLetter[c-'0']
 				}
 			}
-			x.norm = append(x.norm, c)
-			x.from = append(x.from, int32(i))
+		}
+		// The hot path of emit, inlined by hand.
+		x.norm = append(x.norm, c)
+		x.from = append(x.from, i)
+		if a == nil {
+			continue
+		}
+		if state == 0 {
+			state = a.root[a.class(c)]
+		} else {
+			state = a.next(state, a.class(c))
+		}
+		if state != 0 {
+			occ = a.outputs(state, int32(len(x.norm)), occ)
 		}
 	}
+	return occ
+}
+
+// emit appends one skeleton rune and steps the automaton over it.
+func (x *text) emit(c rune, i int32, a *automaton, state *int32, occ []occurrence) []occurrence {
+	x.norm = append(x.norm, c)
+	x.from = append(x.from, i)
+	if a == nil {
+		return occ
+	}
+	*state = a.next(*state, a.class(c))
+	if *state != 0 {
+		occ = a.outputs(*state, int32(len(x.norm)), occ)
+	}
+	return occ
 }
 
 // digitLetter is contextual for the digits, as an array for the hot path.
@@ -280,10 +331,17 @@ func contextualRune(r rune) (rune, bool) {
 	return 0, false
 }
 
-// touchesLatin reports whether the original rune at i has a Latin letter
-// right before or after it.
-func (t *foldTable) touchesLatin(orig []rune, i int) bool {
-	return (i > 0 && t.isLatin(orig[i-1])) || (i+1 < len(orig) && t.isLatin(orig[i+1]))
+// touchesLatin reports whether the rune just appended to orig has a Latin
+// letter right before it, or right after it (the first rune of rest).
+func (t *foldTable) touchesLatin(orig []rune, rest string) bool {
+	if n := len(orig); n >= 2 && t.isLatin(orig[n-2]) {
+		return true
+	}
+	if rest == "" {
+		return false
+	}
+	next, _ := utf8.DecodeRuneInString(rest)
+	return t.isLatin(next)
 }
 
 // foldString returns the skeleton of s as a string (for patterns and tests).
