@@ -70,19 +70,33 @@ var gzipWriters = sync.Pool{New: func() any {
 // Store is a directory of preserved pages. It is safe for concurrent use by
 // several goroutines and processes: writes are atomic renames.
 type Store struct {
-	dir string
-	now func() time.Time
+	dir    string
+	now    func() time.Time
+	noSync bool
 }
 
+// Option configures Open.
+type Option func(*Store)
+
+// NoSync skips fsync when writing: faster on a slow or busy disk, at the
+// cost that a power cut can lose the last seconds of evidence (a lost or
+// torn file is then reported by Get and repaired by the next Put of the
+// same page). Default: every page is on disk before Put returns.
+func NoSync() Option { return func(s *Store) { s.noSync = true } }
+
 // Open returns the store in dir, creating the directory if needed.
-func Open(dir string) (*Store, error) {
+func Open(dir string, opts ...Option) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("evidence: empty directory")
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("evidence: open %s: %w", dir, err)
 	}
-	return &Store{dir: dir, now: time.Now}, nil
+	s := &Store{dir: dir, now: time.Now}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s, nil
 }
 
 // Dir is the store's directory.
@@ -122,7 +136,11 @@ func (s *Store) Put(page *markwatch.Page) (string, error) {
 	hash := Hash(page.Body)
 	bodyPath, metaPath := s.paths(hash)
 	if _, err := os.Stat(metaPath); err == nil {
-		return hash, nil
+		// Stored already, unless its body went missing or empty (a crash
+		// without fsync): then this fetch repairs it.
+		if st, err := os.Stat(bodyPath); err == nil && st.Size() > 0 {
+			return hash, nil
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(bodyPath), 0o750); err != nil {
 		return "", fmt.Errorf("evidence: put %s: %w", hash, err)
@@ -156,24 +174,42 @@ func (s *Store) Put(page *markwatch.Page) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("evidence: put %s: %w", hash, err)
 	}
-	// Body first, metadata last: a record with metadata always has a body.
-	if err := writeAtomic(bodyPath, gz.Bytes()); err != nil {
+	// Both files are written and made durable (in parallel: one fsync
+	// latency, not two) before either is renamed into place; the body is
+	// renamed first, so a record with metadata always has a body.
+	dir := filepath.Dir(bodyPath)
+	var bodyTmp, metaTmp string
+	var bodyErr, metaErr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); bodyTmp, bodyErr = s.writeTemp(dir, gz.Bytes()) }()
+	go func() { defer wg.Done(); metaTmp, metaErr = s.writeTemp(dir, metaJSON) }()
+	wg.Wait()
+	if err := errors.Join(bodyErr, metaErr); err != nil {
+		removeAll(bodyTmp, metaTmp)
 		return "", fmt.Errorf("evidence: put %s: %w", hash, err)
 	}
-	if err := writeAtomic(metaPath, metaJSON); err != nil {
+	if err := os.Rename(bodyTmp, bodyPath); err != nil {
+		removeAll(bodyTmp, metaTmp)
+		return "", fmt.Errorf("evidence: put %s: %w", hash, err)
+	}
+	if err := os.Rename(metaTmp, metaPath); err != nil {
+		removeAll(metaTmp)
 		return "", fmt.Errorf("evidence: put %s: %w", hash, err)
 	}
 	return hash, nil
 }
 
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+// writeTemp writes data to a new temporary file in dir, fsync'd unless the
+// store was opened with NoSync, and returns its name.
+func (s *Store) writeTemp(dir string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
-		return err
+		return "", err
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && !s.noSync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -182,13 +218,19 @@ func writeAtomic(path string, data []byte) error {
 	if err == nil {
 		err = os.Chmod(tmp, 0o640)
 	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
 	if err != nil {
 		os.Remove(tmp)
+		return "", err
 	}
-	return err
+	return tmp, nil
+}
+
+func removeAll(paths ...string) {
+	for _, p := range paths {
+		if p != "" {
+			os.Remove(p)
+		}
+	}
 }
 
 // Has reports whether a page is stored under hash (without verifying it).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,5 +150,30 @@ func TestBadAndMissingHashes(t *testing.T) {
 	}
 	if s.Has("../x") {
 		t.Error("Has accepted a path")
+	}
+}
+
+func TestPutRepairsALostBody(t *testing.T) {
+	s, _ := Open(t.TempDir(), NoSync())
+	hash, err := s.Put(page("<html>kept</html>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodyPath := filepath.Join(s.Dir(), hash[:2], hash[2:4], hash+".gz")
+	os.Truncate(bodyPath, 0) // what a crash before the data reached the disk leaves
+	if _, _, err := s.Get(hash); !errors.Is(err, ErrTampered) {
+		t.Fatalf("empty body: %v, want ErrTampered", err)
+	}
+	if _, err := s.Put(page("<html>kept</html>")); err != nil {
+		t.Fatal(err)
+	}
+	if body, _, err := s.Get(hash); err != nil || string(body) != "<html>kept</html>" {
+		t.Errorf("after repair: %q %v", body, err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(bodyPath))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
 	}
 }
