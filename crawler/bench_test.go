@@ -17,6 +17,7 @@ import (
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/crawler"
 	"github.com/markwatch/markwatch/fakemarket"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // BenchmarkCrawl crawls the fake mart on loopback, every catalogue query
@@ -28,8 +29,15 @@ import (
 // once) and peak RSS (VmHWM, reset before each run) in MB.
 //
 //	go test -run XXX -bench BenchmarkCrawl -benchtime 2x ./crawler/
-func BenchmarkCrawl(b *testing.B) {
-	listings := 6000
+func BenchmarkCrawl(b *testing.B) { benchmarkCrawl(b, 6000, true) }
+
+// BenchmarkCrawlSearchPages is BenchmarkCrawl on search pages alone (item
+// pages not followed): 40-card pages of about 40 KB, closer to a real
+// marketplace's search page than the small item pages that dominate
+// BenchmarkCrawl.
+func BenchmarkCrawlSearchPages(b *testing.B) { benchmarkCrawl(b, 24000, false) }
+
+func benchmarkCrawl(b *testing.B, listings int, items bool) {
 	if v, err := strconv.Atoi(os.Getenv("MARKWATCH_BENCH_LISTINGS")); err == nil && v > 0 {
 		listings = v
 	}
@@ -40,18 +48,23 @@ func BenchmarkCrawl(b *testing.B) {
 	}
 	defer srv.Close()
 	queries := srv.Catalogue().Queries()
+	// Warm the fake server's search cache (it matches queries against the
+	// whole catalogue once), so that the first sub-benchmark does not pay
+	// for it.
+	crawlBareColly(b, bases.Mart, queries, 8, items)
 	for _, conc := range []int{8, 64} {
 		b.Run(fmt.Sprintf("markwatch/c=%d", conc), func(b *testing.B) {
-			benchRun(b, srv, func() (int, int) { return crawlMarkwatch(b, bases.Mart, queries, conc) })
+			benchRun(b, srv, func() (int, int, int64) { return crawlMarkwatch(b, bases.Mart, queries, conc, items) })
 		})
 		b.Run(fmt.Sprintf("colly/c=%d", conc), func(b *testing.B) {
-			benchRun(b, srv, func() (int, int) { return crawlBareColly(b, bases.Mart, queries, conc) })
+			benchRun(b, srv, func() (int, int, int64) { return crawlBareColly(b, bases.Mart, queries, conc, items) })
 		})
 	}
 }
 
-func benchRun(b *testing.B, srv *fakemarket.Server, crawl func() (pages, listings int)) {
+func benchRun(b *testing.B, srv *fakemarket.Server, crawl func() (pages, listings int, bytes int64)) {
 	var pages, listings, dups int
+	var bytes int64
 	var elapsed time.Duration
 	peak := 0.0
 	for range b.N {
@@ -60,10 +73,11 @@ func benchRun(b *testing.B, srv *fakemarket.Server, crawl func() (pages, listing
 		debug.FreeOSMemory()
 		resetPeakRSS()
 		start := time.Now()
-		p, l := crawl()
+		p, l, n := crawl()
 		elapsed += time.Since(start)
 		pages += p
 		listings += l
+		bytes += n
 		peak = max(peak, peakRSSMB())
 		for uri, n := range srv.HitCounts() {
 			if n > 1 && strings.Contains(uri, "/mart/") {
@@ -75,8 +89,9 @@ func benchRun(b *testing.B, srv *fakemarket.Server, crawl func() (pages, listing
 	b.ReportMetric(float64(listings)/elapsed.Seconds(), "listings/s")
 	b.ReportMetric(float64(dups)/float64(b.N), "dup-fetches")
 	b.ReportMetric(peak, "peak-RSS-MB")
+	b.ReportMetric(float64(bytes)/float64(max(pages, 1))/1024, "KB/page")
 	b.ReportMetric(0, "ns/op")
-	if strings.HasPrefix(b.Name(), "BenchmarkCrawl/markwatch") {
+	if strings.Contains(b.Name(), "/markwatch/") {
 		if dups > 0 {
 			b.Errorf("markwatch fetched %d pages more than once", dups)
 		}
@@ -86,11 +101,17 @@ func benchRun(b *testing.B, srv *fakemarket.Server, crawl func() (pages, listing
 	}
 }
 
-func crawlMarkwatch(b *testing.B, base string, queries []string, conc int) (pages, listings int) {
+func crawlMarkwatch(b *testing.B, base string, queries []string, conc int, items bool) (pages, listings int, bytes int64) {
 	site := shippedAdapter(b, "fakemart", base)
+	if !items {
+		searchOnly := *site
+		searchOnly.Item = nil
+		site = &searchOnly
+	}
 	site.Rate = crawler.Rate{RequestsPerSecond: 1e6, Burst: 10000} // measure the crawler, not the politeness
 	cfg := defaultCrawlConfig(b)
-	c := crawler.New(cfg, map[string]*crawler.Site{site.Name: site}, crawler.WithConcurrency(conc))
+	metrics := crawler.NewMetrics(nil)
+	c := crawler.New(cfg, map[string]*crawler.Site{site.Name: site}, crawler.WithConcurrency(conc), crawler.WithMetrics(metrics))
 	var seeds []markwatch.Task
 	for _, q := range queries {
 		seeds = append(seeds, site.SearchTask("bench", q, 1))
@@ -100,19 +121,19 @@ func crawlMarkwatch(b *testing.B, base string, queries []string, conc int) (page
 	if err != nil || stats.Failed > 0 {
 		b.Fatalf("markwatch crawl: %v %+v", err, stats)
 	}
-	return stats.Pages, stats.Listings
+	return stats.Pages, stats.Listings, int64(testutil.ToFloat64(metrics.ResponseBytes.WithLabelValues(site.Name)))
 }
 
 // crawlBareColly is what a Colly user writes: an async collector, the
 // same selectors as the fakemart adapter, links followed by Visit.
-func crawlBareColly(b *testing.B, base string, queries []string, conc int) (pages, listings int) {
+func crawlBareColly(b *testing.B, base string, queries []string, conc int, items bool) (pages, listings int, bytes int64) {
 	u, _ := url.Parse(base)
 	c := colly.NewCollector(colly.Async(true), colly.AllowedDomains(u.Hostname()))
 	if err := c.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: conc}); err != nil {
 		b.Fatal(err)
 	}
-	var pageCount, listingCount atomic.Int64
-	c.OnResponse(func(*colly.Response) { pageCount.Add(1) })
+	var pageCount, listingCount, byteCount atomic.Int64
+	c.OnResponse(func(r *colly.Response) { pageCount.Add(1); byteCount.Add(int64(len(r.Body))) })
 	c.OnHTML("ul.goods-list > li.goods-card", func(e *colly.HTMLElement) {
 		l := markwatch.Listing{
 			ID:       e.Attr("data-sku"),
@@ -125,7 +146,11 @@ func crawlBareColly(b *testing.B, base string, queries []string, conc int) (page
 		if p, ok := crawler.ParsePrice(e.ChildText(".goods-price strong")); ok {
 			l.Price = &p
 		}
-		e.Request.Visit(l.URL)
+		if items {
+			e.Request.Visit(l.URL)
+		} else {
+			listingCount.Add(1)
+		}
 	})
 	c.OnHTML(".pager a.pager-next", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
 	c.OnHTML("div.item-detail", func(e *colly.HTMLElement) {
@@ -147,7 +172,7 @@ func crawlBareColly(b *testing.B, base string, queries []string, conc int) (page
 		c.Visit(base + "/mart/search?q=" + url.QueryEscape(q) + "&p=1")
 	}
 	c.Wait()
-	return int(pageCount.Load()), int(listingCount.Load())
+	return int(pageCount.Load()), int(listingCount.Load()), byteCount.Load()
 }
 
 // resetPeakRSS resets the kernel's high-water mark of this process's
