@@ -195,6 +195,27 @@ func (s *Server) apiRoutes() {
 		}
 		writeJSON(w, http.StatusCreated, u)
 	})
+	s.handle("POST /api/v1/users/{name}", "api_update_user", admin, func(w http.ResponseWriter, r *http.Request, p *principal) {
+		var body struct {
+			Role     *string `json:"role"`
+			Disabled *bool   `json:"disabled"`
+			Password *string `json:"password"`
+		}
+		if !s.decode(w, r, &body, false) {
+			return
+		}
+		name := r.PathValue("name")
+		if err := s.updateUser(r, p, name, body.Role, body.Disabled, body.Password); err != nil {
+			s.failErr(w, r, true, err)
+			return
+		}
+		u, err := s.store.User(r.Context(), name)
+		if err != nil {
+			s.failErr(w, r, true, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, u)
+	})
 	s.handle("POST /api/v1/tokens", "api_create_token", write, func(w http.ResponseWriter, r *http.Request, p *principal) {
 		var body struct {
 			Label string `json:"label"`
@@ -336,4 +357,34 @@ func (s *Server) evidenceError(w http.ResponseWriter, r *http.Request, api bool,
 	default:
 		s.serverError(w, r, api, err)
 	}
+}
+
+// updateUser applies an admin's changes to a user. An admin cannot demote
+// or disable themselves (so that there is always someone to undo it).
+func (s *Server) updateUser(r *http.Request, p *principal, name string, role *string, disabled *bool, password *string) error {
+	ctx := r.Context()
+	if name == p.User.Name && ((role != nil && *role != string(store.Admin)) || (disabled != nil && *disabled)) {
+		return fmt.Errorf("%w: you cannot demote or disable yourself", store.ErrInvalid)
+	}
+	if role != nil {
+		rl, err := store.ParseRole(*role)
+		if err != nil {
+			return err
+		}
+		if err := s.store.SetRole(ctx, p.User.Name, name, rl); err != nil {
+			return err
+		}
+	}
+	if disabled != nil {
+		if err := s.store.SetDisabled(ctx, p.User.Name, name, *disabled); err != nil {
+			return err
+		}
+	}
+	if password != nil {
+		if err := s.store.SetPassword(ctx, p.User.Name, name, *password); err != nil {
+			return err
+		}
+	}
+	s.log.Info("user updated", "admin", p.User.Name, "user", name)
+	return nil
 }

@@ -79,6 +79,7 @@ func (s *Server) routes() {
 	s.handle("GET /audit", "audit", read, s.auditPage)
 	s.handle("GET /users", "users", admin, s.usersPage)
 	s.handle("POST /users", "add_user", admin, s.addUserForm)
+	s.handle("POST /users/{name}", "update_user", admin, s.updateUserForm)
 	s.handle("GET /account", "account", read, s.accountPage)
 	s.handle("POST /account/tokens", "create_token", write, s.createTokenForm)
 	s.apiRoutes()
@@ -586,3 +587,25 @@ func (s *Server) createTokenForm(w http.ResponseWriter, r *http.Request, p *prin
 	// Shown once, on this response only (never in a URL).
 	s.render(w, r, "account.html", p, "Account", map[string]any{"Token": token})
 }
+
+func (s *Server) updateUserForm(w http.ResponseWriter, r *http.Request, p *principal) {
+	name := r.PathValue("name")
+	var role *string
+	var disabled *bool
+	if v := r.PostFormValue("role"); v != "" {
+		role = &v
+	}
+	switch r.PostFormValue("disabled") {
+	case "true":
+		disabled = ptrTo(true)
+	case "false":
+		disabled = ptrTo(false)
+	}
+	if err := s.updateUser(r, p, name, role, disabled, nil); err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	http.Redirect(w, r, withFlash("/users", "updated "+name), http.StatusSeeOther)
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -106,7 +106,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		"/api/v1/runs/{id}/finish": {"post"}, "/api/v1/batches": {"get", "post"}, "/api/v1/batches/{id}": {"get"},
 		"/api/v1/batches/{id}/takedown.csv": {"get"}, "/api/v1/batches/{id}/takedown.xlsx": {"get"},
 		"/api/v1/batches/{id}/requested": {"post"}, "/api/v1/evidence/{hash}": {"get"}, "/api/v1/audit": {"get"},
-		"/api/v1/users": {"get", "post"}, "/api/v1/tokens": {"post"},
+		"/api/v1/users": {"get", "post"}, "/api/v1/users/{name}": {"post"}, "/api/v1/tokens": {"post"},
 	}
 	if len(doc.Paths) != len(routes) {
 		t.Errorf("openapi.yaml has %d paths, the API %d", len(doc.Paths), len(routes))
@@ -118,7 +118,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			}
 		}
 		// And the route exists: anything but the mux's own 404/405.
-		probe := strings.NewReplacer("{id}", "1", "{hash}", strings.Repeat("a", 64)).Replace(path)
+		probe := strings.NewReplacer("{id}", "1", "{hash}", strings.Repeat("a", 64), "{name}", "vera").Replace(path)
 		method := strings.ToUpper(methods[0])
 		resp, body := f.do(nil, method, probe, f.tokens["adam"], "", "application/json", "{}")
 		if resp.StatusCode == http.StatusMethodNotAllowed || body == "404 page not found\n" {
@@ -146,5 +146,37 @@ func TestHighlight(t *testing.T) {
 	}
 	if got, want := b.String(), "高仿 [耐克] [Nike 运]动鞋 1:1"; got != want {
 		t.Errorf("highlight = %q, want %q", got, want)
+	}
+}
+
+func TestAdminManagesUsers(t *testing.T) {
+	f := newFixture(t, review.Options{})
+	adam, csrf := f.login("adam")
+	resp, _ := f.do(adam, "POST", "/users/rita", "", "", "application/x-www-form-urlencoded", url.Values{"csrf": {csrf}, "role": {"viewer"}}.Encode())
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set role: %d", resp.StatusCode)
+	}
+	if r, _ := f.do(nil, "POST", "/api/v1/decisions", f.tokens["rita"], "", "application/json", `{"ids":[1],"status":"confirmed"}`); r.StatusCode != 403 {
+		t.Errorf("demoted reviewer writes: %d, want 403", r.StatusCode)
+	}
+	resp, body := f.do(nil, "POST", "/api/v1/users/rita", f.tokens["adam"], "", "application/json", `{"disabled":true}`)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"disabled": true`) {
+		t.Fatalf("disable: %d %s", resp.StatusCode, body)
+	}
+	if r, _ := f.do(nil, "GET", "/api/v1/me", f.tokens["rita"], "", "", ""); r.StatusCode != 401 {
+		t.Errorf("disabled user's token: %d, want 401", r.StatusCode)
+	}
+	if r, _ := f.do(nil, "POST", "/api/v1/users/adam", f.tokens["adam"], "", "application/json", `{"role":"viewer"}`); r.StatusCode != 400 {
+		t.Errorf("admin demotes themselves: %d, want 400", r.StatusCode)
+	}
+	if r, _ := f.do(nil, "POST", "/api/v1/users/adam", f.tokens["rita"], "", "application/json", `{"role":"viewer"}`); r.StatusCode != 401 {
+		t.Errorf("disabled reviewer edits users: %d", r.StatusCode)
+	}
+	if r, _ := f.do(nil, "POST", "/api/v1/users/nobody", f.tokens["adam"], "", "application/json", `{"role":"viewer"}`); r.StatusCode != 404 {
+		t.Errorf("unknown user: %d", r.StatusCode)
+	}
+	html := f.get(adam, "/users", http.StatusOK)
+	if !strings.Contains(html, `value="false">Enable</button>`) {
+		t.Error("users page offers no Enable for the disabled user")
 	}
 }
