@@ -96,7 +96,6 @@ package queue
 //   - A page processed twice (a lease that expired while the worker was
 //     alive, or a Redis restart during its ack) is counted twice in pages,
 //     listings and suspects; queued/leased/done are exact.
-//   - The runs hash keeps a few fields per run until the site is idle for
-//     good; Redis 7.0 cannot expire hash fields.
-//   - Consumers of dead workers stay in the groups (empty); they cost a few
-//     bytes each.
+//   - Redis 7.0 cannot expire hash fields, so a run's fields in the sites'
+//     runs hashes are removed by the janitor (janitor.go) once the run's
+//     meta has expired; the janitor also drops consumers of dead workers.

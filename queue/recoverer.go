@@ -69,7 +69,8 @@ func (r *Redis) Recover(ctx context.Context) (int, error) {
 
 // Start runs the background loop: a recovery pass and a worker heartbeat
 // (the worker registry that markwatch_queue_workers_alive counts) every
-// quarter lease. Stop it with Close.
+// quarter lease, and a janitor pass (janitor.go) every ten minutes. Stop
+// it with Close.
 func (r *Redis) Start() {
 	r.wg.Add(1)
 	go func() {
@@ -77,6 +78,7 @@ func (r *Redis) Start() {
 		log := r.opts.Logger.With("loop", "recoverer", "consumer", r.opts.Consumer)
 		tick := time.NewTicker(r.recoverEvery())
 		defer tick.Stop()
+		var lastJanitor time.Time
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), r.opts.Lease)
 			if err := r.client.ZAdd(ctx, workersKey, redisZ(float64(ms(time.Now())), r.opts.Consumer)).Err(); err != nil {
@@ -86,6 +88,14 @@ func (r *Redis) Start() {
 				log.Warn("recover expired leases", "err", err)
 			}
 			cancel()
+			if time.Since(lastJanitor) >= janitorEvery {
+				lastJanitor = time.Now()
+				jctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				if err := r.Janitor(jctx); err != nil {
+					log.Warn("janitor", "err", err)
+				}
+				cancel()
+			}
 			select {
 			case <-r.stop:
 				return

@@ -186,3 +186,57 @@ func TestRedisRejectsBadNames(t *testing.T) {
 		t.Fatalf("Add with site a}b: err = %v, want an error naming it", err)
 	}
 }
+
+// The janitor forgets expired runs' counters and idle consumers, and keeps
+// everything of a live run.
+func TestRedisJanitor(t *testing.T) {
+	srv := testredis.Start(t)
+	client := srv.Client()
+	ctx := context.Background()
+	f := queue.NewRedis(client, queue.Options{Consumer: "old"})
+	defer f.Close()
+	for _, run := range []string{"gone", "live"} {
+		if _, err := f.Add(ctx, itemTasks(run, "shop", 2)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := f.Lease(ctx, 4)
+	var live []markwatch.Task
+	for _, g := range got {
+		if g.Run == "gone" {
+			if err := f.Ack(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			live = append(live, g)
+		}
+	}
+	if err := client.Del(ctx, "mw:{r:gone}:meta").Err(); err != nil { // as if it expired
+		t.Fatal(err)
+	}
+	g := queue.NewRedis(client, queue.Options{Consumer: "janitor"})
+	defer g.Close()
+	if err := g.Janitor(ctx); err != nil {
+		t.Fatalf("Janitor: %v", err)
+	}
+	fields, _ := client.HKeys(ctx, "mw:{s:shop}:runs").Result()
+	for _, fld := range fields {
+		if strings.HasPrefix(fld, "gone") {
+			t.Errorf("field %q of an expired run kept", fld)
+		}
+	}
+	if st, err := g.Stats(ctx, "live"); err != nil || st.Leased != 2 {
+		t.Fatalf("live run after janitor: %+v, %v", st, err)
+	}
+	if runs, _ := g.Runs(ctx); len(runs) != 1 || runs[0] != "live" {
+		t.Errorf("runs after janitor = %v, want [live]", runs)
+	}
+	// "old" still holds leases: it must stay a consumer.
+	cs, _ := client.XInfoConsumers(ctx, "mw:{s:shop}:q:0", "mw").Result()
+	if len(cs) != 1 || cs[0].Name != "old" {
+		t.Errorf("consumers after janitor = %+v, want old (it holds leases)", cs)
+	}
+	if err := f.Ack(ctx, live...); err != nil {
+		t.Fatal(err)
+	}
+}
