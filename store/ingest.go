@@ -134,8 +134,11 @@ var ingestSQL = []struct {
 	{func(s *ingestStatements) **sql.Stmt { return &s.insMark }, `INSERT OR IGNORE INTO listing_marks (mark, listing, kind, suspect, status, score)
 			SELECT ?, id, ?, suspect, status, score FROM listings WHERE id = ?`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.insDecision }, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, run) VALUES (?,?,?,?,?,?,?)`},
-	{func(s *ingestStatements) **sql.Stmt { return &s.upRun }, `INSERT INTO runs (id, sweep, started_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`},
-	{func(s *ingestStatements) **sql.Stmt { return &s.runCount }, `UPDATE runs SET findings = findings + ?, suspects = suspects + ?, reappeared = reappeared + ? WHERE id = ?`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.upRun }, `INSERT INTO runs (id, sweep, started_at) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET started_at = min(started_at, excluded.started_at),
+			sweep = CASE WHEN sweep = '' THEN excluded.sweep ELSE sweep END`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.runCount }, `UPDATE runs SET findings = findings + ?, suspects = suspects + ?, reappeared = reappeared + ?,
+			started_at = min(started_at, ?) WHERE id = ?`},
 }
 
 func prepareIngest(ctx context.Context, db *sql.DB) (*ingestStatements, error) {
@@ -186,7 +189,7 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 		if _, err := w.upRun.ExecContext(ctx, f.Run, f.Sweep, seenMS); err != nil {
 			return false, err
 		}
-		rc = &runCount{}
+		rc = &runCount{firstSeen: seenMS}
 		w.runs[f.Run] = rc
 	}
 	mark, kind := strongest(v)
@@ -262,10 +265,14 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 	rc.findings++
 	rc.suspects += suspect
 	rc.reappeared += reappear
+	rc.firstSeen = min(rc.firstSeen, seenMS)
 	return true, nil
 }
 
-type runCount struct{ findings, suspects, reappeared int }
+type runCount struct {
+	findings, suspects, reappeared int
+	firstSeen                      int64 // a run starts with its earliest fetch
+}
 
 // finish writes the per-run counters.
 func (w *ingestTx) finish(ctx context.Context) error {
@@ -273,7 +280,7 @@ func (w *ingestTx) finish(ctx context.Context) error {
 		if rc.findings == 0 {
 			continue
 		}
-		if _, err := w.runCount.ExecContext(ctx, rc.findings, rc.suspects, rc.reappeared, run); err != nil {
+		if _, err := w.runCount.ExecContext(ctx, rc.findings, rc.suspects, rc.reappeared, rc.firstSeen, run); err != nil {
 			return err
 		}
 	}
