@@ -19,8 +19,10 @@
 // compose file and the manifests uses real markwatch flags, and that the
 // manifests keep their security and probe settings. With promtool on PATH
 // they also run promtool check config, check rules and test rules (and check
-// every dashboard query's syntax); with the prometheus binary they start a
-// real Prometheus scraping `markwatch demo` and watch the layout-change
-// alert's expression turn true; with the docker compose plugin they run
+// every dashboard query's syntax); with the prometheus binary they build
+// markwatch, start a real Prometheus scraping `markwatch demo` and watch the
+// layout-change alert's expression turn true, and run the compose services'
+// own command lines on loopback against a private Redis, scraped with the
+// alert rules loaded; with the docker compose plugin they run
 // `docker compose config`.
 package deploy

@@ -53,20 +53,8 @@ func TestPrometheusSeesDemoLayoutChange(t *testing.T) {
 		t.Skip("-short: the Prometheus integration test builds markwatch and runs two servers")
 	}
 	dir := t.TempDir()
-
-	// Build markwatch (from the build cache when nothing changed; a cold
-	// build on a busy machine takes minutes, so it has its own bound).
-	bin := filepath.Join(dir, "markwatch")
-	buildCtx, cancelBuild := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancelBuild()
-	build := exec.CommandContext(buildCtx, "go", "build", "-o", bin, "./cmd/markwatch")
-	build.Dir = repoRoot
+	bin := buildMarkwatch(t)
 	start := time.Now()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/markwatch: %v\n%s", err, out)
-	}
-	t.Logf("built markwatch in %s", time.Since(start).Round(time.Millisecond))
-	start = time.Now()
 
 	// Everything after the build is bounded by testDeadline.
 	ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
@@ -90,18 +78,7 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, rules, promJob, demoAddr)
-	configFile := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(configFile, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	promAddr := "127.0.0.1:" + freePort(t)
-	promLog := startProcess(t, promBin,
-		"--config.file="+configFile,
-		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
-		"--web.listen-address="+promAddr,
-		"--log.level=warn",
-	)
-	api := promAPI{base: "http://" + promAddr}
+	api, promLog := startPrometheus(t, promBin, dir, config)
 	defer func() {
 		if t.Failed() {
 			t.Logf("markwatch demo output (tail):\n%s", demoLog.tail(3000))
@@ -274,6 +251,57 @@ func checkExposition(ctx context.Context, t *testing.T, url string) {
 		t.Errorf("demo /metrics: no markwatch_ series at all")
 	}
 	t.Logf("demo /metrics: %d markwatch_ series shapes checked against the catalogue", len(seen))
+}
+
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+	out  []byte
+}
+
+// buildMarkwatch builds cmd/markwatch once per test binary (from the build
+// cache when nothing changed; a cold build on a busy machine takes minutes,
+// so it has its own bound rather than the tests' deadline).
+func buildMarkwatch(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "markwatch-deploy-test-")
+		if built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "markwatch")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		start := time.Now()
+		build := exec.CommandContext(ctx, "go", "build", "-o", built.bin, "./cmd/markwatch")
+		build.Dir = repoRoot
+		built.out, built.err = build.CombinedOutput()
+		t.Logf("built markwatch in %s", time.Since(start).Round(time.Millisecond))
+	})
+	if built.err != nil {
+		t.Fatalf("go build ./cmd/markwatch: %v\n%s", built.err, built.out)
+	}
+	return built.bin
+}
+
+// startPrometheus writes config to a file in dir and runs Prometheus on a
+// free loopback port until the test ends.
+func startPrometheus(t *testing.T, promBin, dir, config string) (promAPI, *logBuffer) {
+	t.Helper()
+	configFile := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(configFile, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	promAddr := "127.0.0.1:" + freePort(t)
+	log := startProcess(t, promBin,
+		"--config.file="+configFile,
+		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+		"--web.listen-address="+promAddr,
+		"--log.level=warn",
+	)
+	return promAPI{base: "http://" + promAddr}, log
 }
 
 // promAPI is a minimal client of Prometheus's HTTP API.
