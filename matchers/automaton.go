@@ -66,7 +66,7 @@ type pattern struct {
 	// non-digit one.
 	latinStart, latinEnd bool
 	digitStart, digitEnd bool
-	shortLatin           bool // all-Latin and at most 2 runes: no separators inside
+	shortLatin           bool // all-Latin and at most 2 runes: not spread across spaces (L V-neck)
 }
 
 // targetKind says what a pattern occurrence means.

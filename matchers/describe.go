@@ -31,7 +31,7 @@ func Describe(w io.Writer, m *Matcher) error {
 		for _, n := range mk.Names {
 			sk := foldString(n)
 			owners[sk] = appendUnique(owners[sk], mk.ID)
-			bw.printf("  name     %-28s → %s%s\n", n, sk, ruleOf(sk))
+			bw.printf("  name     %s → %s%s\n", n, sk, ruleOf(sk))
 		}
 		if len(mk.Context) > 0 {
 			bw.printf("  context  needs one of: %s\n", strings.Join(mk.Context, ", "))

@@ -25,7 +25,8 @@
 // One Aho-Corasick automaton (automaton.go) holds the skeletons of every
 // name, context word, excluded phrase, slang term and descriptive word of
 // the whole registry, so a listing is scanned once whatever the number of
-// marks. Occurrences are then checked against the original text: Latin names
+// marks; the automaton runs over the skeleton as the normaliser produces
+// it, in the same pass. Occurrences are then checked against the original text: Latin names
 // need word boundaries there (no apple in crabapple, no dior in diorama),
 // names need their context, and names inside excluded phrases or longer
 // hits are dropped. A name right after 适用于, 兼容 or for, or right before
@@ -42,6 +43,12 @@
 // or below its price floor, and an invalid, future or expired patent number
 // are suspect; a plain mention, descriptive use and an authorized seller are
 // not. Every verdict lists the hits and the signals behind its score.
+//
+// Two limits of the policy are deliberate. Counterfeit slang and price
+// floors apply to trademarks only: a GI is judged by where it ships from and
+// a special mark by who sells it. A listing that names an accessory (手机壳,
+// 表带, configured in signals.yaml) is not judged by a brand's price floor,
+// since the floor is the price of the goods themselves; slang still counts.
 //
 // Matcher.Match implements pipeline.Matcher and is safe for concurrent use.
 // `markwatch match` runs it over JSON lines; `markwatch marks check`
