@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/goccy/go-yaml"
+	"github.com/markwatch/markwatch/config"
 )
 
 // The Kubernetes objects the tests read, with only the fields they check.
@@ -392,4 +394,80 @@ func mapValues(m map[string]int) []int {
 		out = append(out, v)
 	}
 	return out
+}
+
+// TestConfigMapConfigLoads loads the ConfigMap's markwatch.yaml as the pods
+// do, with the image's /etc/markwatch (the Dockerfile's COPY lines) mapped
+// back to the repository's configs/, and checks that every location it names
+// holds what markwatch will read there.
+func TestConfigMapConfigLoads(t *testing.T) {
+	objects, _ := loadK8s(t)
+	cm := find(objects, "ConfigMap", "markwatch-config")
+	if cm == nil {
+		t.Fatal("no ConfigMap markwatch-config")
+	}
+	var raw struct {
+		Data map[string]string `yaml:"data"`
+	}
+	data, err := os.ReadFile("k8s/configmap.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	text := raw.Data["markwatch.yaml"]
+	if text == "" {
+		t.Fatal("ConfigMap markwatch-config has no markwatch.yaml")
+	}
+	// Where the Dockerfile puts the repository's config files in the image.
+	dockerfile, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := map[string]string{} // image path → repository path
+	for _, m := range regexp.MustCompile(`(?m)^COPY ((?:configs/\S*\s+)+)(/etc/markwatch/\S*)\s*$`).FindAllStringSubmatch(string(dockerfile), -1) {
+		dst := m[2]
+		for _, src := range strings.Fields(m[1]) {
+			abs, err := filepath.Abs(filepath.Join(repoRoot, src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(dst, "/") && !strings.HasSuffix(src, "/") {
+				copies[dst+filepath.Base(src)] = abs
+			} else {
+				copies[strings.TrimSuffix(dst, "/")] = abs
+			}
+		}
+	}
+	for _, key := range []string{"sites", "marks", "signals", "sweeps"} {
+		m := regexp.MustCompile(`(?m)^` + key + `:\s*(\S+)`).FindStringSubmatch(text)
+		if m == nil {
+			t.Errorf("ConfigMap markwatch.yaml: %s not set (relative paths would resolve under /config)", key)
+			continue
+		}
+		local, ok := copies[m[1]]
+		if !ok {
+			t.Errorf("ConfigMap markwatch.yaml: %s: %s is not a path the Dockerfile copies into the image (copies: %v)", key, m[1], copies)
+			continue
+		}
+		text = strings.ReplaceAll(text, m[1], local)
+	}
+	file := filepath.Join(t.TempDir(), "markwatch.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatalf("ConfigMap markwatch.yaml: %v", err)
+	}
+	for name, loc := range map[string]config.Location{
+		"sites": cfg.SitesLocation(), "marks": cfg.MarksLocation(),
+		"signals": cfg.SignalsLocation(), "sweeps": cfg.SweepsLocation(),
+	} {
+		files, err := loc.Files()
+		if err != nil || len(files) == 0 {
+			t.Errorf("ConfigMap markwatch.yaml: %s at %s: %d files, %v", name, loc, len(files), err)
+		}
+	}
 }
