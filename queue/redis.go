@@ -30,6 +30,7 @@ type Redis struct {
 	sitesAt     time.Time
 	lastRecover time.Time
 	registered  map[[2]string]time.Time // (site, run) → when registered
+	siteBand    map[string]int          // highest band this process registered per site
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -49,7 +50,7 @@ func NewRedis(client redis.UniversalClient, opts Options) *Redis {
 		host, _ := os.Hostname()
 		opts.Consumer = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
 	}
-	return &Redis{client: client, opts: opts, keys: map[string]*siteKeys{}, registered: map[[2]string]time.Time{}, stop: make(chan struct{})}
+	return &Redis{client: client, opts: opts, keys: map[string]*siteKeys{}, registered: map[[2]string]time.Time{}, siteBand: map[string]int{}, stop: make(chan struct{})}
 }
 
 // Consumer is this frontier's name in consumer groups and the worker registry.
@@ -181,16 +182,22 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 			r.registered[[2]string{g.site, g.run}] = time.Now()
 		}
 		r.mu.Unlock()
-	} else {
-		// The site's band may have risen.
-		for _, g := range order {
-			for i := 1; i < len(g.args); i += 4 {
-				if b := g.args[i].(int); b > 0 {
-					if err := r.client.ZAddGT(ctx, sitesKey, redis.Z{Score: float64(b), Member: g.site}).Err(); err != nil {
-						return 0, fmt.Errorf("queue: add: register site: %w", err)
-					}
-					break
-				}
+	}
+	// A site's band (its place in Lease's site order) may have risen.
+	for _, g := range order {
+		maxBand := 0
+		for i := 1; i < len(g.args); i += 4 {
+			maxBand = max(maxBand, g.args[i].(int))
+		}
+		r.mu.Lock()
+		known, ok := r.siteBand[g.site]
+		if !ok || maxBand > known {
+			r.siteBand[g.site] = maxBand
+		}
+		r.mu.Unlock()
+		if ok && maxBand > known {
+			if err := r.client.ZAddGT(ctx, sitesKey, redis.Z{Score: float64(maxBand), Member: g.site}).Err(); err != nil {
+				return 0, fmt.Errorf("queue: add: register site %s: %w", g.site, err)
 			}
 		}
 	}
