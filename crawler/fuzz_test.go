@@ -1,7 +1,9 @@
 package crawler
 
 import (
+	"bytes"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -81,5 +83,27 @@ func FuzzAdapter(f *testing.F) {
 		if _, ok := ParsePrice(string(body)); ok {
 			_ = ok // ParsePrice on arbitrary text must not panic either
 		}
+	})
+}
+
+// FuzzRobots: any robots.txt parses, and any path gets an answer; a rule
+// file that disallows nothing allows everything.
+func FuzzRobots(f *testing.F) {
+	if body, err := os.ReadFile("testdata/robots/1688.com.txt"); err == nil {
+		f.Add(body, "/chanpin/--0nike.html?x=1")
+	}
+	f.Add([]byte("User-agent: *\nDisallow: /*.json$\nAllow: /a*b*c$\n"), "/a/b/c.json")
+	f.Add([]byte("user-agent:markwatch\r\ndisallow:/%E6%90%9C\rallow:/"), "/搜索")
+	f.Fuzz(func(t *testing.T, body []byte, path string) {
+		r := ParseRobots(body)
+		u, err := url.Parse(path)
+		if err != nil {
+			return
+		}
+		allowed := r.Allowed(ourUA, u)
+		if !bytes.Contains(bytes.ToLower(body), []byte("disallow")) && !allowed {
+			t.Fatalf("no Disallow line, yet %q is disallowed", path)
+		}
+		r.CrawlDelay(ourUA)
 	})
 }
