@@ -83,7 +83,7 @@ func TestRedisMetrics(t *testing.T) {
 	if n := testutil.ToFloat64(m.RateLimited.WithLabelValues("slow")); n < 1 {
 		t.Fatalf("rate-limited lease attempts on slow = %v, want >= 1", n)
 	}
-	if problems, err := testutil.CollectAndLint(col); err != nil || len(problems) > 0 {
+	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %v", problems, err)
 	}
 	n, err := testutil.GatherAndCount(reg, "markwatch_queue_tasks")
