@@ -28,6 +28,22 @@ type automaton struct {
 	// share first characters, so such states have hundreds of children.
 	wide      []wideEdge
 	wideShift uint
+	// lut is, for every BMP rune, its fold (foldTable.bmp) in the low 32
+	// bits and the class of the folded rune in the high 32: the normaliser
+	// and the automaton share one lookup a rune.
+	lut []uint64
+}
+
+// attachFold builds lut from the fold table.
+func (a *automaton) attachFold(t *foldTable) {
+	a.lut = make([]uint64, 0x10000)
+	for r, f := range t.bmp {
+		var class int32
+		if f != foldDrop && f&foldExpanded == 0 {
+			class = a.class(rune(f))
+		}
+		a.lut[r] = uint64(class)<<32 | uint64(f)
+	}
 }
 
 // linearEdges is the most edges a state keeps for a linear scan.

@@ -322,9 +322,9 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 	for _, c := range sc.cands {
 		x := &sc.fields[c.field]
 		a, b := x.span(int(c.start), int(c.end))
-		mk := &m.marks[c.mark]
+		mk := &m.info[c.mark]
 		v.Hits = append(v.Hits, markwatch.Hit{
-			Mark: mk.ID, Kind: mk.Kind, Field: fieldNames[c.field],
+			Mark: mk.id, Kind: mk.kind, Field: fieldNames[c.field],
 			Start: a, End: b, Text: string(x.orig[a:b]), Descriptive: c.descriptive,
 		})
 		k := slices.IndexFunc(evals, func(e markEval) bool { return e.mark == c.mark })
@@ -372,49 +372,50 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 	shipFrom := strings.TrimSpace(l.ShipFrom)
 	for i := range evals {
 		e := &evals[i]
-		mk := &m.marks[e.mark]
+		in := &m.info[e.mark]
+		mk := &m.marks[e.mark] // cold fields: sellers, regions
 		switch {
 		case e.descriptive:
 			e.score = w.Descriptive
-		case seller != "" && mk.sellers[seller]:
+		case seller != "" && m.marks[e.mark].sellers[seller]:
 			e.score = w.Mention
-			v.Signals = append(v.Signals, markwatch.Signal{Type: "seller", Mark: mk.ID, Detail: fmt.Sprintf("seller %q is authorized for %s: not suspect", seller, mk.ID)})
+			v.Signals = append(v.Signals, markwatch.Signal{Type: "seller", Mark: in.id, Detail: fmt.Sprintf("seller %q is authorized for %s: not suspect", seller, in.id)})
 		default:
 			ws := append(sc.markWeights[:0], w.Mention)
-			switch mk.Kind {
+			switch in.kind {
 			case markwatch.Special:
 				who := "an unnamed seller"
 				if seller != "" {
 					who = fmt.Sprintf("seller %q", seller)
 				}
 				ws = append(ws, w.Special)
-				v.Signals = append(v.Signals, markwatch.Signal{Type: "special", Mark: mk.ID, Weight: w.Special,
-					Detail: fmt.Sprintf("special mark %s used by %s, who is not licensed", mk.ID, who)})
+				v.Signals = append(v.Signals, markwatch.Signal{Type: "special", Mark: in.id, Weight: w.Special,
+					Detail: fmt.Sprintf("special mark %s used by %s, who is not licensed", in.id, who)})
 			case markwatch.GI:
 				switch {
 				case shipFrom == "":
-					v.Signals = append(v.Signals, markwatch.Signal{Type: "region", Mark: mk.ID, Detail: "ship_from unknown: a lead, not a suspect"})
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "region", Mark: in.id, Detail: "ship_from unknown: a lead, not a suspect"})
 				case inRegion(shipFrom, mk.Regions):
-					v.Signals = append(v.Signals, markwatch.Signal{Type: "region", Mark: mk.ID, Detail: fmt.Sprintf("ships from %q, within %s", shipFrom, strings.Join(mk.Regions, "/"))})
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "region", Mark: in.id, Detail: fmt.Sprintf("ships from %q, within %s", shipFrom, strings.Join(mk.Regions, "/"))})
 				default:
 					ws = append(ws, w.Region)
-					v.Signals = append(v.Signals, markwatch.Signal{Type: "region", Mark: mk.ID, Weight: w.Region,
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "region", Mark: in.id, Weight: w.Region,
 						Detail: fmt.Sprintf("ships from %q, outside %s", shipFrom, strings.Join(mk.Regions, "/"))})
 				}
 			case markwatch.Trademark:
 				ws = append(ws, slangWeights...)
 				switch {
-				case hasPrice && mk.MinPrice > 0 && price < mk.MinPrice && sc.accessory != "":
-					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: mk.ID,
-						Detail: fmt.Sprintf("price %s CNY is below %s CNY, but the listing is an accessory (%q): the floor does not apply", fmtPrice(price), fmtPrice(mk.MinPrice), sc.accessory)})
-				case hasPrice && mk.MinPrice > 0 && price < mk.MinPrice:
+				case hasPrice && in.minPrice > 0 && price < in.minPrice && sc.accessory != "":
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id,
+						Detail: fmt.Sprintf("price %s CNY is below %s CNY, but the listing is an accessory (%q): the floor does not apply", fmtPrice(price), fmtPrice(in.minPrice), sc.accessory)})
+				case hasPrice && in.minPrice > 0 && price < in.minPrice:
 					pw := w.Price
-					if price < mk.MinPrice*w.PriceFarRatio {
+					if price < in.minPrice*w.PriceFarRatio {
 						pw = w.PriceFar
 					}
 					ws = append(ws, pw)
-					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: mk.ID, Weight: pw,
-						Detail: "price " + fmtPrice(price) + " CNY is below the genuine floor " + fmtPrice(mk.MinPrice) + " CNY"})
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id, Weight: pw,
+						Detail: "price " + fmtPrice(price) + " CNY is below the genuine floor " + fmtPrice(in.minPrice) + " CNY"})
 				}
 			}
 			ws = append(ws, markSlang[e.mark]...)
@@ -422,7 +423,7 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 			sc.markWeights = ws[:0]
 		}
 		if e.score > best {
-			best, strongest = e.score, mk.Kind
+			best, strongest = e.score, in.kind
 		}
 	}
 

@@ -37,6 +37,9 @@ type Matcher struct {
 type markInfo struct {
 	from, until  int32 // yyyymmdd, 0: open
 	needsContext bool
+	kind         markwatch.MarkKind
+	id           string
+	minPrice     float64
 }
 
 // compiledMark is a Mark with what matching needs precomputed.
@@ -192,7 +195,8 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 			cm.sellers[strings.TrimSpace(s)] = true
 		}
 		m.marks[i] = cm
-		m.info = append(m.info, markInfo{from: int32(cm.from), until: int32(cm.until), needsContext: len(cm.Context) > 0})
+		m.info = append(m.info, markInfo{from: int32(cm.from), until: int32(cm.until), needsContext: len(cm.Context) > 0,
+			kind: cm.Kind, id: cm.ID, minPrice: cm.MinPrice})
 		for _, n := range cm.Names {
 			b.add([]rune(foldString(n)), target{kind: targetName, index: int32(i), term: n})
 		}
@@ -237,6 +241,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		b.add([]rune(foldString(w)), target{kind: targetJoiner, term: w})
 	}
 	m.auto = b.build()
+	m.auto.attachFold(m.fold)
 	m.scratch.New = func() any { return &scratch{} }
 	return m, nil
 }

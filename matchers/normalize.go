@@ -60,6 +60,8 @@ type foldTable struct {
 	// that make a word boundary in the original text.
 	latin [0x10000 / 64]uint64
 	digit [0x10000 / 64]uint64
+	// lut is bmp widened to the layout of automaton.lut, with class 0.
+	lut []uint64
 }
 
 var (
@@ -122,6 +124,10 @@ func buildFoldTable() *foldTable {
 			t.bmp[r] = foldExpanded | uint32(len(t.expanded))
 			t.expanded = append(t.expanded, out)
 		}
+	}
+	t.lut = make([]uint64, 0x10000)
+	for r, f := range t.bmp {
+		t.lut[r] = uint64(f)
 	}
 	return t
 }
@@ -241,6 +247,12 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 	x.norm = slices.Grow(x.norm, len(s))
 	x.from = slices.Grow(x.from, len(s))
 	state := int32(0)
+	// lut gives a BMP rune's fold and, with an automaton, the class of the
+	// folded rune: one table lookup a rune on the hot path.
+	lut := t.lut
+	if a != nil {
+		lut = a.lut
+	}
 	for b := 0; b < len(s); {
 		r, size := rune(s[b]), 1
 		if r >= utf8.RuneSelf {
@@ -256,14 +268,15 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 			}
 			continue
 		}
-		f := t.bmp[r]
+		e := lut[r]
+		f, class := uint32(e), int32(e>>32)
 		switch {
 		case f == foldDrop:
 			l, ok := contextualRune(r)
 			if !ok || !t.touchesLatin(x.orig, s[b:]) {
 				continue
 			}
-			c = l
+			c, class = l, -1
 		case f&foldExpanded != 0:
 			for _, o := range t.expanded[f&^foldExpanded] {
 				occ = x.emit(o, i, a, &state, occ)
@@ -280,7 +293,7 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 				x.lastDig = i
 				x.digitRun = max(x.digitRun, x.run)
 				if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(x.orig, s[b:]) {
-					c = digitLetter[c-'0']
+					c, class = digitLetter[c-'0'], -1
 				}
 			}
 		}
@@ -290,10 +303,13 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 		if a == nil {
 			continue
 		}
+		if class < 0 {
+			class = a.class(c)
+		}
 		if state == 0 {
-			state = a.root[a.class(c)]
+			state = a.root[class]
 		} else {
-			state = a.next(state, a.class(c))
+			state = a.next(state, class)
 		}
 		if state != 0 {
 			occ = a.outputs(state, int32(len(x.norm)), occ)
