@@ -180,3 +180,24 @@ func TestAdminManagesUsers(t *testing.T) {
 		t.Error("users page offers no Enable for the disabled user")
 	}
 }
+
+// FuzzHighlight: any text and any offsets give segments that put the text
+// back together exactly, without panicking.
+func FuzzHighlight(f *testing.F) {
+	f.Add("高仿 耐克 Nike 运动鞋", 3, 5, "耐克", 6, 10, "Nike")
+	f.Add("", 0, 1, "x", -1, 2, "")
+	f.Add("a\xffb", 1, 2, "\xff", 0, 3, "a\xffb")
+	f.Fuzz(func(t *testing.T, text string, s1, e1 int, t1 string, s2, e2 int, t2 string) {
+		hits := []markwatch.Hit{
+			{Mark: "m1", Field: "title", Start: s1, End: e1, Text: t1},
+			{Mark: "m2", Field: "title", Start: s2, End: e2, Text: t2},
+		}
+		var b strings.Builder
+		for _, seg := range review.Highlight(text, hits, "title") {
+			b.WriteString(seg.Text)
+		}
+		if want := string([]rune(text)); b.String() != want {
+			t.Errorf("segments = %q, want %q", b.String(), want)
+		}
+	})
+}
