@@ -1,7 +1,9 @@
 package queue
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -58,4 +60,19 @@ func redact(url string) string {
 		return scheme + "://***@" + rest[at+1:]
 	}
 	return url
+}
+
+// SetClientLogger routes go-redis' own messages (dial failures, pool
+// events) through log as structured warnings instead of the standard
+// library logger. It changes go-redis' process-wide logger.
+func SetClientLogger(log *slog.Logger) {
+	if log != nil {
+		redis.SetLogger(clientLogger{log})
+	}
+}
+
+type clientLogger struct{ log *slog.Logger }
+
+func (l clientLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }

@@ -73,6 +73,7 @@ func (c *WorkerCmd) Run(g *Globals) error {
 		return err
 	}
 	log := g.Logger(cfg)
+	queue.SetClientLogger(log)
 	client, err := queue.Dial(redisURL(c.Redis, cfg))
 	if err != nil {
 		return err
@@ -236,6 +237,7 @@ func (c *EnqueueCmd) Run(g *Globals) error {
 		return err
 	}
 	log := g.Logger(cfg)
+	queue.SetClientLogger(log)
 	sites, err := crawler.LoadSites(cfg.SitesLocation())
 	if err != nil {
 		return err
@@ -301,11 +303,13 @@ func openFrontier(g *Globals, url string) (*queue.Redis, redis.UniversalClient, 
 	if err != nil {
 		return nil, nil, err
 	}
+	log := g.Logger(cfg)
+	queue.SetClientLogger(log)
 	client, err := queue.Dial(redisURL(url, cfg))
 	if err != nil {
 		return nil, nil, err
 	}
-	return queue.NewRedis(client, queue.Options{Logger: g.Logger(cfg)}), client, nil
+	return queue.NewRedis(client, queue.Options{Logger: log}), client, nil
 }
 
 // Run prints each run's accounting, oldest run first.
