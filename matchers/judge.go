@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/markwatch/markwatch"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Fields of a listing that are matched, in verdict order.
@@ -68,6 +69,11 @@ func (sc *scratch) reset() {
 		sc.context = map[int32]bool{}
 	}
 	clear(sc.context)
+}
+
+// small reports whether the scratch's buffers are small enough to reuse.
+func (sc *scratch) small() bool {
+	return cap(sc.fields[0].orig)+cap(sc.fields[1].orig) <= 1<<16
 }
 
 // judge is Match without metrics; it also returns the kind of the
@@ -148,17 +154,38 @@ func (m *Matcher) bounded(x *text, p *pattern, o occurrence, t *target) bool {
 		}
 	}
 	contiguous := e-s == int(o.end-o.start)
-	if p.shortLatin && !contiguous {
-		for _, r := range orig[s:e] {
-			if unicode.IsSpace(r) {
-				return false
+	if p.shortLatin {
+		if !contiguous {
+			for _, r := range orig[s:e] {
+				if unicode.IsSpace(r) {
+					return false
+				}
 			}
+		}
+		// Two letters are too few for look-alikes: "IV" (or Ⅳ) is a
+		// roman four, not LV. The letters must be the name's own.
+		if plainLetters(orig[s:e]) != plainLetters([]rune(t.term)) {
+			return false
 		}
 	}
 	if t.needSeparator && contiguous {
 		return false
 	}
 	return true
+}
+
+// plainLetters is the letters and digits of runes after compatibility
+// decomposition and lower-casing, without the confusables fold.
+func plainLetters(runes []rune) string {
+	var b strings.Builder
+	for _, r := range runes {
+		for _, d := range norm.NFKD.String(string(r)) {
+			if unicode.IsLetter(d) || unicode.IsDigit(d) {
+				b.WriteRune(unicode.ToLower(d))
+			}
+		}
+	}
+	return b.String()
 }
 
 // filter drops name candidates that do not count: a lapsed mark, a mark

@@ -299,7 +299,9 @@ func (m *Matcher) Match(ctx context.Context, l markwatch.Listing) (markwatch.Ver
 	}
 	sc := m.scratch.Get().(*scratch)
 	v, strongest := m.judge(sc, &l, m.now())
-	m.scratch.Put(sc)
+	if sc.small() {
+		m.scratch.Put(sc) // a huge description's buffers are not kept
+	}
 	if m.metrics != nil {
 		m.metrics.Listings.Inc()
 		for _, h := range v.Hits {
