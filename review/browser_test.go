@@ -156,7 +156,10 @@ func TestBrowserReviewFlow(t *testing.T) {
 	step("confirm it",
 		chromedp.SendKeys(chromedp.CSS("#note"), "replica, confirmed in the browser"),
 		chromedp.Click(chromedp.CSS("#to-confirmed")))
-	waitFor("the confirmed listing", `location.search.includes("flash=") && document.readyState === "complete" && !!document.getElementById("status")`)
+	waitFor("the confirmed listing", `document.readyState === "complete" && !!document.getElementById("status") && document.getElementById("status").textContent === "confirmed"`)
+	if got := text("p.flash"); !strings.Contains(got, "1 listing(s) marked confirmed") {
+		t.Errorf("flash = %q", got)
+	}
 	if got := text("#status"); got != "confirmed" {
 		t.Errorf("status after confirming = %q", got)
 	}

@@ -161,7 +161,7 @@ func (s *Server) requestBatchForm(w http.ResponseWriter, r *http.Request, p *pri
 		return
 	}
 	s.log.Info("takedown batch requested", "user", p.User.Name, "batch", b.ID)
-	http.Redirect(w, r, withFlash(fmt.Sprintf("/exports/%d", id), "batch marked as requested"), http.StatusSeeOther)
+	s.redirectFlash(w, r, fmt.Sprintf("/exports/%d", id), "batch marked as requested")
 }
 
 func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -25,18 +25,22 @@ type page struct {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *principal, title string, body any) {
+	s.renderCode(w, r, http.StatusOK, name, p, title, body)
+}
+
+// renderCode renders a page with a status code. Headers (the flash cookie
+// among them) are all set before the status is written.
+func (s *Server) renderCode(w http.ResponseWriter, r *http.Request, code int, name string, p *principal, title string, body any) {
 	t := s.pages[name]
 	if t == nil {
 		s.log.Error("no such template", "template", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	pg := page{Title: title, Nav: strings.TrimSuffix(name, ".html"), Body: body, Flash: r.URL.Query().Get("flash")}
-	if len(pg.Flash) > 300 {
-		pg.Flash = pg.Flash[:300]
-	}
+	pg := page{Title: title, Nav: strings.TrimSuffix(name, ".html"), Body: body}
 	if p != nil {
 		pg.User, pg.CSRF = p.User, p.CSRF()
+		pg.Flash = s.takeFlash(w, r)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", pg); err != nil {
@@ -44,9 +48,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
 	w.Write(buf.Bytes())
 }
 
@@ -316,8 +319,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal)
 		s.failErr(w, r, false, err)
 		return
 	}
-	w.WriteHeader(code)
-	s.render(w, r, "queue.html", p, "Queue", v)
+	s.renderCode(w, r, code, "queue.html", p, "Queue", v)
 }
 
 // facets are cached briefly: they change only when new sites, marks or
@@ -382,18 +384,37 @@ func (s *Server) decideForm(w http.ResponseWriter, r *http.Request, p *principal
 	if r.PathValue("id") != "" {
 		back = "/listings/" + r.PathValue("id")
 	}
-	http.Redirect(w, r, withFlash(back, flash), http.StatusSeeOther)
+	s.redirectFlash(w, r, back, flash)
 }
 
-func withFlash(u, flash string) string {
-	pu, err := url.Parse(u)
-	if err != nil {
-		return "/queue"
+const flashCookie = "mw_flash"
+
+// redirectFlash redirects after a write, with a message for the next page.
+// The message travels in a short-lived cookie, not in the URL, so that a
+// link cannot make the app display text of someone else's choosing.
+func (s *Server) redirectFlash(w http.ResponseWriter, r *http.Request, to, msg string) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(clipText(msg, 300)), Path: "/",
+		MaxAge: 60, HttpOnly: true, Secure: s.opts.Secure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// takeFlash returns the pending message, if any, and clears it.
+func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil || c.Value == "" {
+		return ""
 	}
-	q := pu.Query()
-	q.Set("flash", flash)
-	pu.RawQuery = q.Encode()
-	return pu.RequestURI()
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: s.opts.Secure, SameSite: http.SameSiteLaxMode})
+	msg, _ := url.QueryUnescape(c.Value)
+	return clipText(msg, 300)
+}
+
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }
 
 // ---- listing ----
@@ -571,7 +592,7 @@ func (s *Server) addUserForm(w http.ResponseWriter, r *http.Request, p *principa
 		s.failErr(w, r, false, err)
 		return
 	}
-	http.Redirect(w, r, withFlash("/users", "added "+u.Name+" as "+string(u.Role)), http.StatusSeeOther)
+	s.redirectFlash(w, r, "/users", "added "+u.Name+" as "+string(u.Role))
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -605,7 +626,7 @@ func (s *Server) updateUserForm(w http.ResponseWriter, r *http.Request, p *princ
 		s.failErr(w, r, false, err)
 		return
 	}
-	http.Redirect(w, r, withFlash("/users", "updated "+name), http.StatusSeeOther)
+	s.redirectFlash(w, r, "/users", "updated "+name)
 }
 
 func ptrTo[T any](v T) *T { return &v }

@@ -315,9 +315,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, api bool, code int
 		writeJSON(w, code, map[string]string{"error": msg})
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	s.render(w, r, "error.html", nil, http.StatusText(code), map[string]any{"Code": code, "Message": msg})
+	s.renderCode(w, r, code, "error.html", nil, http.StatusText(code), map[string]any{"Code": code, "Message": msg})
 }
 
 // failErr maps a store error to a status code.
