@@ -92,13 +92,20 @@ func (s *Server) routes() {
 
 const loginCSRFCookie = "mw_login_csrf"
 
+// loginErrors are the messages the login page shows, by code: the page
+// never displays text taken from its URL.
+var loginErrors = map[string]string{
+	"auth":   "Wrong name or password.",
+	"locked": "Too many failed attempts: wait a minute and try again.",
+}
+
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, _ *principal) {
 	// Login CSRF: a double-submit token, since there is no session yet.
 	token := randomString(24)
 	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: token, Path: "/login", HttpOnly: true,
 		Secure: s.opts.Secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	s.render(w, r, "login.html", nil, "Log in", map[string]any{
-		"Next": localNext(r.URL.Query().Get("next")), "LoginCSRF": token, "Error": r.URL.Query().Get("error"),
+		"Next": localNext(r.URL.Query().Get("next")), "LoginCSRF": token, "Error": loginErrors[r.URL.Query().Get("error")],
 	})
 }
 
@@ -112,14 +119,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	next := localNext(r.PostFormValue("next"))
 	back := "/login?next=" + url.QueryEscape(next) + "&error="
 	if s.logins.locked(name) {
-		http.Redirect(w, r, back+url.QueryEscape("too many failed attempts: wait a minute"), http.StatusSeeOther)
+		http.Redirect(w, r, back+"locked", http.StatusSeeOther)
 		return
 	}
 	u, err := s.store.Authenticate(r.Context(), name, password)
 	if errors.Is(err, store.ErrAuth) {
 		s.logins.failed(name)
 		s.log.Warn("login failed", "user", name, "remote", r.RemoteAddr)
-		http.Redirect(w, r, back+url.QueryEscape("wrong name or password"), http.StatusSeeOther)
+		http.Redirect(w, r, back+"auth", http.StatusSeeOther)
 		return
 	}
 	if err != nil {

@@ -194,9 +194,16 @@ func TestLoginAndCookies(t *testing.T) {
 	// Wrong password: back to the form with a message, no session.
 	resp, _ := f.do(c, "POST", "/login", "", "", "application/x-www-form-urlencoded",
 		url.Values{"name": {"rita"}, "password": {"wrong password"}, "csrf": {token}}.Encode())
-	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "error=") {
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "error=auth") {
 		t.Errorf("wrong password: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	if html := f.get(c, resp.Header.Get("Location"), http.StatusOK); !strings.Contains(html, "Wrong name or password.") {
+		t.Error("the login page does not say why")
+	}
+	if html := f.get(c, "/login?error=Call+0800+now", http.StatusOK); strings.Contains(html, "Call 0800") {
+		t.Error("the login page shows text from its URL")
+	}
+	token = f.loginCSRF(c) // each login form has a fresh token
 	// No login CSRF token: 403.
 	resp, _ = f.do(f.client(), "POST", "/login", "", "", "application/x-www-form-urlencoded",
 		url.Values{"name": {"rita"}, "password": {password}}.Encode())
