@@ -1,0 +1,129 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/markwatch/markwatch"
+)
+
+// Leasing: Lease walks the known sites (highest priority band first, equal
+// sites in a random rotation) and runs leaseScript on each until it has
+// enough tasks. leaseScript (scripts.go) forwards the site's due delayed
+// tasks, takes tokens from the site's fleet-wide bucket and reads new
+// entries with XREADGROUP, highest band first, in one atomic step. A site
+// whose bucket is empty is skipped (and counted in
+// markwatch_queue_rate_limited_total), so the worker gets another site's
+// work instead of waiting with a task it may not fetch yet.
+
+// noteSites makes the next Lease reload the site list when a site is new to
+// this process.
+func (r *Redis) noteSites(site string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.sites {
+		if s.name == site {
+			return
+		}
+	}
+	r.sitesAt = time.Time{}
+}
+
+// siteList returns the known sites, highest band first, ties in a random
+// rotation so that workers spread over equal sites. It is reloaded from
+// Redis at most once a second.
+func (r *Redis) siteList(ctx context.Context) ([]siteOrder, error) {
+	r.mu.Lock()
+	fresh := time.Since(r.sitesAt) < time.Second
+	sites := r.sites
+	r.mu.Unlock()
+	if !fresh {
+		zs, err := r.client.ZRangeWithScores(ctx, sitesKey, 0, -1).Result()
+		if err != nil {
+			return nil, fmt.Errorf("queue: list sites: %w", err)
+		}
+		sites = make([]siteOrder, len(zs))
+		for i, z := range zs {
+			sites[i] = siteOrder{name: z.Member.(string), band: int(z.Score)}
+		}
+		r.mu.Lock()
+		r.sites, r.sitesAt = sites, time.Now()
+		r.mu.Unlock()
+	}
+	out := append([]siteOrder(nil), sites...)
+	if len(out) > 1 {
+		shift := rand.IntN(len(out))
+		out = append(out[shift:], out[:shift]...)
+		sort.SliceStable(out, func(i, j int) bool { return out[i].band > out[j].band })
+	}
+	return out, nil
+}
+
+// Lease implements Frontier. Sites are tried in order (see siteList); a
+// site whose token bucket is empty is skipped, so the caller gets other
+// sites' work instead of waiting with a task it may not fetch yet.
+func (r *Redis) Lease(ctx context.Context, want int) ([]markwatch.Task, error) {
+	if want <= 0 {
+		return nil, nil
+	}
+	if err := r.maybeRecover(ctx); err != nil {
+		r.opts.Logger.Warn("recover expired leases", "err", err)
+	}
+	sites, err := r.siteList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []markwatch.Task{}
+	now := r.opts.Now()
+	for _, s := range sites {
+		if len(out) >= want {
+			break
+		}
+		got, err := r.leaseSite(ctx, s.name, want-len(out), now)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+func (r *Redis) leaseSite(ctx context.Context, site string, want int, now time.Time) ([]markwatch.Task, error) {
+	k := r.siteKeys(site)
+	limit := r.opts.Limit(site)
+	keys := append([]string{k.runs, k.delayed, k.bucket}, k.allStreams()...)
+	res, err := leaseScript.Run(ctx, r.client, keys, ms(now), want, r.opts.Consumer, limit.Rate, limit.burst()).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("queue: lease from site %s: %w", site, err)
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("queue: lease from site %s: empty reply", site)
+	}
+	if status, _ := res[0].(int64); status == -1 {
+		r.opts.Metrics.rateLimited(site)
+		return nil, nil
+	}
+	var out []markwatch.Task
+	for i := 1; i+3 < len(res); i += 4 {
+		b, _ := res[i].(int64)
+		id, _ := res[i+1].(string)
+		run, _ := res[i+2].(string)
+		payload, _ := res[i+3].(string)
+		t, err := decodeTask(site, run, taskID(int(b), id), payload)
+		if err != nil {
+			// A task that cannot be decoded can never be run: dead-letter
+			// it so that it is visible, rather than lose it or loop on it.
+			t = markwatch.Task{ID: taskID(int(b), id), Run: run, Site: site, Kind: "unknown"}
+			r.opts.Logger.Error("undecodable task dead-lettered", "site", site, "run", run, "task", t.ID, "err", err)
+			if nerr := r.nack(ctx, t, payload, err, false, 0); nerr != nil {
+				r.opts.Logger.Error("dead-letter undecodable task", "site", site, "task", t.ID, "err", nerr)
+			}
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
