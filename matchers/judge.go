@@ -49,6 +49,7 @@ type candidate struct {
 	mark        int32
 	start, end  int32 // skeleton
 	descriptive bool
+	why         string // what makes it descriptive use
 	dropped     bool
 }
 
@@ -262,30 +263,40 @@ func (m *Matcher) filterSlang(sc *scratch) {
 // descriptive word right before (适用于华为) or after (小米专用) the name, or
 // a list of names sharing one such word (适用于华为/小米, 华为 P40 小米 10 通用).
 func (m *Matcher) markDescriptive(sc *scratch) {
-	has := func(list []span, field uint8, pos int32, atEnd bool) bool {
-		for _, s := range list {
+	find := func(list []span, field uint8, pos int32, atEnd bool) *span {
+		for i := range list {
+			s := &list[i]
 			if s.field == field && (atEnd && s.end == pos || !atEnd && s.start == pos) {
-				return true
+				return s
 			}
 		}
-		return false
+		return nil
+	}
+	word := func(s *span) string {
+		x := &sc.fields[s.field]
+		a, b := x.span(int(s.start), int(s.end))
+		return string(x.orig[a:b])
 	}
 	for i := range sc.cands {
 		c := &sc.cands[i]
-		c.descriptive = has(sc.before, c.field, c.start, true) || has(sc.after, c.field, c.end, false)
+		if w := find(sc.before, c.field, c.start, true); w != nil {
+			c.descriptive, c.why = true, "after "+strconv.Quote(word(w))
+		} else if w := find(sc.after, c.field, c.end, false); w != nil {
+			c.descriptive, c.why = true, "before "+strconv.Quote(word(w))
+		}
 	}
 	// Propagate along lists: forward from a "before" word, backward to an
 	// "after" word, across gaps of model names and joiners.
 	for i := 1; i < len(sc.cands); i++ {
 		p, c := &sc.cands[i-1], &sc.cands[i]
 		if p.descriptive && !c.descriptive && p.field == c.field && m.listGap(sc, c.field, p.end, c.start) {
-			c.descriptive = true
+			c.descriptive, c.why = true, "listed with a name "+strings.TrimPrefix(p.why, "listed with a name ")
 		}
 	}
 	for i := len(sc.cands) - 2; i >= 0; i-- {
 		c, n := &sc.cands[i], &sc.cands[i+1]
 		if n.descriptive && !c.descriptive && n.field == c.field && m.listGap(sc, c.field, c.end, n.start) {
-			c.descriptive = true
+			c.descriptive, c.why = true, "listed with a name "+strings.TrimPrefix(n.why, "listed with a name ")
 		}
 	}
 }
@@ -354,6 +365,10 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 			Mark: mk.id, Kind: mk.kind, Field: fieldNames[c.field],
 			Start: a, End: b, Text: string(x.orig[a:b]), Descriptive: c.descriptive,
 		})
+		if c.descriptive {
+			v.Signals = append(v.Signals, markwatch.Signal{Type: "descriptive", Mark: mk.id,
+				Detail: strconv.Quote(string(x.orig[a:b])) + " in " + fieldNames[c.field] + " " + c.why + ": descriptive use, not suspect"})
+		}
 		k := slices.IndexFunc(evals, func(e markEval) bool { return e.mark == c.mark })
 		if k < 0 {
 			evals = append(evals, markEval{mark: c.mark, descriptive: true})
