@@ -183,6 +183,13 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	m.marks = make([]compiledMark, len(marks))
 	m.info = make([]markInfo, 0, len(marks))
 	b := newAutomatonBuilder()
+	// add registers a pattern and its traditional-phrase variants.
+	add := func(skeleton []rune, t target) {
+		b.add(skeleton, t)
+		for _, v := range m.fold.variants(skeleton) {
+			b.add(v, t)
+		}
+	}
 	for i := range marks {
 		cm := compiledMark{Mark: marks[i], sellers: map[string]bool{}}
 		if !cm.ValidFrom.IsZero() {
@@ -198,13 +205,13 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		m.info = append(m.info, markInfo{from: int32(cm.from), until: int32(cm.until), needsContext: len(cm.Context) > 0,
 			kind: cm.Kind, id: cm.ID, minPrice: cm.MinPrice})
 		for _, n := range cm.Names {
-			b.add([]rune(foldString(n)), target{kind: targetName, index: int32(i), term: n})
+			add([]rune(foldString(n)), target{kind: targetName, index: int32(i), term: n})
 		}
 		for _, c := range cm.Context {
-			b.add([]rune(foldString(c)), target{kind: targetContext, index: int32(i), term: c})
+			add([]rune(foldString(c)), target{kind: targetContext, index: int32(i), term: c})
 		}
 		for _, x := range cm.Exclude {
-			b.add([]rune(foldString(x)), target{kind: targetExclude, index: int32(i), term: x})
+			add([]rune(foldString(x)), target{kind: targetExclude, index: int32(i), term: x})
 		}
 	}
 	for gi, g := range signals.Slang {
@@ -214,31 +221,31 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		for _, term := range g.Terms {
 			sk := []rune(foldString(term))
 			t := target{kind: targetSlang, index: int32(gi), term: term, needSeparator: separatorBetweenDigits(term)}
-			b.add(sk, t)
+			add(sk, t)
 			if len(sk) == 2 && isHan(sk[0]) && isHan(sk[1]) { // 高高仿仿
-				b.add([]rune{sk[0], sk[0], sk[1], sk[1]}, t)
+				add([]rune{sk[0], sk[0], sk[1], sk[1]}, t)
 			}
 		}
 	}
 	for gi, g := range signals.Slang {
 		for _, x := range g.Exclude {
-			b.add([]rune(foldString(x)), target{kind: targetSlangExclude, index: int32(gi), term: x})
+			add([]rune(foldString(x)), target{kind: targetSlangExclude, index: int32(gi), term: x})
 		}
 	}
 	for _, w := range signals.Negators {
-		b.add([]rune(foldString(w)), target{kind: targetNegator, term: w})
+		add([]rune(foldString(w)), target{kind: targetNegator, term: w})
 	}
 	for _, w := range signals.Accessories {
-		b.add([]rune(foldString(w)), target{kind: targetAccessory, term: w})
+		add([]rune(foldString(w)), target{kind: targetAccessory, term: w})
 	}
 	for _, w := range signals.Descriptive.Before {
-		b.add([]rune(foldString(w)), target{kind: targetBefore, term: w})
+		add([]rune(foldString(w)), target{kind: targetBefore, term: w})
 	}
 	for _, w := range signals.Descriptive.After {
-		b.add([]rune(foldString(w)), target{kind: targetAfter, term: w})
+		add([]rune(foldString(w)), target{kind: targetAfter, term: w})
 	}
 	for _, w := range signals.Descriptive.Joiners {
-		b.add([]rune(foldString(w)), target{kind: targetJoiner, term: w})
+		add([]rune(foldString(w)), target{kind: targetJoiner, term: w})
 	}
 	m.auto = b.build()
 	m.auto.attachFold(m.fold)

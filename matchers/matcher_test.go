@@ -51,3 +51,26 @@ func TestMatchExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestTraditionalPhrases: OpenCC converts 手鍊 to 手链 as a phrase, though
+// 鍊 alone becomes 炼; the phrase dictionary folded into the automaton at
+// build time makes the traditional phrase meet a simplified name.
+func TestTraditionalPhrases(t *testing.T) {
+	if n := len(folds().phrases); n < 50 {
+		t.Fatalf("only %d t2s phrases differ from per-character folding; the dictionary was not read", n)
+	}
+	m, err := New([]Mark{{ID: "chain", Kind: markwatch.Trademark, Names: []string{"潘多拉手链"}, MinPrice: 500}}, Signals{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for title, want := range map[string]string{
+		"潘多拉手鍊 925銀": "潘多拉手鍊", // phrase-level traditional
+		"潘多拉手鏈 925銀": "潘多拉手鏈", // character-level traditional
+		"潘多拉手链 925银": "潘多拉手链",
+	} {
+		v, _ := m.Match(context.Background(), markwatch.Listing{ID: "1", Title: title})
+		if len(v.Hits) != 1 || v.Hits[0].Text != want {
+			t.Errorf("%q: hits %+v, want one with text %q", title, v.Hits, want)
+		}
+	}
+}

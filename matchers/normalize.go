@@ -31,14 +31,17 @@ import (
 //     耐 克 all read as one word.
 //
 // Because patterns (mark names, context words, slang) go through the same
-// fold, matching is consistent by construction: the fold is a function, so
-// a traditional text and a simplified pattern meet on the same skeleton even
-// where OpenCC would pick a different simplified form from the phrase (the
-// price is that a few characters that are both traditional and simplified,
-// such as 乾/干 or 著/着, are conflated, which costs no recall). Folding per
-// character is what makes the fold a table lookup: OpenCC's phrase
-// conversion of a whole title costs 10-14 µs, which alone would cap the
-// matcher below 100,000 titles/s.
+// fold, matching is consistent by construction: the fold is a function, so a
+// traditional text and a simplified pattern meet on the same skeleton even
+// where a character has several simplified forms (the price is that a few
+// characters that are both traditional and simplified, such as 乾/干 or
+// 著/着, are conflated, which costs no recall). What a per-character fold
+// cannot see are the phrases OpenCC converts as a whole (手鍊 is 手链 though
+// 鍊 alone is 炼): those come from OpenCC's t2s phrase dictionary, read once,
+// and every pattern that contains one gets a variant with the other form
+// when the automaton is built (variants). So phrase-level conversion costs
+// nothing per title: OpenCC's own phrase conversion of a whole title costs
+// 10-14 µs, which alone would cap the matcher below 100,000 titles/s.
 //
 // Every skeleton rune keeps the index of the original rune it came from,
 // so a match maps back to an exact substring of the listing.
@@ -62,6 +65,10 @@ type foldTable struct {
 	digit [0x10000 / 64]uint64
 	// lut is bmp widened to the layout of automaton.lut, with class 0.
 	lut []uint64
+	// phrases are t2s phrases that per-character folding misses, indexed
+	// by the first rune of either side.
+	phrases     []phrasePair
+	phraseIndex map[rune][]phraseVariant
 }
 
 var (
@@ -103,7 +110,11 @@ var upperConfusables = map[rune]rune{
 var contextual = map[rune]rune{'0': 'o', '1': 'l', '3': 'e', '4': 'a', '5': 's', '|': 'l', '!': 'l', '@': 'a', '$': 's'}
 
 func buildFoldTable() *foldTable {
-	t := &foldTable{t2s: buildT2S()}
+	cc, err := opencc.New("t2s")
+	if err != nil {
+		panic("matchers: opencc t2s dictionary: " + err.Error()) // embedded data: cannot fail
+	}
+	t := &foldTable{t2s: buildT2S(cc)}
 	for r := rune(0); r < 0x10000; r++ {
 		if r >= 0xD800 && r <= 0xDFFF {
 			continue
@@ -129,16 +140,74 @@ func buildFoldTable() *foldTable {
 	for r, f := range t.bmp {
 		t.lut[r] = uint64(f)
 	}
+	t.phrases = t.buildPhrases(cc)
+	t.phraseIndex = map[rune][]phraseVariant{}
+	for _, p := range t.phrases {
+		t.phraseIndex[p.simplified[0]] = append(t.phraseIndex[p.simplified[0]], phraseVariant{p.simplified, p.traditional})
+		t.phraseIndex[p.traditional[0]] = append(t.phraseIndex[p.traditional[0]], phraseVariant{p.traditional, p.simplified})
+	}
 	return t
 }
 
+// phrasePair is a traditional phrase whose simplified form OpenCC takes
+// from its phrase dictionary rather than character by character (手鍊 is
+// 手链, though 鍊 alone is 炼): the skeletons of both sides, which differ.
+type phrasePair struct{ simplified, traditional []rune }
+
+// buildPhrases reads t2s's phrase dictionary and keeps the phrases whose
+// per-character fold differs from their phrase conversion. Patterns get a
+// variant for each (see variants), so phrase-level conversion happens once,
+// when the automaton is built, instead of on every title.
+func (t *foldTable) buildPhrases(cc *opencc.OpenCC) []phrasePair {
+	var out []phrasePair
+	for _, group := range cc.DictChains {
+		for i, d := range group.Dicts {
+			if i >= len(group.Files) || !strings.Contains(group.Files[i], "Phrases") || d == nil || d.Trie == nil {
+				continue
+			}
+			for _, id := range d.Trie.PrefixPredict(nil, 0) {
+				key, err := d.Trie.Key(id)
+				if err != nil {
+					continue
+				}
+				v, err := d.Trie.Value(id)
+				if err != nil || v < 0 || v >= len(d.Values) || len(d.Values[v]) == 0 {
+					continue
+				}
+				var trad, simp text
+				t.normalize(&trad, string(key))
+				t.normalize(&simp, d.Values[v][0])
+				if len(trad.norm) > 0 && string(trad.norm) != string(simp.norm) {
+					out = append(out, phrasePair{simplified: slices.Clone(simp.norm), traditional: slices.Clone(trad.norm)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// variants returns the skeletons a pattern must also match so that
+// traditional phrases meet it: for every phrase of the dictionary inside
+// the skeleton (in either script), the skeleton with the other form.
+func (t *foldTable) variants(skeleton []rune) [][]rune {
+	var out [][]rune
+	for i, r := range skeleton {
+		for _, pv := range t.phraseIndex[r] {
+			if len(skeleton)-i >= len(pv.from) && slices.Equal(skeleton[i:i+len(pv.from)], pv.from) {
+				v := append(append(append([]rune(nil), skeleton[:i]...), pv.to...), skeleton[i+len(pv.from):]...)
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+type phraseVariant struct{ from, to []rune }
+
+
 // buildT2S converts every CJK ideograph once with OpenCC's t2s and keeps the
 // ones that change: a per-character table of its dictionary.
-func buildT2S() map[rune]rune {
-	cc, err := opencc.New("t2s")
-	if err != nil {
-		panic("matchers: opencc t2s dictionary: " + err.Error()) // embedded data: cannot fail
-	}
+func buildT2S(cc *opencc.OpenCC) map[rune]rune {
 	var in []rune
 	for _, rg := range [][2]rune{{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}} {
 		for r := rg[0]; r <= rg[1]; r++ {
