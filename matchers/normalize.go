@@ -204,7 +204,6 @@ func (t *foldTable) variants(skeleton []rune) [][]rune {
 
 type phraseVariant struct{ from, to []rune }
 
-
 // buildT2S converts every CJK ideograph once with OpenCC's t2s and keeps the
 // ones that change: a per-character table of its dictionary.
 func buildT2S(cc *opencc.OpenCC) map[rune]rune {
