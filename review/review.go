@@ -406,3 +406,8 @@ func (l *loginLimiter) succeeded(name string) {
 	delete(l.fails, name)
 	l.mu.Unlock()
 }
+
+var (
+	_ http.Handler  = (*Server)(nil)
+	_ MarkDirectory = MarkMap(nil)
+)

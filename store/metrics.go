@@ -45,3 +45,5 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(listingsDesc, prometheus.GaugeValue, float64(counts[st]), string(st))
 	}
 }
+
+var _ prometheus.Collector = (*statusCollector)(nil)

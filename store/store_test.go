@@ -14,9 +14,14 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/pipeline"
 	"github.com/markwatch/markwatch/store"
 	"github.com/markwatch/markwatch/store/storetest"
 )
+
+// The store is the pipeline's sink (checked here so that the store package
+// itself does not depend on the pipeline).
+var _ pipeline.Sink = (*store.Store)(nil)
 
 type clock struct{ t time.Time }
 
