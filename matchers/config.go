@@ -242,6 +242,9 @@ type Signals struct {
 	// mark's price floor, which is the price of the goods themselves; slang
 	// still counts.
 	Accessories []string `yaml:"accessories"`
+	// AccessoryCategories: a listing whose category contains one of these
+	// (手机配件) is an accessory too.
+	AccessoryCategories []string `yaml:"accessory_categories"`
 }
 
 // Weights are the strengths (0..1) the score combines. A mark's score is
@@ -385,6 +388,7 @@ func (s *Signals) Validate() error {
 	}{
 		{"descriptive.before", s.Descriptive.Before}, {"descriptive.after", s.Descriptive.After},
 		{"descriptive.joiners", s.Descriptive.Joiners}, {"negators", s.Negators}, {"accessories", s.Accessories},
+		{"accessory_categories", s.AccessoryCategories},
 	} {
 		for j, t := range l.list {
 			if foldString(t) == "" {

@@ -408,6 +408,14 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 		v.Signals = append(v.Signals, sig)
 	}
 
+	if sc.accessory == "" && l.Category != "" {
+		for _, c := range m.signals.AccessoryCategories {
+			if strings.Contains(l.Category, c) {
+				sc.accessory = "category " + l.Category
+				break
+			}
+		}
+	}
 	best, strongest := 0.0, markwatch.MarkKind("")
 	price, hasPrice := l.PriceValue()
 	seller := strings.TrimSpace(l.Seller)
