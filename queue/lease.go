@@ -82,29 +82,78 @@ func (r *Redis) Lease(ctx context.Context, want int) ([]markwatch.Task, error) {
 		if len(out) >= want {
 			break
 		}
-		got, err := r.leaseSite(ctx, s.name, want-len(out), now)
+		if r.skipping(s.name) {
+			continue
+		}
+		got, wait, err := r.leaseSite(ctx, s.name, want-len(out), now)
 		if err != nil {
 			return out, err
+		}
+		switch {
+		case wait > 0:
+			r.skip(s.name, wait)
+		case len(got) == 0:
+			r.skip(s.name, emptySkip)
 		}
 		out = append(out, got...)
 	}
 	return out, nil
 }
 
-func (r *Redis) leaseSite(ctx context.Context, site string, want int, now time.Time) ([]markwatch.Task, error) {
+// emptySkip is how long this process skips a site that had nothing ready,
+// so that a fleet leasing from many mostly idle sites does not run a
+// script per site per Lease. Work this process adds, nacks, releases or
+// recovers on the site ends the skip at once; other processes' work is
+// seen at most emptySkip later.
+const emptySkip = 100 * time.Millisecond
+
+func (r *Redis) skipping(site string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return time.Now().Before(r.skipUntil[site])
+}
+
+func (r *Redis) skip(site string, d time.Duration) {
+	r.mu.Lock()
+	r.skipUntil[site] = time.Now().Add(d)
+	r.mu.Unlock()
+}
+
+// wake ends the skip of sites (all sites when none is named).
+func (r *Redis) wake(sites ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(sites) == 0 {
+		clear(r.skipUntil)
+		return
+	}
+	for _, s := range sites {
+		delete(r.skipUntil, s)
+	}
+}
+
+// leaseSite leases from one site; a positive wait means its token bucket
+// was empty and says when the next token comes.
+func (r *Redis) leaseSite(ctx context.Context, site string, want int, now time.Time) ([]markwatch.Task, time.Duration, error) {
 	k := r.siteKeys(site)
 	limit := r.opts.Limit(site)
 	keys := append([]string{k.runs, k.delayed, k.bucket}, k.allStreams()...)
 	res, err := leaseScript.Run(ctx, r.client, keys, ms(now), want, r.opts.Consumer, limit.Rate, limit.burst()).Slice()
 	if err != nil {
-		return nil, fmt.Errorf("queue: lease from site %s: %w", site, err)
+		return nil, 0, fmt.Errorf("queue: lease from site %s: %w", site, err)
 	}
 	if len(res) == 0 {
-		return nil, fmt.Errorf("queue: lease from site %s: empty reply", site)
+		return nil, 0, fmt.Errorf("queue: lease from site %s: empty reply", site)
 	}
 	if status, _ := res[0].(int64); status == -1 {
 		r.opts.Metrics.rateLimited(site)
-		return nil, nil
+		wait := time.Millisecond
+		if len(res) > 1 {
+			if w, _ := res[1].(int64); w > 0 {
+				wait = time.Duration(w) * time.Millisecond
+			}
+		}
+		return nil, wait, nil
 	}
 	var out []markwatch.Task
 	for i := 1; i+3 < len(res); i += 4 {
@@ -125,5 +174,5 @@ func (r *Redis) leaseSite(ctx context.Context, site string, want int, now time.T
 		}
 		out = append(out, t)
 	}
-	return out, nil
+	return out, 0, nil
 }

@@ -55,6 +55,7 @@ func (r *Redis) Recover(ctx context.Context) (int, error) {
 				break
 			}
 			if n > 0 {
+				r.wake(site)
 				r.opts.Metrics.leaseExpired(site, n)
 				r.opts.Logger.Warn("expired leases recovered", "site", site, "tasks", n)
 			}

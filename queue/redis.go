@@ -30,6 +30,7 @@ type Redis struct {
 	lastRecover time.Time
 	registered  map[[2]string]time.Time // (site, run) → when registered
 	siteBand    map[string]int          // highest band this process registered per site
+	skipUntil   map[string]time.Time    // sites this process skips in Lease (see emptySkip)
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -49,7 +50,7 @@ func NewRedis(client redis.UniversalClient, opts Options) *Redis {
 		host, _ := os.Hostname()
 		opts.Consumer = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
 	}
-	return &Redis{client: client, opts: opts, keys: map[string]*siteKeys{}, registered: map[[2]string]time.Time{}, siteBand: map[string]int{}, stop: make(chan struct{})}
+	return &Redis{client: client, opts: opts, keys: map[string]*siteKeys{}, registered: map[[2]string]time.Time{}, siteBand: map[string]int{}, skipUntil: map[string]time.Time{}, stop: make(chan struct{})}
 }
 
 // Consumer is this frontier's name in consumer groups and the worker registry.
@@ -215,6 +216,7 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 			}
 			total += n
 		}
+		r.wake(g.site)
 	}
 	return total, nil
 }
@@ -280,6 +282,8 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 
 // Release implements Frontier.
 func (r *Redis) Release(ctx context.Context, tasks ...markwatch.Task) error {
+	sites, _ := bySite(tasks)
+	defer r.wake(sites...)
 	return r.perTask(ctx, "release", releaseScript, tasks)
 }
 
@@ -374,6 +378,7 @@ func (r *Redis) nack(ctx context.Context, t markwatch.Task, payload string, caus
 	if ok == 0 {
 		return fmt.Errorf("queue: nack %s of site %s: %w", t.ID, t.Site, ErrLeaseLost)
 	}
+	r.wake(t.Site)
 	return nil
 }
 
@@ -547,6 +552,7 @@ func (r *Redis) Requeue(ctx context.Context, site string, ids ...string) (int, e
 		if err != nil {
 			return total, fmt.Errorf("queue: requeue dead letters of site %s: %w", s, err)
 		}
+		r.wake(s)
 		total += n
 	}
 	return total, nil
