@@ -3,6 +3,8 @@ package queue_test
 import (
 	"context"
 	"fmt"
+	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -100,6 +102,11 @@ func benchThroughput(b *testing.B, batch, n int) {
 		front += frontierLoop(b, f, "run"+strconv.Itoa(i), n, batch)
 	}
 	b.StopTimer()
+	if batch > 1 {
+		if rate := redisBenchmarkXAdd(b, srv.Addr, batch); rate > 0 {
+			b.ReportMetric(rate, "redis-benchmark_xadd/s")
+		}
+	}
 	total := float64(n * b.N)
 	bareRate, frontRate := total/bare.Seconds(), total/front.Seconds()
 	b.ReportMetric(frontRate, "tasks/s")
@@ -113,6 +120,26 @@ func BenchmarkFrontierBatched(b *testing.B) { benchThroughput(b, 100, 20000) }
 
 // BenchmarkFrontierSingle: add + lease + ack one task at a time.
 func BenchmarkFrontierSingle(b *testing.B) { benchThroughput(b, 1, 2000) }
+
+// redisBenchmarkXAdd is redis-benchmark's figure for XADD alone (the
+// cheapest of the three primitives) with the batch size as pipeline depth,
+// on the same server: a ceiling no add+lease+ack loop can reach.
+func redisBenchmarkXAdd(b *testing.B, addr string, pipeline int) float64 {
+	host, port, _ := strings.Cut(addr, ":")
+	out, err := exec.Command("redis-benchmark", "-h", host, "-p", port, "-n", "100000", "-P", strconv.Itoa(pipeline), "-q",
+		"XADD", "rb:{s}", "MAXLEN", "~", "10000", "*", "r", "bench", "t", strings.Repeat("x", 90)).Output()
+	if err != nil {
+		b.Logf("redis-benchmark: %v", err)
+		return 0
+	}
+	m := regexp.MustCompile(`([0-9.]+) requests per second`).FindStringSubmatch(string(out))
+	if m == nil {
+		b.Logf("redis-benchmark output not understood: %q", out)
+		return 0
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
+}
 
 func usedMemory(b *testing.B, c redis.UniversalClient) int64 {
 	info, err := c.Info(context.Background(), "memory").Result()
