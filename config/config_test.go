@@ -29,7 +29,7 @@ func TestLoadErrorsNameFileLineField(t *testing.T) {
 	}{
 		{"unknown field", "listen: x\ncrawl:\n  user_agnet: foo\n", `markwatch.yaml:3:3: user_agnet: unknown field "user_agnet"`},
 		{"wrong type", "crawl:\n  body_limit: lots\n", "markwatch.yaml:2:"},
-		{"bad duration", "crawl:\n  timeout: 5 parsecs\n", `bad duration`},
+		{"bad duration", "crawl:\n  timeout: 5 parsecs\n", `markwatch.yaml:2:12: timeout: bad duration "5 parsecs"`},
 		{"validation", "crawl:\n  concurrency: -4\n", "markwatch.yaml:2:16: crawl.concurrency: must be 1..1024, got -4"},
 		{"syntax", "crawl: [\n", "markwatch.yaml:1:"},
 		{"duplicate key", "listen: a\nlisten: b\n", "markwatch.yaml:2:"},
@@ -85,5 +85,18 @@ func TestJoinedFieldErrorsAllLocated(t *testing.T) {
 	err := locate("f.yaml", data, errors.Join(Errorf("a.b", "bad"), Errorf("c", "worse")))
 	if got := err.Error(); !strings.Contains(got, "f.yaml:2:6: a.b: bad") || !strings.Contains(got, "f.yaml:3:4: c: worse") {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestBadDateNamesLine(t *testing.T) {
+	var v struct {
+		Marks []struct {
+			ID    string `yaml:"id"`
+			Until Date   `yaml:"valid_until"`
+		} `yaml:"marks"`
+	}
+	err := Decode("m.yaml", []byte("marks:\n  - id: a\n    valid_until: 2026-08-29\n  - id: b\n    valid_until: 2026-13-01\n"), &v)
+	if err == nil || err.Error() != `m.yaml:5:18: valid_until: bad date "2026-13-01" (want YYYY-MM-DD)` {
+		t.Fatalf("got %v", err)
 	}
 }

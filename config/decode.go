@@ -101,8 +101,17 @@ func locateDecodeError(file string, data []byte, err error) error {
 		}
 		return e
 	}
-	// Errors from custom unmarshalers (a bad duration, a bad date) carry no
-	// position; they are wrapped in a FieldError by those types when possible.
+	// Errors from text unmarshalers (a bad duration, a bad date) carry no
+	// position: find the line holding the value.
+	var ve *ValueError
+	if errors.As(err, &ve) {
+		e := &Error{File: file, Msg: ve.Msg}
+		e.Line, e.Column = valueLine(data, ve.Value)
+		if e.Line > 0 {
+			e.Field = tokenPath(e.Line, data)
+		}
+		return e
+	}
 	return locate(file, data, err)
 }
 
@@ -176,4 +185,20 @@ func parentPath(p string) string {
 		return ""
 	}
 	return p[:i]
+}
+
+// valueLine finds the first line where value stands as a mapping value or a
+// list item, and the column where it starts.
+func valueLine(data []byte, value string) (line, col int) {
+	if value == "" {
+		return 0, 0
+	}
+	for i, l := range strings.Split(string(data), "\n") {
+		for _, lead := range []string{": ", "- ", ": \"", "- \"", ": '", "- '"} {
+			if j := strings.Index(l, lead+value); j >= 0 {
+				return i + 1, j + len(lead) + 1
+			}
+		}
+	}
+	return 0, 0
 }

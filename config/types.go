@@ -14,7 +14,7 @@ type Duration time.Duration
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := ParseDuration(string(b))
 	if err != nil {
-		return err
+		return &ValueError{Value: string(b), Msg: err.Error()}
 	}
 	*d = Duration(v)
 	return nil
@@ -55,7 +55,7 @@ type Date struct{ time.Time }
 func (d *Date) UnmarshalText(b []byte) error {
 	t, err := time.Parse(time.DateOnly, strings.TrimSpace(string(b)))
 	if err != nil {
-		return fmt.Errorf("bad date %q (want YYYY-MM-DD)", string(b))
+		return &ValueError{Value: string(b), Msg: fmt.Sprintf("bad date %q (want YYYY-MM-DD)", string(b))}
 	}
 	d.Time = t
 	return nil
@@ -63,3 +63,14 @@ func (d *Date) UnmarshalText(b []byte) error {
 
 // MarshalText implements encoding.TextMarshaler.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.Format(time.DateOnly)), nil }
+
+// ValueError is returned by the text unmarshalers of config types (Duration,
+// Date, and those of other packages) for a value they cannot read. The YAML
+// decoder does not know where such an error happened; Decode finds the line
+// by the value's text.
+type ValueError struct {
+	Value string
+	Msg   string
+}
+
+func (e *ValueError) Error() string { return e.Msg }
