@@ -29,7 +29,7 @@ func TestMarksErrorsNameFileLineField(t *testing.T) {
 		{"empty name", "marks:\n  - id: a\n    kind: trademark\n    names: [A, '··']\n", `a.yaml:4:16: marks[0].names[1]: "··" has no letters or digits to match`},
 		{"gi without regions", "marks:\n  - id: g\n    kind: gi\n    names: [西湖龙井]\n", "marks[0].regions: a gi mark needs the regions"},
 		{"useless exclude", "marks:\n  - id: m\n    kind: trademark\n    names: [茅台]\n    exclude: [酱香酒]\n", `a.yaml:5:15: marks[0].exclude[0]: "酱香酒" contains none of the mark's names`},
-		{"bad date", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    valid_until: 2026-13-01\n", `a.yaml: bad date "2026-13-01"`},
+		{"bad date", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    valid_until: 2026-13-01\n", `a.yaml:5:18: valid_until: bad date "2026-13-01"`},
 		{"window reversed", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    valid_from: 2026-01-01\n    valid_until: 2025-01-01\n", "a.yaml:6:18: marks[0].valid_until: 2025-01-01 is before valid_from 2026-01-01"},
 		{"duplicate in file", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n  - id: m\n    kind: trademark\n    names: [B]\n", `a.yaml:5:9: marks[1].id: duplicate id "m"`},
 		{"class", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    classes: [25, 46]\n", "a.yaml:5:19: marks[0].classes[1]: Nice classes are 1..45, got 46"},
