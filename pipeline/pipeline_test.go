@@ -1,0 +1,300 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/crawler"
+	"github.com/markwatch/markwatch/queue"
+)
+
+// scriptedCrawler answers each URL with a scripted sequence of results, one
+// per call; the last entry repeats.
+type scriptedCrawler struct {
+	mu     sync.Mutex
+	script map[string][]result
+	calls  map[string]int
+	delay  time.Duration
+}
+
+type result struct {
+	ex  *markwatch.Extracted
+	err error
+}
+
+func (c *scriptedCrawler) Crawl(ctx context.Context, t markwatch.Task) (*markwatch.Extracted, error) {
+	if c.delay > 0 {
+		time.Sleep(c.delay)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	steps, ok := c.script[t.URL]
+	if !ok {
+		return nil, fmt.Errorf("unscripted URL %s", t.URL)
+	}
+	n := c.calls[t.URL]
+	c.calls[t.URL]++
+	r := steps[min(n, len(steps)-1)]
+	if r.ex != nil {
+		ex := *r.ex
+		ex.Page = &markwatch.Page{Task: t, URL: t.URL, Status: 200}
+		return &ex, nil
+	}
+	return nil, r.err
+}
+
+func (c *scriptedCrawler) count(url string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls[url]
+}
+
+// suspectIf flags listings whose title contains 高仿 and hits on 耐克.
+var suspectIf = MatcherFunc(func(_ context.Context, l markwatch.Listing) (markwatch.Verdict, error) {
+	v := markwatch.Verdict{ID: l.ID}
+	if i := strings.Index(l.Title, "耐克"); i >= 0 {
+		v.Hits = append(v.Hits, markwatch.Hit{Mark: "nike", Kind: markwatch.Trademark, Field: "title", Text: "耐克"})
+	}
+	if strings.Contains(l.Title, "高仿") && len(v.Hits) > 0 {
+		v.Suspect, v.Score = true, 0.9
+	}
+	return v, nil
+})
+
+type recordingSink struct {
+	mu       sync.Mutex
+	findings []markwatch.Finding
+	pages    int
+	fail     int // fail this many calls first
+}
+
+func (s *recordingSink) Put(_ context.Context, page *markwatch.Page, fs []markwatch.Finding) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail > 0 {
+		s.fail--
+		return errors.New("disk full")
+	}
+	if page == nil {
+		return errors.New("no page")
+	}
+	s.pages++
+	s.findings = append(s.findings, fs...)
+	return nil
+}
+
+func newWorker(f queue.Frontier, c Crawler, s Sink, reg prometheus.Registerer) *Worker {
+	return &Worker{
+		Frontier: f, Crawler: c, Matcher: suspectIf, Sink: s,
+		Concurrency: 4, Lease: time.Second, Idle: 5 * time.Millisecond,
+		Backoff: func(int, time.Duration) time.Duration { return 10 * time.Millisecond },
+		Metrics: NewMetrics(reg),
+	}
+}
+
+func finished(f queue.Frontier, run string) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		st, err := f.Stats(ctx, run)
+		return st.Finished, err
+	}
+}
+
+func run(t *testing.T, w *Worker, f queue.Frontier, seeds ...markwatch.Task) queue.RunStats {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := f.Add(ctx, seeds...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Run(ctx, finished(f, seeds[0].Run)); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("run did not finish in time")
+	}
+	st, err := f.Stats(context.Background(), seeds[0].Run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestFollowUpsFindingsAndAccounting(t *testing.T) {
+	f := queue.NewMemory(queue.Options{})
+	search := markwatch.Task{Run: "r1", Sweep: "national_day", Site: "mart", Kind: markwatch.KindSearch, URL: "http://m/s?p=1", Priority: 5}
+	c := &scriptedCrawler{calls: map[string]int{}, script: map[string][]result{
+		search.URL: {{ex: &markwatch.Extracted{Follow: []markwatch.Task{
+			{Site: "mart", Kind: markwatch.KindItem, URL: "http://m/i/1", Listing: &markwatch.Listing{ID: "1", Title: "耐克 高仿 跑鞋"}},
+			{Site: "mart", Kind: markwatch.KindItem, URL: "http://m/i/2", Listing: &markwatch.Listing{ID: "2", Title: "耐克 正品"}},
+			{Site: "mart", Kind: markwatch.KindItem, URL: "http://m/i/3", Listing: &markwatch.Listing{ID: "3", Title: "保温杯"}},
+			{Site: "mart", Kind: markwatch.KindSearch, URL: "http://m/s?p=2"},
+		}}}},
+		"http://m/i/1":   {{ex: &markwatch.Extracted{Listings: []markwatch.Listing{{ID: "1", Site: "mart", Title: "耐克 高仿 跑鞋"}}}}},
+		"http://m/i/2":   {{ex: &markwatch.Extracted{Listings: []markwatch.Listing{{ID: "2", Site: "mart", Title: "耐克 正品"}}}}},
+		"http://m/i/3":   {{ex: &markwatch.Extracted{Listings: []markwatch.Listing{{ID: "3", Site: "mart", Title: "保温杯"}}}}},
+		"http://m/s?p=2": {{ex: &markwatch.Extracted{}}},
+	}}
+	var seen []markwatch.Task
+	var mu sync.Mutex
+	spy := spyFrontier{Frontier: f, added: func(ts []markwatch.Task) { mu.Lock(); seen = append(seen, ts...); mu.Unlock() }}
+	sink := &recordingSink{}
+	w := newWorker(spy, c, sink, nil)
+	st := run(t, w, spy, search)
+
+	if st.Pages != 5 || st.Listings != 3 || st.Suspects != 1 || st.Done != 5 || st.Dead != 0 {
+		t.Fatalf("stats %+v, want 5 pages, 3 listings, 1 suspect, 5 done", st)
+	}
+	for _, tk := range seen[1:] { // seen[0] is the seed
+		if tk.Run != "r1" || tk.Sweep != "national_day" {
+			t.Errorf("follow-up %s lost its run/sweep: %q %q", tk.URL, tk.Run, tk.Sweep)
+		}
+		want := 5
+		if tk.Kind == markwatch.KindItem {
+			want = 6
+		}
+		if tk.Priority != want {
+			t.Errorf("follow-up %s (%s) has priority %d, want %d", tk.URL, tk.Kind, tk.Priority, want)
+		}
+	}
+	// Only listings with hits become findings: 1 (suspect) and 2 (mention).
+	if len(sink.findings) != 2 {
+		t.Fatalf("findings %d, want 2 (listings with a hit)", len(sink.findings))
+	}
+	for _, fd := range sink.findings {
+		if fd.Run != "r1" || fd.Sweep != "national_day" || fd.Listing.ID != fd.Verdict.ID {
+			t.Errorf("finding %+v lacks run, sweep or listing", fd)
+		}
+	}
+	if got := testutil.ToFloat64(w.Metrics.Suspects); got != 1 {
+		t.Errorf("suspects metric %v, want 1", got)
+	}
+}
+
+type spyFrontier struct {
+	queue.Frontier
+	added func([]markwatch.Task)
+}
+
+func (s spyFrontier) Add(ctx context.Context, ts ...markwatch.Task) (int, error) {
+	s.added(ts)
+	return s.Frontier.Add(ctx, ts...)
+}
+
+func TestFailureClassification(t *testing.T) {
+	tmp := &crawler.FetchError{URL: "x", Status: 503, Temporary: true}
+	cases := []struct {
+		name      string
+		steps     []result
+		wantCalls int
+		wantDone  int64
+		wantDead  int64
+	}{
+		{"temporary then ok is retried", []result{{err: tmp}, {err: tmp}, {ex: &markwatch.Extracted{}}}, 3, 1, 0},
+		{"temporary past the budget is dead", []result{{err: tmp}}, 3, 0, 1}, // Retries 2: 3 attempts
+		{"robots disallowed is skipped, not retried", []result{{err: fmt.Errorf("wrap: %w", crawler.ErrRobotsDisallowed)}}, 1, 1, 0},
+		{"off-site is skipped", []result{{err: crawler.ErrDomainNotAllowed}}, 1, 1, 0},
+		{"layout change is dead at once", []result{{err: crawler.ErrLayoutChanged}}, 1, 0, 1},
+		{"a permanent 404 is dead at once", []result{{err: &crawler.FetchError{URL: "x", Status: 404}}}, 1, 0, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := queue.NewMemory(queue.Options{Retries: 2})
+			task := markwatch.Task{Run: "r", Site: "s", Kind: markwatch.KindSearch, URL: "http://s/1"}
+			c := &scriptedCrawler{calls: map[string]int{}, script: map[string][]result{task.URL: tc.steps}}
+			st := run(t, newWorker(f, c, &recordingSink{}, nil), f, task)
+			if got := c.count(task.URL); got != tc.wantCalls {
+				t.Errorf("fetched %d times, want %d", got, tc.wantCalls)
+			}
+			if st.Done != tc.wantDone || st.Dead != tc.wantDead {
+				t.Errorf("done %d dead %d, want %d and %d", st.Done, st.Dead, tc.wantDone, tc.wantDead)
+			}
+			if tc.wantDead > 0 {
+				dead, err := f.DeadLetters(context.Background(), "")
+				if err != nil || len(dead) != 1 || dead[0].Task.LastError == "" {
+					t.Errorf("dead letters %+v (%v), want one with its last error", dead, err)
+				}
+			}
+		})
+	}
+}
+
+func TestSinkFailureRetriesTheTask(t *testing.T) {
+	f := queue.NewMemory(queue.Options{Retries: 3})
+	task := markwatch.Task{Run: "r", Site: "s", Kind: markwatch.KindItem, URL: "http://s/i"}
+	c := &scriptedCrawler{calls: map[string]int{}, script: map[string][]result{
+		task.URL: {{ex: &markwatch.Extracted{Listings: []markwatch.Listing{{ID: "9", Title: "耐克 高仿"}}}}},
+	}}
+	sink := &recordingSink{fail: 1}
+	st := run(t, newWorker(f, c, sink, nil), f, task)
+	if c.count(task.URL) != 2 || len(sink.findings) != 1 || st.Done != 1 || st.Pages != 1 {
+		t.Fatalf("fetches %d, findings %d, stats %+v: want the task redone once and recorded once", c.count(task.URL), len(sink.findings), st)
+	}
+}
+
+// A task that takes longer than its lease is not handed to another worker:
+// the heartbeat extends it.
+func TestHeartbeatKeepsLongTasks(t *testing.T) {
+	f := queue.NewMemory(queue.Options{Lease: 150 * time.Millisecond})
+	task := markwatch.Task{Run: "r", Site: "s", Kind: markwatch.KindSearch, URL: "http://s/slow"}
+	c := &scriptedCrawler{delay: 500 * time.Millisecond, calls: map[string]int{}, script: map[string][]result{
+		task.URL: {{ex: &markwatch.Extracted{}}},
+	}}
+	w := newWorker(f, c, &recordingSink{}, nil)
+	w.Lease = 150 * time.Millisecond
+	st := run(t, w, f, task)
+	if c.count(task.URL) != 1 || st.Done != 1 {
+		t.Fatalf("fetched %d times (stats %+v), want once: the lease was not extended", c.count(task.URL), st)
+	}
+}
+
+func TestRunStopsOnCancel(t *testing.T) {
+	f := queue.NewMemory(queue.Options{})
+	w := newWorker(f, &scriptedCrawler{}, &recordingSink{}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, nil) }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
+
+func TestDefaultBackoff(t *testing.T) {
+	for attempt := 1; attempt <= 12; attempt++ {
+		for range 50 {
+			d := DefaultBackoff(attempt, 0)
+			ceiling := min(time.Second<<min(attempt-1, 8), 5*time.Minute)
+			if d <= 0 || d > ceiling {
+				t.Fatalf("attempt %d: %v outside (0, %v]", attempt, d, ceiling)
+			}
+		}
+	}
+	if d := DefaultBackoff(1, 90*time.Second); d < 90*time.Second {
+		t.Fatalf("Retry-After 90s gave %v", d)
+	}
+}
+
+func TestMetricsLint(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	m.Tasks.WithLabelValues("search", "done").Inc()
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("%v %v", problems, err)
+	}
+}
