@@ -14,7 +14,7 @@ import (
 // CrawlCmd crawls one query of one site in-process.
 type CrawlCmd struct {
 	Site     string   `help:"Site adapter file." required:"" type:"existingfile" placeholder:"FILE"`
-	Query    []string `help:"Search query (repeatable)." required:"" placeholder:"Q"`
+	Query    []string `help:"Search query (repeatable; commas are part of the query)." required:"" placeholder:"Q" sep:"none"`
 	MaxPages int      `help:"Stop after this many search pages (0: the adapter's max_pages)."`
 	BaseURL  string   `name:"base-url" help:"Crawl this origin instead of the adapter's base_url (a local mirror, or markwatch fakemarket on another port)." placeholder:"URL"`
 }

@@ -21,7 +21,7 @@ type DemoCmd struct {
 	Once  bool     `help:"Run one sweep, print a JSON summary with precision and recall, and exit."`
 	Seed  int64    `help:"Fake marketplace seed." default:"1"`
 	Redis string   `help:"Run the sweep on a Redis frontier at this URL instead of in-process." placeholder:"URL"`
-	Fault []string `help:"Make the fake marketplace misbehave: SITE:PATHPREFIX:KIND[:N] (e.g. mart:/mart/search:layout), repeatable; see fakemarket's doc." placeholder:"RULE"`
+	Fault []string `help:"Make the fake marketplace misbehave: SITE:PATHPREFIX:KIND[:N] (e.g. mart:/mart/search:layout), repeatable; see fakemarket's doc." placeholder:"RULE" sep:"none"`
 }
 
 // Run starts the demo.

@@ -14,7 +14,7 @@ type FakemarketCmd struct {
 	Seed         int64         `help:"Seed for the generated catalogue." default:"1"`
 	Listings     int           `help:"Number of listings in the catalogue (every class is on every site from about 310)." default:"900"`
 	Latency      time.Duration `help:"Delay added to every response." default:"0s"`
-	Fault        []string      `help:"Misbehave: SITE:PATHPREFIX:KIND[:N], e.g. mart:/mart/search:layout or gbk::503:5 (repeatable; kinds: slow 429 503 truncate cut loop foreign huge layout)." placeholder:"RULE"`
+	Fault        []string      `help:"Misbehave: SITE:PATHPREFIX:KIND[:N], e.g. mart:/mart/search:layout or gbk::503:5 (repeatable; kinds: slow 429 503 truncate cut loop foreign huge layout)." placeholder:"RULE" sep:"none"`
 	MaxPerSecond int           `help:"Rate-limit every site like a real marketplace: requests beyond this many a second get 429 (0: no limit)." default:"0"`
 	BanAfter     int           `help:"With --max-per-second: after this many refused requests a site answers 403 with a verification page (0: never)." default:"0"`
 	Dump         bool          `help:"Print the catalogue as JSON lines (listing fields, site paths, ground truth under \"truth\") and exit instead of serving."`

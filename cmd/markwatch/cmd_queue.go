@@ -217,7 +217,7 @@ func (t *trackingFrontier) releaseAll(ctx context.Context) (int, error) {
 type EnqueueCmd struct {
 	Redis    string   `help:"Redis URL (default: the config's)." placeholder:"URL"`
 	Site     string   `help:"Site adapter name." required:""`
-	Query    []string `help:"Search query (repeatable)." required:"" placeholder:"Q"`
+	Query    []string `help:"Search query (repeatable; commas are part of the query)." required:"" placeholder:"Q" sep:"none"`
 	RunID    string   `name:"run" help:"Run id (default: a new one)." placeholder:"ID"`
 	Priority int      `help:"Task priority (higher is leased first; 0..15)."`
 	MaxPages int      `help:"Stop each query after this many search pages (0: the adapter's max_pages)."`

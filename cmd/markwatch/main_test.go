@@ -1,0 +1,28 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/alecthomas/kong"
+)
+
+// Queries are free text: a comma inside one must not split it in two.
+func TestQueryFlagsKeepCommas(t *testing.T) {
+	var cli CLI
+	parser, err := kong.New(&cli, kong.Name("markwatch"), kong.Exit(func(int) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parser.Parse([]string{"enqueue", "--site", "fakemart", "--query", "耐克,高仿", "--query", "茅台"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := cli.Enqueue.Query; len(got) != 2 || got[0] != "耐克,高仿" {
+		t.Fatalf("enqueue queries %q, want [耐克,高仿 茅台]", got)
+	}
+	if _, err := parser.Parse([]string{"crawl", "--site", "main.go", "--query", "a,b"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := cli.Crawl.Query; len(got) != 1 || got[0] != "a,b" {
+		t.Fatalf("crawl queries %q, want [a,b]", got)
+	}
+}
