@@ -19,7 +19,10 @@
 // priority is leased first, FIFO within a priority; a task is not leased
 // before its NotBefore time; each site has a token bucket (Limit), and a
 // Lease that finds a site's bucket empty takes another site's work rather
-// than waiting; and each run keeps its accounting (RunStats).
+// than waiting; each run keeps its accounting (RunStats); and a run can be
+// cancelled (CancelRun on both frontiers, cancel.go): its queued and
+// delayed tasks are dropped, its leased ones finish, and nothing of it is
+// queued again, so the run is finished once its leased tasks are acked.
 package queue
 
 // # The Redis design
@@ -67,11 +70,18 @@ package queue
 // expires RunTTL after the run's last Add.
 //
 // Accounting: the counters that change atomically with the queue (queued,
-// leased, done, failed, dead, and when the run went idle on the site) live
-// in each site's runs hash, in the site's slot, updated by the same
-// scripts; pages, listings and suspects (Record) live in the run's own hash.
+// leased, done, failed, dead, cancelled, and when the run went idle on the
+// site) live in each site's runs hash, in the site's slot, updated by the
+// same scripts; pages, listings and suspects (Record) live in the run's own
+// hash.
 // Stats sums a run's sites. A run is finished when nothing is queued,
 // delayed or leased on any of its sites.
+//
+// Cancellation (cancel.go): CancelRun marks the run's meta, then runs
+// cancelScript on each of the run's sites in turn (one call per site and
+// bounded slice, never a cross-slot script): it flags the run in the
+// site's runs hash and deletes the run's undelivered stream entries and
+// delayed members. Every script that would queue a task checks the flag.
 //
 // Cluster: every script touches one site's keys only, all under the hash
 // tag {s:SITE}; run keys use {r:RUN}, global indexes {g}, findings

@@ -50,19 +50,25 @@ type Frontier interface {
 
 // RunStats is a sweep run's accounting.
 type RunStats struct {
-	Run      string    `json:"run"`
-	Queued   int64     `json:"queued"`
-	Leased   int64     `json:"leased"`
-	Done     int64     `json:"done"`
-	Failed   int64     `json:"failed"` // failed attempts (retried or not)
-	Dead     int64     `json:"dead"`
-	Pages    int64     `json:"pages"`
-	Listings int64     `json:"listings"`
-	Suspects int64     `json:"suspects"`
-	Started  time.Time `json:"started,omitzero"`
-	Finished bool      `json:"finished"`
+	Run    string `json:"run"`
+	Queued int64  `json:"queued"`
+	Leased int64  `json:"leased"`
+	Done   int64  `json:"done"`
+	Failed int64  `json:"failed"` // failed attempts (retried or not)
+	Dead   int64  `json:"dead"`
+	// Cancelled counts tasks dropped because the run was cancelled
+	// (CancelRun): queued or delayed then, or leased then and later
+	// released, recovered or nacked for a retry.
+	Cancelled int64     `json:"cancelled"`
+	Pages     int64     `json:"pages"`
+	Listings  int64     `json:"listings"`
+	Suspects  int64     `json:"suspects"`
+	Started   time.Time `json:"started,omitzero"`
+	Finished  bool      `json:"finished"`
 	// FinishedAt is when nothing was left queued or leased.
 	FinishedAt time.Time `json:"finished_at,omitzero"`
+	// CancelledAt is when the run was cancelled (zero: it was not).
+	CancelledAt time.Time `json:"cancelled_at,omitzero"`
 }
 
 // Progress is what one processed page adds to its run's accounting.

@@ -14,10 +14,11 @@ import (
 //	mw:{s:SITE}:q:BAND       stream, one per priority band 0..15, consumer group "mw"
 //	mw:{s:SITE}:delayed      zset   band·run·payload by not-before (ms): backoff and NotBefore
 //	mw:{s:SITE}:dead         hash   task id → band·run·died(ms)·payload (payload carries the last error)
-//	mw:{s:SITE}:runs         hash   RUN·q|l|d|f|x|i → queued, leased, done, failed, dead, idle-since(ms)
+//	mw:{s:SITE}:runs         hash   RUN·q|l|d|f|x|c|i → queued, leased, done, failed, dead, cancelled, idle-since(ms);
+//	                                RUN·cancelled → when the run was cancelled (ms): its tasks are refused
 //	mw:{s:SITE}:bucket       hash   tokens, ts: the site's fleet-wide token bucket
 //	mw:{s:SITE}:seen:RUN     set    12-byte SHA-256 prefixes of canonical URLs; expires RunTTL after the last Add
-//	mw:{r:RUN}:meta          hash   started(ms), pages, listings, suspects; expires with the run
+//	mw:{r:RUN}:meta          hash   started(ms), cancelled(ms), pages, listings, suspects; expires with the run
 //	mw:{r:RUN}:sites         set    sites the run has tasks on (Stats sums their runs hashes)
 //	mw:{g}:sites             zset   site → highest priority band seen (Lease's site order)
 //	mw:{g}:runs              zset   run → started(ms)

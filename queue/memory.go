@@ -26,7 +26,9 @@ type Memory struct {
 	runs   map[string]*memRun
 	runIDs []string
 	leased map[string]*memLease
-	closed bool
+	// cancelled runs and when (CancelRun); their tasks are refused.
+	cancelled map[string]time.Time
+	closed    bool
 }
 
 type memSite struct {
@@ -56,10 +58,11 @@ type memLease struct {
 // NewMemory returns an in-process frontier.
 func NewMemory(opts Options) *Memory {
 	return &Memory{
-		opts:   opts.withDefaults(),
-		sites:  map[string]*memSite{},
-		runs:   map[string]*memRun{},
-		leased: map[string]*memLease{},
+		opts:      opts.withDefaults(),
+		sites:     map[string]*memSite{},
+		runs:      map[string]*memRun{},
+		leased:    map[string]*memLease{},
+		cancelled: map[string]time.Time{},
 	}
 }
 
@@ -125,6 +128,9 @@ func (m *Memory) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) 
 		if err := validateTask(t); err != nil {
 			return n, err
 		}
+		if _, ok := m.cancelled[t.Run]; ok {
+			continue
+		}
 		r := m.run(t.Run)
 		key := DedupKey(t, m.opts.TrackingParams(t.Site)...)
 		if r.seen[key] {
@@ -163,6 +169,11 @@ func (m *Memory) recover(now time.Time) {
 		m.opts.Logger.Warn("lease expired, task queued again", "run", t.Run, "site", t.Site, "task", id)
 		if r := m.runs[t.Run]; r != nil {
 			r.stats.Leased--
+		}
+		if m.dropCancelled(t.Run) {
+			continue
+		}
+		if r := m.runs[t.Run]; r != nil {
 			r.stats.Queued++
 		}
 		m.enqueue(t, now)
@@ -331,7 +342,11 @@ func (m *Memory) Nack(ctx context.Context, t markwatch.Task, cause error, retry 
 	r := m.run(task.Run)
 	r.stats.Failed++
 	now := m.opts.Now()
-	if !retry || task.Attempt > m.opts.Retries {
+	dead := !retry || task.Attempt > m.opts.Retries
+	if !dead && m.dropCancelled(task.Run) {
+		return nil
+	}
+	if dead {
 		s := m.site(task.Site)
 		s.dead[task.ID] = DeadLetter{Task: task, DiedAt: now}
 		r.stats.Dead++
@@ -358,6 +373,9 @@ func (m *Memory) Release(ctx context.Context, tasks ...markwatch.Task) error {
 		l, err := m.take("release", t)
 		if err != nil {
 			first = cmpErr(first, err)
+			continue
+		}
+		if m.dropCancelled(t.Run) {
 			continue
 		}
 		m.enqueue(l.entry.task, now)
@@ -392,6 +410,7 @@ func (m *Memory) Stats(ctx context.Context, run string) (RunStats, error) {
 		return RunStats{}, fmt.Errorf("queue: stats of run %q: %w", run, ErrUnknownRun)
 	}
 	st := r.stats
+	st.CancelledAt = m.cancelled[run]
 	st.Finished = st.Queued == 0 && st.Leased == 0
 	if !st.Finished {
 		st.FinishedAt = time.Time{}
@@ -450,6 +469,9 @@ func (m *Memory) Requeue(ctx context.Context, site string, ids ...string) (int, 
 			if len(ids) > 0 && !want[id] {
 				continue
 			}
+			if _, ok := m.cancelled[d.Task.Run]; ok {
+				continue
+			}
 			delete(s.dead, id)
 			t := d.Task
 			t.Attempt, t.NotBefore = 0, time.Time{}
@@ -461,6 +483,64 @@ func (m *Memory) Requeue(ctx context.Context, site string, ids ...string) (int, 
 		}
 	}
 	return n, nil
+}
+
+// CancelRun drops the run's queued and delayed tasks and refuses its new
+// ones; leased tasks finish (see cancel.go). It returns how many it dropped.
+func (m *Memory) CancelRun(ctx context.Context, run string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return 0, ErrClosed
+	}
+	if _, ok := m.cancelled[run]; !ok {
+		m.cancelled[run] = m.opts.Now()
+	}
+	n := 0
+	for _, s := range m.sites {
+		ready := s.ready[:0]
+		for _, e := range s.ready {
+			if e.task.Run == run {
+				n++
+			} else {
+				ready = append(ready, e)
+			}
+		}
+		clear(s.ready[len(ready):])
+		s.ready = ready
+		heap.Init(&s.ready)
+		delayed := s.delayed[:0]
+		for _, e := range s.delayed {
+			if e.task.Run == run {
+				n++
+			} else {
+				delayed = append(delayed, e)
+			}
+		}
+		clear(s.delayed[len(delayed):])
+		s.delayed = delayed
+	}
+	if r := m.runs[run]; r != nil {
+		r.stats.Queued -= int64(n)
+		r.stats.Cancelled += int64(n)
+		m.checkFinished(r)
+	}
+	m.opts.Logger.Info("run cancelled", "run", run, "dropped", n)
+	return n, nil
+}
+
+// dropCancelled counts a leased task of a cancelled run as dropped, where
+// it would otherwise be queued again (release, nack for a retry, lease
+// expiry), and reports whether it was.
+func (m *Memory) dropCancelled(run string) bool {
+	if _, ok := m.cancelled[run]; !ok {
+		return false
+	}
+	if r := m.runs[run]; r != nil {
+		r.stats.Cancelled++
+		m.checkFinished(r)
+	}
+	return true
 }
 
 // memHeap orders entries by priority band (high first), then FIFO.

@@ -49,7 +49,7 @@ func (r *Redis) Recover(ctx context.Context) (int, error) {
 		k := r.siteKeys(site)
 		for {
 			n, err := recoverScript.Run(ctx, r.client, append([]string{k.runs}, k.allStreams()...),
-				r.opts.Lease.Milliseconds(), recoverBatch, r.opts.Consumer).Int()
+				r.opts.Lease.Milliseconds(), recoverBatch, r.opts.Consumer, ms(r.opts.Now())).Int()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("queue: recover expired leases of site %s: %w", site, err))
 				break

@@ -22,6 +22,9 @@ import (
 type Redis struct {
 	client redis.UniversalClient
 	opts   Options
+	// cancelBudget is how many entries one cancelScript call looks at
+	// (cancelBudget; tests lower it to cross call boundaries).
+	cancelBudget int
 
 	mu          sync.Mutex
 	keys        map[string]*siteKeys
@@ -31,6 +34,7 @@ type Redis struct {
 	registered  map[[2]string]time.Time // (site, run) → when registered
 	siteBand    map[string]int          // highest band this process registered per site
 	skipUntil   map[string]time.Time    // sites this process skips in Lease (see emptySkip)
+	cancelled   map[string]bool         // runs this process knows are cancelled (cancel.go)
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -50,7 +54,7 @@ func NewRedis(client redis.UniversalClient, opts Options) *Redis {
 		host, _ := os.Hostname()
 		opts.Consumer = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
 	}
-	return &Redis{client: client, opts: opts, keys: map[string]*siteKeys{}, registered: map[[2]string]time.Time{}, siteBand: map[string]int{}, skipUntil: map[string]time.Time{}, stop: make(chan struct{})}
+	return &Redis{client: client, opts: opts, keys: map[string]*siteKeys{}, registered: map[[2]string]time.Time{}, siteBand: map[string]int{}, skipUntil: map[string]time.Time{}, cancelled: map[string]bool{}, cancelBudget: cancelBudget, stop: make(chan struct{})}
 }
 
 // Consumer is this frontier's name in consumer groups and the worker registry.
@@ -115,6 +119,7 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 	type group struct {
 		site, run string
 		args      []any
+		cancelled *redis.StringCmd
 	}
 	var order []*group
 	groups := map[[2]string]*group{}
@@ -149,17 +154,26 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 	// crash between them and the scripts leaves nothing inconsistent. A
 	// (site, run) pair is registered again (refreshing the TTLs) once a
 	// minute, not on every Add.
+	// The registration also reads whether the run was cancelled (see
+	// cancel.go for why it must be in the same pipeline); tasks of a run
+	// known to be cancelled are dropped here.
 	ttl := r.opts.RunTTL
 	var register []*group
 	r.mu.Lock()
+	live := order[:0:0]
 	for _, g := range order {
+		if r.cancelled[g.run] {
+			continue
+		}
+		live = append(live, g)
 		if time.Since(r.registered[[2]string{g.site, g.run}]) > min(time.Minute, ttl/10) {
 			register = append(register, g)
 		}
 	}
 	r.mu.Unlock()
+	order = live
 	if len(register) > 0 {
-		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		cmds, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, g := range register {
 				maxBand := 0
 				for i := 1; i < len(g.args); i += 4 {
@@ -171,17 +185,40 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 				p.PExpire(ctx, runSitesKey(g.run), ttl)
 				p.HSetNX(ctx, runMetaKey(g.run), "started", ms(now))
 				p.PExpire(ctx, runMetaKey(g.run), ttl)
+				g.cancelled = p.HGet(ctx, runMetaKey(g.run), "cancelled")
 			}
 			return nil
 		})
+		if err != nil { // the HGET of a run not cancelled answers redis.Nil
+			err = nil
+			for _, c := range cmds {
+				if cerr := c.Err(); cerr != nil && !errors.Is(cerr, redis.Nil) {
+					err = cerr
+					break
+				}
+			}
+		}
 		if err != nil {
 			return 0, fmt.Errorf("queue: add: register run: %w", err)
 		}
 		r.mu.Lock()
 		for _, g := range register {
 			r.registered[[2]string{g.site, g.run}] = time.Now()
+			if g.cancelled.Val() != "" {
+				r.cancelled[g.run] = true
+			}
 		}
+		live := order[:0:0]
+		for _, g := range order {
+			if !r.cancelled[g.run] {
+				live = append(live, g)
+			}
+		}
+		order = live
 		r.mu.Unlock()
+	}
+	if len(order) == 0 {
+		return 0, nil
 	}
 	// A site's band (its place in Lease's site order) may have risen.
 	for _, g := range order {
@@ -410,7 +447,7 @@ func (r *Redis) Stats(ctx context.Context, run string) (RunStats, error) {
 	if err != nil {
 		return RunStats{}, fmt.Errorf("queue: stats of run %s: %w", run, err)
 	}
-	if len(meta) == 0 && len(sites) == 0 {
+	if _, cancelledOnly := meta["cancelled"]; (len(meta) == 0 || cancelledOnly && len(meta) == 1) && len(sites) == 0 {
 		return RunStats{}, fmt.Errorf("queue: stats of run %q: %w", run, ErrUnknownRun)
 	}
 	st := RunStats{Run: run}
@@ -419,7 +456,10 @@ func (r *Redis) Stats(ctx context.Context, run string) (RunStats, error) {
 	if v := num(meta["started"]); v > 0 {
 		st.Started = time.UnixMilli(v)
 	}
-	fields := []string{"q", "l", "d", "f", "x", "i"}
+	if v := num(meta["cancelled"]); v > 0 {
+		st.CancelledAt = time.UnixMilli(v)
+	}
+	fields := []string{"q", "l", "d", "f", "x", "i", "c"}
 	cmds := make([]*redis.SliceCmd, len(sites))
 	_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, site := range sites {
@@ -447,6 +487,7 @@ func (r *Redis) Stats(ctx context.Context, run string) (RunStats, error) {
 		st.Failed += get(3)
 		st.Dead += get(4)
 		idleAt = max(idleAt, get(5))
+		st.Cancelled += get(6)
 	}
 	st.Finished = st.Queued <= 0 && st.Leased <= 0
 	if st.Finished && idleAt > 0 {

@@ -10,7 +10,9 @@ import "github.com/redis/go-redis/v9"
 // Shared helpers, prepended to every script:
 //   - ensure(key): create the stream and its group "mw" from id 0.
 //   - bump(runs, counts): apply per-run counter deltas to the runs hash.
-//   - idle(runs, run, now): stamp RUN·i when the run has nothing queued or leased here.
+//   - idle(runs, counts, now): stamp RUN·i for each run of counts that has nothing queued or leased here.
+//   - cancelled(runs, run, cache): whether the run is cancelled (RUN·cancelled set in the runs hash).
+//   - trim(key): drop acked entries from a stream.  split(s): a delayed member or dead value's parts.
 const luaHelpers = `
 local SEP = "\31"
 local function ensure(key, made)
@@ -61,6 +63,14 @@ local function trim(key)
   end
   if minid then redis.call('XTRIM', key, 'MINID', '~', minid) end
 end
+local function cancelled(runs, run, cache)
+  local c = cache[run]
+  if c == nil then
+    c = redis.call('HEXISTS', runs, run .. SEP .. 'cancelled') == 1
+    cache[run] = c
+  end
+  return c
+end
 local function split(s)
   local out = {}
   local from = 1
@@ -76,7 +86,8 @@ end
 `
 
 // addScript queues new tasks of one site and one run, dropping those whose
-// canonical URL the run has already seen.
+// canonical URL the run has already seen, and all of them when the run is
+// cancelled.
 //
 //	KEYS[1]     seen set of the run       mw:{s:SITE}:seen:RUN
 //	KEYS[2]     runs hash                 mw:{s:SITE}:runs
@@ -87,6 +98,7 @@ end
 //	returns the number of tasks queued
 var addScript = redis.NewScript(luaHelpers + `
 local now, run = tonumber(ARGV[1]), ARGV[3]
+if redis.call('HEXISTS', KEYS[2], run .. SEP .. 'cancelled') == 1 then return 0 end
 local made, n, hashes = {}, 0, {}
 for i = 4, #ARGV, 4 do hashes[#hashes + 1] = ARGV[i] end
 local present = redis.call('SMISMEMBER', KEYS[1], unpack(hashes))
@@ -117,7 +129,9 @@ return n
 // leaseScript leases up to max tasks of one site, highest band first. It
 // first moves due delayed tasks into their streams, then takes tokens from
 // the site's bucket: with none left it leases nothing and says how long
-// until the next token, so the caller can try another site.
+// until the next token, so the caller can try another site. Tasks of a
+// cancelled run met on the way (added between CancelRun's flag and its
+// sweep of the streams) are dropped, not leased, and cost no token.
 //
 //	KEYS[1]     runs hash      KEYS[2] delayed zset     KEYS[3] bucket hash
 //	KEYS[4..19] streams of bands 0..15
@@ -128,13 +142,19 @@ return n
 var leaseScript = redis.NewScript(luaHelpers + `
 local now, max, consumer = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local rate, burst = tonumber(ARGV[4]), tonumber(ARGV[5])
-local made = {}
+local made, stopped, counts, dropped = {}, {}, {}, false
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
 for _, m in ipairs(due) do
   local p = split(m)
-  local key = KEYS[4 + tonumber(p[1])]
-  ensure(key, made)
-  redis.call('XADD', key, '*', 'r', p[2], 't', p[3])
+  if cancelled(KEYS[1], p[2], stopped) then
+    count(counts, p[2], 'q', -1)
+    count(counts, p[2], 'c', 1)
+    dropped = true
+  else
+    local key = KEYS[4 + tonumber(p[1])]
+    ensure(key, made)
+    redis.call('XADD', key, '*', 'r', p[2], 't', p[3])
+  end
   redis.call('ZREM', KEYS[2], m)
 end
 local tokens
@@ -149,31 +169,46 @@ if rate > 0 then
   redis.call('HSET', KEYS[3], 'tokens', tostring(tokens), 'ts', ts)
   redis.call('PEXPIRE', KEYS[3], 86400000)
   if tokens < 1 then
+    if dropped then
+      bump(KEYS[1], counts)
+      idle(KEYS[1], counts, now)
+    end
     return {-1, math.ceil((1 - tokens) * 1000 / rate)}
   end
   max = math.min(max, math.floor(tokens))
 end
-local out, counts, got = {0}, {}, 0
+local out, got = {0}, 0
 for b = 15, 0, -1 do
   if got >= max then break end
   local key = KEYS[4 + b]
   if redis.call('EXISTS', key) == 1 then
-    local res = redis.call('XREADGROUP', 'GROUP', 'mw', consumer, 'COUNT', max - got, 'STREAMS', key, '>')
-    if res then
-      for _, e in ipairs(res[1][2]) do
+    while got < max do
+      local want = max - got
+      local res = redis.call('XREADGROUP', 'GROUP', 'mw', consumer, 'COUNT', want, 'STREAMS', key, '>')
+      if not res then break end
+      local entries = res[1][2]
+      for _, e in ipairs(entries) do
         local f = e[2]
         local run, payload
         for j = 1, #f, 2 do
           if f[j] == 'r' then run = f[j+1] elseif f[j] == 't' then payload = f[j+1] end
         end
-        out[#out + 1] = b
-        out[#out + 1] = e[1]
-        out[#out + 1] = run
-        out[#out + 1] = payload
         count(counts, run, 'q', -1)
-        count(counts, run, 'l', 1)
-        got = got + 1
+        if cancelled(KEYS[1], run, stopped) then
+          redis.call('XACK', key, 'mw', e[1])
+          redis.call('XDEL', key, e[1])
+          count(counts, run, 'c', 1)
+          dropped = true
+        else
+          out[#out + 1] = b
+          out[#out + 1] = e[1]
+          out[#out + 1] = run
+          out[#out + 1] = payload
+          count(counts, run, 'l', 1)
+          got = got + 1
+        end
       end
+      if #entries < want then break end
     end
   end
 end
@@ -181,6 +216,7 @@ if rate > 0 and got > 0 then
   redis.call('HSET', KEYS[3], 'tokens', tostring(tokens - got))
 end
 bump(KEYS[1], counts)
+if dropped then idle(KEYS[1], counts, now) end
 return out
 `)
 
@@ -210,7 +246,8 @@ return out
 `)
 
 // nackScript records a failed attempt of one leased task: it goes to the
-// delayed zset for a retry or to the dead-letter hash.
+// delayed zset for a retry or to the dead-letter hash. A retry of a
+// cancelled run's task is dropped instead (counted cancelled).
 //
 //	KEYS[1] runs hash  KEYS[2] delayed zset  KEYS[3] dead hash  KEYS[4] the task's stream
 //	ARGV[1] now (ms)  ARGV[2] stream id  ARGV[3] run  ARGV[4] band
@@ -223,7 +260,9 @@ redis.call('XDEL', KEYS[4], ARGV[2])
 local counts = {}
 count(counts, ARGV[3], 'l', -1)
 count(counts, ARGV[3], 'f', 1)
-if ARGV[6] == 'retry' then
+if ARGV[6] == 'retry' and cancelled(KEYS[1], ARGV[3], {}) then
+  count(counts, ARGV[3], 'c', 1)
+elseif ARGV[6] == 'retry' then
   redis.call('ZADD', KEYS[2], ARGV[7], ARGV[4] .. SEP .. ARGV[3] .. SEP .. ARGV[5])
   count(counts, ARGV[3], 'q', 1)
 else
@@ -236,39 +275,47 @@ return 1
 `)
 
 // releaseScript gives leased tasks of one site back untouched: each is
-// acked and added again at the end of its stream (a new id).
+// acked and added again at the end of its stream (a new id); a cancelled
+// run's task is dropped instead (counted cancelled).
 //
 //	KEYS[1] runs hash   KEYS[1+i] the stream of task i
 //	ARGV[1] now (ms)    ARGV[2i], ARGV[2i+1] task i's stream id and run
 //	returns one 1 (released) or 0 (lease lost) per task
 var releaseScript = redis.NewScript(luaHelpers + `
-local out, counts = {}, {}
+local out, counts, stopped = {}, {}, {}
 for i = 2, #KEYS do
   local id, run = ARGV[2*(i-1)], ARGV[2*(i-1)+1]
   local e = redis.call('XRANGE', KEYS[i], id, id)
   if #e == 1 and redis.call('XACK', KEYS[i], 'mw', id) == 1 then
     redis.call('XDEL', KEYS[i], id)
-    redis.call('XADD', KEYS[i], '*', unpack(e[1][2]))
     count(counts, run, 'l', -1)
-    count(counts, run, 'q', 1)
+    if cancelled(KEYS[1], run, stopped) then
+      count(counts, run, 'c', 1)
+    else
+      redis.call('XADD', KEYS[i], '*', unpack(e[1][2]))
+      count(counts, run, 'q', 1)
+    end
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
   end
 end
 bump(KEYS[1], counts)
+idle(KEYS[1], counts, ARGV[1])
 return out
 `)
 
 // recoverScript re-queues the tasks of one site whose lease expired (idle in
 // the group's pending list for at least the lease length): each is acked
-// and added again at the end of its stream, with its attempt unchanged.
+// and added again at the end of its stream, with its attempt unchanged. A
+// cancelled run's task is dropped instead (counted cancelled).
 //
 //	KEYS[1] runs hash   KEYS[2..17] streams of bands 0..15
 //	ARGV[1] lease (ms)  ARGV[2] max tasks to recover  ARGV[3] consumer
-//	returns the number of tasks recovered
+//	ARGV[4] now (ms)
+//	returns the number of tasks recovered (dropped ones included)
 var recoverScript = redis.NewScript(luaHelpers + `
-local n, counts, max = 0, {}, tonumber(ARGV[2])
+local n, counts, stopped, max = 0, {}, {}, tonumber(ARGV[2])
 for b = 2, #KEYS do
   if n >= max then break end
   if redis.call('EXISTS', KEYS[b]) == 1 then
@@ -277,29 +324,35 @@ for b = 2, #KEYS do
       if type(e) == 'table' and type(e[2]) == 'table' then
         redis.call('XACK', KEYS[b], 'mw', e[1])
         redis.call('XDEL', KEYS[b], e[1])
-        redis.call('XADD', KEYS[b], '*', unpack(e[2]))
         local run
         for j = 1, #e[2], 2 do if e[2][j] == 'r' then run = e[2][j+1] end end
         count(counts, run, 'l', -1)
-        count(counts, run, 'q', 1)
+        if cancelled(KEYS[1], run, stopped) then
+          count(counts, run, 'c', 1)
+        else
+          redis.call('XADD', KEYS[b], '*', unpack(e[2]))
+          count(counts, run, 'q', 1)
+        end
         n = n + 1
       end
     end
   end
 end
 bump(KEYS[1], counts)
+idle(KEYS[1], counts, ARGV[4])
 return n
 `)
 
 // requeueScript moves dead letters of one site back to their streams.
+// A cancelled run's letters stay where they are.
 //
 //	KEYS[1] runs hash  KEYS[2] dead hash  KEYS[3..18] streams of bands 0..15
 //	ARGV[1+4i..4+4i] per task: dead-letter id, band, run, payload (attempt reset)
 //	returns the number requeued (a letter already gone is skipped)
 var requeueScript = redis.NewScript(luaHelpers + `
-local n, counts, made = 0, {}, {}
+local n, counts, made, stopped = 0, {}, {}, {}
 for i = 1, #ARGV, 4 do
-  if redis.call('HDEL', KEYS[2], ARGV[i]) == 1 then
+  if not cancelled(KEYS[1], ARGV[i+2], stopped) and redis.call('HDEL', KEYS[2], ARGV[i]) == 1 then
     local key = KEYS[3 + tonumber(ARGV[i+1])]
     ensure(key, made)
     redis.call('XADD', key, '*', 'r', ARGV[i+2], 't', ARGV[i+3])
@@ -310,4 +363,70 @@ for i = 1, #ARGV, 4 do
 end
 bump(KEYS[1], counts)
 return n
+`)
+
+// cancelScript cancels a run on one site: it sets RUN·cancelled (from then
+// on addScript refuses the run's tasks and the other scripts drop them
+// where they would queue them again), then removes the run's queued tasks,
+// a bounded slice at a time: the not yet delivered part of each band's
+// stream (after the group's last-delivered id), then the delayed zset.
+// Leased tasks are left to finish. The caller repeats the call with the
+// returned step and cursor until the step is 17.
+//
+//	KEYS[1] runs hash  KEYS[2] delayed zset  KEYS[3..18] streams of bands 0..15
+//	ARGV[1] now (ms)   ARGV[2] run
+//	ARGV[3] step: 0..15 a band's stream, 16 the delayed zset
+//	ARGV[4] cursor within the step: "(ID" to scan a stream after ID, a ZSCAN
+//	        cursor for the delayed zset; "" to start the step
+//	ARGV[5] budget: about how many entries one call may look at
+//	returns {dropped, next step (17: done), next cursor}
+var cancelScript = redis.NewScript(luaHelpers + `
+local now, run, step, cursor, budget = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+redis.call('HSETNX', KEYS[1], run .. SEP .. 'cancelled', now)
+local n, looked = 0, 0
+while step <= 16 and looked < budget do
+  if step <= 15 then
+    local key = KEYS[3 + step]
+    if redis.call('EXISTS', key) == 0 then
+      step, cursor = step + 1, ''
+    else
+      if cursor == '' then
+        cursor = '-'
+        for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
+          local name, last
+          for j = 1, #g, 2 do
+            if g[j] == 'name' then name = g[j+1] elseif g[j] == 'last-delivered-id' then last = g[j+1] end
+          end
+          if name == 'mw' and last and last ~= '0-0' then cursor = '(' .. last end
+        end
+      end
+      local want = budget - looked
+      local entries = redis.call('XRANGE', key, cursor, '+', 'COUNT', want)
+      for _, e in ipairs(entries) do
+        local f = e[2]
+        for j = 1, #f, 2 do
+          if f[j] == 'r' and f[j+1] == run then n = n + redis.call('XDEL', key, e[1]) end
+        end
+        cursor = '(' .. e[1]
+      end
+      looked = looked + #entries + 1
+      if #entries < want then step, cursor = step + 1, '' end
+    end
+  else
+    if cursor == '' then cursor = '0' end
+    local res = redis.call('ZSCAN', KEYS[2], cursor, 'COUNT', budget - looked)
+    local members = res[2]
+    for i = 1, #members, 2 do
+      if split(members[i])[2] == run then n = n + redis.call('ZREM', KEYS[2], members[i]) end
+    end
+    looked = looked + #members / 2 + 1
+    if res[1] == '0' then step, cursor = 17, '' else cursor = res[1] end
+  end
+end
+local counts = {}
+count(counts, run, 'q', -n)
+count(counts, run, 'c', n)
+bump(KEYS[1], counts)
+idle(KEYS[1], counts, now)
+return {n, step, cursor}
 `)

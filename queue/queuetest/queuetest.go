@@ -3,7 +3,7 @@
 // same cases, so "passes the suite" means "keeps the frontier's promises":
 // at-least-once delivery with leases, dedup per run on canonical URLs,
 // priorities, not-before, retries and dead letters, release, per-site
-// token buckets, and run accounting.
+// token buckets, run accounting, and run cancellation.
 //
 // The suite runs on the real clock with short leases (Redis measures lease
 // age on its own clock, which a test cannot move), so each case takes at
@@ -23,8 +23,14 @@ import (
 )
 
 // Factory returns a fresh, empty frontier built with opts. It must also
-// implement queue.Inspector.
+// implement queue.Inspector and Canceller.
 type Factory func(t *testing.T, opts queue.Options) queue.Frontier
+
+// Canceller is the run cancellation every frontier offers (`markwatch
+// sweep cancel` type-asserts it).
+type Canceller interface {
+	CancelRun(ctx context.Context, run string) (dropped int, err error)
+}
 
 // Lease is the lease length the suite uses.
 const Lease = 600 * time.Millisecond
@@ -47,6 +53,7 @@ func Run(t *testing.T, newFrontier Factory) {
 		{"RateLimit", testRateLimit},
 		{"Record", testRecord},
 		{"Concurrent", testConcurrent},
+		{"CancelRun", testCancelRun},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, newFrontier) })
@@ -563,4 +570,138 @@ func testConcurrent(t *testing.T, newFrontier Factory) {
 	if st := wantCounts(t, f, "r", counts{done: n}); !st.Finished {
 		t.Fatal("run not finished after all acks")
 	}
+}
+
+// A cancelled run's queued and delayed tasks are dropped at once on every
+// site, its leased ones finish, nothing of it is queued again (new tasks,
+// releases, retries, dead-letter requeues), the run finishes when its last
+// leased task is acked, and other runs on the same sites are untouched.
+func testCancelRun(t *testing.T, newFrontier Factory) {
+	o := opts()
+	o.Lease = 10 * time.Second
+	f := newFrontier(t, o)
+	cf, ok := f.(Canceller)
+	if !ok {
+		t.Fatalf("%T has no CancelRun", f)
+	}
+	insp := f.(queue.Inspector)
+	c := ctx(t)
+	// Leased before the cancel: one task per site, one more to nack, one
+	// to release, one that dies.
+	mustAdd(t, f, 5,
+		task("r1", "shop", "https://shop.example/leased", 0),
+		task("r1", "shop", "https://shop.example/nacked", 0),
+		task("r1", "mall", "https://mall.example/leased", 0),
+		task("r1", "mall", "https://mall.example/released", 0),
+		task("r1", "mall", "https://mall.example/dead", 0),
+	)
+	held := lease(t, f, 10)
+	if len(held) != 5 {
+		t.Fatalf("leased %d, want 5", len(held))
+	}
+	byURL := map[string]markwatch.Task{}
+	for _, h := range held {
+		byURL[h.URL] = h
+	}
+	if err := f.Nack(c, byURL["https://mall.example/dead"], errors.New("status 404"), false, 0); err != nil {
+		t.Fatal(err)
+	}
+	// Queued at the cancel: ready on both sites and in two bands, delayed
+	// (due soon), and another run's tasks on the same sites.
+	soon := task("r1", "shop", "https://shop.example/soon", 0)
+	soon.NotBefore = time.Now().Add(300 * time.Millisecond)
+	mustAdd(t, f, 8,
+		task("r1", "shop", "https://shop.example/q1", 0),
+		task("r1", "shop", "https://shop.example/q2", 7),
+		task("r1", "mall", "https://mall.example/q1", 0),
+		soon,
+		task("r2", "shop", "https://shop.example/q1", 0),
+		task("r2", "mall", "https://mall.example/q1", 3),
+		task("r1", "shop", "https://shop.example/q3", 0),
+		task("r2", "shop", "https://shop.example/q2", 0),
+	)
+	wantCounts(t, f, "r1", counts{queued: 5, leased: 4, failed: 1, dead: 1})
+
+	dropped, err := cf.CancelRun(c, "r1")
+	if err != nil || dropped != 5 {
+		t.Fatalf("CancelRun(r1) = %d, %v; want 5 queued and delayed tasks dropped", dropped, err)
+	}
+	st := wantCounts(t, f, "r1", counts{leased: 4, failed: 1, dead: 1})
+	if st.Cancelled != 5 || st.Finished || st.CancelledAt.IsZero() {
+		t.Fatalf("after cancel: Cancelled=%d Finished=%v CancelledAt=%v; want 5, false (tasks still leased), set", st.Cancelled, st.Finished, st.CancelledAt)
+	}
+	if again, err := cf.CancelRun(c, "r1"); err != nil || again != 0 {
+		t.Fatalf("second CancelRun(r1) = %d, %v; want 0, nil", again, err)
+	}
+	// New work of the run (next pages, item pages) is refused, on a known
+	// site and on a new one; another run's tasks in the same call are not.
+	mustAdd(t, f, 1,
+		task("r1", "shop", "https://shop.example/next-page", 9),
+		task("r1", "elsewhere", "https://elsewhere.example/1", 0),
+		task("r2", "shop", "https://shop.example/q3", 0),
+	)
+	// Only the other run's tasks are handed out, also after the delayed
+	// task would have been due.
+	time.Sleep(time.Until(soon.NotBefore) + 50*time.Millisecond)
+	var others []markwatch.Task
+	for {
+		got := lease(t, f, 10)
+		if len(got) == 0 {
+			break
+		}
+		for _, g := range got {
+			if g.Run != "r2" {
+				t.Fatalf("leased %s of cancelled run %s", g.URL, g.Run)
+			}
+		}
+		others = append(others, got...)
+	}
+	if len(others) != 4 {
+		t.Fatalf("leased %d tasks of run r2, want 4: %v", len(others), urls(others))
+	}
+	if err := f.Ack(c, others...); err != nil {
+		t.Fatal(err)
+	}
+	if st := wantCounts(t, f, "r2", counts{done: 4}); st.Cancelled != 0 || !st.CancelledAt.IsZero() {
+		t.Fatalf("run r2 touched by r1's cancel: %+v", st)
+	}
+	// Leased tasks finish: acks count, a retry or a release is dropped.
+	if err := f.Nack(c, byURL["https://shop.example/nacked"], errors.New("timeout"), true, 0); err != nil {
+		t.Fatalf("Nack of a cancelled run's task: %v", err)
+	}
+	if err := f.Release(c, byURL["https://mall.example/released"]); err != nil {
+		t.Fatalf("Release of a cancelled run's task: %v", err)
+	}
+	if err := f.Ack(c, byURL["https://shop.example/leased"]); err != nil {
+		t.Fatalf("Ack of a cancelled run's leased task: %v", err)
+	}
+	if st := wantCounts(t, f, "r1", counts{leased: 1, done: 1, failed: 2, dead: 1}); st.Finished || st.Cancelled != 7 {
+		t.Fatalf("one task still leased: Finished=%v Cancelled=%d, want false, 7", st.Finished, st.Cancelled)
+	}
+	if err := f.Ack(c, byURL["https://mall.example/leased"]); err != nil {
+		t.Fatal(err)
+	}
+	st = wantCounts(t, f, "r1", counts{done: 2, failed: 2, dead: 1})
+	if !st.Finished || st.FinishedAt.IsZero() || st.Cancelled != 7 {
+		t.Fatalf("last leased task acked: Finished=%v FinishedAt=%v Cancelled=%d; want finished, 7 cancelled", st.Finished, st.FinishedAt, st.Cancelled)
+	}
+	// Every task the run queued is accounted for exactly once.
+	if sum := st.Done + st.Dead + st.Cancelled; sum != 10 {
+		t.Fatalf("done+dead+cancelled = %d, want the 10 tasks r1 queued", sum)
+	}
+	if got := lease(t, f, 10); len(got) != 0 {
+		t.Fatalf("leased %v after the cancel", urls(got))
+	}
+	// Its dead letters stay dead.
+	if n, err := insp.Requeue(c, ""); err != nil || n != 0 {
+		t.Fatalf("Requeue of a cancelled run's dead letters = %d, %v; want 0", n, err)
+	}
+	if dead, _ := insp.DeadLetters(c, "mall"); len(dead) != 1 {
+		t.Fatalf("dead letters of the cancelled run = %v, want the one kept", dead)
+	}
+	// A run cancelled before it has any task refuses them all.
+	if n, err := cf.CancelRun(c, "r3"); err != nil || n != 0 {
+		t.Fatalf("CancelRun of an unknown run = %d, %v; want 0, nil", n, err)
+	}
+	mustAdd(t, f, 0, task("r3", "shop", "https://shop.example/r3", 0))
 }
