@@ -33,6 +33,11 @@ func TestMain(m *testing.M) {
 // one scheduler holds the lock and a worker heartbeat is seen, and that the
 // fleet alerts (no workers, no leader, target down) stay silent on this
 // healthy stack.
+//
+// The stack's adapters are configs/sites' fake* ones rebased on a `markwatch
+// fakemarket` process (--sites is added to every command line). Once the
+// fleet is up, checkFakeRunMetrics crawls the fake marketplace through it and
+// lints and bounds every process's /metrics (issue 8's acceptance test).
 func TestComposeStackOnLoopback(t *testing.T) {
 	promBin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -48,16 +53,15 @@ func TestComposeStackOnLoopback(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
 	defer cancel()
 
-	type replica struct {
-		service, addr, health string
-		log                   *logBuffer
-	}
+	fake, sitesDir := startFakeMarket(ctx, t, bin, dir)
+
 	var replicas []replica
 	for _, service := range []string{"worker", "scheduler", "serve"} {
 		s := c.Services[service]
 		n := max(s.Deploy.Replicas, 1)
 		for i := range n {
 			args, addr := localArgs(t, s.Command, redis.URL(), filepath.Join(dir, fmt.Sprintf("%s-%d", service, i)))
+			args = append(args, "--sites", sitesDir)
 			health := ""
 			if s.Healthcheck != nil {
 				for _, a := range s.Healthcheck.Test {
@@ -145,6 +149,15 @@ func TestComposeStackOnLoopback(t *testing.T) {
 			t.Errorf("%s's expression is true on a healthy stack: %+v", name, got)
 		}
 	}
+
+	checkFakeRunMetrics(t, bin, redis.URL(), sitesDir, fake, replicas, api)
+}
+
+// replica is one process of the stack: its compose service, the address
+// of its /metrics and the path of its compose healthcheck.
+type replica struct {
+	service, addr, health string
+	log                   *logBuffer
 }
 
 // localArgs rewrites a compose command for this machine: the compose Redis

@@ -22,7 +22,14 @@
 // every dashboard query's syntax); with the prometheus binary they build
 // markwatch, start a real Prometheus scraping `markwatch demo` and watch the
 // layout-change alert's expression turn true, and run the compose services'
-// own command lines on loopback against a private Redis, scraped with the
-// alert rules loaded; with the docker compose plugin they run
+// own command lines on loopback against a private Redis and a `markwatch
+// fakemarket` process, scraped with the alert rules loaded. On that stack a
+// crawl of the fake marketplace is seeded with `markwatch enqueue`; once it
+// has finished and serve has stored its findings, every process's /metrics
+// (worker, both schedulers, serve; and the demo's in the demo test) is
+// linted with client_golang's promlint, checked against the metric catalogue
+// and checked for unbounded labels (label names from a fixed list, at most
+// 20 values a label, site only an adapter name, no URL, listing, query or
+// mark as a value). With the docker compose plugin they run
 // `docker compose config`.
 package deploy
