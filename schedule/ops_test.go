@@ -16,47 +16,17 @@ import (
 	"github.com/markwatch/markwatch/queue"
 )
 
-// cancellableFrontier wraps the real Redis frontier with the CancelRun the
-// queue does not have yet: it drops a cancelled run's tasks as they are
-// leased (acking them unworked), which is what the worker must see — a
-// cancelled run's queued tasks are never crawled.
-type cancellableFrontier struct {
-	*queue.Redis
-	mu        sync.Mutex
-	cancelled map[string]bool
-	dropped   int
-}
-
-func (c *cancellableFrontier) CancelRun(ctx context.Context, run string) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cancelled == nil {
-		c.cancelled = map[string]bool{}
-	}
-	c.cancelled[run] = true
-	st, err := c.Stats(ctx, run)
-	return int(st.Queued), err
-}
-
 // work is a worker: it leases and acks everything ready, returning the
 // tasks it crawled.
-func (c *cancellableFrontier) work(ctx context.Context) []markwatch.Task {
+func work(ctx context.Context, f *queue.Redis) []markwatch.Task {
 	var crawled []markwatch.Task
 	for {
-		tasks, _ := c.Lease(ctx, 10)
+		tasks, _ := f.Lease(ctx, 10)
 		if len(tasks) == 0 {
 			return crawled
 		}
-		c.mu.Lock()
-		for _, t := range tasks {
-			if c.cancelled[t.Run] {
-				c.dropped++
-			} else {
-				crawled = append(crawled, t)
-			}
-		}
-		c.mu.Unlock()
-		c.Ack(ctx, tasks...)
+		crawled = append(crawled, tasks...)
+		f.Ack(ctx, tasks...)
 	}
 }
 
@@ -65,9 +35,8 @@ func (c *cancellableFrontier) work(ctx context.Context) []markwatch.Task {
 // sweep's next run fires as usual.
 func TestCancelledRunStops(t *testing.T) {
 	h := newHarness(t, giftsYAML, "2026-09-29T23:00")
-	fr := &cancellableFrontier{Redis: h.frontier}
 	reg := prometheus.NewRegistry()
-	s := h.scheduler("a", reg, func(p *Params) { p.Canceller = fr; p.Frontier = fr })
+	s := h.scheduler("a", reg, func(p *Params) { p.Canceller = h.frontier })
 	ctx := context.Background()
 	tick(t, s)
 	h.clock.Set(h.at("2026-09-30T00:00"))
@@ -81,8 +50,11 @@ func TestCancelledRunStops(t *testing.T) {
 	if err != nil || dropped != 4 {
 		t.Fatalf("Cancel = %d, %v; want 4 queued tasks dropped", dropped, err)
 	}
-	if crawled := fr.work(ctx); len(crawled) != 0 || fr.dropped != 4 {
-		t.Fatalf("worker crawled %d tasks of the cancelled run (dropped %d)", len(crawled), fr.dropped)
+	if crawled := work(ctx, h.frontier); len(crawled) != 0 {
+		t.Fatalf("worker crawled %d tasks of the cancelled run", len(crawled))
+	}
+	if st, err := h.frontier.Stats(ctx, id); err != nil || st.Cancelled != 4 || !st.Finished {
+		t.Fatalf("frontier accounting of the cancelled run: %+v, %v; want 4 cancelled, finished", st, err)
 	}
 	h.clock.Advance(5 * time.Minute)
 	tick(t, s)
@@ -109,7 +81,7 @@ func TestCancelledRunStops(t *testing.T) {
 	// The next slot fires and is crawled normally.
 	h.clock.Set(h.at("2026-09-30T12:00"))
 	tick(t, s)
-	if crawled := fr.work(ctx); len(crawled) != 4 {
+	if crawled := work(ctx, h.frontier); len(crawled) != 4 {
 		t.Fatalf("next run: %d tasks crawled, want 4", len(crawled))
 	}
 }

@@ -75,10 +75,9 @@ type RunStatser interface {
 	Stats(ctx context.Context, run string) (queue.RunStats, error)
 }
 
-// Canceller drops the queued tasks of a run; leased tasks finish. The
-// frontier has no such method yet: the lead wires it when the queue has one
-// (see the report), and until then `sweep cancel` records the cancellation
-// and says that queued tasks are left.
+// Canceller drops the queued tasks of a run; leased tasks finish, and the
+// run's new tasks are refused. Both queue frontiers implement it
+// (queue.Redis.CancelRun, queue.Memory.CancelRun).
 type Canceller interface {
 	CancelRun(ctx context.Context, run string) (dropped int, err error)
 }

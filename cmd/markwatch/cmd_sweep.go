@@ -290,7 +290,7 @@ func (c *SweepCancelCmd) Run(g *Globals) error {
 		return err
 	}
 	if dropped < 0 {
-		fmt.Fprintf(g.stdout, "%s cancelled; this frontier cannot drop queued tasks yet, so they will still be crawled\n", c.RunID)
+		fmt.Fprintf(g.stdout, "%s cancelled, but its queued tasks could not be dropped (see the log); workers may still crawl them\n", c.RunID)
 		return nil
 	}
 	fmt.Fprintf(g.stdout, "%s cancelled: %d queued tasks dropped, leased ones finish\n", c.RunID, dropped)
