@@ -499,12 +499,10 @@ func checkFakeRunMetrics(t *testing.T, bin, redisURL, sitesDir string, ready fak
 	// Serve consumes the findings stream in the background: wait until
 	// nothing is pending and the store has written findings.
 	waitFor(ctx, t, "serve to store the run's findings", func() (bool, string) {
-		parser := expfmt.NewTextParser(model.UTF8Validation)
-		families, err := parser.TextToMetricFamilies(bytes.NewReader(scrape(ctx, t, "http://"+serve.addr+"/metrics")))
+		e, err := parseExposition("serve", scrape(ctx, t, "http://"+serve.addr+"/metrics"))
 		if err != nil {
 			return false, err.Error()
 		}
-		e := exposition{families: families}
 		pending, okPending := e.value("markwatch_findings_pending", nil)
 		written, okWritten := e.value("markwatch_store_findings_written_total", nil)
 		return okPending && okWritten && pending == 0 && written > 0,
