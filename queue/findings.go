@@ -39,6 +39,7 @@ type PageMeta struct {
 	Header    map[string]string `json:"header,omitempty"`
 	FetchedAt time.Time         `json:"fetched_at"`
 	Truncated bool              `json:"truncated,omitempty"`
+	Adapter   string            `json:"adapter,omitempty"` // the site adapter that read the page, "name@version"
 	// Size and SHA256 (hex) are of the raw body, before gzip.
 	Size   int    `json:"size"`
 	SHA256 string `json:"sha256"`
@@ -109,7 +110,7 @@ func NewFindingsBatch(page *markwatch.Page, findings []markwatch.Finding, keepBo
 		b.Run, b.Sweep, b.Site, b.Task = t.Run, t.Sweep, t.Site, t.ID
 		sum := sha256.Sum256(page.Body)
 		b.Page = PageMeta{URL: page.URL, FinalURL: page.FinalURL, Status: page.Status, Header: page.Header,
-			FetchedAt: page.FetchedAt, Truncated: page.Truncated, Size: len(page.Body), SHA256: hex.EncodeToString(sum[:])}
+			FetchedAt: page.FetchedAt, Truncated: page.Truncated, Adapter: page.Adapter, Size: len(page.Body), SHA256: hex.EncodeToString(sum[:])}
 		if keepBody {
 			var buf bytes.Buffer
 			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)

@@ -23,7 +23,8 @@ func page(run, url string, body []byte) *markwatch.Page {
 	return &markwatch.Page{
 		Task: markwatch.Task{ID: "0/1-0", Run: run, Site: "shop", Kind: markwatch.KindItem, URL: url},
 		URL:  url, FinalURL: url, Status: 200, Body: body, FetchedAt: time.Now().UTC().Truncate(time.Millisecond),
-		Header: map[string]string{"Content-Type": "text/html; charset=utf-8"},
+		Header:  map[string]string{"Content-Type": "text/html; charset=utf-8"},
+		Adapter: "shop@3f2a9c1d",
 	}
 }
 
@@ -115,7 +116,7 @@ func TestFindingsRoundTrip(t *testing.T) {
 	if len(withBody.Page.BodyGzip) >= len(body)/4 {
 		t.Fatalf("body not compressed: %d gzip bytes for %d raw", len(withBody.Page.BodyGzip), len(body))
 	}
-	if withBody.Run != "r1" || withBody.Site != "shop" || withBody.Task != "0/1-0" || withBody.Page.Status != 200 || len(withBody.Findings) != 2 || withBody.ID == "" {
+	if withBody.Run != "r1" || withBody.Site != "shop" || withBody.Task != "0/1-0" || withBody.Page.Status != 200 || withBody.Page.Adapter != "shop@3f2a9c1d" || len(withBody.Findings) != 2 || withBody.ID == "" {
 		t.Fatalf("batch metadata lost: %+v", withBody)
 	}
 	if len(without.Page.BodyGzip) != 0 || without.Page.SHA256 == "" || without.Page.Size != 5 {

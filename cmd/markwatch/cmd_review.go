@@ -105,6 +105,7 @@ func StoreFindingsBatch(st *store.Store) func(context.Context, queue.FindingsBat
 			Body:      body,
 			FetchedAt: b.Page.FetchedAt,
 			Truncated: b.Page.Truncated,
+			Adapter:   b.Page.Adapter,
 		}
 		return st.Put(ctx, page, b.Findings)
 	}
