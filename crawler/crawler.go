@@ -111,6 +111,11 @@ func New(cfg config.Crawl, sites map[string]*Site, opts ...Option) *Crawler {
 		limiters: map[string]*rate.Limiter{},
 	}
 	c.robots = newRobotsCache(o.robotsTTL, c.fetchRobots)
+	names := make([]string, 0, len(sites))
+	for name := range sites {
+		names = append(names, name)
+	}
+	c.metrics.Init(names...)
 	return c
 }
 

@@ -135,3 +135,18 @@ func TestUnfetchableURLIsPermanent(t *testing.T) {
 		t.Fatalf("got %v, want a permanent error", err)
 	}
 }
+
+// A crawler's sites have every failure series at zero from the start, so a
+// healthy site reads 0, not "no data".
+func TestMetricsStartAtZeroForEverySite(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	New(testCfg(), map[string]*Site{"a": nil, "b": nil}, WithMetrics(NewMetrics(reg)))
+	for _, name := range []string{"markwatch_crawl_extraction_failures_total", "markwatch_crawl_robots_disallowed_total", "markwatch_crawl_offsite_blocked_total", "markwatch_crawl_listings_extracted_total"} {
+		if n := testutil.CollectAndCount(reg, name); n != 2 {
+			t.Errorf("%s has %d series, want one per site (2)", name, n)
+		}
+	}
+	if n := testutil.CollectAndCount(reg, "markwatch_crawl_retries_total"); n != 8 {
+		t.Errorf("retries has %d series, want 2 sites × 4 reasons", n)
+	}
+}

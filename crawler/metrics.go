@@ -66,6 +66,28 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// Init creates every series of the given sites at zero, so that dashboards
+// show a healthy site's failure counters as 0 rather than "no data", and
+// rate() and increase() see a counter's first increment.
+func (m *Metrics) Init(sites ...string) {
+	for _, site := range sites {
+		for _, class := range []string{"2xx", "3xx", "4xx", "5xx", statusClassErr} {
+			m.Pages.WithLabelValues(site, class)
+		}
+		m.ResponseBytes.WithLabelValues(site)
+		for _, reason := range []string{retryTimeout, retryNetwork, retry429, retry5xx} {
+			m.Retries.WithLabelValues(site, reason)
+		}
+		m.RobotsDisallowed.WithLabelValues(site)
+		m.OffsiteBlocked.WithLabelValues(site)
+		m.ExtractionFailures.WithLabelValues(site)
+		for _, reason := range []string{reasonTruncated, reasonMalformed, reasonEncoding, reasonTooManyRedirects} {
+			m.PageErrors.WithLabelValues(site, reason)
+		}
+		m.Listings.WithLabelValues(site)
+	}
+}
+
 // Page error reasons and retry reasons: the only label values used.
 const (
 	reasonTruncated        = "truncated"
