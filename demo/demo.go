@@ -282,6 +282,7 @@ func (d *Demo) Sweep(ctx context.Context) (Summary, error) {
 		Sink:        d.store,
 		Concurrency: d.opts.Config.Crawl.Concurrency,
 		Lease:       d.opts.Config.Crawl.Lease.Std(),
+		Retries:     d.opts.Config.Crawl.Retries,
 		Logger:      d.log,
 		Metrics:     d.workerM,
 	}

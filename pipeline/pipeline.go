@@ -52,6 +52,10 @@ type Worker struct {
 	// fetch. Default: exponential from 1s with full jitter, capped at 5m,
 	// and never shorter than the server's Retry-After.
 	Backoff func(attempt int, retryAfter time.Duration) time.Duration
+	// Retries is the frontier's retry budget (queue.Options.Retries), so
+	// that the worker knows when a failed item page is final and its search
+	// card must be judged on its own. Default 3.
+	Retries int
 	// Idle is how long to wait when the frontier has nothing ready. Default 50ms.
 	Idle time.Duration
 	// KeepFindings selects which verdicts become findings. Default: every
@@ -73,6 +77,9 @@ func (w *Worker) defaults() {
 	}
 	if w.Idle <= 0 {
 		w.Idle = 50 * time.Millisecond
+	}
+	if w.Retries <= 0 {
+		w.Retries = 3
 	}
 	if w.KeepFindings == nil {
 		w.KeepFindings = func(v markwatch.Verdict) bool { return len(v.Hits) > 0 || len(v.Signals) > 0 }
@@ -122,7 +129,7 @@ func (w *Worker) Run(ctx context.Context, until func(context.Context) (bool, err
 			continue
 		}
 		tasks, err := w.Frontier.Lease(ctx, free)
-		if err != nil {
+		if err != nil && len(tasks) == 0 {
 			if ctx.Err() != nil {
 				break
 			}
@@ -130,6 +137,13 @@ func (w *Worker) Run(ctx context.Context, until func(context.Context) (bool, err
 			w.Metrics.FrontierErrors.Inc()
 			sleep(ctx, w.Idle*10)
 			continue
+		}
+		if err != nil {
+			// Some sites answered before one failed: the tasks leased so
+			// far are ours and must be worked, not stranded until their
+			// leases expire.
+			w.Logger.Warn("lease partly failed", "leased", len(tasks), "err", err)
+			w.Metrics.FrontierErrors.Inc()
 		}
 		if len(tasks) == 0 {
 			if until != nil {
@@ -196,9 +210,28 @@ func (w *Worker) process(ctx context.Context, t markwatch.Task) {
 			return
 		}
 	}
+	suspects, err := w.deliver(ctx, log, t, ex.Page, ex.Listings)
+	if err != nil {
+		w.nack(ctx, log, t, err, true)
+		return
+	}
+	if err := w.Frontier.Ack(ctx, t); err != nil {
+		log.Error("ack failed", "err", err)
+		w.Metrics.FrontierErrors.Inc()
+		return
+	}
+	w.Metrics.Tasks.WithLabelValues(string(t.Kind), "done").Inc()
+	log.Debug("task done", "listings", len(ex.Listings), "follow", len(ex.Follow), "suspects", suspects, "seconds", time.Since(start).Seconds())
+}
+
+// deliver judges listings read from page (nil for a search card whose item
+// page could not be had), hands the findings to the sink and records the
+// run's progress. An error means the sink failed and the task must be
+// retried; nothing was recorded then.
+func (w *Worker) deliver(ctx context.Context, log *slog.Logger, t markwatch.Task, page *markwatch.Page, listings []markwatch.Listing) (int64, error) {
 	var findings []markwatch.Finding
 	var suspects int64
-	for _, l := range ex.Listings {
+	for _, l := range listings {
 		v, err := w.Matcher.Match(ctx, l)
 		if err != nil {
 			log.Error("match failed", "listing", l.ID, "err", err)
@@ -213,46 +246,79 @@ func (w *Worker) process(ctx context.Context, t markwatch.Task) {
 		}
 	}
 	if len(findings) > 0 {
-		if err := w.Sink.Put(ctx, ex.Page, findings); err != nil {
+		if err := w.Sink.Put(ctx, page, findings); err != nil {
 			log.Error("store findings", "err", err)
 			w.Metrics.SinkErrors.Inc()
-			w.nack(ctx, log, t, err, true)
-			return
+			return 0, err
 		}
 	}
-	if err := w.Frontier.Record(ctx, t.Run, queue.Progress{Pages: 1, Listings: int64(len(ex.Listings)), Suspects: suspects}); err != nil {
+	var pages int64
+	if page != nil {
+		pages = 1
+	}
+	if err := w.Frontier.Record(ctx, t.Run, queue.Progress{Pages: pages, Listings: int64(len(listings)), Suspects: suspects}); err != nil {
 		log.Warn("record progress", "err", err)
 	}
-	if err := w.Frontier.Ack(ctx, t); err != nil {
-		log.Error("ack failed", "err", err)
-		w.Metrics.FrontierErrors.Inc()
-		return
-	}
-	w.Metrics.Tasks.WithLabelValues(string(t.Kind), "done").Inc()
 	w.Metrics.Suspects.Add(float64(suspects))
-	log.Debug("task done", "listings", len(ex.Listings), "follow", len(ex.Follow), "suspects", suspects, "seconds", time.Since(start).Seconds())
+	return suspects, nil
 }
 
 func (w *Worker) failed(ctx context.Context, log *slog.Logger, t markwatch.Task, err error) {
 	var fe *crawler.FetchError
 	switch {
 	case errors.Is(err, crawler.ErrRobotsDisallowed), errors.Is(err, crawler.ErrDomainNotAllowed):
-		// Not an error of the task: the URL must not be fetched. Skip it.
+		// Not an error of the task: the URL must not be fetched. Skip it,
+		// but judge what the search card said.
 		log.Info("task skipped", "url", t.URL, "reason", err)
 		w.Metrics.Tasks.WithLabelValues(string(t.Kind), "skipped").Inc()
+		if w.judgeCard(ctx, log, t) != nil {
+			w.nack(ctx, log, t, err, true)
+			return
+		}
 		if err := w.Frontier.Ack(ctx, t); err != nil {
 			log.Error("ack failed", "err", err)
 		}
+	case errors.Is(err, crawler.ErrUnknownSite):
+		// This worker has no adapter for the site (a rolling deploy, or a
+		// machine with other --sites): leave the task to a worker that has
+		// one, later, rather than killing it here.
+		log.Error("no adapter for the task's site; retrying later", "url", t.URL)
+		w.nack(ctx, log, t, err, true, time.Minute)
 	case errors.Is(err, crawler.ErrLayoutChanged):
 		log.Error("layout changed", "url", t.URL, "err", err)
-		w.nack(ctx, log, t, err, false)
+		w.finalFailure(ctx, log, t, err)
 	case errors.As(err, &fe) && fe.Temporary:
+		if t.Attempt+1 > w.Retries {
+			log.Error("fetch failed, retry budget spent", "url", t.URL, "status", fe.Status, "attempt", t.Attempt+1, "err", err)
+			w.finalFailure(ctx, log, t, err)
+			return
+		}
 		log.Warn("fetch failed, will retry", "url", t.URL, "status", fe.Status, "attempt", t.Attempt+1, "err", err)
 		w.nack(ctx, log, t, err, true, fe.RetryAfter)
 	default:
 		log.Error("task failed", "url", t.URL, "err", err)
-		w.nack(ctx, log, t, err, false)
+		w.finalFailure(ctx, log, t, err)
 	}
+}
+
+// finalFailure dead-letters a task, after judging its search card: a
+// listing whose item page is gone still has the title, price and seller the
+// search page showed.
+func (w *Worker) finalFailure(ctx context.Context, log *slog.Logger, t markwatch.Task, cause error) {
+	if w.judgeCard(ctx, log, t) != nil {
+		w.nack(ctx, log, t, cause, true)
+		return
+	}
+	w.nack(ctx, log, t, cause, false)
+}
+
+// judgeCard delivers an item task's card listing, if it has one.
+func (w *Worker) judgeCard(ctx context.Context, log *slog.Logger, t markwatch.Task) error {
+	if t.Kind != markwatch.KindItem || t.Listing == nil {
+		return nil
+	}
+	_, err := w.deliver(ctx, log.With("card_only", true), t, nil, []markwatch.Listing{*t.Listing})
+	return err
 }
 
 func (w *Worker) nack(ctx context.Context, log *slog.Logger, t markwatch.Task, cause error, retry bool, retryAfter ...time.Duration) {

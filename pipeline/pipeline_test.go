@@ -84,10 +84,9 @@ func (s *recordingSink) Put(_ context.Context, page *markwatch.Page, fs []markwa
 		s.fail--
 		return errors.New("disk full")
 	}
-	if page == nil {
-		return errors.New("no page")
+	if page != nil {
+		s.pages++
 	}
-	s.pages++
 	s.findings = append(s.findings, fs...)
 	return nil
 }
@@ -204,13 +203,16 @@ func TestFailureClassification(t *testing.T) {
 		{"off-site is skipped", []result{{err: crawler.ErrDomainNotAllowed}}, 1, 1, 0},
 		{"layout change is dead at once", []result{{err: crawler.ErrLayoutChanged}}, 1, 0, 1},
 		{"a permanent 404 is dead at once", []result{{err: &crawler.FetchError{URL: "x", Status: 404}}}, 1, 0, 1},
+		{"a site without an adapter here is retried, not killed", []result{{err: crawler.ErrUnknownSite}, {ex: &markwatch.Extracted{}}}, 2, 1, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := queue.NewMemory(queue.Options{Retries: 2})
 			task := markwatch.Task{Run: "r", Site: "s", Kind: markwatch.KindSearch, URL: "http://s/1"}
 			c := &scriptedCrawler{calls: map[string]int{}, script: map[string][]result{task.URL: tc.steps}}
-			st := run(t, newWorker(f, c, &recordingSink{}, nil), f, task)
+			w := newWorker(f, c, &recordingSink{}, nil)
+			w.Retries = 2
+			st := run(t, w, f, task)
 			if got := c.count(task.URL); got != tc.wantCalls {
 				t.Errorf("fetched %d times, want %d", got, tc.wantCalls)
 			}
@@ -222,6 +224,33 @@ func TestFailureClassification(t *testing.T) {
 				if err != nil || len(dead) != 1 || dead[0].Task.LastError == "" {
 					t.Errorf("dead letters %+v (%v), want one with its last error", dead, err)
 				}
+			}
+		})
+	}
+}
+
+// When an item page cannot be had for good, the listing its search card
+// showed is still judged and stored, without page evidence.
+func TestFailedItemPageKeepsItsCard(t *testing.T) {
+	for name, steps := range map[string][]result{
+		"gone":      {{err: &crawler.FetchError{URL: "x", Status: 404}}},
+		"forbidden": {{err: crawler.ErrRobotsDisallowed}},
+		"flaky":     {{err: &crawler.FetchError{URL: "x", Status: 503, Temporary: true}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := queue.NewMemory(queue.Options{Retries: 1})
+			card := &markwatch.Listing{ID: "7", Site: "s", Title: "耐克 高仿 运动鞋"}
+			task := markwatch.Task{Run: "r", Site: "s", Kind: markwatch.KindItem, URL: "http://s/i/7", Listing: card}
+			c := &scriptedCrawler{calls: map[string]int{}, script: map[string][]result{task.URL: steps}}
+			sink := &recordingSink{}
+			w := newWorker(f, c, sink, nil)
+			w.Retries = 1
+			st := run(t, w, f, task)
+			if len(sink.findings) != 1 || !sink.findings[0].Verdict.Suspect || sink.findings[0].Listing.ID != "7" {
+				t.Fatalf("findings %+v, want the card judged suspect once", sink.findings)
+			}
+			if st.Listings != 1 || st.Suspects != 1 || st.Pages != 0 {
+				t.Fatalf("stats %+v, want 1 listing, 1 suspect, no page", st)
 			}
 		})
 	}
@@ -296,5 +325,33 @@ func TestMetricsLint(t *testing.T) {
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil || len(problems) > 0 {
 		t.Fatalf("%v %v", problems, err)
+	}
+}
+
+// partialLease returns its first lease's tasks together with an error, as a
+// Redis frontier does when one site's script fails after others answered.
+type partialLease struct {
+	queue.Frontier
+	once sync.Once
+}
+
+func (p *partialLease) Lease(ctx context.Context, max int) ([]markwatch.Task, error) {
+	tasks, err := p.Frontier.Lease(ctx, max)
+	var failed bool
+	p.once.Do(func() { failed = true })
+	if failed && err == nil && len(tasks) > 0 {
+		return tasks, errors.New("site b: connection reset")
+	}
+	return tasks, err
+}
+
+func TestTasksLeasedWithAnErrorAreWorked(t *testing.T) {
+	mem := queue.NewMemory(queue.Options{Lease: time.Hour})
+	f := &partialLease{Frontier: mem}
+	task := markwatch.Task{Run: "r", Site: "s", Kind: markwatch.KindSearch, URL: "http://s/1"}
+	c := &scriptedCrawler{calls: map[string]int{}, script: map[string][]result{task.URL: {{ex: &markwatch.Extracted{}}}}}
+	st := run(t, newWorker(f, c, &recordingSink{}, nil), f, task)
+	if st.Done != 1 || c.count(task.URL) != 1 {
+		t.Fatalf("stats %+v, fetched %d: the leased task was dropped", st, c.count(task.URL))
 	}
 }

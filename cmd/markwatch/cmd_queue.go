@@ -110,6 +110,7 @@ func (c *WorkerCmd) Run(g *Globals) error {
 		Sink:        queue.NewFindingsPublisher(client),
 		Concurrency: concurrency,
 		Lease:       lease,
+		Retries:     cfg.Crawl.Retries,
 		Logger:      log,
 		Metrics:     pipeline.NewMetrics(reg),
 	}
