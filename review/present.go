@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/store"
@@ -157,8 +158,18 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // localNext accepts only a same-site path as a post-login destination.
 func localNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/queue"
+	const fallback = "/queue"
+	// Browsers drop tabs and newlines from URLs and read a backslash as a
+	// slash, so "/\t/evil.example" would become "//evil.example": refuse
+	// every control character and backslash, then require a path with no
+	// scheme or host that starts with exactly one slash.
+	if next == "" || strings.ContainsAny(next, "\\") || strings.ContainsFunc(next, unicode.IsControl) {
+		return fallback
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(next, "//") {
+		return fallback
 	}
 	return next
 }
