@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -62,6 +63,9 @@ func (c *DemoCmd) Run(g *Globals) error {
 		return json.NewEncoder(g.stdout).Encode(sum)
 	}
 
+	if err := loopbackOnly(c.Addr); err != nil {
+		return err
+	}
 	ln, err := demo.Listen(c.Addr)
 	if err != nil {
 		return fmt.Errorf("demo: listen: %w", err)
@@ -101,4 +105,20 @@ func parseFaults(values []string) ([]fakemarket.FaultRule, error) {
 		rules = append(rules, r)
 	}
 	return rules, nil
+}
+
+// loopbackOnly refuses a demo address other machines could reach: the demo
+// logs every visitor in as a reviewer.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--addr %q: the demo logs every visitor in as a reviewer, so it only listens on loopback (127.0.0.1 or [::1]); for a shared server run markwatch serve with users (markwatch users add)", addr)
 }

@@ -26,3 +26,11 @@ func TestQueryFlagsKeepCommas(t *testing.T) {
 		t.Fatalf("crawl queries %q, want [a,b]", got)
 	}
 }
+
+func TestDemoListensOnLoopbackOnly(t *testing.T) {
+	for addr, ok := range map[string]bool{"127.0.0.1:8080": true, "[::1]:0": true, "localhost:80": true, "0.0.0.0:8080": false, ":8080": false, "192.0.2.7:80": false} {
+		if err := loopbackOnly(addr); (err == nil) != ok {
+			t.Errorf("loopbackOnly(%q) = %v, want ok=%v", addr, err, ok)
+		}
+	}
+}
