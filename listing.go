@@ -21,9 +21,11 @@ type Listing struct {
 	Evidence string `json:"evidence,omitempty"`
 }
 
-// PriceValue returns the price and whether one is known.
+// PriceValue returns the price and whether one is known. A price of zero
+// or below is not a price (a placeholder, 面议, a parse that found nothing):
+// it must not read as "far below the genuine floor".
 func (l *Listing) PriceValue() (float64, bool) {
-	if l.Price == nil {
+	if l.Price == nil || !(*l.Price > 0) {
 		return 0, false
 	}
 	return *l.Price, true
