@@ -303,8 +303,14 @@ func (d *Demo) Sweep(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	if err := d.store.FinishRun(ctx, run, sortedKeys(d.sites)); err != nil {
-		return Summary{}, err
+	// A run that lost tasks did not see everything it should have: finishing
+	// it would mark takedown-requested listings it missed as removed.
+	if st.Dead == 0 {
+		if err := d.store.FinishRun(ctx, run, sortedKeys(d.sites)); err != nil {
+			return Summary{}, err
+		}
+	} else {
+		d.log.Warn("run not finished in the store: some tasks died, so removals cannot be told", "run", run, "dead", st.Dead)
 	}
 	sum := d.score(queries)
 	sum.Run, sum.Pages, sum.Listings, sum.Suspects, sum.Dead = run, st.Pages, st.Listings, st.Suspects, st.Dead
