@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// metric is one entry of the team's metric catalogue (/work/team/metrics.md,
-// documented in the README's operations section). Alerts and dashboards may
+// metric is one entry of the metric catalogue (the metrics table in
+// the README's operations section). Alerts and dashboards may
 // use only these names and labels; the list is kept here by hand so that a
 // renamed metric breaks this test, not a dashboard in production.
 type metric struct {

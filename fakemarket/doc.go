@@ -1,6 +1,6 @@
 // Package fakemarket is markwatch's local marketplace with known ground
 // truth: a deterministic catalogue of listings about the contract marks
-// (/work/team/marks-contract.md, copied in marks.go), served as three
+// (the marks contract in marks.go), served as three
 // differently built sites on loopback, able to misbehave on request, and
 // counting every request it gets. Tests, benchmarks and `markwatch demo`
 // crawl it; this file is the specification the site adapters

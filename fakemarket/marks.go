@@ -1,6 +1,6 @@
 package fakemarket
 
-// The marks below are a copy of /work/team/marks-contract.md (the contract
+// The marks below are the marks contract (the contract
 // between the matchers' default marks and this fake marketplace). The fake
 // marketplace deliberately does not read configs/marks: its ground truth is
 // the contract, so a wrong default marks file shows up as lost precision or

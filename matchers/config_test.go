@@ -92,7 +92,7 @@ func TestDefaultsCoverTheContract(t *testing.T) {
 	for _, mk := range m.Marks() {
 		byID[mk.ID] = mk
 	}
-	// Spot checks of /work/team/marks-contract.md; the golden cases cover
+	// Spot checks of the marks contract (fakemarket/marks.go); the golden cases cover
 	// the behaviour.
 	want := map[string]struct {
 		kind     markwatch.MarkKind
