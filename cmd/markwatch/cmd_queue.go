@@ -33,14 +33,6 @@ type WorkerCmd struct {
 	Grace       time.Duration `help:"On SIGTERM, how long in-flight tasks may run before they are released to other workers." default:"25s"`
 }
 
-// redisURL picks the flag, else the config's URL.
-func redisURL(flag string, cfg *config.Config) string {
-	if flag != "" {
-		return flag
-	}
-	return cfg.Redis
-}
-
 // queueOptions builds the frontier options from the config and adapters:
 // each site's fleet-wide rate and tracking parameters.
 func queueOptions(cfg *config.Config, sites map[string]*crawler.Site, lease time.Duration, log *slog.Logger, m *queue.Metrics) queue.Options {
@@ -73,8 +65,7 @@ func (c *WorkerCmd) Run(g *Globals) error {
 		return err
 	}
 	log := g.Logger(cfg)
-	queue.SetClientLogger(log)
-	client, err := queue.Dial(redisURL(c.Redis, cfg))
+	client, err := dialRedis(c.Redis, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -252,7 +243,7 @@ func (c *EnqueueCmd) Run(g *Globals) error {
 		sort.Strings(names)
 		return fmt.Errorf("--site %q: no such adapter in %s (have: %s)", c.Site, cfg.SitesLocation(), strings.Join(names, ", "))
 	}
-	client, err := queue.Dial(redisURL(c.Redis, cfg))
+	client, err := dialRedis(c.Redis, cfg, g.Logger(cfg))
 	if err != nil {
 		return err
 	}
@@ -305,8 +296,7 @@ func openFrontier(g *Globals, url string) (*queue.Redis, redis.UniversalClient, 
 		return nil, nil, err
 	}
 	log := g.Logger(cfg)
-	queue.SetClientLogger(log)
-	client, err := queue.Dial(redisURL(url, cfg))
+	client, err := dialRedis(url, cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}

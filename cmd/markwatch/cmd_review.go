@@ -15,7 +15,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/term"
 
 	"github.com/markwatch/markwatch"
@@ -61,7 +60,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 
 	errc := make(chan error, 2)
 	if url := pick(c.Redis, cfg.Redis); url != "" {
-		client, err := reviewRedisClient(url)
+		client, err := dialRedis(url, cfg, log)
 		if err != nil {
 			return err
 		}
@@ -129,28 +128,6 @@ func reviewMarks(cfg *config.Config) (review.MarkMap, error) {
 	return out, nil
 }
 
-// reviewRedisClient connects to a redis:// URL, or to a Cluster when the URL
-// lists several comma-separated addresses.
-func reviewRedisClient(raw string) (redis.UniversalClient, error) {
-	parts := strings.Split(raw, ",")
-	opt, err := redis.ParseURL(strings.TrimSpace(parts[0]))
-	if err != nil {
-		return nil, fmt.Errorf("redis URL: %w", err)
-	}
-	if len(parts) == 1 {
-		return redis.NewClient(opt), nil
-	}
-	addrs := []string{opt.Addr}
-	for _, p := range parts[1:] {
-		p = strings.TrimSpace(p)
-		if o, err := redis.ParseURL(p); err == nil {
-			p = o.Addr
-		}
-		addrs = append(addrs, p)
-	}
-	return redis.NewUniversalClient(&redis.UniversalOptions{Addrs: addrs, Username: opt.Username, Password: opt.Password, TLSConfig: opt.TLSConfig}), nil
-}
-
 func redactURL(u string) string {
 	if i := strings.Index(u, "@"); i >= 0 {
 		if j := strings.Index(u, "://"); j >= 0 && j < i {
@@ -163,13 +140,6 @@ func redactURL(u string) string {
 func consumerName() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("serve-%s-%d", host, os.Getpid())
-}
-
-func pick(flag, fallback string) string {
-	if flag != "" {
-		return flag
-	}
-	return fallback
 }
 
 // IngestCmd stores verdict lines read on stdin.

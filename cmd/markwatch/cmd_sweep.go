@@ -428,11 +428,11 @@ func sweepSetup(g *Globals, redisURL string, seeding bool, metrics *schedule.Met
 	if err != nil {
 		return nil, err
 	}
-	rdb, err := sweepRedisClient(redisURL)
+	rdb, err := dialRedis(redisURL, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	frontier := queue.NewRedis(rdb, queue.Options{Logger: log})
+	frontier := queue.NewRedis(rdb, queueOptions(cfg, sites, cfg.Crawl.Lease.Std(), log, nil))
 	p := schedule.Params{
 		Redis: rdb, Sweeps: file, Frontier: frontier, Logger: log, Metrics: metrics,
 	}
@@ -497,28 +497,6 @@ func sweepSiteNames(cfg *config.Config) ([]string, error) {
 		return nil, err
 	}
 	return slices.Sorted(maps.Keys(sites)), nil
-}
-
-// sweepRedisClient connects to a redis:// URL, or to a Cluster when several
-// comma-separated addresses are given.
-func sweepRedisClient(raw string) (redis.UniversalClient, error) {
-	parts := strings.Split(raw, ",")
-	opt, err := redis.ParseURL(strings.TrimSpace(parts[0]))
-	if err != nil {
-		return nil, fmt.Errorf("redis URL: %w", err)
-	}
-	if len(parts) == 1 {
-		return redis.NewClient(opt), nil
-	}
-	addrs := []string{opt.Addr}
-	for _, p := range parts[1:] {
-		p = strings.TrimSpace(p)
-		if o, err := redis.ParseURL(p); err == nil {
-			p = o.Addr
-		}
-		addrs = append(addrs, p)
-	}
-	return redis.NewUniversalClient(&redis.UniversalOptions{Addrs: addrs, Username: opt.Username, Password: opt.Password, TLSConfig: opt.TLSConfig}), nil
 }
 
 func sweepShanghai() *time.Location {

@@ -9,7 +9,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/queue"
 	"golang.org/x/term"
 )
 
@@ -66,4 +69,20 @@ func (g *Globals) Logger(cfg *config.Config) *slog.Logger {
 // signalContext is cancelled on SIGINT or SIGTERM.
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// dialRedis connects to the Redis named by flag, or by the config when the
+// flag is empty (a single server, or a Cluster given as comma-separated
+// URLs), and routes the client's own messages through log.
+func dialRedis(flag string, cfg *config.Config, log *slog.Logger) (redis.UniversalClient, error) {
+	queue.SetClientLogger(log)
+	return queue.Dial(pick(flag, cfg.Redis))
+}
+
+// pick returns flag, or fallback when flag is empty.
+func pick(flag, fallback string) string {
+	if flag != "" {
+		return flag
+	}
+	return fallback
 }
