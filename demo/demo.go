@@ -220,21 +220,10 @@ func (d *Demo) Registry() *prometheus.Registry { return d.reg }
 // Handler serves the review app logged in as a demo reviewer, plus
 // /metrics, /healthz and /readyz.
 func (d *Demo) Handler() http.Handler {
-	marks := review.MarkMap{}
-	for _, m := range d.marks {
-		info := review.MarkInfo{ID: m.ID, Kind: string(m.Kind), Owner: m.Owner, Floor: m.MinPrice}
-		if len(m.Names) > 0 {
-			info.Name = m.Names[0]
-		}
-		if len(m.Registrations) > 0 {
-			info.Registration = m.Registrations[0]
-		}
-		marks[m.ID] = info
-	}
 	mux := http.NewServeMux()
 	obs.Mount(mux, d.reg, d.health)
 	mux.Handle("/", review.New(d.store, review.Options{
-		Logger: d.log, Registerer: d.reg, DemoUser: "demo", Marks: marks,
+		Logger: d.log, Registerer: d.reg, DemoUser: "demo", Marks: review.MarksOf(d.marks),
 	}))
 	return mux
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/store"
 )
 
@@ -75,6 +76,21 @@ type MarkMap map[string]MarkInfo
 func (m MarkMap) Mark(id string) (MarkInfo, bool) {
 	info, ok := m[id]
 	return info, ok
+}
+
+// MarksOf describes the marks of the registry for the review app: the first
+// name, the owner, every registration number and the price floor.
+func MarksOf(marks []matchers.Mark) MarkMap {
+	out := make(MarkMap, len(marks))
+	for _, m := range marks {
+		info := MarkInfo{ID: m.ID, Kind: string(m.Kind), Owner: m.Owner,
+			Registration: strings.Join(m.Registrations, "; "), Floor: m.MinPrice}
+		if len(m.Names) > 0 {
+			info.Name = m.Names[0]
+		}
+		out[m.ID] = info
+	}
+	return out
 }
 
 // Server is the review app. Use New.

@@ -116,16 +116,7 @@ func reviewMarks(cfg *config.Config) (review.MarkMap, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := review.MarkMap{}
-	for _, m := range marks {
-		info := review.MarkInfo{ID: m.ID, Kind: string(m.Kind), Owner: m.Owner,
-			Registration: strings.Join(m.Registrations, "; "), Floor: m.MinPrice}
-		if len(m.Names) > 0 {
-			info.Name = m.Names[0]
-		}
-		out[m.ID] = info
-	}
-	return out, nil
+	return review.MarksOf(marks), nil
 }
 
 func redactURL(u string) string {
