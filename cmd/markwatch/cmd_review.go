@@ -150,6 +150,7 @@ type ingestStats struct {
 	Stored  int `json:"stored"`  // new findings
 	Already int `json:"already"` // findings stored before (idempotent replay)
 	Skipped int `json:"skipped"` // error verdicts and verdicts without a listing
+	Invalid int `json:"invalid"` // lines that are not verdicts (logged with their line number)
 }
 
 func (c *IngestCmd) Run(g *Globals) error {
@@ -176,8 +177,10 @@ func (c *IngestCmd) Run(g *Globals) error {
 }
 
 // ingest reads `markwatch match --with-listing` lines and stores them in
-// batches. A line that is not a verdict is an error naming its line number;
-// error verdicts and verdicts without a listing are skipped and logged.
+// batches. A line that is not a verdict is logged with its line number and
+// counted, and the stream goes on (the good lines around it are stored); the
+// command then fails naming the first bad line. Error verdicts and verdicts
+// without a listing are skipped and logged.
 func ingest(ctx context.Context, st *store.Store, in io.Reader, c *IngestCmd, log *slog.Logger) (ingestStats, error) {
 	var stats ingestStats
 	size := max(c.Batch, 1)
@@ -195,16 +198,21 @@ func ingest(ctx context.Context, st *store.Store, in io.Reader, c *IngestCmd, lo
 		batch = batch[:0]
 		return nil
 	}
+	var firstBad error
 	r := bufio.NewReaderSize(in, 64<<10)
 	for line := 1; ; line++ {
 		data, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(data)) > 0 {
 			stats.Lines++
 			var v markwatch.Verdict
-			if jerr := json.Unmarshal(data, &v); jerr != nil {
-				return stats, fmt.Errorf("stdin:%d: not a verdict line: %w", line, jerr)
-			}
+			jerr := json.Unmarshal(data, &v)
 			switch {
+			case jerr != nil:
+				stats.Invalid++
+				log.Error("ingest: not a verdict line", "line", line, "err", jerr)
+				if firstBad == nil {
+					firstBad = fmt.Errorf("stdin:%d: not a verdict line: %w", line, jerr)
+				}
 			case v.Error != "":
 				stats.Skipped++
 				log.Warn("ingest: error verdict skipped", "line", line, "id", v.ID, "error", v.Error)
@@ -229,13 +237,17 @@ func ingest(ctx context.Context, st *store.Store, in io.Reader, c *IngestCmd, lo
 			break
 		}
 		if err != nil {
-			return stats, fmt.Errorf("stdin:%d: %w", line, err)
+			// Keep what was read before the stream broke.
+			return stats, errors.Join(fmt.Errorf("stdin:%d: %w", line, err), flush())
 		}
 	}
 	if err := flush(); err != nil {
 		return stats, err
 	}
-	log.Info("ingest finished", "run", c.RunID, "lines", stats.Lines, "stored", stats.Stored, "already", stats.Already, "skipped", stats.Skipped)
+	log.Info("ingest finished", "run", c.RunID, "lines", stats.Lines, "stored", stats.Stored, "already", stats.Already, "skipped", stats.Skipped, "invalid", stats.Invalid)
+	if firstBad != nil {
+		return stats, fmt.Errorf("%d line(s) were not verdicts; the first: %w", stats.Invalid, firstBad)
+	}
 	return stats, nil
 }
 

@@ -34,8 +34,8 @@ func TestIngestVerdictLinesIdempotently(t *testing.T) {
 		``,
 	}, "\n")
 	for i, want := range []string{
-		`{"lines":4,"stored":2,"already":0,"skipped":2}`,
-		`{"lines":4,"stored":0,"already":2,"skipped":2}`, // replayed: nothing new
+		`{"lines":4,"stored":2,"already":0,"skipped":2,"invalid":0}`,
+		`{"lines":4,"stored":0,"already":2,"skipped":2,"invalid":0}`, // replayed: nothing new
 	} {
 		g, out := reviewGlobals()
 		c := &IngestCmd{Data: dir, RunID: "import-1", Site: "unknown", Batch: 1, stdin: strings.NewReader(lines)}
@@ -181,5 +181,24 @@ func TestServeConsumesFindingsFromRedis(t *testing.T) {
 	}
 	if run, _ := st.Run(context.Background(), "run-7"); run.Findings != 1 {
 		t.Errorf("run findings = %d, want 1 (the duplicate batch changed nothing)", run.Findings)
+	}
+}
+
+// A line that is not a verdict is counted and named, and the good lines
+// before and after it are stored all the same.
+func TestIngestKeepsGoodLinesAroundABadOne(t *testing.T) {
+	dir := t.TempDir()
+	good := func(id string) string {
+		return `{"id":"` + id + `","suspect":true,"score":0.9,"hits":[],"signals":[],"listing":{"id":"` + id + `","title":"高仿 耐克","site":"shop"}}`
+	}
+	lines := strings.Join([]string{good("a"), good("b"), `garbage`, good("c")}, "\n")
+	g, out := reviewGlobals()
+	c := &IngestCmd{Data: dir, RunID: "r", Site: "unknown", Batch: 100, stdin: strings.NewReader(lines)}
+	err := c.Run(g)
+	if err == nil || !strings.Contains(err.Error(), "stdin:3: not a verdict line") {
+		t.Fatalf("got %v, want an error naming line 3", err)
+	}
+	if got := strings.TrimSpace(out.String()); got != `{"lines":4,"stored":3,"already":0,"skipped":0,"invalid":1}` {
+		t.Fatalf("stats %s", got)
 	}
 }
