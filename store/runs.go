@@ -83,8 +83,8 @@ func (s *Store) Run(ctx context.Context, id string) (*Run, error) {
 
 // FinishRun records that run has finished crawling sites (nil: every site
 // the run has findings on). Listings of those sites whose takedown was
-// requested before the run started and that the run did not find again are
-// marked removed. Call it only for sites whose crawl completed: a site that
+// requested before the run started, that a run of the same sweep found
+// before, and that this run did not find again are marked removed. Call it only for sites whose crawl completed: a site that
 // was down would otherwise look as if every requested listing was removed.
 func (s *Store) FinishRun(ctx context.Context, run string, sites []string) error {
 	if run == "" {
@@ -124,11 +124,17 @@ func (s *Store) FinishRun(ctx context.Context, run string, sites []string) error
 		for _, site := range sites {
 			args = append(args, site)
 		}
-		args = append(args, started, run)
+		args = append(args, started, run, run, run)
+		// A run only speaks for listings its sweep can reach: one found
+		// before by a run of the same sweep (a run without a sweep speaks
+		// for every listing of its sites).
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM listings l
 			WHERE l.status = 'takedown_requested' AND l.site IN (?`+strings.Repeat(",?", len(sites)-1)+`)
 			AND l.status_at < ?
-			AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.run = ? AND v.listing = l.id)`, args...)
+			AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.run = ? AND v.listing = l.id)
+			AND (coalesce((SELECT sweep FROM runs WHERE id = ?), '') = ''
+				OR EXISTS (SELECT 1 FROM verdicts v2 WHERE v2.listing = l.id
+					AND v2.sweep = (SELECT sweep FROM runs WHERE id = ?)))`, args...)
 		if err != nil {
 			return fmt.Errorf("store: finish run %s: %w", run, err)
 		}

@@ -561,3 +561,59 @@ func TestGenerateKeepsSchemaAndCounts(t *testing.T) {
 		t.Errorf("new after ingest = %d, want %d", counts2[store.New], counts[store.New]+1)
 	}
 }
+
+// A run speaks only for listings its own sweep has found before: a narrower
+// sweep that does not search for a requested listing does not mark it removed.
+func TestFinishRunRemovesOnlyWhatItsSweepCanReach(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)}
+	s, err := store.Open(ctx, t.TempDir(), store.WithClock(clk.now), store.WithBcryptCost(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f := storetest.Finding("nd-1", "shop", "L1", "Nike", "", 59, clk.t)
+	f.Sweep = "national_day"
+	if _, err := s.PutFindings(ctx, []markwatch.Finding{f}); err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := s.Suspects(ctx, store.Filter{All: true})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rows %v %v", rows, err)
+	}
+	id := rows[0].ID
+	if _, err := s.Decide(ctx, "alice", []int64{id}, store.Confirmed, ""); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.CreateBatch(ctx, "alice", "shop", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkBatchRequested(ctx, "alice", b.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	clk.t = clk.t.Add(24 * time.Hour)
+	other := storetest.Finding("gi-1", "shop", "L2", "Nike", "", 59, clk.t)
+	other.Sweep = "mid_autumn_gi"
+	if _, err := s.PutFindings(ctx, []markwatch.Finding{other}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishRun(ctx, "gi-1", []string{"shop"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Listing(ctx, id); d.Status != store.TakedownRequested {
+		t.Fatalf("another sweep's run turned the listing %s", d.Status)
+	}
+	clk.t = clk.t.Add(24 * time.Hour)
+	again := storetest.Finding("nd-2", "shop", "L3", "Nike", "", 59, clk.t)
+	again.Sweep = "national_day"
+	if _, err := s.PutFindings(ctx, []markwatch.Finding{again}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishRun(ctx, "nd-2", []string{"shop"}); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Listing(ctx, id); d.Status != store.Removed {
+		t.Fatalf("the same sweep's run left the listing %s, want removed", d.Status)
+	}
+}
