@@ -72,6 +72,14 @@ func (c *ServeCmd) Run(g *Globals) error {
 			Handle: StoreFindingsBatch(st), Logger: log, Metrics: queue.NewMetrics(reg),
 		}
 		go func() { errc <- consumer.Run(ctx) }()
+		frontier := queue.NewRedis(client, queue.Options{Logger: log, Lease: cfg.Crawl.Lease.Std()})
+		finisher := &runFinisher{
+			Store: st, Stats: frontier.Stats, Every: 30 * time.Second, Logger: log,
+			Consumed: func(ctx context.Context, t time.Time) (bool, error) {
+				return queue.FindingsConsumedBefore(ctx, client, t)
+			},
+		}
+		go finisher.Run(ctx)
 		log.Info("consuming findings", "redis", redactURL(url), "consumer", consumer.Consumer)
 	}
 	addr := pick(c.Addr, cfg.Listen)
