@@ -32,7 +32,7 @@ func benchTasks(run string, n, from int) []markwatch.Task {
 }
 
 // frontierLoop pushes n tasks through add + lease + ack in batches.
-func frontierLoop(b *testing.B, f *queue.Redis, run string, n, batch int) time.Duration {
+func frontierLoop(b testing.TB, f *queue.Redis, run string, n, batch int) time.Duration {
 	ctx := context.Background()
 	start := time.Now()
 	for done := 0; done < n; done += batch {

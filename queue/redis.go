@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -73,79 +72,45 @@ func (r *Redis) siteKeys(site string) *siteKeys {
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
-// wireTask is a task as stored in Redis: run, site and id live in the key,
-// the entry or the stream id, and the field names are short, so that a
-// queued task costs little memory.
-type wireTask struct {
-	Sweep     string             `json:"s,omitempty"`
-	Kind      markwatch.TaskKind `json:"k"`
-	URL       string             `json:"u,omitempty"`
-	Query     string             `json:"q,omitempty"`
-	Page      int                `json:"p,omitempty"`
-	Attempt   int                `json:"a,omitempty"`
-	Priority  int                `json:"P,omitempty"`
-	NotBefore int64              `json:"n,omitempty"`
-	MaxPages  int                `json:"m,omitempty"`
-	Listing   *markwatch.Listing `json:"l,omitempty"`
-	LastError string             `json:"e,omitempty"`
-}
-
-func encodeTask(t markwatch.Task) (string, error) {
-	w := wireTask{Sweep: t.Sweep, Kind: t.Kind, URL: t.URL, Query: t.Query, Page: t.Page, Attempt: t.Attempt,
-		Priority: t.Priority, MaxPages: t.MaxPages, Listing: t.Listing, LastError: t.LastError}
-	if !t.NotBefore.IsZero() {
-		w.NotBefore = ms(t.NotBefore)
-	}
-	b, err := json.Marshal(w)
-	return string(b), err
-}
-
-func decodeTask(site, run, id, payload string) (markwatch.Task, error) {
-	var w wireTask
-	if err := json.Unmarshal([]byte(payload), &w); err != nil {
-		return markwatch.Task{}, fmt.Errorf("queue: decode task %s of site %s: %w", id, site, err)
-	}
-	t := markwatch.Task{ID: id, Run: run, Site: site, Sweep: w.Sweep, Kind: w.Kind, URL: w.URL, Query: w.Query,
-		Page: w.Page, Attempt: w.Attempt, Priority: w.Priority, MaxPages: w.MaxPages, Listing: w.Listing, LastError: w.LastError}
-	if w.NotBefore != 0 {
-		t.NotBefore = time.UnixMilli(w.NotBefore)
-	}
-	return t, nil
-}
-
 // Add implements Frontier. Tasks are grouped by site and run; each group is
 // one addScript call.
 func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 	type group struct {
 		site, run string
+		tracking  []string
 		args      []any
 		cancelled *redis.StringCmd
 	}
 	var order []*group
 	groups := map[[2]string]*group{}
 	now := r.opts.Now()
-	for _, t := range tasks {
-		if err := validateTask(t); err != nil {
+	var g *group
+	var scratch [256]byte
+	for i := range tasks {
+		t := &tasks[i]
+		if err := validateTask(*t); err != nil {
 			return 0, err
 		}
-		if err := errors.Join(checkName("site", t.Site), checkName("run", t.Run)); err != nil {
-			return 0, fmt.Errorf("queue: add: %w", err)
+		if g == nil || g.site != t.Site || g.run != t.Run {
+			if err := errors.Join(checkName("site", t.Site), checkName("run", t.Run)); err != nil {
+				return 0, fmt.Errorf("queue: add: %w", err)
+			}
+			g = groups[[2]string{t.Site, t.Run}]
+			if g == nil {
+				g = &group{site: t.Site, run: t.Run, tracking: r.opts.TrackingParams(t.Site)}
+				if len(order) == 0 {
+					g.args = make([]any, 0, 4*len(tasks))
+				}
+				groups[[2]string{t.Site, t.Run}] = g
+				order = append(order, g)
+			}
 		}
-		g := groups[[2]string{t.Site, t.Run}]
-		if g == nil {
-			g = &group{site: t.Site, run: t.Run}
-			groups[[2]string{t.Site, t.Run}] = g
-			order = append(order, g)
-		}
-		payload, err := encodeTask(t)
-		if err != nil {
-			return 0, fmt.Errorf("queue: add: encode task %s: %w", t.URL, err)
-		}
+		payload := string(appendTask(scratch[:0], t))
 		var nb int64
 		if t.NotBefore.After(now) {
 			nb = ms(t.NotBefore)
 		}
-		g.args = append(g.args, dedupHash(DedupKey(t, r.opts.TrackingParams(t.Site)...)), band(t.Priority), nb, payload)
+		g.args = append(g.args, dedupHash(DedupKey(*t, g.tracking...)), band(t.Priority), nb, payload)
 	}
 	if len(order) == 0 {
 		return 0, nil
@@ -273,8 +238,8 @@ func bySite(tasks []markwatch.Task) ([]string, map[string][]markwatch.Task) {
 	return sites, m
 }
 
-// perTask runs ackScript or releaseScript for tasks, one call per site, and
-// reports the tasks whose lease was lost.
+// perTask runs releaseScript for tasks, one call per site, and reports the
+// tasks whose lease was lost.
 func (r *Redis) perTask(ctx context.Context, op string, script *redis.Script, tasks []markwatch.Task) error {
 	sites, groups := bySite(tasks)
 	var lost []string
@@ -312,10 +277,79 @@ func (r *Redis) perTask(ctx context.Context, op string, script *redis.Script, ta
 	return errors.Join(errs...)
 }
 
-// Ack implements Frontier.
+// Ack implements Frontier: one ackScript call per site, the site's tasks
+// grouped by stream and run.
 func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
-	return r.perTask(ctx, "ack", ackScript, tasks)
+	type group struct {
+		stream, run string
+		ids         []string
+	}
+	var errs []error
+	var lost []string
+	sites, bySiteTasks := bySite(tasks)
+	for _, site := range sites {
+		k := r.siteKeys(site)
+		var groups []*group
+		index := map[[2]string]*group{}
+		for _, t := range bySiteTasks[site] {
+			b, id, err := parseTaskID(t.ID)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			g := index[[2]string{k.streams[b], t.Run}]
+			if g == nil || len(g.ids) >= ackChunk {
+				g = &group{stream: k.streams[b], run: t.Run}
+				index[[2]string{g.stream, g.run}] = g
+				groups = append(groups, g)
+			}
+			g.ids = append(g.ids, id)
+		}
+		for len(groups) > 0 {
+			// Lua's unpack bounds a call's arguments: at most ackChunk ids a call.
+			var call []*group
+			n := 0
+			for len(groups) > 0 && (len(call) == 0 || n+len(groups[0].ids) <= ackChunk) {
+				n += len(groups[0].ids)
+				call, groups = append(call, groups[0]), groups[1:]
+			}
+			keys := []string{k.runs}
+			slot := map[string]int{}
+			args := make([]any, 0, 1+3*len(call)+n)
+			args = append(args, ms(r.opts.Now()))
+			for _, g := range call {
+				if slot[g.stream] == 0 {
+					keys = append(keys, g.stream)
+					slot[g.stream] = len(keys)
+				}
+				args = append(args, slot[g.stream], g.run, len(g.ids))
+				for _, id := range g.ids {
+					args = append(args, id)
+				}
+			}
+			res, err := ackScript.Run(ctx, r.client, keys, args...).Int64Slice()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("queue: ack %d tasks of site %s: %w", n, site, err))
+				continue
+			}
+			for i, g := range call {
+				if i < len(res) && int(res[i]) < len(g.ids) {
+					if len(g.ids) == 1 {
+						lost = append(lost, g.stream+" "+g.ids[0])
+					} else {
+						lost = append(lost, fmt.Sprintf("%d of %s %v", len(g.ids)-int(res[i]), g.stream, g.ids))
+					}
+				}
+			}
+		}
+	}
+	if len(lost) > 0 {
+		errs = append(errs, fmt.Errorf("queue: ack %v: %w", lost, ErrLeaseLost))
+	}
+	return errors.Join(errs...)
 }
+
+const ackChunk = 1000
 
 // Release implements Frontier.
 func (r *Redis) Release(ctx context.Context, tasks ...markwatch.Task) error {
@@ -439,11 +473,31 @@ func (r *Redis) Record(ctx context.Context, run string, p Progress) error {
 // Stats implements Frontier: the run's meta plus the sum of its counters on
 // every site it has tasks on.
 func (r *Redis) Stats(ctx context.Context, run string) (RunStats, error) {
-	meta, err := r.client.HGetAll(ctx, runMetaKey(run)).Result()
+	sites, err := r.client.SMembers(ctx, runSitesKey(run)).Result()
 	if err != nil {
 		return RunStats{}, fmt.Errorf("queue: stats of run %s: %w", run, err)
 	}
-	sites, err := r.client.SMembers(ctx, runSitesKey(run)).Result()
+	// The queue counters are read before the meta: a worker records a
+	// page's progress before it acks the task, so this order never shows
+	// more tasks done than pages recorded.
+	fields := []string{"q", "l", "d", "f", "x", "i", "c"}
+	names := make([]string, len(fields))
+	for j, f := range fields {
+		names[j] = runField(run, f)
+	}
+	cmds := make([]*redis.SliceCmd, len(sites))
+	if len(sites) > 0 {
+		_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, site := range sites {
+				cmds[i] = p.HMGet(ctx, r.siteKeys(site).runs, names...)
+			}
+			return nil
+		})
+		if err != nil {
+			return RunStats{}, fmt.Errorf("queue: stats of run %s: %w", run, err)
+		}
+	}
+	meta, err := r.client.HGetAll(ctx, runMetaKey(run)).Result()
 	if err != nil {
 		return RunStats{}, fmt.Errorf("queue: stats of run %s: %w", run, err)
 	}
@@ -458,21 +512,6 @@ func (r *Redis) Stats(ctx context.Context, run string) (RunStats, error) {
 	}
 	if v := num(meta["cancelled"]); v > 0 {
 		st.CancelledAt = time.UnixMilli(v)
-	}
-	fields := []string{"q", "l", "d", "f", "x", "i", "c"}
-	cmds := make([]*redis.SliceCmd, len(sites))
-	_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, site := range sites {
-			names := make([]string, len(fields))
-			for j, f := range fields {
-				names[j] = runField(run, f)
-			}
-			cmds[i] = p.HMGet(ctx, r.siteKeys(site).runs, names...)
-		}
-		return nil
-	})
-	if err != nil {
-		return RunStats{}, fmt.Errorf("queue: stats of run %s: %w", run, err)
 	}
 	var idleAt int64
 	for _, c := range cmds {

@@ -12,7 +12,7 @@ import "github.com/redis/go-redis/v9"
 //   - bump(runs, counts): apply per-run counter deltas to the runs hash.
 //   - idle(runs, counts, now): stamp RUN·i for each run of counts that has nothing queued or leased here.
 //   - cancelled(runs, run, cache): whether the run is cancelled (RUN·cancelled set in the runs hash).
-//   - trim(key): drop acked entries from a stream.  split(s): a delayed member or dead value's parts.
+//   - trim(key): drop acked entries from a stream.  split(s, n): the n parts of a delayed member or dead value.
 const luaHelpers = `
 local SEP = "\31"
 local function ensure(key, made)
@@ -71,10 +71,11 @@ local function cancelled(runs, run, cache)
   end
   return c
 end
-local function split(s)
+local function split(s, parts)
+  -- The last part is the rest of s: a payload may contain SEP bytes.
   local out = {}
   local from = 1
-  for i = 1, 3 do
+  for i = 1, parts - 1 do
     local at = string.find(s, SEP, from, true)
     if not at then break end
     out[#out + 1] = string.sub(s, from, at - 1)
@@ -145,7 +146,7 @@ local rate, burst = tonumber(ARGV[4]), tonumber(ARGV[5])
 local made, stopped, counts, dropped = {}, {}, {}, false
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
 for _, m in ipairs(due) do
-  local p = split(m)
+  local p = split(m, 3)
   if cancelled(KEYS[1], p[2], stopped) then
     count(counts, p[2], 'q', -1)
     count(counts, p[2], 'c', 1)
@@ -189,9 +190,11 @@ for b = 15, 0, -1 do
       local entries = res[1][2]
       for _, e in ipairs(entries) do
         local f = e[2]
-        local run, payload
-        for j = 1, #f, 2 do
-          if f[j] == 'r' then run = f[j+1] elseif f[j] == 't' then payload = f[j+1] end
+        local run, payload = f[2], f[4]
+        if f[1] ~= 'r' or f[3] ~= 't' then -- entries are written r, t; just in case
+          for j = 1, #f, 2 do
+            if f[j] == 'r' then run = f[j+1] elseif f[j] == 't' then payload = f[j+1] end
+          end
         end
         count(counts, run, 'q', -1)
         if cancelled(KEYS[1], run, stopped) then
@@ -221,23 +224,28 @@ return out
 `)
 
 // ackScript acknowledges leased tasks of one site, then trims the acked
-// entries from the streams it touched.
+// entries from the streams it touched. Tasks come in groups of one stream
+// and one run, each acked with one XACK, so a batch costs a few calls
+// rather than one per task and the run's counters stay exact.
 //
-//	KEYS[1] runs hash   KEYS[1+i] the stream of task i
-//	ARGV[1] now (ms)    ARGV[2i], ARGV[2i+1] task i's stream id and run
-//	returns one 1 (acked) or 0 (lease lost: already acked or recovered) per task
+//	KEYS[1] runs hash   KEYS[2..] the streams of the groups
+//	ARGV[1] now (ms)
+//	ARGV[2..] per group: index of its stream in KEYS, run, n, n stream ids
+//	returns per group the number acked (fewer than n: the other leases
+//	were lost, already acked or recovered)
 var ackScript = redis.NewScript(luaHelpers + `
 local out, counts, touched = {}, {}, {}
-for i = 2, #KEYS do
-  local id, run = ARGV[2*(i-1)], ARGV[2*(i-1)+1]
-  if redis.call('XACK', KEYS[i], 'mw', id) == 1 then
-    touched[KEYS[i]] = true
-    count(counts, run, 'l', -1)
-    count(counts, run, 'd', 1)
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
+local i = 2
+while i <= #ARGV do
+  local key, run, n = KEYS[tonumber(ARGV[i])], ARGV[i+1], tonumber(ARGV[i+2])
+  local acked = redis.call('XACK', key, 'mw', unpack(ARGV, i + 3, i + 2 + n))
+  if acked > 0 then
+    touched[key] = true
+    count(counts, run, 'l', -acked)
+    count(counts, run, 'd', acked)
   end
+  out[#out + 1] = acked
+  i = i + 3 + n
 end
 for key, _ in pairs(touched) do trim(key) end
 bump(KEYS[1], counts)
@@ -417,7 +425,7 @@ while step <= 16 and looked < budget do
     local res = redis.call('ZSCAN', KEYS[2], cursor, 'COUNT', budget - looked)
     local members = res[2]
     for i = 1, #members, 2 do
-      if split(members[i])[2] == run then n = n + redis.call('ZREM', KEYS[2], members[i]) end
+      if split(members[i], 3)[2] == run then n = n + redis.call('ZREM', KEYS[2], members[i]) end
     end
     looked = looked + #members / 2 + 1
     if res[1] == '0' then step, cursor = 17, '' else cursor = res[1] end

@@ -1,0 +1,158 @@
+package queue
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/markwatch/markwatch"
+)
+
+// fill sets every field of the struct v points to, by reflection, so that
+// a field added to markwatch.Task or markwatch.Listing later and not
+// carried by the payload codec fails the round trip below instead of being
+// dropped silently.
+func fill(t *testing.T, v reflect.Value, seed int) {
+	t.Helper()
+	typ := v.Type()
+	for i := range v.NumField() {
+		f, name := v.Field(i), typ.Field(i).Name
+		switch {
+		case f.Type() == reflect.TypeOf(time.Time{}):
+			f.Set(reflect.ValueOf(time.UnixMilli(1790000000123 + int64(seed+i)).UTC()))
+		case f.Type() == reflect.TypeOf(&markwatch.Listing{}):
+			l := reflect.New(f.Type().Elem())
+			fill(t, l.Elem(), seed+100)
+			f.Set(l)
+		case f.Type() == reflect.TypeOf(new(float64)):
+			p := 1999.99 + float64(seed)
+			f.Set(reflect.ValueOf(&p))
+		case f.Kind() == reflect.String:
+			// Separator, braces and multibyte text: the payload must be binary safe.
+			f.SetString(name + "\x1f{耐克}" + strings.Repeat("x", seed+i))
+		case f.Kind() == reflect.Int:
+			f.SetInt(int64(-3 + (seed+i)*1000))
+		default:
+			t.Fatalf("fill: field %s.%s of type %s: teach the payload codec and this test about it", typ.Name(), name, f.Type())
+		}
+	}
+}
+
+func utcTimes(task *markwatch.Task) {
+	task.NotBefore = task.NotBefore.UTC()
+	if task.Listing != nil {
+		task.Listing.FetchedAt = task.Listing.FetchedAt.UTC()
+	}
+}
+
+func TestPayloadRoundTripEveryField(t *testing.T) {
+	var in markwatch.Task
+	fill(t, reflect.ValueOf(&in).Elem(), 0)
+	payload, err := encodeTask(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := decodeTask(in.Site, in.Run, in.ID, payload)
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	utcTimes(&out)
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip lost fields:\n in  %+v %+v\n out %+v %+v", in, *in.Listing, out, *out.Listing)
+	}
+}
+
+func TestPayloadRoundTrip(t *testing.T) {
+	price := 0.1
+	tests := []markwatch.Task{
+		{Kind: markwatch.KindSearch, URL: "https://shop.example/s?q=%E8%80%90%E5%85%8B&page=2", Query: "耐克", Page: 2, Priority: 3, MaxPages: 5},
+		{Kind: markwatch.KindItem, URL: "https://shop.example/i/1", Priority: -2, Listing: &markwatch.Listing{ID: "1", Price: &price}},
+		{Kind: markwatch.KindItem, Listing: &markwatch.Listing{}},
+		{Kind: "sitemap", Attempt: 3, LastError: "status 503", NotBefore: time.UnixMilli(-1000)},
+		{},
+	}
+	for _, in := range tests {
+		in.ID, in.Run, in.Site = "3/1-0", "r", "shop"
+		payload, _ := encodeTask(in)
+		out, err := decodeTask("shop", "r", "3/1-0", payload)
+		if err != nil {
+			t.Fatalf("decode %+v: %v", in, err)
+		}
+		utcTimes(&in)
+		utcTimes(&out)
+		if !reflect.DeepEqual(in, out) {
+			t.Fatalf("round trip: got %+v, want %+v", out, in)
+		}
+	}
+}
+
+// Payloads queued by an earlier version (JSON) are still read.
+func TestPayloadJSONStillDecoded(t *testing.T) {
+	old := `{"s":"holiday","k":"item","u":"https://shop.example/i/1","a":2,"P":4,"n":1790000000123,"l":{"id":"1","title":"耐克 高仿","price":9.5},"e":"timeout"}`
+	got, err := decodeTask("shop", "r", "0/1-0", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Sweep != "holiday" || got.Kind != markwatch.KindItem || got.Attempt != 2 || got.Priority != 4 || got.LastError != "timeout" ||
+		got.NotBefore.UnixMilli() != 1790000000123 || got.Listing == nil || *got.Listing.Price != 9.5 || got.Listing.Title != "耐克 高仿" {
+		t.Fatalf("legacy payload decoded as %+v", got)
+	}
+}
+
+// Every truncation of a valid payload fails cleanly (or, cut at a field
+// boundary, decodes to fewer fields); a byte that is not a known version
+// is an error.
+func TestPayloadMalformed(t *testing.T) {
+	var in markwatch.Task
+	fill(t, reflect.ValueOf(&in).Elem(), 0)
+	payload, _ := encodeTask(in)
+	for n := range len(payload) {
+		_, _ = decodeTask("shop", "r", "id", payload[:n]) // must not panic
+	}
+	for _, bad := range []string{"", "\x02", "x", "\x01u\x05ab", "\x01p\x03\x01"} {
+		if _, err := decodeTask("shop", "r", "id", bad); err == nil {
+			t.Errorf("decode %q: no error", bad)
+		}
+	}
+}
+
+func FuzzDecodeTask(f *testing.F) {
+	var in markwatch.Task
+	fill(&testing.T{}, reflect.ValueOf(&in).Elem(), 0)
+	p, _ := encodeTask(in)
+	f.Add(p)
+	f.Add(`{"k":"item","u":"x"}`)
+	f.Fuzz(func(t *testing.T, payload string) {
+		task, err := decodeTask("shop", "r", "id", payload)
+		if err != nil {
+			return
+		}
+		again, _ := encodeTask(task)
+		back, err := decodeTask("shop", "r", "id", again)
+		if err != nil {
+			t.Fatalf("re-encoded payload does not decode: %v", err)
+		}
+		utcTimes(&task)
+		utcTimes(&back)
+		if task.Listing != nil && task.Listing.Price != nil && *task.Listing.Price != *task.Listing.Price {
+			return // NaN from a legacy JSON payload cannot compare equal
+		}
+		if !reflect.DeepEqual(task, back) {
+			t.Fatalf("not stable: %+v then %+v", task, back)
+		}
+	})
+}
+
+// The compact payload of a typical search task is well under its JSON.
+func TestPayloadSmallerThanJSON(t *testing.T) {
+	task := markwatch.Task{Kind: markwatch.KindSearch, Query: "耐克", Page: 12,
+		URL: "http://127.0.0.1:38121/search?q=%E8%80%90%E5%85%8B&page=12"}
+	compact, _ := encodeTask(task)
+	old, _ := json.Marshal(jsonTask{Kind: task.Kind, URL: task.URL, Query: task.Query, Page: task.Page})
+	if len(compact) > len(old)-20 {
+		t.Fatalf("compact payload %d bytes, JSON %d", len(compact), len(old))
+	}
+	t.Logf("search task payload: compact %d bytes, JSON %d", len(compact), len(old))
+}
