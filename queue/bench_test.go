@@ -158,7 +158,8 @@ func usedMemory(b *testing.B, c redis.UniversalClient) int64 {
 
 // BenchmarkFrontierMemory reports Redis memory per queued task (the stream
 // entries alone, and the whole INFO delta, which includes the dedup set)
-// and per dedup entry, for 100,000 queued search-page tasks.
+// and per dedup entry, for 100,000 queued search-page tasks; and the stream
+// entry of 100,000 item-page tasks, each with its search card's listing.
 func BenchmarkFrontierMemory(b *testing.B) {
 	const n = 100000
 	srv := testredis.Start(b)
@@ -189,6 +190,25 @@ func BenchmarkFrontierMemory(b *testing.B) {
 		b.ReportMetric(float64(stream)/n, "stream_B/task")
 		b.ReportMetric(float64(seen)/n, "B/dedup")
 		b.ReportMetric(float64(after-before)/n, "total_B/task")
+		sample := queue.ItemTaskSample()
+		for done := 0; done < n; done += 1000 {
+			items := make([]markwatch.Task, 1000)
+			for i := range items {
+				t, l := sample, *sample.Listing
+				t.URL = fmt.Sprintf("https://mart.example.com/item/%010x.html", done+i)
+				l.URL, l.ID = t.URL, fmt.Sprintf("%010x", done+i)
+				t.Listing = &l
+				items[i] = t
+			}
+			if _, err := f.Add(ctx, items...); err != nil {
+				b.Fatal(err)
+			}
+		}
+		itemStream, err := client.MemoryUsage(ctx, "mw:{s:mart}:q:1", 0).Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(itemStream)/n, "item_stream_B/task")
 		f.Close()
 	}
 	b.ReportMetric(0, "ns/op")

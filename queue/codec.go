@@ -26,7 +26,9 @@ import (
 // listing as a nested record of the same form (without the version byte).
 // Every value is length-prefixed, so a decoder skips tags it does not know:
 // a field added later does not break older workers. The two common kinds
-// have a one-byte form (tags 'S' and 'I', empty value).
+// have a one-byte form (tags 'S' and 'I', empty value), and so have an
+// item task's listing URL and site when they are the task's (tags 'U' and
+// 'Z'), as they are for every item page a search card leads to.
 //
 // Payloads written before this encoding are JSON objects (they start with
 // '{') and are still decoded. Workers that only know JSON cannot read the
@@ -61,7 +63,9 @@ const (
 	tagShipFrom    = 'f'
 	tagCategory    = 'c'
 	tagListingURL  = 'u'
+	tagSameURL     = 'U' // the listing's URL is the task's
 	tagSite        = 'S'
+	tagSameSite    = 'Z' // the listing's site is the task's
 	tagImage       = 'g'
 	tagFetchedAt   = 'T'
 	tagEvidence    = 'v'
@@ -147,7 +151,7 @@ func appendTask(b []byte, t *markwatch.Task) []byte {
 	b = appendInt(b, tagMaxPages, int64(t.MaxPages))
 	if l := t.Listing; l != nil {
 		var tmp [256]byte
-		rec := appendListing(tmp[:0], l)
+		rec := appendListing(tmp[:0], l, t)
 		b = append(b, tagListing)
 		b = appendUvarint(b, uint64(len(rec)))
 		b = append(b, rec...)
@@ -155,7 +159,7 @@ func appendTask(b []byte, t *markwatch.Task) []byte {
 	return appendString(b, tagLastError, t.LastError)
 }
 
-func appendListing(b []byte, l *markwatch.Listing) []byte {
+func appendListing(b []byte, l *markwatch.Listing, t *markwatch.Task) []byte {
 	b = appendString(b, tagListingID, l.ID)
 	b = appendString(b, tagTitle, l.Title)
 	b = appendString(b, tagDescription, l.Description)
@@ -167,8 +171,16 @@ func appendListing(b []byte, l *markwatch.Listing) []byte {
 	b = appendString(b, tagSeller, l.Seller)
 	b = appendString(b, tagShipFrom, l.ShipFrom)
 	b = appendString(b, tagCategory, l.Category)
-	b = appendString(b, tagListingURL, l.URL)
-	b = appendString(b, tagSite, l.Site)
+	if l.URL != "" && l.URL == t.URL {
+		b = append(b, tagSameURL, 0)
+	} else {
+		b = appendString(b, tagListingURL, l.URL)
+	}
+	if l.Site != "" && l.Site == t.Site {
+		b = append(b, tagSameSite, 0)
+	} else {
+		b = appendString(b, tagSite, l.Site)
+	}
 	b = appendString(b, tagImage, l.Image)
 	b = appendTime(b, tagFetchedAt, l.FetchedAt)
 	return appendString(b, tagEvidence, l.Evidence)
@@ -284,7 +296,7 @@ func decodeCompact(t *markwatch.Task, payload string) error {
 		case tagLastError:
 			t.LastError = v
 		case tagListing:
-			l, err := decodeListing(v)
+			l, err := decodeListing(v, t)
 			if err != nil {
 				return err
 			}
@@ -294,7 +306,9 @@ func decodeCompact(t *markwatch.Task, payload string) error {
 	return f.err
 }
 
-func decodeListing(rec string) (*markwatch.Listing, error) {
+// decodeListing reads a listing record; t is its task, URL and site
+// already decoded (the URL comes before the listing in every payload).
+func decodeListing(rec string, t *markwatch.Task) (*markwatch.Listing, error) {
 	l := &markwatch.Listing{}
 	f := fields{s: rec}
 	for {
@@ -323,8 +337,12 @@ func decodeListing(rec string) (*markwatch.Listing, error) {
 			l.Category = v
 		case tagListingURL:
 			l.URL = v
+		case tagSameURL:
+			l.URL = t.URL
 		case tagSite:
 			l.Site = v
+		case tagSameSite:
+			l.Site = t.Site
 		case tagImage:
 			l.Image = v
 		case tagFetchedAt:

@@ -37,9 +37,11 @@ package queue
 // Why streams and not lists with a lease sorted set: the PEL already is a
 // lease table kept by Redis itself, with the idle time of every entry
 // (XAUTOCLAIM finds expired leases without a separate index, XCLAIM JUSTID
-// is the heartbeat), and a stream entry is small (about 140 bytes for a
-// search task, listpack-encoded, field names shared) where a list element
-// plus a zset member plus a payload hash costs well over 200. Streams give
+// is the heartbeat), and a stream entry is small (about 120 bytes for a
+// search task and 260 for an item task with its card's listing:
+// listpack-encoded, field names shared, the task in a compact binary
+// payload, codec.go) where a list element plus a zset member plus a
+// payload hash costs well over 200. Streams give
 // neither priorities nor delays, so priorities are one stream per band and
 // delays a sorted set per site (backoff and NotBefore) that the lease
 // script moves into the streams when due. The cost is that lease age is
@@ -88,6 +90,11 @@ package queue
 // {findings}. The behaviour suite runs on a 3-master Cluster to prove that
 // nothing crosses slots. Every Lua script is documented in scripts.go
 // (KEYS, ARGV, return value) and every key is built in keys.go.
+//
+// Batches: Add is one addScript call per site and run (tasks in sections
+// of one band, two arguments a task), Lease one leaseScript call per site
+// visited, Ack one ackScript call per site (one XACK per stream and run
+// inside it).
 //
 // Acked entries are not deleted one by one: the ack script trims each
 // stream it touched up to its oldest pending entry (XTRIM MINID), which

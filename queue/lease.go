@@ -76,7 +76,7 @@ func (r *Redis) Lease(ctx context.Context, want int) ([]markwatch.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []markwatch.Task{}
+	out := make([]markwatch.Task, 0, min(want, 1024))
 	now := r.opts.Now()
 	for _, s := range sites {
 		if len(out) >= want {
@@ -85,17 +85,19 @@ func (r *Redis) Lease(ctx context.Context, want int) ([]markwatch.Task, error) {
 		if r.skipping(s.name) {
 			continue
 		}
-		got, wait, err := r.leaseSite(ctx, s.name, want-len(out), now)
+		before := len(out)
+		var wait time.Duration
+		var err error
+		out, wait, err = r.leaseSite(ctx, out, s.name, want-len(out), now)
 		if err != nil {
 			return out, err
 		}
 		switch {
 		case wait > 0:
 			r.skip(s.name, wait)
-		case len(got) == 0:
+		case len(out) == before:
 			r.skip(s.name, emptySkip)
 		}
-		out = append(out, got...)
 	}
 	return out, nil
 }
@@ -132,18 +134,19 @@ func (r *Redis) wake(sites ...string) {
 	}
 }
 
-// leaseSite leases from one site; a positive wait means its token bucket
-// was empty and says when the next token comes.
-func (r *Redis) leaseSite(ctx context.Context, site string, want int, now time.Time) ([]markwatch.Task, time.Duration, error) {
+// leaseSite leases up to want tasks from one site, appended to out; a
+// positive wait means its token bucket was empty and says when the next
+// token comes.
+func (r *Redis) leaseSite(ctx context.Context, out []markwatch.Task, site string, want int, now time.Time) ([]markwatch.Task, time.Duration, error) {
 	k := r.siteKeys(site)
 	limit := r.opts.Limit(site)
 	keys := append([]string{k.runs, k.delayed, k.bucket}, k.allStreams()...)
 	res, err := leaseScript.Run(ctx, r.client, keys, ms(now), want, r.opts.Consumer, limit.Rate, limit.burst()).Slice()
 	if err != nil {
-		return nil, 0, fmt.Errorf("queue: lease from site %s: %w", site, err)
+		return out, 0, fmt.Errorf("queue: lease from site %s: %w", site, err)
 	}
 	if len(res) == 0 {
-		return nil, 0, fmt.Errorf("queue: lease from site %s: empty reply", site)
+		return out, 0, fmt.Errorf("queue: lease from site %s: empty reply", site)
 	}
 	if status, _ := res[0].(int64); status == -1 {
 		r.opts.Metrics.rateLimited(site)
@@ -153,9 +156,8 @@ func (r *Redis) leaseSite(ctx context.Context, site string, want int, now time.T
 				wait = time.Duration(w) * time.Millisecond
 			}
 		}
-		return nil, wait, nil
+		return out, wait, nil
 	}
-	var out []markwatch.Task
 	for i := 1; i+3 < len(res); i += 4 {
 		b, _ := res[i].(int64)
 		id, _ := res[i+1].(string)

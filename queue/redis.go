@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,7 +79,8 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 	type group struct {
 		site, run string
 		tracking  []string
-		args      []any
+		items     []addItem
+		maxBand   int
 		cancelled *redis.StringCmd
 	}
 	var order []*group
@@ -99,7 +101,7 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 			if g == nil {
 				g = &group{site: t.Site, run: t.Run, tracking: r.opts.TrackingParams(t.Site)}
 				if len(order) == 0 {
-					g.args = make([]any, 0, 4*len(tasks))
+					g.items = make([]addItem, 0, len(tasks))
 				}
 				groups[[2]string{t.Site, t.Run}] = g
 				order = append(order, g)
@@ -110,7 +112,9 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 		if t.NotBefore.After(now) {
 			nb = ms(t.NotBefore)
 		}
-		g.args = append(g.args, dedupHash(DedupKey(*t, g.tracking...)), band(t.Priority), nb, payload)
+		b := band(t.Priority)
+		g.maxBand = max(g.maxBand, b)
+		g.items = append(g.items, addItem{hash: dedupHash(DedupKey(*t, g.tracking...)), payload: payload, band: b, notBefore: nb})
 	}
 	if len(order) == 0 {
 		return 0, nil
@@ -140,11 +144,7 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 	if len(register) > 0 {
 		cmds, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, g := range register {
-				maxBand := 0
-				for i := 1; i < len(g.args); i += 4 {
-					maxBand = max(maxBand, g.args[i].(int))
-				}
-				p.ZAddGT(ctx, sitesKey, redis.Z{Score: float64(maxBand), Member: g.site})
+				p.ZAddGT(ctx, sitesKey, redis.Z{Score: float64(g.maxBand), Member: g.site})
 				p.ZAddNX(ctx, runsKey, redis.Z{Score: float64(ms(now)), Member: g.run})
 				p.SAdd(ctx, runSitesKey(g.run), g.site)
 				p.PExpire(ctx, runSitesKey(g.run), ttl)
@@ -187,10 +187,7 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 	}
 	// A site's band (its place in Lease's site order) may have risen.
 	for _, g := range order {
-		maxBand := 0
-		for i := 1; i < len(g.args); i += 4 {
-			maxBand = max(maxBand, g.args[i].(int))
-		}
+		maxBand := g.maxBand
 		r.mu.Lock()
 		known, ok := r.siteBand[g.site]
 		if !ok || maxBand > known {
@@ -209,12 +206,11 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 		k := r.siteKeys(g.site)
 		keys := append([]string{k.seen(g.run), k.runs, k.delayed}, k.allStreams()...)
 		// Lua's unpack bounds a call's arguments: at most addChunk tasks a call.
-		for from := 0; from < len(g.args); from += 4 * addChunk {
-			chunk := g.args[from:min(len(g.args), from+4*addChunk)]
-			args := append([]any{ms(now), ttl.Milliseconds(), g.run}, chunk...)
-			n, err := addScript.Run(ctx, r.client, keys, args...).Int()
+		for from := 0; from < len(g.items); from += addChunk {
+			chunk := g.items[from:min(len(g.items), from+addChunk)]
+			n, err := addScript.Run(ctx, r.client, keys, addArgs(ms(now), ttl.Milliseconds(), g.run, chunk)...).Int()
 			if err != nil {
-				return total, fmt.Errorf("queue: add %d tasks to site %s run %s: %w", len(chunk)/4, g.site, g.run, err)
+				return total, fmt.Errorf("queue: add %d tasks to site %s run %s: %w", len(chunk), g.site, g.run, err)
 			}
 			total += n
 		}
@@ -224,6 +220,32 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 }
 
 const addChunk = 1000
+
+// addItem is one task of an addScript call.
+type addItem struct {
+	hash, payload string
+	band          int
+	notBefore     int64 // ms; 0: ready now
+}
+
+// addArgs lays out addScript's ARGV: consecutive items of the same band
+// and not-before share a section header.
+func addArgs(now, ttl int64, run string, items []addItem) []any {
+	args := make([]any, 0, 3+2*len(items)+6)
+	args = append(args, now, ttl, run)
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && items[j].band == items[i].band && items[j].notBefore == items[i].notBefore {
+			j++
+		}
+		args = append(args, items[i].band, items[i].notBefore, j-i)
+		for _, it := range items[i:j] {
+			args = append(args, it.hash, it.payload)
+		}
+		i = j
+	}
+	return args
+}
 
 // bySite groups tasks by site, keeping order.
 func bySite(tasks []markwatch.Task) ([]string, map[string][]markwatch.Task) {
@@ -286,12 +308,21 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 	}
 	var errs []error
 	var lost []string
-	sites, bySiteTasks := bySite(tasks)
+	var sites []string
+	for i := range tasks {
+		if !slices.Contains(sites, tasks[i].Site) {
+			sites = append(sites, tasks[i].Site)
+		}
+	}
 	for _, site := range sites {
 		k := r.siteKeys(site)
 		var groups []*group
 		index := map[[2]string]*group{}
-		for _, t := range bySiteTasks[site] {
+		for i := range tasks {
+			t := &tasks[i]
+			if t.Site != site {
+				continue
+			}
 			b, id, err := parseTaskID(t.ID)
 			if err != nil {
 				errs = append(errs, err)
@@ -302,6 +333,9 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 				g = &group{stream: k.streams[b], run: t.Run}
 				index[[2]string{g.stream, g.run}] = g
 				groups = append(groups, g)
+			}
+			if g.ids == nil {
+				g.ids = make([]string, 0, min(len(tasks), 128))
 			}
 			g.ids = append(g.ids, id)
 		}

@@ -88,38 +88,50 @@ end
 
 // addScript queues new tasks of one site and one run, dropping those whose
 // canonical URL the run has already seen, and all of them when the run is
-// cancelled.
+// cancelled. Tasks come in sections of one band and one not-before time
+// (consecutive tasks alike share a section, order kept), so each task
+// costs two arguments.
 //
 //	KEYS[1]     seen set of the run       mw:{s:SITE}:seen:RUN
 //	KEYS[2]     runs hash                 mw:{s:SITE}:runs
 //	KEYS[3]     delayed zset              mw:{s:SITE}:delayed
 //	KEYS[4..19] streams of bands 0..15    mw:{s:SITE}:q:BAND
 //	ARGV[1] now (ms)  ARGV[2] seen-set TTL (ms)  ARGV[3] run
-//	ARGV[4+4i..7+4i] per task: dedup hash, band, not-before (ms, 0: none), payload
+//	ARGV[4..] sections: band, not-before (ms, 0: none), n, then n pairs of
+//	          dedup hash and payload
 //	returns the number of tasks queued
 var addScript = redis.NewScript(luaHelpers + `
 local now, run = tonumber(ARGV[1]), ARGV[3]
 if redis.call('HEXISTS', KEYS[2], run .. SEP .. 'cancelled') == 1 then return 0 end
-local made, n, hashes = {}, 0, {}
-for i = 4, #ARGV, 4 do hashes[#hashes + 1] = ARGV[i] end
+local hashes = {}
+local i = 4
+while i <= #ARGV do
+  local cnt = tonumber(ARGV[i+2])
+  for j = i + 3, i + 1 + 2 * cnt, 2 do hashes[#hashes + 1] = ARGV[j] end
+  i = i + 3 + 2 * cnt
+end
 local present = redis.call('SMISMEMBER', KEYS[1], unpack(hashes))
-local fresh, inbatch = {}, {}
-for k = 1, #hashes do
-  local h = hashes[k]
-  if present[k] == 0 and not inbatch[h] then
-    inbatch[h] = true
-    fresh[#fresh + 1] = h
-    local i = 4 * k
-    local b, nb, payload = tonumber(ARGV[i+1]), tonumber(ARGV[i+2]), ARGV[i+3]
-    if nb > now then
-      redis.call('ZADD', KEYS[3], nb, b .. SEP .. run .. SEP .. payload)
-    else
-      local key = KEYS[4 + b]
-      ensure(key, made)
-      redis.call('XADD', key, '*', 'r', run, 't', payload)
+local made, n, k, fresh, inbatch = {}, 0, 0, {}, {}
+i = 4
+while i <= #ARGV do
+  local b, nb, cnt = tonumber(ARGV[i]), tonumber(ARGV[i+1]), tonumber(ARGV[i+2])
+  local key, delayed = KEYS[4 + b], nb > now
+  for j = i + 3, i + 1 + 2 * cnt, 2 do
+    k = k + 1
+    local h = ARGV[j]
+    if present[k] == 0 and not inbatch[h] then
+      inbatch[h] = true
+      fresh[#fresh + 1] = h
+      if delayed then
+        redis.call('ZADD', KEYS[3], nb, b .. SEP .. run .. SEP .. ARGV[j+1])
+      else
+        ensure(key, made)
+        redis.call('XADD', key, '*', 'r', run, 't', ARGV[j+1])
+      end
+      n = n + 1
     end
-    n = n + 1
   end
+  i = i + 3 + 2 * cnt
 end
 if #fresh > 0 then redis.call('SADD', KEYS[1], unpack(fresh)) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
