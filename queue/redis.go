@@ -300,7 +300,10 @@ func (r *Redis) perTask(ctx context.Context, op string, script *redis.Script, ta
 }
 
 // Ack implements Frontier: one ackScript call per site, the site's tasks
-// grouped by stream and run.
+// grouped by stream and run, each group one XACK. The run's counters stay
+// exact; when a group of several tasks comes back short, the ErrLeaseLost
+// names the group and how many of its leases were lost (XACK counts, it
+// does not say which).
 func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 	type group struct {
 		stream, run string
