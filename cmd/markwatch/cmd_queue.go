@@ -344,7 +344,7 @@ func writeStats(g *Globals, all []queue.RunStats, asJSON bool) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tQUEUED\tLEASED\tDONE\tFAILED\tDEAD\tPAGES\tLISTINGS\tSUSPECTS\tSTARTED\tFINISHED")
+	fmt.Fprintln(tw, "RUN\tQUEUED\tLEASED\tDONE\tFAILED\tDEAD\tCANCELLED\tPAGES\tLISTINGS\tSUSPECTS\tSTARTED\tFINISHED")
 	for _, st := range all {
 		finished := "-"
 		if st.Finished {
@@ -357,8 +357,8 @@ func writeStats(g *Globals, all []queue.RunStats, asJSON bool) error {
 		if !st.Started.IsZero() {
 			started = st.Started.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", st.Run, st.Queued, st.Leased, st.Done, st.Failed, st.Dead,
-			st.Pages, st.Listings, st.Suspects, started, finished)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", st.Run, st.Queued, st.Leased, st.Done, st.Failed, st.Dead,
+			st.Cancelled, st.Pages, st.Listings, st.Suspects, started, finished)
 	}
 	return tw.Flush()
 }
