@@ -17,19 +17,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/markwatch/markwatch/config"
 	"github.com/markwatch/markwatch/configs"
 	"github.com/markwatch/markwatch/fakemarket"
 	"github.com/markwatch/markwatch/internal/testredis"
-	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/queue"
 	"github.com/redis/go-redis/v9"
 )
 
 // The drills run real `markwatch worker` processes against a private
 // redis-server and the fake marketplace, and check what the issue promises:
-// a SIGKILLed worker loses nothing, a Redis restart loses nothing, a fleet
-// stays under a site's rate, and an item page is fetched once.
+// a SIGKILLed worker loses nothing, a Redis restart loses nothing (both
+// checked on the real store the findings consumer writes: every expected
+// finding stored, exactly once, nothing else), a fleet stays under a
+// site's rate, and an item page is fetched once.
 
 var (
 	binOnce sync.Once
@@ -185,32 +185,6 @@ func (d *drill) stopAll() {
 	}
 }
 
-// consume runs the store's findings consumer in the test: an idempotent
-// map keyed as the store keys findings, plus how often each key arrived.
-type store struct {
-	mu       sync.Mutex
-	findings map[string]int // run·site·listing → deliveries
-}
-
-func (d *drill) consume(ctx context.Context) *store {
-	s := &store{findings: map[string]int{}}
-	go queue.ConsumeFindings(ctx, d.client, "store", "drill", func(ctx context.Context, b queue.FindingsBatch) error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, f := range b.Findings {
-			s.findings[f.Run+"\x00"+f.Listing.Site+"\x00"+f.Listing.ID]++
-		}
-		return nil
-	})
-	return s
-}
-
-func (s *store) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.findings)
-}
-
 // queries seeds a run with every catalogue query through `markwatch enqueue`.
 func (d *drill) enqueue(run string) {
 	args := []string{"enqueue", "--redis", d.redis.URL(), "--site", "fakemart", "--run", run}
@@ -255,7 +229,7 @@ func TestDrillCrashWorker(t *testing.T) {
 	d := newDrill(t, 6000, "{requests_per_second: 5000, burst: 50}")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st := d.consume(ctx)
+	st := d.consume()
 	f := queue.NewRedis(d.client, queue.Options{})
 	defer f.Close()
 	const run = "crash-drill"
@@ -294,12 +268,14 @@ func TestDrillCrashWorker(t *testing.T) {
 		}
 		return total
 	}
-	held := pending(victim.cmd.Process.Pid)
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	killedAt = time.Now()
 	<-victim.done
+	// Counted once the victim is dead: counted before the kill, a lease
+	// taken in between would be missed.
+	held := pending(victim.cmd.Process.Pid)
 	var recovered time.Duration
 	for time.Since(killedAt) < 10*lease {
 		if pending(victim.cmd.Process.Pid) == 0 {
@@ -342,41 +318,20 @@ func TestDrillCrashWorker(t *testing.T) {
 	if int64(twice) > held {
 		t.Errorf("%d item pages fetched twice, but the killed worker held only %d leases", twice, held)
 	}
-	// Every listing with a finding is stored exactly once by the
-	// idempotent store, whatever was delivered twice.
-	waitFor(t, "findings consumed", 30*time.Second, func() bool { return d.client.XLen(ctx, "mw:{findings}:stream").Val() == 0 })
-	// The expected findings: the listings crawled that the same matcher
-	// keeps a finding for (judged on the catalogue's own fields).
-	cfg, err := config.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	matcher, err := matchers.Load(cfg.MarksLocation(), cfg.SignalsLocation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	expected, missing := 0, 0
-	for _, l := range d.cat.SiteListings(fakemarket.SiteMart) {
-		if items["/mart/item/"+l.ID+".html"] == 0 {
-			continue // not reachable through the queries
-		}
-		v, err := matcher.Match(ctx, l.Listing)
-		if err != nil || (len(v.Hits) == 0 && len(v.Signals) == 0) {
-			continue
-		}
-		expected++
-		st.mu.Lock()
-		n := st.findings[run+"\x00fakemart\x00"+l.ID]
-		st.mu.Unlock()
-		if n == 0 {
-			missing++
-			t.Logf("listing %s (%q) was crawled but has no stored finding", l.ID, l.Title)
+	// Every listing with a finding is stored exactly once by the real
+	// store, whatever was delivered twice: exactly the expected listings,
+	// one verdict of the run each.
+	reachable, _ := d.reachable()
+	for path := range reachable {
+		if items[path] == 0 {
+			t.Errorf("%s never fetched: lost with the killed worker", path)
 		}
 	}
-	if expected == 0 || missing > 0 {
-		t.Fatalf("%d of %d expected findings missing from the store", missing, expected)
-	}
-	suspects := expected
+	consumeStart := time.Now()
+	d.waitConsumed(30 * time.Second)
+	checkStart := time.Now()
+	stored, _ := st.checkStored(t, ctx, run, d.expectFindings(ctx, reachable))
+	t.Logf("findings consumed %v after the run finished; store checked in %v", checkStart.Sub(consumeStart), time.Since(checkStart))
 	for _, w := range workers[1:] {
 		_ = w.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -388,7 +343,8 @@ func TestDrillCrashWorker(t *testing.T) {
 			t.Errorf("worker did not exit within 30s of SIGTERM")
 		}
 	}
-	t.Logf("pages %d (search %d, items %d), findings stored %d, expected %d, cpus %d", final.Done, search, len(items), st.count(), suspects, runtime.NumCPU())
+	t.Logf("pages %d (search %d, items %d); store counted %d findings of the run from %d deliveries in %d batches; cpus %d",
+		final.Done, search, len(items), stored, st.deliveries.Load(), st.batches.Load(), runtime.NumCPU())
 }
 
 // reachable returns the item paths of the mart listings the catalogue's
@@ -463,9 +419,11 @@ func TestDrillDedup(t *testing.T) {
 }
 
 // Redis restart: redis-server (appendonly) is restarted mid-run; the
-// workers reconnect and the run finishes with every page done.
+// workers and the store's findings consumer reconnect, the run finishes
+// with every page done and every finding stored exactly once.
 func TestDrillRedisRestart(t *testing.T) {
 	d := newDrill(t, 2400, "{requests_per_second: 5000, burst: 50}")
+	st := d.consume()
 	f := queue.NewRedis(d.client, queue.Options{})
 	defer f.Close()
 	const run = "restart-drill"
@@ -496,7 +454,13 @@ func TestDrillRedisRestart(t *testing.T) {
 			twice++
 		}
 	}
-	t.Logf("run %+v; %d item pages, %d fetched more than once (in flight during the restart)", final, len(items), twice)
+	// The store's consumer read through the restart too: every expected
+	// finding is stored exactly once.
+	ctx := context.Background()
+	d.waitConsumed(30 * time.Second)
+	stored, _ := st.checkStored(t, ctx, run, d.expectFindings(ctx, want))
+	t.Logf("run %+v; %d item pages, %d fetched more than once (in flight during the restart); store counted %d findings of the run from %d deliveries in %d batches",
+		final, len(items), twice, stored, st.deliveries.Load(), st.batches.Load())
 	d.sigterm(w1, 30*time.Second)
 	d.sigterm(w2, 30*time.Second)
 }
