@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
 	"github.com/markwatch/markwatch/evidence"
 	"github.com/markwatch/markwatch/fakemarket"
@@ -62,25 +61,14 @@ func (d *drill) consume() *drillStore {
 	return s
 }
 
-// handle is cmd/markwatch's StoreFindingsBatch (package main cannot be
-// imported): rebuild the page, with its body when the worker kept it as
-// evidence, and store the batch.
+// handle is what cmd/markwatch's StoreFindingsBatch does (package main
+// cannot be imported): rebuild the page, with its body when the worker kept
+// it as evidence, and store the batch.
 func (s *drillStore) handle(ctx context.Context, b queue.FindingsBatch) error {
-	body, err := b.Page.Body()
+	page, err := b.PageOf()
 	if err != nil {
 		s.failures.Add(1)
 		return err
-	}
-	page := &markwatch.Page{
-		Task:      markwatch.Task{ID: b.Task, Run: b.Run, Sweep: b.Sweep, Site: b.Site},
-		URL:       b.Page.URL,
-		FinalURL:  b.Page.FinalURL,
-		Status:    b.Page.Status,
-		Header:    b.Page.Header,
-		Body:      body,
-		FetchedAt: b.Page.FetchedAt,
-		Truncated: b.Page.Truncated,
-		Adapter:   b.Page.Adapter,
 	}
 	if err := s.st.Put(ctx, page, b.Findings); err != nil {
 		s.failures.Add(1)

@@ -79,6 +79,27 @@ type FindingsBatch struct {
 	Findings  []markwatch.Finding `json:"findings"`
 }
 
+// PageOf rebuilds the page the batch's findings were read from, with its
+// body when the worker kept it as evidence (its SHA-256 verified), for the
+// store's Put.
+func (b FindingsBatch) PageOf() (*markwatch.Page, error) {
+	body, err := b.Page.Body()
+	if err != nil {
+		return nil, err
+	}
+	return &markwatch.Page{
+		Task:      markwatch.Task{ID: b.Task, Run: b.Run, Sweep: b.Sweep, Site: b.Site},
+		URL:       b.Page.URL,
+		FinalURL:  b.Page.FinalURL,
+		Status:    b.Page.Status,
+		Header:    b.Page.Header,
+		Body:      body,
+		FetchedAt: b.Page.FetchedAt,
+		Truncated: b.Page.Truncated,
+		Adapter:   b.Page.Adapter,
+	}, nil
+}
+
 // FindingsPublisher is the worker's pipeline.Sink: it publishes each page's
 // findings to the findings stream.
 type FindingsPublisher struct {

@@ -99,20 +99,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 // batch. Storing is idempotent, so a redelivered batch is harmless.
 func StoreFindingsBatch(st *store.Store) func(context.Context, queue.FindingsBatch) error {
 	return func(ctx context.Context, b queue.FindingsBatch) error {
-		body, err := b.Page.Body()
+		page, err := b.PageOf()
 		if err != nil {
 			return err
-		}
-		page := &markwatch.Page{
-			Task:      markwatch.Task{ID: b.Task, Run: b.Run, Sweep: b.Sweep, Site: b.Site},
-			URL:       b.Page.URL,
-			FinalURL:  b.Page.FinalURL,
-			Status:    b.Page.Status,
-			Header:    b.Page.Header,
-			Body:      body,
-			FetchedAt: b.Page.FetchedAt,
-			Truncated: b.Page.Truncated,
-			Adapter:   b.Page.Adapter,
 		}
 		return st.Put(ctx, page, b.Findings)
 	}
