@@ -411,12 +411,8 @@ type UsersListCmd struct {
 }
 
 func (c *UsersListCmd) Run(g *Globals) error {
-	cfg, err := g.Load()
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, pick(c.Data, cfg.DataDir))
+	st, err := g.openStore(ctx, c.Data)
 	if err != nil {
 		return err
 	}
@@ -441,12 +437,8 @@ type UsersTokenCmd struct {
 }
 
 func (c *UsersTokenCmd) Run(g *Globals) error {
-	cfg, err := g.Load()
-	if err != nil {
-		return err
-	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, pick(c.Data, cfg.DataDir))
+	st, err := g.openStore(ctx, c.Data)
 	if err != nil {
 		return err
 	}
@@ -457,4 +449,14 @@ func (c *UsersTokenCmd) Run(g *Globals) error {
 	}
 	fmt.Fprintln(g.stdout, token)
 	return nil
+}
+
+// openStore opens the store in dataDir, or in the config's data directory,
+// for the one-shot user commands.
+func (g *Globals) openStore(ctx context.Context, dataDir string) (*store.Store, error) {
+	cfg, err := g.Load()
+	if err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, pick(dataDir, cfg.DataDir))
 }
