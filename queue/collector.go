@@ -25,8 +25,8 @@ type Collector struct {
 }
 
 // NewCollector builds the collector and registers it with reg (nil: not
-// registered). lease is the fleet's lease length: a worker is alive when
-// its heartbeat is younger than two leases.
+// registered). A worker is alive when its heartbeat is younger than two
+// leases: the fleet's lease recorded in Redis, or lease when none is.
 func NewCollector(reg prometheus.Registerer, client redis.UniversalClient, lease time.Duration, log *slog.Logger) *Collector {
 	if lease <= 0 {
 		lease = 30 * time.Second
@@ -150,7 +150,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, d.Oldest.Seconds(), d.Site)
 	}
 	now := time.Now()
-	alive, err := c.client.ZCount(ctx, workersKey, strconv.FormatInt(ms(now.Add(-2*c.lease)), 10), "+inf").Result()
+	lease := c.lease
+	if fleet, ok, err := FleetLease(ctx, c.client); err == nil && ok {
+		lease = fleet
+	}
+	alive, err := c.client.ZCount(ctx, workersKey, strconv.FormatInt(ms(now.Add(-aliveLeases*lease)), 10), "+inf").Result()
 	if err != nil {
 		c.log.Warn("queue metrics: count workers", "err", err)
 	} else {

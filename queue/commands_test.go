@@ -1,9 +1,11 @@
 package queue_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +114,56 @@ func TestCommandsQueue(t *testing.T) {
 		if r.Attempt != 0 || r.Kind != markwatch.KindSearch {
 			t.Fatalf("released task %+v: a shutdown must not spend a retry", r)
 		}
+	}
+}
+
+// runFail runs a markwatch command that must fail and returns its stderr.
+func (d *drill) runFail(args ...string) string {
+	d.t.Helper()
+	cmd := exec.Command(d.bin, append([]string{"--sites", d.sites, "--log-level", "warn"}, args...)...)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Run(); err == nil {
+		d.t.Fatalf("markwatch %s succeeded, want it refused", strings.Join(args, " "))
+	}
+	return errOut.String()
+}
+
+// `markwatch queue lease` and the worker's lease check, as an operator
+// meets them: the first worker records the fleet's lease, a worker with
+// another --lease is refused with the fix, one without --lease takes the
+// fleet's, and --set is refused while a worker is alive unless --force.
+func TestCommandQueueLease(t *testing.T) {
+	d := newDrill(t, 50, "{requests_per_second: 5000, burst: 50}")
+	url := d.redis.URL()
+	if out := d.run("queue", "lease", "--redis", url); !strings.Contains(out, "none recorded") || !strings.Contains(out, "live workers: 0") {
+		t.Fatalf("queue lease on an empty Redis:\n%s", out)
+	}
+	if out := d.run("queue", "lease", "--redis", url, "--set", "2m"); !strings.Contains(out, "fleet lease: 2m0s (none recorded)") {
+		t.Fatalf("queue lease --set 2m:\n%s", out)
+	}
+	msg := d.runFail("worker", "--redis", url, "--metrics", "", "--lease", "30s")
+	for _, want := range []string{"30s", "2m0s", "markwatch queue lease --set 30s"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("worker --lease 30s against a 2m fleet: error does not say %q:\n%s", want, msg)
+		}
+	}
+	w := d.startWorker() // no --lease: takes the fleet's
+	if log := w.logText(); !strings.Contains(log, `"lease":120000000000`) {
+		t.Errorf("worker without --lease did not take the fleet's 2m lease:\n%s", log)
+	}
+	out := d.run("queue", "lease", "--redis", url)
+	if !strings.Contains(out, "fleet lease: 2m0s") || !strings.Contains(out, "live workers: 1") {
+		t.Errorf("queue lease with a worker running:\n%s", out)
+	}
+	if msg := d.runFail("queue", "lease", "--redis", url, "--set", "1m"); !strings.Contains(msg, "1 worker(s) alive") || !strings.Contains(msg, "force") {
+		t.Errorf("queue lease --set with a live worker:\n%s", msg)
+	}
+	if out := d.run("queue", "lease", "--redis", url, "--set", "1m", "--force"); !strings.Contains(out, "fleet lease: 1m0s (was 2m0s)") {
+		t.Errorf("queue lease --set 1m --force:\n%s", out)
+	}
+	d.sigterm(w, 30*time.Second)
+	if out := d.run("queue", "lease", "--redis", url, "--set", "45s"); !strings.Contains(out, "was 1m0s") {
+		t.Errorf("queue lease --set after the worker stopped:\n%s", out)
 	}
 }

@@ -56,6 +56,12 @@ package queue
 // is never counted done twice. Recovery time is one lease plus at most a
 // quarter.
 //
+// The lease is the fleet's, not a process's (fleetlease.go): the first
+// worker records its lease in mw:{g}:lease, CheckLease refuses a worker
+// whose lease differs, every recoverer measures expiry against the
+// recorded lease, and `markwatch queue lease --set` changes it while no
+// worker is alive.
+//
 // Failures: Nack acks the entry and either puts the task (attempt + 1, last
 // error) into the delayed set with its backoff, or, past the retry budget,
 // into the site's dead-letter hash with the time it died. Requeue moves

@@ -23,6 +23,7 @@ import (
 //	mw:{g}:sites             zset   site → highest priority band seen (Lease's site order)
 //	mw:{g}:runs              zset   run → started(ms)
 //	mw:{g}:workers           zset   consumer → last heartbeat(ms)
+//	mw:{g}:lease             string the fleet's lease (ms): recorded by the first worker, changed by `queue lease --set`
 //	mw:{findings}:stream     stream findings batches, consumer groups of the store
 //	mw:{findings}:dead       stream entries that could not be decoded, kept for inspection
 //
@@ -80,6 +81,7 @@ const (
 	sitesKey        = keyPrefix + "{g}:sites"
 	runsKey         = keyPrefix + "{g}:runs"
 	workersKey      = keyPrefix + "{g}:workers"
+	leaseKey        = keyPrefix + "{g}:lease"
 	findingsStream  = keyPrefix + "{findings}:stream"
 	findingsDeadKey = keyPrefix + "{findings}:dead"
 )

@@ -9,7 +9,9 @@ import (
 // on each field. Both NewMemory and NewRedis take them.
 type Options struct {
 	// Lease is how long a leased task stays invisible without a heartbeat
-	// (Extend). Default 30s.
+	// (Extend). Default 30s. The Redis frontier's recoverer uses the
+	// fleet's lease instead once one is recorded (fleetlease.go), and
+	// CheckLease refuses a worker whose Lease differs from it.
 	Lease time.Duration
 	// Retries is the retry budget: a task whose failed attempts exceed it
 	// is dead-lettered. Default 3 (so at most 4 fetches).
@@ -46,11 +48,14 @@ type Limit struct {
 // frontier clamps the same way so that both order alike.
 const MaxPriority = 15
 
+// defaultLease is Options.Lease's default.
+const defaultLease = 30 * time.Second
+
 func band(priority int) int { return min(max(priority, 0), MaxPriority) }
 
 func (o Options) withDefaults() Options {
 	if o.Lease <= 0 {
-		o.Lease = 30 * time.Second
+		o.Lease = defaultLease
 	}
 	if o.Retries <= 0 {
 		o.Retries = 3

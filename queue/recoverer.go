@@ -17,6 +17,10 @@ import (
 // quarter of the lease, and the background loop (Start) does the same so
 // that recovery also happens while no one is leasing. Recovery time is
 // therefore the lease length plus at most a quarter of it.
+//
+// "Expired" is measured against the fleet's lease (fleetlease.go), read
+// from Redis on each pass, so a process started with another lease (serve,
+// the scheduler, an older worker) never cuts a worker's lease short.
 
 // recoverBatch bounds one recovery call per site.
 const recoverBatch = 500
@@ -43,13 +47,16 @@ func (r *Redis) Recover(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// The fleet's lease, not this process's: a worker heartbeats for the
+	// lease it was started with, which CheckLease made the fleet's.
+	lease := r.fleetLease(ctx)
 	total := 0
 	var errs []error
 	for _, site := range sites {
 		k := r.siteKeys(site)
 		for {
 			n, err := recoverScript.Run(ctx, r.client, append([]string{k.runs}, k.allStreams()...),
-				r.opts.Lease.Milliseconds(), recoverBatch, r.opts.Consumer, ms(r.opts.Now())).Int()
+				lease.Milliseconds(), recoverBatch, r.opts.Consumer, ms(r.opts.Now())).Int()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("queue: recover expired leases of site %s: %w", site, err))
 				break
@@ -80,9 +87,10 @@ func (r *Redis) Start() {
 		tick := time.NewTicker(r.recoverEvery())
 		defer tick.Stop()
 		var lastJanitor time.Time
+		var warned time.Duration // the fleet lease last warned about
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), r.opts.Lease)
-			if err := r.client.ZAdd(ctx, workersKey, redisZ(float64(ms(time.Now())), r.opts.Consumer)).Err(); err != nil {
+			if err := r.heartbeat(ctx, &warned); err != nil {
 				log.Warn("worker heartbeat", "err", err)
 			}
 			if err := r.maybeRecover(ctx); err != nil {

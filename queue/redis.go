@@ -35,6 +35,9 @@ type Redis struct {
 	siteBand    map[string]int          // highest band this process registered per site
 	skipUntil   map[string]time.Time    // sites this process skips in Lease (see emptySkip)
 	cancelled   map[string]bool         // runs this process knows are cancelled (cancel.go)
+	// leaseChecked: CheckLease found this process's lease to be the
+	// fleet's (fleetlease.go); the heartbeat keeps it recorded.
+	leaseChecked bool
 
 	stop chan struct{}
 	wg   sync.WaitGroup

@@ -450,3 +450,40 @@ bump(KEYS[1], counts)
 idle(KEYS[1], counts, now)
 return {n, step, cursor}
 `)
+
+// checkLeaseScript records a worker's lease as the fleet's when none is
+// recorded yet and, when the worker's lease is the fleet's, registers it in
+// the worker registry in the same step: `queue lease --set` (setLeaseScript)
+// then sees it alive and cannot change the lease under it.
+//
+//	KEYS[1] fleet lease (string)  KEYS[2] worker registry zset
+//	ARGV[1] the worker's lease (ms)  ARGV[2] consumer  ARGV[3] now (ms)
+//	returns the fleet's lease as recorded (ms, a string)
+var checkLeaseScript = redis.NewScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+local fleet = redis.call('GET', KEYS[1])
+if fleet == ARGV[1] then redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2]) end
+return fleet
+`)
+
+// setLeaseScript changes the fleet's lease unless a worker is alive (a
+// heartbeat within aliveLeases leases of now, measured in the current
+// fleet lease), or when forced.
+//
+//	KEYS[1] fleet lease (string)  KEYS[2] worker registry zset
+//	ARGV[1] new lease (ms)  ARGV[2] now (ms)  ARGV[3] lease assumed when none is recorded (ms)
+//	ARGV[4] "force" or ""  ARGV[5] alive window in leases  ARGV[6] most worker names to return
+//	returns {set (1 or 0), old lease (ms, "" when none), live workers, names of up to ARGV[6] of them...}
+var setLeaseScript = redis.NewScript(`
+local old = redis.call('GET', KEYS[1])
+local lease = tonumber(old) or tonumber(ARGV[3])
+local since = tonumber(ARGV[2]) - tonumber(ARGV[5]) * lease
+local alive = redis.call('ZCOUNT', KEYS[2], since, '+inf')
+local names = redis.call('ZRANGEBYSCORE', KEYS[2], since, '+inf', 'LIMIT', 0, tonumber(ARGV[6]))
+local set = 0
+if alive == 0 or ARGV[4] == 'force' then
+  redis.call('SET', KEYS[1], ARGV[1])
+  set = 1
+end
+return {set, old or '', alive, unpack(names)}
+`)

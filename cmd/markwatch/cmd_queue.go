@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -28,7 +31,7 @@ import (
 type WorkerCmd struct {
 	Redis       string        `help:"Redis URL (default: the config's)." placeholder:"URL"`
 	Concurrency int           `help:"Tasks in flight (default: the config's)."`
-	Lease       time.Duration `help:"Lease length (default: the config's)."`
+	Lease       time.Duration `help:"Lease length; must be the fleet's (default: the fleet's as recorded in Redis, or the config's for the first worker). See 'markwatch queue lease'."`
 	Metrics     string        `help:"Address for /metrics, /healthz, /readyz (empty: none)." default:"127.0.0.1:9101"`
 	Grace       time.Duration `help:"On SIGTERM, how long in-flight tasks may run before they are released to other workers." default:"25s"`
 }
@@ -74,10 +77,6 @@ func (c *WorkerCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	lease := c.Lease
-	if lease <= 0 {
-		lease = cfg.Crawl.Lease.Std()
-	}
 	concurrency := c.Concurrency
 	if concurrency <= 0 {
 		concurrency = cfg.Crawl.Concurrency
@@ -87,11 +86,22 @@ func (c *WorkerCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := signalContext()
+	defer stop()
+	lease, err := c.fleetLease(ctx, client, cfg, log)
+	if err != nil {
+		return err
+	}
 	qm := queue.NewMetrics(reg)
 	queue.NewCollector(reg, client, lease, log)
 	frontier := queue.NewRedis(client, queueOptions(cfg, sites, lease, log, qm))
-	frontier.Start()
 	defer frontier.Close()
+	// The lease is the fleet's: a worker whose lease differs would have its
+	// tasks re-queued by the others' recoverers (or re-queue theirs).
+	if err := retryRedis(ctx, log, "check the fleet's lease", func() error { return frontier.CheckLease(ctx) }); err != nil {
+		return err
+	}
+	frontier.Start()
 	tracked := newTrackingFrontier(frontier)
 	cr := crawler.New(cfg.Crawl, sites, crawler.WithLogger(log), crawler.WithMetrics(crawler.NewMetrics(reg)), crawler.WithConcurrency(concurrency))
 	w := &pipeline.Worker{
@@ -106,8 +116,6 @@ func (c *WorkerCmd) Run(g *Globals) error {
 		Metrics:     pipeline.NewMetrics(reg),
 	}
 
-	ctx, stop := signalContext()
-	defer stop()
 	serveCtx, stopServe := context.WithCancel(context.Background())
 	defer stopServe()
 	if c.Metrics != "" {
@@ -139,6 +147,62 @@ func (c *WorkerCmd) Run(g *Globals) error {
 	n, err := tracked.releaseAll(rctx)
 	log.Warn("grace period over: released in-flight tasks to other workers", "tasks", n, "err", err)
 	return nil
+}
+
+// fleetLease is the lease this worker runs with: --lease if given (CheckLease
+// then refuses it unless it is the fleet's), else the fleet's lease as
+// recorded in Redis, else (the first worker) the config's.
+func (c *WorkerCmd) fleetLease(ctx context.Context, client redis.UniversalClient, cfg *config.Config, log *slog.Logger) (time.Duration, error) {
+	if c.Lease > 0 {
+		return c.Lease, nil
+	}
+	var fleet time.Duration
+	var recorded bool
+	err := retryRedis(ctx, log, "read the fleet's lease", func() (err error) {
+		fleet, recorded, err = queue.FleetLease(ctx, client)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if !recorded {
+		return cfg.Crawl.Lease.Std(), nil
+	}
+	if own := cfg.Crawl.Lease.Std(); own != fleet {
+		log.Info("using the fleet's lease, not the config's", "lease", fleet, "config_lease", own)
+	}
+	return fleet, nil
+}
+
+// retryRedis runs op until it succeeds, fails for a reason other than
+// reaching Redis, or ctx ends: a worker started while Redis restarts waits
+// for it instead of exiting.
+func retryRedis(ctx context.Context, log *slog.Logger, what string, op func() error) error {
+	wait := 250 * time.Millisecond
+	for {
+		err := op()
+		if err == nil || errors.Is(err, queue.ErrLeaseMismatch) || ctx.Err() != nil || !isConnError(err) {
+			return err
+		}
+		log.Warn("waiting for Redis", "op", what, "retry_in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// isConnError reports whether err means Redis could not be reached (as
+// opposed to an answer that refused the operation).
+func isConnError(err error) bool {
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "LOADING") || strings.Contains(msg, "connection refused") || strings.Contains(msg, "i/o timeout")
 }
 
 // trackingFrontier remembers which tasks this process holds, so that a
@@ -279,6 +343,7 @@ type QueueCmd struct {
 	Stats   QueueStatsCmd   `cmd:"" help:"Print run accounting."`
 	Dead    QueueDeadCmd    `cmd:"" help:"List dead-lettered tasks with their last error."`
 	Requeue QueueRequeueCmd `cmd:"" help:"Queue dead-lettered tasks again."`
+	Lease   QueueLeaseCmd   `cmd:"" help:"Show or change the fleet's lease length."`
 }
 
 // QueueStatsCmd prints run accounting.
@@ -428,6 +493,67 @@ func (c *QueueRequeueCmd) Run(g *Globals) error {
 	fmt.Fprintf(g.stdout, "requeued %d task(s)\n", n)
 	if len(c.IDs) > 0 && n < len(c.IDs) {
 		return fmt.Errorf("%d of %d id(s) were not dead letters (see markwatch queue dead)", len(c.IDs)-n, len(c.IDs))
+	}
+	return nil
+}
+
+// QueueLeaseCmd shows or changes the fleet's lease: the lease every worker
+// must use and every recoverer measures expiry against.
+type QueueLeaseCmd struct {
+	Redis string        `help:"Redis URL (default: the config's)." placeholder:"URL"`
+	Set   time.Duration `help:"Record this lease as the fleet's (only while no worker is alive, unless --force)." placeholder:"DURATION"`
+	Force bool          `help:"With --set: change it even though workers are alive (they keep their old lease until restarted, so their tasks may be fetched twice)."`
+}
+
+// Run prints the fleet's lease and the live workers, or changes the lease.
+func (c *QueueLeaseCmd) Run(g *Globals) error {
+	if c.Force && c.Set == 0 {
+		return errors.New("--force goes with --set DURATION")
+	}
+	if c.Set != 0 && c.Set < time.Second {
+		return fmt.Errorf("--set %v: a lease shorter than a second would expire between heartbeats", c.Set)
+	}
+	cfg, err := g.Load()
+	if err != nil {
+		return err
+	}
+	log := g.Logger(cfg)
+	client, err := dialRedis(c.Redis, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	ctx, stop := signalContext()
+	defer stop()
+	if c.Set > 0 {
+		old, err := queue.SetFleetLease(ctx, client, c.Set, c.Force)
+		if err != nil {
+			return err
+		}
+		was := "none recorded"
+		if old > 0 {
+			was = "was " + old.String()
+		}
+		log.Info("fleet lease set", "lease", c.Set, "old", old, "forced", c.Force)
+		fmt.Fprintf(g.stdout, "fleet lease: %v (%s)\n", c.Set, was)
+		return nil
+	}
+	lease, ok, err := queue.FleetLease(ctx, client)
+	if err != nil {
+		return err
+	}
+	workers, err := queue.LiveWorkers(ctx, client)
+	if err != nil {
+		return err
+	}
+	if ok {
+		fmt.Fprintf(g.stdout, "fleet lease: %v\n", lease)
+	} else {
+		fmt.Fprintf(g.stdout, "fleet lease: none recorded (the first worker records its --lease, default the config's %v)\n", cfg.Crawl.Lease.Std())
+	}
+	fmt.Fprintf(g.stdout, "live workers: %d\n", len(workers))
+	for _, w := range workers {
+		fmt.Fprintf(g.stdout, "  %s\n", w)
 	}
 	return nil
 }
