@@ -83,7 +83,7 @@ var labelValues = map[string]map[string][]string{
 	"markwatch_crawl_page_errors_total": {"reason": {"truncated", "malformed", "encoding", "too_many_redirects"}},
 	"markwatch_match_hits_total":        {"kind": {"trademark", "special", "gi", "patent"}},
 	"markwatch_match_suspects_total":    {"kind": {"trademark", "special", "gi", "patent"}},
-	"markwatch_worker_tasks_total":      {"outcome": {"done", "skipped", "retried", "failed"}},
+	"markwatch_worker_tasks_total":      {"outcome": {"done", "skipped", "gone", "retried", "failed", "released"}},
 	"markwatch_queue_tasks":             {"state": {"queued", "delayed", "leased", "dead"}},
 	"markwatch_sweep_runs_total":        {"trigger": {"schedule", "manual", "catchup"}},
 	"markwatch_sweep_runs":              {"state": {"running", "finished", "cancelled"}},

@@ -17,7 +17,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Tasks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "markwatch_worker_tasks_total",
-			Help: "Tasks finished by this worker, by task kind and outcome (done, skipped, retried, failed).",
+			Help: "Tasks handled by this worker, by task kind and outcome: done, skipped (robots or off-site), gone (item page 404/410), retried, failed (dead-lettered), released (given back untouched).",
 		}, []string{"kind", "outcome"}),
 		Suspects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "markwatch_worker_suspects_total",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -63,6 +64,9 @@ type Worker struct {
 	KeepFindings func(markwatch.Verdict) bool
 	Logger       *slog.Logger
 	Metrics      *Metrics
+
+	mu            sync.Mutex
+	unknownLogged map[string]time.Time // site → last "no adapter" log
 }
 
 func (w *Worker) defaults() {
@@ -203,16 +207,21 @@ func (w *Worker) process(ctx context.Context, t markwatch.Task) {
 			}
 		}
 		if _, err := w.Frontier.Add(ctx, ex.Follow...); err != nil {
-			// Nothing acked yet: the task will be delivered again.
+			// Nothing acked yet: give the task back (the frontier is
+			// struggling; pause this slot) and it will be fetched again.
 			log.Error("queue follow-up tasks", "err", err)
 			w.Metrics.FrontierErrors.Inc()
-			w.nack(ctx, log, t, err, true)
+			w.release(ctx, log, t, "released")
+			sleep(ctx, 20*w.Idle)
 			return
 		}
 	}
 	suspects, err := w.deliver(ctx, log, t, ex.Page, ex.Listings)
 	if err != nil {
-		w.nack(ctx, log, t, err, true)
+		// The page was fine; the sink was not. Give the task back without
+		// spending a retry, and pause this slot while the sink recovers.
+		w.release(ctx, log, t, "released")
+		sleep(ctx, 20*w.Idle)
 		return
 	}
 	if err := w.Frontier.Ack(ctx, t); err != nil {
@@ -258,6 +267,7 @@ func (w *Worker) deliver(ctx context.Context, log *slog.Logger, t markwatch.Task
 	}
 	if err := w.Frontier.Record(ctx, t.Run, queue.Progress{Pages: pages, Listings: int64(len(listings)), Suspects: suspects}); err != nil {
 		log.Warn("record progress", "err", err)
+		w.Metrics.FrontierErrors.Inc()
 	}
 	w.Metrics.Suspects.Add(float64(suspects))
 	return suspects, nil
@@ -270,20 +280,19 @@ func (w *Worker) failed(ctx context.Context, log *slog.Logger, t markwatch.Task,
 		// Not an error of the task: the URL must not be fetched. Skip it,
 		// but judge what the search card said.
 		log.Info("task skipped", "url", t.URL, "reason", err)
-		w.Metrics.Tasks.WithLabelValues(string(t.Kind), "skipped").Inc()
-		if w.judgeCard(ctx, log, t) != nil {
-			w.nack(ctx, log, t, err, true)
-			return
-		}
-		if err := w.Frontier.Ack(ctx, t); err != nil {
-			log.Error("ack failed", "err", err)
-		}
+		w.settle(ctx, log, t, "skipped", func() error { return w.Frontier.Ack(ctx, t) })
 	case errors.Is(err, crawler.ErrUnknownSite):
 		// This worker has no adapter for the site (a rolling deploy, or a
-		// machine with other --sites): leave the task to a worker that has
-		// one, later, rather than killing it here.
-		log.Error("no adapter for the task's site; retrying later", "url", t.URL)
-		w.nack(ctx, log, t, err, true, time.Minute)
+		// machine with other --sites): give the task back untouched for a
+		// worker that has one, pausing this slot so as not to spin on it.
+		w.unknownSite(log, t)
+		w.release(ctx, log, t, "released")
+		sleep(ctx, 20*w.Idle)
+	case errors.As(err, &fe) && t.Kind == markwatch.KindItem && (fe.Status == http.StatusNotFound || fe.Status == http.StatusGone):
+		// The listing went away between the search page and its item page:
+		// a known end, not a failure. The card is what the run saw of it.
+		log.Info("item page gone", "url", t.URL, "status", fe.Status)
+		w.settle(ctx, log, t, "gone", func() error { return w.Frontier.Ack(ctx, t) })
 	case errors.Is(err, crawler.ErrLayoutChanged):
 		log.Error("layout changed", "url", t.URL, "err", err)
 		w.finalFailure(ctx, log, t, err)
@@ -302,23 +311,56 @@ func (w *Worker) failed(ctx context.Context, log *slog.Logger, t markwatch.Task,
 }
 
 // finalFailure dead-letters a task, after judging its search card: a
-// listing whose item page is gone still has the title, price and seller the
-// search page showed.
+// listing whose item page cannot be had still has the title, price and
+// seller the search page showed.
 func (w *Worker) finalFailure(ctx context.Context, log *slog.Logger, t markwatch.Task, cause error) {
-	if w.judgeCard(ctx, log, t) != nil {
-		w.nack(ctx, log, t, cause, true)
-		return
-	}
-	w.nack(ctx, log, t, cause, false)
+	w.settle(ctx, log, t, "failed", func() error {
+		return w.Frontier.Nack(ctx, t, cause, false, 0)
+	})
 }
 
-// judgeCard delivers an item task's card listing, if it has one.
-func (w *Worker) judgeCard(ctx context.Context, log *slog.Logger, t markwatch.Task) error {
-	if t.Kind != markwatch.KindItem || t.Listing == nil {
-		return nil
+// settle ends a task that will not be fetched again: its search card (an
+// item task's partial listing) is judged first, then end (ack or
+// dead-letter) runs. If the card cannot be stored, the task is given back
+// untouched instead, so that neither the card nor a retry is lost.
+func (w *Worker) settle(ctx context.Context, log *slog.Logger, t markwatch.Task, outcome string, end func() error) {
+	if t.Kind == markwatch.KindItem && t.Listing != nil {
+		if _, err := w.deliver(ctx, log.With("card_only", true), t, nil, []markwatch.Listing{*t.Listing}); err != nil {
+			w.release(ctx, log, t, "released")
+			return
+		}
 	}
-	_, err := w.deliver(ctx, log.With("card_only", true), t, nil, []markwatch.Listing{*t.Listing})
-	return err
+	if err := end(); err != nil {
+		log.Error("ending task failed", "outcome", outcome, "err", err)
+		w.Metrics.FrontierErrors.Inc()
+		return
+	}
+	w.Metrics.Tasks.WithLabelValues(string(t.Kind), outcome).Inc()
+}
+
+// release gives a task back without spending a retry.
+func (w *Worker) release(ctx context.Context, log *slog.Logger, t markwatch.Task, outcome string) {
+	if err := w.Frontier.Release(ctx, t); err != nil {
+		log.Error("release failed", "err", err)
+		w.Metrics.FrontierErrors.Inc()
+		return
+	}
+	w.Metrics.Tasks.WithLabelValues(string(t.Kind), outcome).Inc()
+}
+
+// unknownSite logs a task of a site this worker has no adapter for, once a
+// minute per site.
+func (w *Worker) unknownSite(log *slog.Logger, t markwatch.Task) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.unknownLogged == nil {
+		w.unknownLogged = map[string]time.Time{}
+	}
+	if time.Since(w.unknownLogged[t.Site]) < time.Minute {
+		return
+	}
+	w.unknownLogged[t.Site] = time.Now()
+	log.Error("no adapter for this site on this worker; giving its tasks back to others", "url", t.URL)
 }
 
 func (w *Worker) nack(ctx context.Context, log *slog.Logger, t markwatch.Task, cause error, retry bool, retryAfter ...time.Duration) {

@@ -203,7 +203,7 @@ func TestFailureClassification(t *testing.T) {
 		{"off-site is skipped", []result{{err: crawler.ErrDomainNotAllowed}}, 1, 1, 0},
 		{"layout change is dead at once", []result{{err: crawler.ErrLayoutChanged}}, 1, 0, 1},
 		{"a permanent 404 is dead at once", []result{{err: &crawler.FetchError{URL: "x", Status: 404}}}, 1, 0, 1},
-		{"a site without an adapter here is retried, not killed", []result{{err: crawler.ErrUnknownSite}, {ex: &markwatch.Extracted{}}}, 2, 1, 0},
+		{"a site without an adapter here is given back, never killed", []result{{err: crawler.ErrUnknownSite}, {err: crawler.ErrUnknownSite}, {err: crawler.ErrUnknownSite}, {err: crawler.ErrUnknownSite}, {ex: &markwatch.Extracted{}}}, 5, 1, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,19 +230,28 @@ func TestFailureClassification(t *testing.T) {
 }
 
 // When an item page cannot be had for good, the listing its search card
-// showed is still judged and stored, without page evidence.
+// showed is still judged and stored, without page evidence; an item page
+// that is gone (404, 410) ends the task, it does not kill it.
 func TestFailedItemPageKeepsItsCard(t *testing.T) {
-	for name, steps := range map[string][]result{
-		"gone":      {{err: &crawler.FetchError{URL: "x", Status: 404}}},
-		"forbidden": {{err: crawler.ErrRobotsDisallowed}},
-		"flaky":     {{err: &crawler.FetchError{URL: "x", Status: 503, Temporary: true}}},
+	for name, tc := range map[string]struct {
+		steps    []result
+		sinkFail int
+		dead     int64
+	}{
+		"gone":                         {steps: []result{{err: &crawler.FetchError{URL: "x", Status: 404}}}},
+		"forbidden":                    {steps: []result{{err: crawler.ErrRobotsDisallowed}}},
+		"flaky":                        {steps: []result{{err: &crawler.FetchError{URL: "x", Status: 503, Temporary: true}}}, dead: 1},
+		"flaky, sink down at the end":  {steps: []result{{err: &crawler.FetchError{URL: "x", Status: 503, Temporary: true}}}, sinkFail: 1, dead: 1},
+		"forbidden, sink down at once": {steps: []result{{err: crawler.ErrRobotsDisallowed}}, sinkFail: 2},
+		"layout changed":               {steps: []result{{err: crawler.ErrLayoutChanged}}, dead: 1},
 	} {
+		steps := tc.steps
 		t.Run(name, func(t *testing.T) {
 			f := queue.NewMemory(queue.Options{Retries: 1})
 			card := &markwatch.Listing{ID: "7", Site: "s", Title: "耐克 高仿 运动鞋"}
 			task := markwatch.Task{Run: "r", Site: "s", Kind: markwatch.KindItem, URL: "http://s/i/7", Listing: card}
 			c := &scriptedCrawler{calls: map[string]int{}, script: map[string][]result{task.URL: steps}}
-			sink := &recordingSink{}
+			sink := &recordingSink{fail: tc.sinkFail}
 			w := newWorker(f, c, sink, nil)
 			w.Retries = 1
 			st := run(t, w, f, task)
@@ -251,6 +260,9 @@ func TestFailedItemPageKeepsItsCard(t *testing.T) {
 			}
 			if st.Listings != 1 || st.Suspects != 1 || st.Pages != 0 {
 				t.Fatalf("stats %+v, want 1 listing, 1 suspect, no page", st)
+			}
+			if st.Dead != tc.dead || st.Done+st.Dead != 1 {
+				t.Fatalf("stats %+v, want %d dead and the task ended once", st, tc.dead)
 			}
 		})
 	}
