@@ -29,7 +29,9 @@
 // Reviewers move listings between new, confirmed and dismissed (and back);
 // marking an export batch as requested moves its listings to
 // takedown_requested; FinishRun marks requested listings that a finished run
-// no longer found as removed; a later sighting of a removed listing marks it
+// no longer found as removed (it reads them from the partial index
+// listings_requested, so the write transaction does not walk every
+// listing); a later sighting of a removed listing marks it
 // reappeared, and it can be requested again. Every change is a row in
 // decisions (who, when, note) and every write by a person also goes to the
 // audit log. Both tables refuse UPDATE and DELETE by trigger.

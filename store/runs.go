@@ -84,8 +84,9 @@ func (s *Store) Run(ctx context.Context, id string) (*Run, error) {
 // FinishRun records that run has finished crawling sites (nil: every site
 // the run has findings on). Listings of those sites whose takedown was
 // requested before the run started, that a run of the same sweep found
-// before, and that this run did not find again are marked removed. Call it only for sites whose crawl completed: a site that
-// was down would otherwise look as if every requested listing was removed.
+// before, and that this run did not find again are marked removed. Call it
+// only for sites whose crawl completed: a site that was down would otherwise
+// look as if every requested listing was removed.
 func (s *Store) FinishRun(ctx context.Context, run string, sites []string) error {
 	if run == "" {
 		return fmt.Errorf("%w: finish a run without an id", ErrInvalid)
@@ -100,7 +101,8 @@ func (s *Store) FinishRun(ctx context.Context, run string, sites []string) error
 		return fmt.Errorf("store: finish run %s: %w", run, err)
 	}
 	var started int64
-	if err := tx.QueryRowContext(ctx, `SELECT started_at FROM runs WHERE id = ?`, run).Scan(&started); err != nil {
+	var sweep string
+	if err := tx.QueryRowContext(ctx, `SELECT started_at, sweep FROM runs WHERE id = ?`, run).Scan(&started, &sweep); err != nil {
 		return fmt.Errorf("store: finish run %s: %w", run, err)
 	}
 	if sites == nil {
@@ -120,21 +122,8 @@ func (s *Store) FinishRun(ctx context.Context, run string, sites []string) error
 	}
 	removed := 0
 	if len(sites) > 0 {
-		args := []any{}
-		for _, site := range sites {
-			args = append(args, site)
-		}
-		args = append(args, started, run, run, run)
-		// A run only speaks for listings its sweep can reach: one found
-		// before by a run of the same sweep (a run without a sweep speaks
-		// for every listing of its sites).
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM listings l
-			WHERE l.status = 'takedown_requested' AND l.site IN (?`+strings.Repeat(",?", len(sites)-1)+`)
-			AND l.status_at < ?
-			AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.run = ? AND v.listing = l.id)
-			AND (coalesce((SELECT sweep FROM runs WHERE id = ?), '') = ''
-				OR EXISTS (SELECT 1 FROM verdicts v2 WHERE v2.listing = l.id
-					AND v2.sweep = (SELECT sweep FROM runs WHERE id = ?)))`, args...)
+		q, args := removedQuery(run, sweep, started, sites)
+		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return fmt.Errorf("store: finish run %s: %w", run, err)
 		}
@@ -167,4 +156,27 @@ func (s *Store) FinishRun(ctx context.Context, run string, sites []string) error
 	}
 	s.log.Info("run finished", "run", run, "sites", sites, "removed", removed)
 	return nil
+}
+
+// removedQuery selects the listings FinishRun marks removed: takedown
+// requested on one of sites before the run started, not found by the run,
+// and reachable by its sweep, that is found before by a run of the same
+// sweep (a run without a sweep speaks for every listing of its sites).
+// The literal status lets the partial index listings_requested serve it.
+func removedQuery(run, sweep string, started int64, sites []string) (string, []any) {
+	args := make([]any, 0, len(sites)+4)
+	for _, site := range sites {
+		args = append(args, site)
+	}
+	args = append(args, started, run)
+	q := `SELECT l.id FROM listings l
+		WHERE l.status = 'takedown_requested' AND l.site IN (?` + strings.Repeat(",?", len(sites)-1) + `)
+		AND l.status_at < ?
+		AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.run = ? AND v.listing = l.id)`
+	if sweep != "" {
+		q += `
+		AND EXISTS (SELECT 1 FROM verdicts v2 WHERE v2.listing = l.id AND v2.sweep = ?)`
+		args = append(args, sweep)
+	}
+	return q, args
 }
