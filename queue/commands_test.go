@@ -167,3 +167,38 @@ func TestCommandQueueLease(t *testing.T) {
 		t.Errorf("queue lease --set after the worker stopped:\n%s", out)
 	}
 }
+
+// `markwatch queue dead --findings` shows what the findings consumer gave
+// up on, and `queue requeue --findings` publishes it again.
+func TestCommandFindingsDeadLetters(t *testing.T) {
+	d := newDrill(t, 50, "{requests_per_second: 5000, burst: 50}")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := queue.NewFindingsPublisher(d.client).Put(ctx, page("r9", "https://shop.example/i/9", []byte("x")), []markwatch.Finding{finding("r9", "9", true)}); err != nil {
+		t.Fatal(err)
+	}
+	fc := &queue.FindingsConsumer{Client: d.client, Group: "store", Consumer: "c", MaxDeliveries: 1, Block: 50 * time.Millisecond,
+		Handle: func(context.Context, queue.FindingsBatch) error { return errors.New("disk full") }}
+	go fc.Run(ctx)
+	waitFor(t, "the batch dead-lettered", 10*time.Second, func() bool { return d.client.XLen(ctx, "mw:{findings}:dead").Val() == 1 })
+	cancel()
+
+	out := d.run("queue", "dead", "--findings", "--json", "--redis", d.redis.URL())
+	var dl queue.FindingsDeadLetter
+	if err := json.Unmarshal([]byte(out), &dl); err != nil {
+		t.Fatalf("queue dead --findings --json: %v\n%s", err, out)
+	}
+	if dl.Run != "r9" || dl.Site != "shop" || dl.URL != "https://shop.example/i/9" || dl.Error != "disk full" || dl.Deliveries != 1 || dl.ID == "" {
+		t.Fatalf("queue dead --findings --json = %s", out)
+	}
+	if table := d.run("queue", "dead", "--findings", "--redis", d.redis.URL()); !strings.Contains(table, "disk full") || !strings.Contains(table, "r9") {
+		t.Errorf("queue dead --findings table:\n%s", table)
+	}
+	if out := d.run("queue", "requeue", "--findings", "--redis", d.redis.URL(), dl.ID); !strings.Contains(out, "requeued 1 findings batch") {
+		t.Errorf("queue requeue --findings: %q", out)
+	}
+	bg := context.Background()
+	if n, dead := d.client.XLen(bg, findingsStream).Val(), d.client.XLen(bg, "mw:{findings}:dead").Val(); n != 1 || dead != 0 {
+		t.Errorf("after requeue: findings stream %d, dead %d; want 1, 0", n, dead)
+	}
+}

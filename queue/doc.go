@@ -111,7 +111,10 @@ package queue
 // metadata, its SHA-256 and, for pages with a suspect, the body gzip'd), and
 // the store's process consumes it in a consumer group, acking after the
 // store has written. Delivery is at-least-once, so the store writes
-// idempotently on (run, site, listing id).
+// idempotently on (run, site, listing id). A batch the store cannot take
+// is retried up to FindingsConsumer.MaxDeliveries deliveries (the group's
+// own delivery count), then moved with its last error to
+// mw:{findings}:dead (findingsdead.go), from which an operator requeues it.
 //
 // # Limits
 //

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -183,10 +184,21 @@ type FindingsConsumer struct {
 	// Block is the longest wait for new entries. Default 1s.
 	Block time.Duration
 	// Count is the most entries read at once. Default 16.
-	Count   int
-	Logger  *slog.Logger
-	Metrics *Metrics
+	Count int
+	// MaxDeliveries bounds the retries of a batch that cannot be stored
+	// (its page body fails the SHA-256 check, the store keeps refusing it):
+	// once an entry has been delivered this many times (the group's
+	// delivery count, which survives consumer restarts and claims) and
+	// still fails, or is seen delivered more often than this, it is moved
+	// to the findings dead-letter stream with its last error and acked.
+	// Default 10.
+	MaxDeliveries int
+	Logger        *slog.Logger
+	Metrics       *Metrics
 }
+
+// defaultMaxDeliveries is FindingsConsumer.MaxDeliveries' default.
+const defaultMaxDeliveries = 10
 
 // ConsumeFindings runs a FindingsConsumer with the defaults until ctx is
 // cancelled (then it returns nil).
@@ -197,8 +209,11 @@ func ConsumeFindings(ctx context.Context, client redis.UniversalClient, group, c
 
 // Run consumes until ctx is cancelled. A handler error leaves the entry
 // pending: it is retried (by this consumer on its next pass over its own
-// pending entries, or by another after ClaimIdle). An entry that cannot be
-// decoded is moved to mw:{findings}:dead, not dropped.
+// pending entries, or by another after ClaimIdle), up to MaxDeliveries
+// deliveries. An entry that cannot be decoded, or that was delivered
+// MaxDeliveries times without being stored, is moved to the findings
+// dead-letter stream mw:{findings}:dead (FindingsDeadLetters lists it), not
+// dropped, and counted in markwatch_findings_dead_letters_total.
 func (c *FindingsConsumer) Run(ctx context.Context) error {
 	if c.ClaimIdle <= 0 {
 		c.ClaimIdle = time.Minute
@@ -208,6 +223,9 @@ func (c *FindingsConsumer) Run(ctx context.Context) error {
 	}
 	if c.Count <= 0 {
 		c.Count = 16
+	}
+	if c.MaxDeliveries <= 0 {
+		c.MaxDeliveries = defaultMaxDeliveries
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -243,7 +261,7 @@ func (c *FindingsConsumer) Run(ctx context.Context) error {
 		}
 		for _, s := range res {
 			for _, m := range s.Messages {
-				c.process(ctx, log, m)
+				c.process(ctx, log, m, 1) // a new entry's first delivery
 			}
 		}
 	}
@@ -269,8 +287,9 @@ func (c *FindingsConsumer) retryPending(ctx context.Context) error {
 	}
 	log := c.Logger.With("loop", "findings", "group", c.Group, "consumer", c.Consumer)
 	for _, s := range own {
+		counts := c.deliveries(ctx, log, s.Messages)
 		for _, m := range s.Messages {
-			c.process(ctx, log, m)
+			c.process(ctx, log, m, counts[m.ID])
 		}
 	}
 	start := "0-0"
@@ -280,9 +299,10 @@ func (c *FindingsConsumer) retryPending(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		counts := c.deliveries(ctx, log, msgs)
 		for _, m := range msgs {
-			log.Info("claimed stale finding", "entry", m.ID)
-			c.process(ctx, log, m)
+			log.Info("claimed stale finding", "entry", m.ID, "deliveries", counts[m.ID])
+			c.process(ctx, log, m, counts[m.ID])
 		}
 		if next == "0-0" || len(msgs) == 0 {
 			return nil
@@ -292,29 +312,89 @@ func (c *FindingsConsumer) retryPending(ctx context.Context) error {
 	return nil
 }
 
-func (c *FindingsConsumer) process(ctx context.Context, log *slog.Logger, m redis.XMessage) {
+// deliveries reads how often each of msgs has been delivered (this
+// delivery included) from the group's pending list: one pipelined XPENDING
+// per entry, only on the retry pass. An entry whose count cannot be read
+// gets 0, which never dead-letters it.
+func (c *FindingsConsumer) deliveries(ctx context.Context, log *slog.Logger, msgs []redis.XMessage) map[string]int64 {
+	counts := make(map[string]int64, len(msgs))
+	if len(msgs) == 0 {
+		return counts
+	}
+	cmds := make([]*redis.XPendingExtCmd, len(msgs))
+	_, err := c.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, m := range msgs {
+			cmds[i] = p.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: findingsStream, Group: c.Group, Start: m.ID, End: m.ID, Count: 1})
+		}
+		return nil
+	})
+	if err != nil {
+		log.Warn("read findings delivery counts", "entries", len(msgs), "err", err)
+	}
+	for _, cmd := range cmds {
+		for _, p := range cmd.Val() {
+			counts[p.ID] = p.RetryCount
+		}
+	}
+	return counts
+}
+
+// process stores one entry; deliveries is how often it has been delivered,
+// this time included (0: unknown).
+func (c *FindingsConsumer) process(ctx context.Context, log *slog.Logger, m redis.XMessage, deliveries int64) {
 	raw, _ := m.Values["b"].(string)
 	var b FindingsBatch
 	if err := json.Unmarshal([]byte(raw), &b); err != nil || raw == "" {
 		if err == nil {
 			err = errors.New("no batch field")
 		}
-		log.Error("undecodable finding moved aside", "entry", m.ID, "err", err)
-		if err := c.Client.XAdd(ctx, &redis.XAddArgs{Stream: findingsDeadKey, Values: []string{"entry", m.ID, "b", raw, "error", err.Error()}}).Err(); err != nil {
-			log.Error("keep undecodable finding", "entry", m.ID, "err", err)
-			return
-		}
-		c.ack(ctx, log, m.ID)
+		c.deadLetter(ctx, log, m.ID, raw, FindingsBatch{}, deliveries, fmt.Errorf("undecodable: %w", err))
 		return
 	}
 	b.ID = m.ID
+	if deliveries > int64(c.MaxDeliveries) {
+		// Delivered more often than the budget and still pending: the
+		// consumers that took it died or stopped while storing it (a batch
+		// that crashes its consumer must not crash every consumer forever).
+		c.deadLetter(ctx, log, m.ID, raw, b, deliveries, fmt.Errorf("delivered %d times and never stored (its consumers stopped or died while storing it)", deliveries))
+		return
+	}
 	if err := c.Handle(ctx, b); err != nil {
-		log.Warn("store findings failed, will retry", "entry", m.ID, "run", b.Run, "site", b.Site, "task", b.Task, "err", err)
+		if deliveries >= int64(c.MaxDeliveries) {
+			c.deadLetter(ctx, log, m.ID, raw, b, deliveries, err)
+			return
+		}
+		log.Warn("store findings failed, will retry", "entry", m.ID, "run", b.Run, "site", b.Site, "task", b.Task,
+			"deliveries", deliveries, "max_deliveries", c.MaxDeliveries, "err", err)
 		return
 	}
 	c.ack(ctx, log, m.ID)
 	if c.Metrics != nil {
 		c.Metrics.FindingsIngested.Add(float64(len(b.Findings)))
+	}
+}
+
+// deadLetter moves an entry to the findings dead-letter stream with why it
+// could not be stored, and acks it, in one transaction (both keys share the
+// {findings} slot): it is never both kept and pending, nor lost.
+func (c *FindingsConsumer) deadLetter(ctx context.Context, log *slog.Logger, id, raw string, b FindingsBatch, deliveries int64, cause error) {
+	values := []string{"entry", id, "b", raw, "error", cause.Error(), "deliveries", strconv.FormatInt(deliveries, 10),
+		"run", b.Run, "site", b.Site, "task", b.Task, "group", c.Group}
+	_, err := c.Client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.XAdd(ctx, &redis.XAddArgs{Stream: findingsDeadKey, Values: values})
+		p.XAck(ctx, findingsStream, c.Group, id)
+		p.XDel(ctx, findingsStream, id)
+		return nil
+	})
+	if err != nil {
+		log.Error("move findings to the dead-letter stream (they stay pending)", "entry", id, "run", b.Run, "site", b.Site, "task", b.Task, "err", err)
+		return
+	}
+	log.Error("findings dead-lettered: not stored after retries; inspect with `markwatch queue dead --findings`",
+		"entry", id, "run", b.Run, "site", b.Site, "task", b.Task, "url", b.Page.URL, "findings", len(b.Findings),
+		"deliveries", deliveries, "err", cause)
+	if c.Metrics != nil && c.Metrics.FindingsDeadLetters != nil {
+		c.Metrics.FindingsDeadLetters.Inc()
 	}
 }
 

@@ -25,7 +25,7 @@ import (
 //	mw:{g}:workers           zset   consumer → last heartbeat(ms)
 //	mw:{g}:lease             string the fleet's lease (ms): recorded by the first worker, changed by `queue lease --set`
 //	mw:{findings}:stream     stream findings batches, consumer groups of the store
-//	mw:{findings}:dead       stream entries that could not be decoded, kept for inspection
+//	mw:{findings}:dead       stream findings entries that could not be decoded or stored (FindingsConsumer.MaxDeliveries), with the error
 //
 // A site's queue state shares the site's slot, so the lease, ack, nack,
 // recover and rate-limit scripts are single-slot. A run's accounting spans

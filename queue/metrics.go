@@ -11,6 +11,10 @@ type Metrics struct {
 	DeadLetters      *prometheus.CounterVec
 	RateLimited      *prometheus.CounterVec
 	FindingsIngested prometheus.Counter
+	// FindingsDeadLetters counts findings batches moved to the findings
+	// dead-letter stream (undecodable, or not stored after
+	// FindingsConsumer.MaxDeliveries deliveries).
+	FindingsDeadLetters prometheus.Counter
 }
 
 // NewMetrics builds the counters and registers them with reg (nil: not registered).
@@ -32,9 +36,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "markwatch_findings_ingested_total",
 			Help: "Findings written to the store by the findings consumer (acknowledged).",
 		}),
+		FindingsDeadLetters: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "markwatch_findings_dead_letters_total",
+			Help: "Findings batches moved to the findings dead-letter stream: undecodable, or not stored after the consumer's delivery budget.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.LeaseExpiries, m.DeadLetters, m.RateLimited, m.FindingsIngested)
+		reg.MustRegister(m.LeaseExpiries, m.DeadLetters, m.RateLimited, m.FindingsIngested, m.FindingsDeadLetters)
 	}
 	return m
 }

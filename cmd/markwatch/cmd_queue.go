@@ -341,8 +341,8 @@ func (c *EnqueueCmd) Run(g *Globals) error {
 // QueueCmd groups frontier inspection commands.
 type QueueCmd struct {
 	Stats   QueueStatsCmd   `cmd:"" help:"Print run accounting."`
-	Dead    QueueDeadCmd    `cmd:"" help:"List dead-lettered tasks with their last error."`
-	Requeue QueueRequeueCmd `cmd:"" help:"Queue dead-lettered tasks again."`
+	Dead    QueueDeadCmd    `cmd:"" help:"List dead-lettered tasks (or, with --findings, findings batches the store could not take) with their last error."`
+	Requeue QueueRequeueCmd `cmd:"" help:"Queue dead-lettered tasks (or, with --findings, findings batches) again."`
 	Lease   QueueLeaseCmd   `cmd:"" help:"Show or change the fleet's lease length."`
 }
 
@@ -430,13 +430,17 @@ func writeStats(g *Globals, all []queue.RunStats, asJSON bool) error {
 
 // QueueDeadCmd lists dead letters.
 type QueueDeadCmd struct {
-	Redis string `help:"Redis URL (default: the config's)." placeholder:"URL"`
-	Site  string `help:"Only this site."`
-	JSON  bool   `help:"Print one JSON object per dead letter."`
+	Redis    string `help:"Redis URL (default: the config's)." placeholder:"URL"`
+	Site     string `help:"Only this site."`
+	JSON     bool   `help:"Print one JSON object per dead letter."`
+	Findings bool   `help:"List the findings dead letters instead: batches the findings consumer could not decode or store."`
 }
 
 // Run lists dead letters, oldest first.
 func (c *QueueDeadCmd) Run(g *Globals) error {
+	if c.Findings && c.Site != "" {
+		return errors.New("--site does not go with --findings (the findings dead letters are not kept per site)")
+	}
 	f, client, err := openFrontier(g, c.Redis)
 	if err != nil {
 		return err
@@ -445,6 +449,9 @@ func (c *QueueDeadCmd) Run(g *Globals) error {
 	defer f.Close()
 	ctx, stop := signalContext()
 	defer stop()
+	if c.Findings {
+		return c.findings(ctx, g, client)
+	}
 	dead, err := f.DeadLetters(ctx, c.Site)
 	if err != nil {
 		return err
@@ -469,15 +476,44 @@ func (c *QueueDeadCmd) Run(g *Globals) error {
 	return tw.Flush()
 }
 
+// findings lists the findings dead letters.
+func (c *QueueDeadCmd) findings(ctx context.Context, g *Globals, client redis.UniversalClient) error {
+	dead, err := queue.FindingsDeadLetters(ctx, client)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetEscapeHTML(false)
+		for _, d := range dead {
+			if err := enc.Encode(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRUN\tSITE\tTASK\tFINDINGS\tDELIVERIES\tDIED\tURL\tLAST ERROR")
+	for _, d := range dead {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", d.ID, d.Run, d.Site, d.Task, d.Findings, d.Deliveries,
+			d.DiedAt.UTC().Format(time.RFC3339), d.URL, strings.ReplaceAll(d.Error, "\n", " "))
+	}
+	return tw.Flush()
+}
+
 // QueueRequeueCmd requeues dead letters.
 type QueueRequeueCmd struct {
-	Redis string   `help:"Redis URL (default: the config's)." placeholder:"URL"`
-	Site  string   `help:"Only this site."`
-	IDs   []string `arg:"" optional:"" help:"Task ids (default: all dead letters)."`
+	Redis    string   `help:"Redis URL (default: the config's)." placeholder:"URL"`
+	Site     string   `help:"Only this site."`
+	Findings bool     `help:"Publish findings dead letters again (ids from 'queue dead --findings') instead of tasks."`
+	IDs      []string `arg:"" optional:"" help:"Task ids, or with --findings dead-letter ids (default: all dead letters)."`
 }
 
 // Run queues the dead letters again with a fresh retry budget.
 func (c *QueueRequeueCmd) Run(g *Globals) error {
+	if c.Findings && c.Site != "" {
+		return errors.New("--site does not go with --findings (the findings dead letters are not kept per site)")
+	}
 	f, client, err := openFrontier(g, c.Redis)
 	if err != nil {
 		return err
@@ -486,6 +522,17 @@ func (c *QueueRequeueCmd) Run(g *Globals) error {
 	defer f.Close()
 	ctx, stop := signalContext()
 	defer stop()
+	if c.Findings {
+		n, err := queue.RequeueFindings(ctx, client, c.IDs...)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "requeued %d findings batch(es)\n", n)
+		if len(c.IDs) > 0 && n < len(c.IDs) {
+			return fmt.Errorf("%d of %d id(s) were not findings dead letters (see markwatch queue dead --findings)", len(c.IDs)-n, len(c.IDs))
+		}
+		return nil
+	}
 	n, err := f.Requeue(ctx, c.Site, c.IDs...)
 	if err != nil {
 		return err
