@@ -49,6 +49,7 @@ var catalogue = map[string]metric{
 	"markwatch_findings_ingest_lag_seconds":   {"gauge", nil},
 	"markwatch_findings_pending":              {"gauge", nil},
 	"markwatch_findings_ingested_total":       {"counter", nil},
+	"markwatch_findings_dead_letters_total":   {"counter", nil},
 	// schedule
 	"markwatch_sweep_runs_total":                     {"counter", []string{"sweep", "trigger"}},
 	"markwatch_sweep_runs":                           {"gauge", []string{"sweep", "state"}},
