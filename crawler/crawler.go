@@ -342,9 +342,12 @@ func (c *Crawler) extract(ctx context.Context, site *Site, log *slog.Logger, tas
 		m.PageErrors.WithLabelValues(site.Name, reasonMalformed).Inc()
 		log.Warn("malformed page", "url", task.URL, "err", ex.Malformed)
 	}
+	// An item page on which none of the adapter's item fields is found
+	// is not the item page the adapter knows.
+	itemEmpty := task.Kind == markwatch.KindItem && len(site.item.fields) > 0 && len(ex.Missing) == len(site.item.fields)
 	// A page cut short that yielded nothing is a failed fetch, not a
 	// layout change: retry a cut connection, give up on a body over the limit.
-	if page.Truncated && len(ex.Listings) == 0 && !ex.NoResults {
+	if page.Truncated && (len(ex.Listings) == 0 && !ex.NoResults || itemEmpty) {
 		if st.readErr != nil {
 			fe := &FetchError{URL: task.URL, Temporary: true, Err: fmt.Errorf("body cut short: %w", st.readErr)}
 			m.Retries.WithLabelValues(site.Name, retryReason(fe)).Inc()
@@ -368,8 +371,12 @@ func (c *Crawler) extract(ctx context.Context, site *Site, log *slog.Logger, tas
 		if len(ex.Listings) > 0 {
 			item = ex.Listings[0]
 		}
-		if len(ex.Missing) == len(site.item.fields) && len(site.item.fields) > 0 {
-			log.Warn("item page: no item field found (layout changed?)", "url", task.URL)
+		if itemEmpty {
+			// Keeping the card alone and acking would hide a redesign of
+			// the item pages: count it and let the worker dead-letter it.
+			m.ExtractionFailures.WithLabelValues(site.Name).Inc()
+			log.Error("layout changed: item page has none of the item fields", "url", task.URL, "final_url", page.FinalURL, "bytes", len(st.body))
+			return nil, fmt.Errorf("%s: %w: item page has none of the adapter's item fields", task.URL, ErrLayoutChanged)
 		}
 		l := item
 		if task.Listing != nil {

@@ -47,7 +47,9 @@
 // parses prices as marketplaces write them (price.go: ¥1,299.00, 99-199,
 // 1.2万) and decodes GBK and other legacy encodings (encoding.go). A search
 // page with no cards and no no_results marker is a layout change, counted
-// and logged with its URL, never "no listings". A truncated or damaged page
+// and logged with its URL, never "no listings"; so is an item page on which
+// none of the adapter's item fields is found (ErrLayoutChanged, not the card
+// alone acked as a success). A truncated or damaged page
 // yields what can be read from it, and is counted.
 //
 // # Tools

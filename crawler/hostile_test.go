@@ -301,6 +301,50 @@ func TestHostileLayoutChange(t *testing.T) {
 	}
 }
 
+// An item page on which none of the adapter's item fields is found is a
+// layout change of the item page: counted and returned as ErrLayoutChanged
+// (the worker then judges the card alone and dead-letters the task), never a
+// success that quietly keeps only the card.
+func TestHostileItemPageLayoutChanged(t *testing.T) {
+	h := newHostile(t, nil)
+	ex, err := h.c.Crawl(context.Background(), h.task(h.busyQuery(t), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var item markwatch.Task
+	for _, f := range ex.Follow {
+		if f.Kind == markwatch.KindItem {
+			item = f
+			break
+		}
+	}
+	if item.Listing == nil {
+		t.Fatalf("no item task with its card: %+v", ex.Follow)
+	}
+	if _, err := h.c.Crawl(context.Background(), item); err != nil {
+		t.Fatalf("item page in the known layout: %v", err)
+	}
+	if got := value(h.metrics.ExtractionFailures, "fakemart"); got != 0 {
+		t.Fatalf("extraction_failures = %d for a known item page", got)
+	}
+	// An item page cut off before its fields is a failed fetch to retry,
+	// not a layout change.
+	cut := item
+	cut.URL += "?mw_fault=truncate&mw_bytes=100"
+	var fe *crawler.FetchError
+	if _, err := h.c.Crawl(context.Background(), cut); !errors.As(err, &fe) || !fe.Temporary || errors.Is(err, crawler.ErrLayoutChanged) {
+		t.Fatalf("item page cut short: got %v, want a temporary fetch error", err)
+	}
+	h.srv.SetFaults(fakemarket.FaultRule{Site: fakemarket.SiteMart, PathPrefix: "/mart/item/", Fault: fakemarket.Fault{Kind: fakemarket.FaultLayout}})
+	got, err := h.c.Crawl(context.Background(), item)
+	if !errors.Is(err, crawler.ErrLayoutChanged) {
+		t.Fatalf("item page with renamed classes: got %+v, %v; want ErrLayoutChanged", got, err)
+	}
+	if got := value(h.metrics.ExtractionFailures, "fakemart"); got != 1 {
+		t.Fatalf("extraction_failures = %d after a renamed item page, want 1", got)
+	}
+}
+
 func TestHostileNotFoundIsNotRetried(t *testing.T) {
 	h := newHostile(t, nil)
 	task := markwatch.Task{Site: "fakemart", Kind: markwatch.KindItem, URL: strings.TrimSuffix(h.site.BaseURL, "/") + "/mart/item/NOPE.html"}
@@ -326,7 +370,10 @@ func TestHostileRobotsDisallowedNeverFetched(t *testing.T) {
 			t.Errorf("%s: got %v, want ErrRobotsDisallowed", path, err)
 		}
 	}
-	if _, err := h.c.Crawl(context.Background(), markwatch.Task{Site: "fakemart", Kind: markwatch.KindItem, URL: base + "/mart/private/help.html"}); err != nil {
+	// The help page is fetched; it is no item page, so the adapter finds
+	// none of its item fields there (ErrLayoutChanged), which is not what
+	// this test is about.
+	if _, err := h.c.Crawl(context.Background(), markwatch.Task{Site: "fakemart", Kind: markwatch.KindItem, URL: base + "/mart/private/help.html"}); err != nil && !errors.Is(err, crawler.ErrLayoutChanged) {
 		t.Errorf("/mart/private/help.html is allowed by a longer Allow: %v", err)
 	}
 	for uri := range h.srv.HitCounts() {

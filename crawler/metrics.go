@@ -48,7 +48,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"site"}),
 		ExtractionFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "markwatch_crawl_extraction_failures_total",
-			Help: "Search pages with no listing cards and no no-results marker (the layout changed), by site.",
+			Help: "Pages in a layout the adapter no longer knows, by site: search pages with no listing cards and no no-results marker, item pages with none of the item fields.",
 		}, []string{"site"}),
 		PageErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "markwatch_crawl_page_errors_total",
