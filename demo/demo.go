@@ -184,7 +184,11 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 			return nil, err
 		}
 		d.health.Add("redis", func(ctx context.Context) error { return d.redis.Ping(ctx).Err() })
-		d.frontier = queue.NewRedis(d.redis, qopts)
+		fr := queue.NewRedis(d.redis, qopts)
+		if err := fr.CheckLease(ctx); err != nil {
+			return nil, err
+		}
+		d.frontier = fr
 	} else {
 		d.frontier = queue.NewMemory(qopts)
 	}

@@ -74,9 +74,18 @@ func (c *ServeCmd) Run(g *Globals) error {
 		go func() { errc <- consumer.Run(ctx) }()
 		frontier := queue.NewRedis(client, queue.Options{Logger: log, Lease: cfg.Crawl.Lease.Std()})
 		finisher := &runFinisher{
-			Store: st, Stats: frontier.Stats, Every: 30 * time.Second, Logger: log,
-			Consumed: func(ctx context.Context, t time.Time) (bool, error) {
-				return queue.FindingsConsumedBefore(ctx, client, t)
+			Store: st, Runs: frontier.Runs, Stats: frontier.Stats, Every: 30 * time.Second, Logger: log,
+			Mark: func(ctx context.Context) (string, error) { return queue.FindingsMark(ctx, client) },
+			ConsumedThrough: func(ctx context.Context, mark string) (bool, error) {
+				return queue.FindingsConsumedThrough(ctx, client, mark)
+			},
+			SetAside: func(ctx context.Context) (map[string]bool, error) {
+				dead, err := queue.FindingsDeadLetters(ctx, client)
+				runs := map[string]bool{}
+				for _, d := range dead {
+					runs[d.Run] = true
+				}
+				return runs, err
 			},
 		}
 		go finisher.Run(ctx)

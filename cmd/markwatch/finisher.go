@@ -13,19 +13,28 @@ import (
 // runFinisher records in the store the runs that the frontier reports
 // finished, so that takedown-requested listings a run no longer found are
 // marked removed (store.FinishRun) without anyone calling the API. A run is
-// finished in the store only when no task of it died or was cancelled (it
-// may not have seen everything) and every finding published before it
-// finished has been consumed.
+// finished in the store only when no task of it died or was cancelled and
+// no findings batch of it was set aside (it may not have seen everything),
+// and only once every finding published before it finished is stored: the
+// first pass that sees it finished takes a mark of the findings stream,
+// and a later pass finishes it when the stream is consumed through the mark
+// (stream ids are the Redis server's clock, so no machine clocks are compared).
 type runFinisher struct {
 	Store *store.Store
-	// Stats is the frontier's run accounting.
+	// Runs lists the frontier's runs; Stats is their accounting.
+	Runs  func(ctx context.Context) ([]string, error)
 	Stats func(ctx context.Context, run string) (queue.RunStats, error)
-	// Consumed reports whether the findings published before t are stored.
-	Consumed func(ctx context.Context, t time.Time) (bool, error)
+	// Mark and ConsumedThrough read the findings stream (queue.FindingsMark,
+	// queue.FindingsConsumedThrough).
+	Mark            func(ctx context.Context) (string, error)
+	ConsumedThrough func(ctx context.Context, mark string) (bool, error)
+	// SetAside lists the runs with findings dead letters.
+	SetAside func(ctx context.Context) (map[string]bool, error)
 	Every    time.Duration
 	Logger   *slog.Logger
 
-	skipped map[string]bool // runs not to finish, logged once
+	marks  map[string]string // run → findings stream mark
+	warned map[string]bool   // runs whose "cannot finish" was logged
 }
 
 // Run checks every Every until ctx is done.
@@ -44,22 +53,26 @@ func (f *runFinisher) Run(ctx context.Context) {
 	}
 }
 
-// Once checks the store's unfinished runs.
+// Once checks the frontier's runs that the store has not finished.
 func (f *runFinisher) Once(ctx context.Context) error {
-	if f.skipped == nil {
-		f.skipped = map[string]bool{}
+	if f.marks == nil {
+		f.marks, f.warned = map[string]string{}, map[string]bool{}
 	}
-	runs, err := f.Store.Runs(ctx, 200)
+	runs, err := f.Runs(ctx)
 	if err != nil {
 		return err
 	}
-	for _, r := range runs {
-		if !r.FinishedAt.IsZero() || f.skipped[r.ID] {
+	var setAside map[string]bool
+	for _, run := range runs {
+		if r, err := f.Store.Run(ctx, run); err == nil && !r.FinishedAt.IsZero() {
+			delete(f.marks, run)
 			continue
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
-		st, err := f.Stats(ctx, r.ID)
+		st, err := f.Stats(ctx, run)
 		if errors.Is(err, queue.ErrUnknownRun) {
-			continue // an imported run, or one whose accounting expired
+			continue // its accounting expired
 		}
 		if err != nil {
 			return err
@@ -67,21 +80,39 @@ func (f *runFinisher) Once(ctx context.Context) error {
 		if !st.Finished {
 			continue
 		}
-		if st.Dead > 0 || st.Cancelled > 0 {
-			f.skipped[r.ID] = true
-			f.Logger.Warn("run not finished in the store: tasks died or were cancelled, so removals cannot be told", "run", r.ID, "sweep", r.Sweep, "dead", st.Dead, "cancelled", st.Cancelled)
-			continue
-		}
-		if ok, err := f.Consumed(ctx, st.FinishedAt); err != nil || !ok {
-			if err != nil {
+		if setAside == nil {
+			if setAside, err = f.SetAside(ctx); err != nil {
 				return err
 			}
-			continue // findings still on their way
 		}
-		if err := f.Store.FinishRun(ctx, r.ID, nil); err != nil {
+		if st.Dead > 0 || st.Cancelled > 0 || setAside[run] {
+			// Checked again every pass: a requeue may still complete it.
+			if !f.warned[run] {
+				f.warned[run] = true
+				f.Logger.Warn("run not finished in the store: tasks or findings were lost or cancelled, so removals cannot be told",
+					"run", run, "dead", st.Dead, "cancelled", st.Cancelled, "findings_set_aside", setAside[run])
+			}
+			continue
+		}
+		mark, ok := f.marks[run]
+		if !ok {
+			if f.marks[run], err = f.Mark(ctx); err != nil {
+				return err
+			}
+			continue // finish on a later pass, once consumed through the mark
+		}
+		done, err := f.ConsumedThrough(ctx, mark)
+		if err != nil {
 			return err
 		}
-		f.Logger.Info("run finished", "run", r.ID, "sweep", r.Sweep, "pages", st.Pages, "listings", st.Listings)
+		if !done {
+			continue // findings still on their way
+		}
+		if err := f.Store.FinishRun(ctx, run, nil); err != nil {
+			return err
+		}
+		delete(f.marks, run)
+		f.Logger.Info("run finished", "run", run, "pages", st.Pages, "listings", st.Listings)
 	}
 	return nil
 }
