@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -229,7 +230,26 @@ func (d *Demo) Handler() http.Handler {
 	mux.Handle("/", review.New(d.store, review.Options{
 		Logger: d.log, Registerer: d.reg, DemoUser: "demo", Marks: review.MarksOf(d.marks),
 	}))
-	return mux
+	return loopbackHost(mux)
+}
+
+// loopbackHost refuses requests whose Host is not a loopback name or
+// address. The demo logs every visitor in as a reviewer; without this, a web
+// page could rebind its own host name to 127.0.0.1 and act as that reviewer
+// from the user's browser (DNS rebinding).
+func loopbackHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.Trim(host, "[]")
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			http.Error(w, "the demo answers only on a loopback address (127.0.0.1, [::1] or localhost)", http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type recordingMatcher struct {

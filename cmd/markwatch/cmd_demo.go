@@ -32,6 +32,11 @@ func (c *DemoCmd) Run(g *Globals) error {
 		return err
 	}
 	log := g.Logger(cfg)
+	if !c.Once {
+		if err := loopbackOnly(c.Addr); err != nil {
+			return err
+		}
+	}
 	ctx, stop := signalContext()
 	defer stop()
 
@@ -63,9 +68,6 @@ func (c *DemoCmd) Run(g *Globals) error {
 		return json.NewEncoder(g.stdout).Encode(sum)
 	}
 
-	if err := loopbackOnly(c.Addr); err != nil {
-		return err
-	}
 	ln, err := demo.Listen(c.Addr)
 	if err != nil {
 		return fmt.Errorf("demo: listen: %w", err)
