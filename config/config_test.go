@@ -100,3 +100,14 @@ func TestBadDateNamesLine(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A bad value is named at its own line, even when the same text stands as
+// a good value of another field above it, or in a comment.
+func TestBadValueAtItsOwnLine(t *testing.T) {
+	data := "# timeout: 30\ncrawl:\n  concurrency: 30\n  retries: 3\n  timeout:   30\n"
+	var c Config
+	err := Decode("m.yaml", []byte(data), &c)
+	if err == nil || !strings.HasPrefix(err.Error(), "m.yaml:5:") || !strings.Contains(err.Error(), `timeout: bad duration "30"`) {
+		t.Fatalf("got %v, want the error at line 5 naming timeout", err)
+	}
+}

@@ -105,8 +105,10 @@ func locateDecodeError(file string, data []byte, err error) error {
 	// position: find the line holding the value.
 	var ve *ValueError
 	if errors.As(err, &ve) {
-		e := &Error{File: file, Msg: ve.Msg}
-		e.Line, e.Column = valueLine(data, ve.Value)
+		e := &Error{File: file, Msg: ve.Msg, Line: ve.Line, Column: ve.Column}
+		if e.Line == 0 {
+			e.Line, e.Column = valueLine(data, ve.Value)
+		}
 		if e.Line > 0 {
 			e.Field = tokenPath(e.Line, data)
 		}

@@ -1,9 +1,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 )
 
 // Duration is a time.Duration written as Go writes it in YAML ("30s", "4h").
@@ -22,6 +26,12 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // MarshalText implements encoding.TextMarshaler.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalYAML decodes from the YAML node, so that a bad value is reported
+// at its own line and column.
+func (d *Duration) UnmarshalYAML(node ast.Node) error {
+	return atNode(node, d.UnmarshalText)
+}
 
 // Std returns the value as a time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }
@@ -64,6 +74,29 @@ func (d *Date) UnmarshalText(b []byte) error {
 // MarshalText implements encoding.TextMarshaler.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.Format(time.DateOnly)), nil }
 
+// UnmarshalYAML decodes from the YAML node, so that a bad value is reported
+// at its own line and column.
+func (d *Date) UnmarshalYAML(node ast.Node) error {
+	return atNode(node, d.UnmarshalText)
+}
+
+// atNode reads a scalar node's text with parse and gives a *ValueError the
+// node's position.
+func atNode(node ast.Node, parse func([]byte) error) error {
+	var text string
+	if err := yaml.NodeToValue(node, &text); err != nil {
+		text = node.String()
+	}
+	err := parse([]byte(text))
+	var ve *ValueError
+	if errors.As(err, &ve) {
+		if tk := node.GetToken(); tk != nil && tk.Position != nil {
+			ve.Line, ve.Column = tk.Position.Line, tk.Position.Column
+		}
+	}
+	return err
+}
+
 // ValueError is returned by the text unmarshalers of config types (Duration,
 // Date, and those of other packages) for a value they cannot read. The YAML
 // decoder does not know where such an error happened; Decode finds the line
@@ -71,6 +104,8 @@ func (d Date) MarshalText() ([]byte, error) { return []byte(d.Format(time.DateOn
 type ValueError struct {
 	Value string
 	Msg   string
+	// Line and Column locate the value when the decoder could tell (0: not).
+	Line, Column int
 }
 
 func (e *ValueError) Error() string { return e.Msg }
