@@ -250,7 +250,9 @@ func merge(card markwatch.Listing, item markwatch.Listing) markwatch.Listing {
 	set(&out.ShipFrom, item.ShipFrom)
 	set(&out.Category, item.Category)
 	set(&out.Image, item.Image)
-	if item.Price != nil {
+	// A price of zero or below is no price (a placeholder, 面议): it does
+	// not replace the card's.
+	if _, ok := item.PriceValue(); ok || out.Price == nil {
 		out.Price = item.Price
 	}
 	if out.ID == "" {

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/markwatch/markwatch"
 )
 
 const apiYAML = `
@@ -155,5 +158,34 @@ item:
 	}
 	if got := counter(m.PageErrors, "gbk", "encoding"); got != 0 {
 		t.Fatalf("page_errors{encoding} = %d", got)
+	}
+}
+
+// A price of zero or below is no price (markwatch.Listing.PriceValue): an
+// item page's ¥0 placeholder must not replace the card's price, which would
+// read as far below the genuine floor.
+func TestMergeKeepsCardPriceOverItemPlaceholder(t *testing.T) {
+	price := func(v float64) *float64 { return &v }
+	text := func(p *float64) string {
+		if p == nil {
+			return "nil"
+		}
+		return strconv.FormatFloat(*p, 'f', -1, 64)
+	}
+	for _, c := range []struct {
+		card, item, want *float64
+	}{
+		{price(59), price(0), price(59)},
+		{price(59), price(-1), price(59)},
+		{price(59), nil, price(59)},
+		{price(59), price(45), price(45)},
+		{nil, price(45), price(45)},
+		{price(0), price(45), price(45)},
+		{nil, price(0), price(0)},
+	} {
+		got := merge(markwatch.Listing{ID: "a", Price: c.card}, markwatch.Listing{Price: c.item})
+		if text(got.Price) != text(c.want) {
+			t.Errorf("card %s, item %s: merged price %s, want %s", text(c.card), text(c.item), text(got.Price), text(c.want))
+		}
 	}
 }

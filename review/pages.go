@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/evidence"
 	"github.com/markwatch/markwatch/store"
 )
@@ -497,8 +498,11 @@ func (s *Server) listingView(d *store.ListingDetail) listingView {
 	}
 	if info, ok := s.mark(d.Mark); ok {
 		v.Mark, v.HasMark = info, true
-		if info.Floor > 0 && d.Price != nil {
-			v.FloorRatio = fmt.Sprintf("%.0f%% of the genuine floor ¥%.2f", *d.Price/info.Floor*100, info.Floor)
+		// A price of zero or below is no price (a placeholder, 面议), not
+		// "0% of the floor": the same rule as markwatch.Listing.PriceValue.
+		listing := markwatch.Listing{Price: d.Price}
+		if price, ok := listing.PriceValue(); ok && info.Floor > 0 {
+			v.FloorRatio = fmt.Sprintf("%.0f%% of the genuine floor ¥%.2f", price/info.Floor*100, info.Floor)
 		}
 	}
 	if d.Evidence != "" {

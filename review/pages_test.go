@@ -205,3 +205,34 @@ func FuzzHighlight(f *testing.F) {
 		}
 	})
 }
+
+// A price of zero or below is no price (markwatch.Listing.PriceValue): the
+// listing page shows no "% of the genuine floor" for it, which would read
+// as the strongest counterfeit signal.
+func TestListingFloorRatioOnlyForAPrice(t *testing.T) {
+	f := newFixture(t, review.Options{Marks: review.MarkMap{"Adidas": {Name: "阿迪达斯", Floor: 500}}})
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	var ids []int64
+	for i, price := range []float64{0, -1} {
+		key := fmt.Sprintf("zero%d", i)
+		if _, err := f.store.PutFindings(ctx, []markwatch.Finding{storetest.Finding("r1", "mart", key, "Adidas", "", price, now)}); err != nil {
+			t.Fatal(err)
+		}
+		id, err := f.store.ListingByKey(ctx, "mart", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	c, _ := f.login("vera")
+	if page := f.get(c, fmt.Sprintf("/listings/%d", f.plain), http.StatusOK); !strings.Contains(page, "5% of the genuine floor ¥500.00") {
+		t.Fatalf("a listing at ¥25 does not show 5%% of the floor ¥500")
+	}
+	for _, id := range ids {
+		if page := f.get(c, fmt.Sprintf("/listings/%d", id), http.StatusOK); strings.Contains(page, "of the genuine floor") {
+			i := strings.Index(page, "of the genuine floor")
+			t.Errorf("listing %d without a price shows a floor ratio: %s", id, page[max(0, i-40):i+30])
+		}
+	}
+}
