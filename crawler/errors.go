@@ -11,9 +11,11 @@ var (
 	ErrRobotsDisallowed = errors.New("crawler: disallowed by robots.txt")
 	// ErrDomainNotAllowed: the URL (or a redirect) leaves the adapter's allowed_domains.
 	ErrDomainNotAllowed = errors.New("crawler: domain not allowed by the site adapter")
-	// ErrLayoutChanged: a search page where the card selector found nothing
-	// and the no-results selector did not match either.
-	ErrLayoutChanged = errors.New("crawler: layout changed (no listing cards and no no-results marker)")
+	// ErrLayoutChanged: the page no longer has the layout the adapter reads
+	// (a search page where the card selector found nothing and the
+	// no-results selector did not match either; an item page with none of
+	// the adapter's item fields).
+	ErrLayoutChanged = errors.New("crawler: layout changed")
 	// ErrUnknownSite: the task names a site no adapter is loaded for.
 	ErrUnknownSite = errors.New("crawler: unknown site")
 )
