@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -400,13 +399,7 @@ func (c *QueueStatsCmd) Run(g *Globals) error {
 
 func writeStats(g *Globals, all []queue.RunStats, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(g.stdout)
-		for _, st := range all {
-			if err := enc.Encode(st); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeJSONLines(g.stdout, all)
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tQUEUED\tLEASED\tDONE\tFAILED\tDEAD\tCANCELLED\tPAGES\tLISTINGS\tSUSPECTS\tSTARTED\tFINISHED")
@@ -457,14 +450,7 @@ func (c *QueueDeadCmd) Run(g *Globals) error {
 		return err
 	}
 	if c.JSON {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetEscapeHTML(false)
-		for _, d := range dead {
-			if err := enc.Encode(d); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeJSONLines(g.stdout, dead)
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSITE\tRUN\tKIND\tATTEMPTS\tDIED\tURL\tLAST ERROR")
@@ -483,14 +469,7 @@ func (c *QueueDeadCmd) findings(ctx context.Context, g *Globals, client redis.Un
 		return err
 	}
 	if c.JSON {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetEscapeHTML(false)
-		for _, d := range dead {
-			if err := enc.Encode(d); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeJSONLines(g.stdout, dead)
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tRUN\tSITE\tTASK\tFINDINGS\tDELIVERIES\tDIED\tURL\tLAST ERROR")

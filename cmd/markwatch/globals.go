@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -85,4 +86,17 @@ func pick(flag, fallback string) string {
 		return flag
 	}
 	return fallback
+}
+
+// writeJSONLines writes one JSON object a line (HTML characters unescaped:
+// titles and URLs are read by people and programs, not browsers).
+func writeJSONLines[T any](w io.Writer, items []T) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, item := range items {
+		if err := enc.Encode(item); err != nil {
+			return err
+		}
+	}
+	return nil
 }
