@@ -402,8 +402,8 @@ func (l *loginLimiter) locked(name string) bool {
 func (l *loginLimiter) failed(name string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.fails) > 10000 { // bounded memory under a spray of names
-		clear(l.fails)
+	if len(l.fails) > 10000 {
+		l.prune()
 	}
 	f := l.fails[name]
 	if f == nil {
@@ -414,6 +414,19 @@ func (l *loginLimiter) failed(name string) {
 	if f.n >= 5 {
 		lock := time.Minute << min(f.n-5, 6)
 		f.until = l.now().Add(min(lock, time.Hour))
+	}
+}
+
+// prune bounds memory under a spray of names without lifting a lock: names
+// with fewer than five failures go first (they lock nothing yet), then
+// locks that have expired. Locked names stay, so spraying other names
+// cannot free one.
+func (l *loginLimiter) prune() {
+	now := l.now()
+	for name, f := range l.fails {
+		if f.n < 5 || !now.Before(f.until) {
+			delete(l.fails, name)
+		}
 	}
 }
 
