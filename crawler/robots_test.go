@@ -232,4 +232,24 @@ func TestCrawlDelaySlowsTheHost(t *testing.T) {
 	if elapsed := time.Since(start); elapsed < 390*time.Millisecond {
 		t.Fatalf("3 pages in %v despite Crawl-delay 0.2s", elapsed)
 	}
+	// The fleet's bucket gets the same limit: one request per 0.2 s, no burst.
+	if rps, burst := c.FleetLimit("shop"); rps < 4.99 || rps > 5.01 || burst != 1 {
+		t.Fatalf("FleetLimit = %v/s burst %d, want 5/s burst 1", rps, burst)
+	}
+}
+
+func TestFleetLimitIsTheAdaptersWithoutCrawlDelay(t *testing.T) {
+	ts := newTestSite(t, shopHandler("User-agent: *\nDisallow: /private/\n"))
+	site := mustSite(t, ts.URL, shopYAML)
+	c, _, _ := newTestCrawler(t, testCfg(), site)
+	if rps, burst := c.FleetLimit("shop"); rps != 1000 || burst != 100 {
+		t.Fatalf("before any fetch: %v/s burst %d, want the adapter's 1000/s burst 100", rps, burst)
+	}
+	crawlOK(t, c, site.SearchTask("r", "q", 1))
+	if rps, burst := c.FleetLimit("shop"); rps != 1000 || burst != 100 {
+		t.Fatalf("after robots.txt without Crawl-delay: %v/s burst %d", rps, burst)
+	}
+	if rps, _ := c.FleetLimit("nosuchsite"); rps != 0 {
+		t.Fatalf("unknown site: %v/s", rps)
+	}
 }

@@ -167,6 +167,31 @@ func (c *Crawler) applyCrawlDelay(site *Site, host string, r *Robots) {
 	}
 }
 
+// FleetLimit is the rate at which a whole fleet may fetch a site: the
+// adapter's rate, or robots.txt's Crawl-delay for the site's own host once
+// this crawler has read it and it is slower (one request per delay, no
+// burst). The queue's fleet-wide token bucket asks for it at every lease,
+// so a Crawl-delay binds the fleet, not only each process.
+func (c *Crawler) FleetLimit(name string) (perSecond float64, burst int) {
+	site, ok := c.sites[name]
+	if !ok || site == nil {
+		return 0, 0
+	}
+	perSecond, burst = site.Rate.RequestsPerSecond, site.Rate.Burst
+	if site.base == nil {
+		return perSecond, burst
+	}
+	c.limitMu.Lock()
+	l := c.limiters[site.Name+"\x00"+site.base.Host]
+	c.limitMu.Unlock()
+	if l != nil && l.Burst() == 1 {
+		if lim := float64(l.Limit()); lim > 0 && (perSecond <= 0 || lim < perSecond) {
+			return lim, 1
+		}
+	}
+	return perSecond, burst
+}
+
 // checkRobots returns ErrRobotsDisallowed (wrapped) when robots.txt forbids
 // u, a temporary *FetchError when robots.txt cannot be read now, and nil for
 // sites whose crawl the operator recorded as authorised.

@@ -168,10 +168,8 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 		Logger:  d.log,
 		Metrics: queue.NewMetrics(d.reg),
 		Limit: func(site string) queue.Limit {
-			if s, ok := d.sites[site]; ok {
-				return queue.Limit{Rate: s.Rate.RequestsPerSecond, Burst: s.Rate.Burst}
-			}
-			return queue.Limit{}
+			perSecond, burst := d.crawler.FleetLimit(site)
+			return queue.Limit{Rate: perSecond, Burst: burst}
 		},
 		TrackingParams: func(site string) []string {
 			if s, ok := d.sites[site]; ok {

@@ -93,7 +93,14 @@ func (c *WorkerCmd) Run(g *Globals) error {
 	}
 	qm := queue.NewMetrics(reg)
 	queue.NewCollector(reg, client, lease, log)
-	frontier := queue.NewRedis(client, queueOptions(cfg, sites, lease, log, qm))
+	cr := crawler.New(cfg.Crawl, sites, crawler.WithLogger(log), crawler.WithMetrics(crawler.NewMetrics(reg)), crawler.WithConcurrency(concurrency))
+	opts := queueOptions(cfg, sites, lease, log, qm)
+	// The fleet-wide bucket follows robots.txt's Crawl-delay too, once read.
+	opts.Limit = func(site string) queue.Limit {
+		perSecond, burst := cr.FleetLimit(site)
+		return queue.Limit{Rate: perSecond, Burst: burst}
+	}
+	frontier := queue.NewRedis(client, opts)
 	defer frontier.Close()
 	// The lease is the fleet's: a worker whose lease differs would have its
 	// tasks re-queued by the others' recoverers (or re-queue theirs).
@@ -102,7 +109,6 @@ func (c *WorkerCmd) Run(g *Globals) error {
 	}
 	frontier.Start()
 	tracked := newTrackingFrontier(frontier)
-	cr := crawler.New(cfg.Crawl, sites, crawler.WithLogger(log), crawler.WithMetrics(crawler.NewMetrics(reg)), crawler.WithConcurrency(concurrency))
 	w := &pipeline.Worker{
 		Frontier:    tracked,
 		Crawler:     cr,
