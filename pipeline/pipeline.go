@@ -211,17 +211,14 @@ func (w *Worker) process(ctx context.Context, t markwatch.Task) {
 			// struggling; pause this slot) and it will be fetched again.
 			log.Error("queue follow-up tasks", "err", err)
 			w.Metrics.FrontierErrors.Inc()
-			w.release(ctx, log, t, "released")
-			sleep(ctx, 20*w.Idle)
+			w.giveBack(ctx, log, t)
 			return
 		}
 	}
 	suspects, err := w.deliver(ctx, log, t, ex.Page, ex.Listings)
 	if err != nil {
-		// The page was fine; the sink was not. Give the task back without
-		// spending a retry, and pause this slot while the sink recovers.
-		w.release(ctx, log, t, "released")
-		sleep(ctx, 20*w.Idle)
+		// The page was fine; the sink was not.
+		w.giveBack(ctx, log, t)
 		return
 	}
 	if err := w.Frontier.Ack(ctx, t); err != nil {
@@ -286,8 +283,7 @@ func (w *Worker) failed(ctx context.Context, log *slog.Logger, t markwatch.Task,
 		// machine with other --sites): give the task back untouched for a
 		// worker that has one, pausing this slot so as not to spin on it.
 		w.unknownSite(log, t)
-		w.release(ctx, log, t, "released")
-		sleep(ctx, 20*w.Idle)
+		w.giveBack(ctx, log, t)
 	case errors.As(err, &fe) && t.Kind == markwatch.KindItem && (fe.Status == http.StatusNotFound || fe.Status == http.StatusGone):
 		// The listing went away between the search page and its item page:
 		// a known end, not a failure. The card is what the run saw of it.
@@ -303,7 +299,7 @@ func (w *Worker) failed(ctx context.Context, log *slog.Logger, t markwatch.Task,
 			return
 		}
 		log.Warn("fetch failed, will retry", "url", t.URL, "status", fe.Status, "attempt", t.Attempt+1, "err", err)
-		w.nack(ctx, log, t, err, true, fe.RetryAfter)
+		w.retryLater(ctx, log, t, err, fe.RetryAfter)
 	default:
 		log.Error("task failed", "url", t.URL, "err", err)
 		w.finalFailure(ctx, log, t, err)
@@ -326,7 +322,7 @@ func (w *Worker) finalFailure(ctx context.Context, log *slog.Logger, t markwatch
 func (w *Worker) settle(ctx context.Context, log *slog.Logger, t markwatch.Task, outcome string, end func() error) {
 	if t.Kind == markwatch.KindItem && t.Listing != nil {
 		if _, err := w.deliver(ctx, log.With("card_only", true), t, nil, []markwatch.Listing{*t.Listing}); err != nil {
-			w.release(ctx, log, t, "released")
+			w.giveBack(ctx, log, t)
 			return
 		}
 	}
@@ -338,14 +334,18 @@ func (w *Worker) settle(ctx context.Context, log *slog.Logger, t markwatch.Task,
 	w.Metrics.Tasks.WithLabelValues(string(t.Kind), outcome).Inc()
 }
 
-// release gives a task back without spending a retry.
-func (w *Worker) release(ctx context.Context, log *slog.Logger, t markwatch.Task, outcome string) {
+// giveBack returns a task untouched, without spending a retry, when the
+// trouble is not the page's (the sink or the frontier failed, or this
+// worker has no adapter for the site), and pauses this slot so that a
+// lasting failure does not spin.
+func (w *Worker) giveBack(ctx context.Context, log *slog.Logger, t markwatch.Task) {
+	defer sleep(ctx, 20*w.Idle)
 	if err := w.Frontier.Release(ctx, t); err != nil {
 		log.Error("release failed", "err", err)
 		w.Metrics.FrontierErrors.Inc()
 		return
 	}
-	w.Metrics.Tasks.WithLabelValues(string(t.Kind), outcome).Inc()
+	w.Metrics.Tasks.WithLabelValues(string(t.Kind), "released").Inc()
 }
 
 // unknownSite logs a task of a site this worker has no adapter for, once a
@@ -363,20 +363,15 @@ func (w *Worker) unknownSite(log *slog.Logger, t markwatch.Task) {
 	log.Error("no adapter for this site on this worker; giving its tasks back to others", "url", t.URL)
 }
 
-func (w *Worker) nack(ctx context.Context, log *slog.Logger, t markwatch.Task, cause error, retry bool, retryAfter ...time.Duration) {
-	var ra time.Duration
-	if len(retryAfter) > 0 {
-		ra = retryAfter[0]
-	}
-	outcome := "retried"
-	if !retry {
-		outcome = "failed"
-	}
-	w.Metrics.Tasks.WithLabelValues(string(t.Kind), outcome).Inc()
-	if err := w.Frontier.Nack(ctx, t, cause, retry, w.Backoff(t.Attempt+1, ra)); err != nil {
+// retryLater nacks a temporary failure: the frontier counts the attempt
+// and queues the task again after the backoff.
+func (w *Worker) retryLater(ctx context.Context, log *slog.Logger, t markwatch.Task, cause error, retryAfter time.Duration) {
+	if err := w.Frontier.Nack(ctx, t, cause, true, w.Backoff(t.Attempt+1, retryAfter)); err != nil {
 		log.Error("nack failed", "err", err)
 		w.Metrics.FrontierErrors.Inc()
+		return
 	}
+	w.Metrics.Tasks.WithLabelValues(string(t.Kind), "retried").Inc()
 }
 
 // heartbeat extends the leases of in-flight tasks every Lease/3.
