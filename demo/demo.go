@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -274,7 +276,7 @@ func (d *Demo) Sweep(ctx context.Context) (Summary, error) {
 		queries = d.market.Catalogue().Queries()
 	}
 	var seeds []markwatch.Task
-	for _, name := range sortedKeys(d.sites) {
+	for _, name := range slices.Sorted(maps.Keys(d.sites)) {
 		s := d.sites[name]
 		for _, q := range queries {
 			t := s.SearchTask(run, q, 1)
@@ -317,7 +319,7 @@ func (d *Demo) Sweep(ctx context.Context) (Summary, error) {
 	// A run that lost tasks did not see everything it should have: finishing
 	// it would mark takedown-requested listings it missed as removed.
 	if st.Dead == 0 {
-		if err := d.store.FinishRun(ctx, run, sortedKeys(d.sites)); err != nil {
+		if err := d.store.FinishRun(ctx, run, slices.Sorted(maps.Keys(d.sites))); err != nil {
 			return Summary{}, err
 		}
 	} else {
@@ -352,7 +354,7 @@ func (d *Demo) score(queries []string) Summary {
 	}
 	sort.Strings(keys)
 	for _, key := range keys {
-		id := key[len(siteOf(key))+1:]
+		_, id, _ := strings.Cut(key, "/")
 		truth, ok := cat.Truth(id)
 		if !ok {
 			continue
@@ -385,31 +387,9 @@ func (d *Demo) score(queries []string) Summary {
 	return s
 }
 
-func siteOf(key string) string {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i]
-		}
-	}
-	return key
-}
-
 func ratio(a, b int) float64 {
 	if b == 0 {
 		return 1
 	}
 	return float64(a) / float64(b)
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Listen opens addr for the review server, so that the caller can print the
-// real address before serving (addr may have port 0).
-func Listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

@@ -68,7 +68,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 		return json.NewEncoder(g.stdout).Encode(sum)
 	}
 
-	ln, err := demo.Listen(c.Addr)
+	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("demo: listen: %w", err)
 	}
