@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -348,12 +347,7 @@ func (d *Demo) score(queries []string) Summary {
 			}
 		}
 	}
-	keys := make([]string, 0, len(reachable))
-	for k := range reachable {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
+	for _, key := range slices.Sorted(maps.Keys(reachable)) {
 		_, id, _ := strings.Cut(key, "/")
 		truth, ok := cat.Truth(id)
 		if !ok {
