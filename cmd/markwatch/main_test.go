@@ -34,3 +34,52 @@ func TestDemoListensOnLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+// Every subcommand explains itself in --help.
+func TestEverySubcommandHasHelp(t *testing.T) {
+	var cli CLI
+	parser, err := kong.New(&cli, kong.Name("markwatch"), kong.Exit(func(int) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves := 0
+	var walk func(n *kong.Node)
+	walk = func(n *kong.Node) {
+		for _, c := range n.Children {
+			if c.Help == "" {
+				t.Errorf("subcommand %q has no help text", c.Path())
+			}
+			if len(c.Children) == 0 {
+				leaves++
+			}
+			walk(c)
+		}
+	}
+	walk(parser.Model.Node)
+	if leaves < 20 {
+		t.Fatalf("found %d subcommands, want every one of markwatch's", leaves)
+	}
+}
+
+// --sites and --marks point any command at other adapters and marks.
+func TestSitesAndMarksFlagsOverrideTheConfig(t *testing.T) {
+	sites, marks := t.TempDir(), t.TempDir()
+	g := &Globals{SitesDir: sites, MarksDir: marks}
+	cfg, err := g.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.SitesLocation().String(); got != sites {
+		t.Errorf("sites location %q, want %q", got, sites)
+	}
+	if got := cfg.MarksLocation().String(); got != marks {
+		t.Errorf("marks location %q, want %q", got, marks)
+	}
+	def, err := (&Globals{}).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.SitesLocation().String() == sites {
+		t.Error("the default config points at the override")
+	}
+}
