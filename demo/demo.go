@@ -150,7 +150,12 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 	if d.marks, err = matchers.LoadMarks(opts.Config.MarksLocation()); err != nil {
 		return nil, err
 	}
-	if d.matcher, err = matchers.Load(opts.Config.MarksLocation(), opts.Config.SignalsLocation(),
+	signals, err := matchers.LoadSignals(opts.Config.SignalsLocation())
+	if err != nil {
+		return nil, err
+	}
+	// The marks are read once: the review app describes the same ones.
+	if d.matcher, err = matchers.New(d.marks, signals,
 		matchers.WithMetrics(matchers.NewMetrics(d.reg)), matchers.WithNow(opts.Now)); err != nil {
 		return nil, err
 	}
