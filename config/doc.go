@@ -5,6 +5,6 @@
 //
 // The top-level file (configs/markwatch.yaml) is a Config. The other
 // configuration files (sites, marks, signals, sweeps) are decoded by the
-// packages that own their types, through DecodeFile, from a Location that is
+// packages that own their types, through Location.Decode, from a Location that is
 // either a directory on disk or the defaults embedded in the binary.
 package config
