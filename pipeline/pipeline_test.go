@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -282,19 +283,92 @@ func TestSinkFailureRetriesTheTask(t *testing.T) {
 }
 
 // A task that takes longer than its lease is not handed to another worker:
-// the heartbeat extends it.
+// the heartbeat extends it. The frontier runs on a manual clock that the
+// crawl advances, 100ms (two thirds of the lease) at a time and five times
+// in all, waiting after each step for an extension made at the new time;
+// without the heartbeat the lease would expire at the second step, and the
+// idle workers' next Lease would hand the task out again. However slowly
+// the machine runs, the lease can only expire if no extension came.
 func TestHeartbeatKeepsLongTasks(t *testing.T) {
-	f := queue.NewMemory(queue.Options{Lease: 150 * time.Millisecond})
+	const lease = 150 * time.Millisecond
+	clock := &manualClock{at: time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC)}
+	f := &extendWatcher{Frontier: queue.NewMemory(queue.Options{Lease: lease, Now: clock.Now}), clock: clock, at: make(chan time.Time, 16)}
 	task := markwatch.Task{Run: "r", Site: "s", Kind: markwatch.KindSearch, URL: "http://s/slow"}
-	c := &scriptedCrawler{delay: 500 * time.Millisecond, calls: map[string]int{}, script: map[string][]result{
-		task.URL: {{ex: &markwatch.Extracted{}}},
-	}}
+	c := &clockCrawler{t: t, clock: clock, f: f, step: 100 * time.Millisecond, steps: 5}
 	w := newWorker(f, c, &recordingSink{}, nil)
-	w.Lease = 150 * time.Millisecond
+	w.Lease = lease
 	st := run(t, w, f, task)
-	if c.count(task.URL) != 1 || st.Done != 1 {
-		t.Fatalf("fetched %d times (stats %+v), want once: the lease was not extended", c.count(task.URL), st)
+	if c.calls.Load() != 1 || st.Done != 1 {
+		t.Fatalf("fetched %d times (stats %+v), want once: the lease was not extended", c.calls.Load(), st)
 	}
+}
+
+// manualClock is a clock that moves only when told.
+type manualClock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+func (c *manualClock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.at.Add(d)
+	return c.at
+}
+
+// extendWatcher reports, for each Extend, the clock's time when it began.
+type extendWatcher struct {
+	queue.Frontier
+	clock *manualClock
+	at    chan time.Time
+}
+
+func (f *extendWatcher) Extend(ctx context.Context, tasks ...markwatch.Task) error {
+	began := f.clock.Now()
+	err := f.Frontier.Extend(ctx, tasks...)
+	if err == nil && len(tasks) > 0 {
+		select {
+		case f.at <- began:
+		default: // nobody waiting: the crawl only needs the latest
+		}
+	}
+	return err
+}
+
+// clockCrawler is a crawl that takes steps×step of the frontier's clock.
+type clockCrawler struct {
+	t     *testing.T
+	clock *manualClock
+	f     *extendWatcher
+	step  time.Duration
+	steps int
+	calls atomic.Int32
+}
+
+func (c *clockCrawler) Crawl(ctx context.Context, task markwatch.Task) (*markwatch.Extracted, error) {
+	c.calls.Add(1)
+	for range c.steps {
+		now := c.clock.Advance(c.step)
+		deadline := time.After(10 * time.Second)
+		for extended := false; !extended; {
+			select {
+			case at := <-c.f.at:
+				extended = !at.Before(now)
+			case <-deadline:
+				c.t.Errorf("no lease extension within 10s of the clock reaching %v", now)
+				return nil, errors.New("no heartbeat")
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	return &markwatch.Extracted{Page: &markwatch.Page{Task: task, URL: task.URL, Status: 200}}, nil
 }
 
 func TestRunStopsOnCancel(t *testing.T) {

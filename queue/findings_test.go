@@ -150,16 +150,18 @@ func TestFindingsClaimStale(t *testing.T) {
 	if err := client.XGroupCreateMkStream(ctx, findingsStream, "store", "0").Err(); err != nil {
 		t.Fatal(err)
 	}
-	// The dead consumer read everything and never acked.
+	// The dead consumer read everything and never acked. The clock starts
+	// before its read, so the claim cannot come less than ClaimIdle later
+	// however slowly this goroutine runs.
+	start := time.Now()
 	if err := client.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "store", Consumer: "dead", Streams: []string{findingsStream, ">"}}).Err(); err != nil {
 		t.Fatal(err)
 	}
 	c := &collector{}
 	fc := &queue.FindingsConsumer{Client: client, Group: "store", Consumer: "alive", Handle: c.handle, Block: 100 * time.Millisecond, ClaimIdle: 300 * time.Millisecond}
 	go fc.Run(ctx)
-	start := time.Now()
 	waitFor(t, "stale entries claimed", 10*time.Second, func() bool { return c.count() == 3 })
-	if el := time.Since(start); el < 250*time.Millisecond {
+	if el := time.Since(start); el < 250*time.Millisecond { // 300ms less Redis's millisecond rounding, with room
 		t.Fatalf("claimed after %v, before ClaimIdle", el)
 	}
 	waitFor(t, "stream drained", 5*time.Second, func() bool { return client.XLen(ctx, findingsStream).Val() == 0 })

@@ -72,13 +72,16 @@ func TestCheckLeaseFirstWorkerRecords(t *testing.T) {
 // The reviewer's scenario: a worker leases with a long lease, another
 // process's recoverer was given a short one. The recoverer must measure
 // expiry against the fleet's lease: no task is handed out again while its
-// worker is within its lease, and the worker's ack succeeds.
+// worker is within its lease, and the worker's ack succeeds. Expiry is
+// Redis's idle time, so the test never races it: the fleet's lease is a
+// minute (far beyond anything the test waits) until it is forced down to
+// 200ms, after which the test waits for the recovery.
 func TestRecoverUsesFleetLease(t *testing.T) {
 	srv := testredis.Start(t)
 	client := srv.Client()
 	ctx := context.Background()
 
-	long := queue.NewRedis(client, queue.Options{Lease: 1500 * time.Millisecond, Consumer: "long"})
+	long := queue.NewRedis(client, queue.Options{Lease: time.Minute, Consumer: "long"})
 	defer long.Close()
 	if err := long.CheckLease(ctx); err != nil {
 		t.Fatal(err)
@@ -95,17 +98,28 @@ func TestRecoverUsesFleetLease(t *testing.T) {
 	if err != nil || len(got) != 2 {
 		t.Fatalf("Lease = %d tasks, %v", len(got), err)
 	}
-	time.Sleep(400 * time.Millisecond) // four of the short lease, well within the fleet's
+	time.Sleep(300 * time.Millisecond) // at least three of the short lease, nowhere near the fleet's
 	if n, err := short.Recover(ctx); n != 0 || err != nil {
-		t.Fatalf("Recover with a 100ms process lease under a 1.5s fleet lease = %d, %v; want nothing recovered", n, err)
+		t.Fatalf("Recover with a 100ms process lease under a 1m fleet lease = %d, %v; want nothing recovered", n, err)
 	}
 	if err := long.Ack(ctx, got[0]); err != nil {
 		t.Fatalf("Ack within the fleet's lease: %v", err)
 	}
 	// Past the fleet's lease the other task is recovered, by any process.
-	time.Sleep(1200 * time.Millisecond)
-	if n, err := short.Recover(ctx); n != 1 || err != nil {
-		t.Fatalf("Recover past the fleet's lease = %d, %v; want the unacked task", n, err)
+	if _, err := queue.SetFleetLease(ctx, client, 200*time.Millisecond, true); err != nil {
+		t.Fatal(err)
+	}
+	var recovered int
+	waitFor(t, "the unacked task recovered past the fleet's lease", 10*time.Second, func() bool {
+		n, err := short.Recover(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recovered += n
+		return recovered > 0
+	})
+	if recovered != 1 {
+		t.Fatalf("Recover past the fleet's lease = %d, want the one unacked task", recovered)
 	}
 	if err := long.Ack(ctx, got[1]); !errors.Is(err, queue.ErrLeaseLost) {
 		t.Fatalf("late Ack = %v, want ErrLeaseLost", err)
@@ -124,8 +138,10 @@ func TestSetFleetLease(t *testing.T) {
 	if err != nil || old != 0 {
 		t.Fatalf("SetFleetLease on an empty Redis = %v, %v; want it set, nothing replaced", old, err)
 	}
-	// A worker killed long ago left a heartbeat behind: not alive.
-	if err := client.ZAdd(ctx, workersKey, redis.Z{Score: float64(time.Now().Add(-10 * time.Minute).UnixMilli()), Member: "killed"}).Err(); err != nil {
+	// A worker killed long ago left a heartbeat behind: not alive. A day
+	// old, it is far outside every alive window below (twice the lease:
+	// at most 2 × 5m), never on its boundary.
+	if err := client.ZAdd(ctx, workersKey, redis.Z{Score: float64(time.Now().Add(-24 * time.Hour).UnixMilli()), Member: "killed"}).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if old, err := queue.SetFleetLease(ctx, client, time.Minute, false); err != nil || old != 2*time.Minute {

@@ -128,7 +128,7 @@ func TestBrowserReviewFlow(t *testing.T) {
 	// waitFor polls until the page says what a navigation should lead to.
 	waitFor := func(what, js string) {
 		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); ; {
+		for deadline := time.Now().Add(60 * time.Second); ; { // generous: chromium under load
 			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
 			if err == nil && ok {
 				return
