@@ -27,7 +27,7 @@ func TestLoadErrorsNameFileLineField(t *testing.T) {
 	cases := []struct {
 		name, yaml, want string
 	}{
-		{"unknown field", "listen: x\ncrawl:\n  user_agnet: foo\n", `markwatch.yaml:3:3: user_agnet: unknown field "user_agnet"`},
+		{"unknown field", "listen: x\ncrawl:\n  user_agnet: foo\n", "markwatch.yaml:3:3: crawl.user_agnet: unknown field; did you mean user_agent?"},
 		{"wrong type", "crawl:\n  body_limit: lots\n", "markwatch.yaml:2:"},
 		{"bad duration", "crawl:\n  timeout: 5 parsecs\n", `markwatch.yaml:2:12: timeout: bad duration "5 parsecs"`},
 		{"validation", "crawl:\n  concurrency: -4\n", "markwatch.yaml:2:16: crawl.concurrency: must be 1..1024, got -4"},

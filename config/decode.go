@@ -76,7 +76,7 @@ func DecodeFile(fsys fs.FS, name string, v any) error {
 // is an *Error, or several joined, naming file, line and field.
 func Decode(file string, data []byte, v any) error {
 	if err := yaml.UnmarshalWithOptions(data, v, yaml.Strict()); err != nil {
-		return locateDecodeError(file, data, err)
+		return locateDecodeError(file, data, v, err)
 	}
 	if p, ok := v.(Provisioner); ok {
 		if err := p.Provision(); err != nil {
@@ -91,13 +91,20 @@ func Decode(file string, data []byte, v any) error {
 	return nil
 }
 
-func locateDecodeError(file string, data []byte, err error) error {
+func locateDecodeError(file string, data []byte, v any, err error) error {
 	var ye yaml.Error
 	if errors.As(err, &ye) {
 		e := &Error{File: file, Msg: ye.GetMessage()}
 		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
 			e.Line, e.Column = tk.Position.Line, tk.Position.Column
 			e.Field = tokenPath(tk.Position.Line, data)
+			if q, ok := strings.CutPrefix(e.Msg, "unknown field "); ok {
+				if key, err := strconv.Unquote(q); err == nil {
+					if path, msg, ok := unknownField(data, v, key, e.Line, e.Column); ok {
+						e.Field, e.Msg = path, msg
+					}
+				}
+			}
 		}
 		return e
 	}

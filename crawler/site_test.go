@@ -24,7 +24,7 @@ func TestLoadSitesErrorsNameFileLineField(t *testing.T) {
 	cases := []struct {
 		name, yaml, want string
 	}{
-		{"unknown field", strings.Replace(good, "  max_pages: 3\n", "  max_pages: 3\n  max_pagez: 4\n", 1), `shop.yaml:10:3: max_pagez: unknown field "max_pagez"`},
+		{"unknown field", strings.Replace(good, "  max_pages: 3\n", "  max_pages: 3\n  max_pagez: 4\n", 1), "shop.yaml:10:3: search.max_pagez: unknown field; did you mean max_pages?"},
 		{"bad selector", strings.Replace(good, "item: li.product", "item: li.product[", 1), `shop.yaml:11:9: listing.item: bad CSS selector "li.product["`},
 		{"unknown listing field", strings.Replace(good, "    seller:", "    sellar:", 1), `listing.fields.sellar: unknown listing field "sellar"`},
 		{"no title", strings.Replace(good, "    title: {selector: .name a, attr: title}\n", "", 1), "listing.fields: title is required"},

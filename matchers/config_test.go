@@ -23,7 +23,7 @@ func writeFile(t *testing.T, dir, name, data string) string {
 
 func TestMarksErrorsNameFileLineField(t *testing.T) {
 	cases := []struct{ name, yaml, want string }{
-		{"unknown field", "marks:\n  - id: a\n    kind: trademark\n    names: [A]\n    colour: red\n", `a.yaml:5:5: colour: unknown field "colour"`},
+		{"unknown field", "marks:\n  - id: a\n    kind: trademark\n    names: [A]\n    colour: red\n", "a.yaml:5:5: marks[0].colour: unknown field; valid fields here: "},
 		{"bad kind", "marks:\n  - id: a\n    kind: brand\n    names: [A]\n", `a.yaml:3:11: marks[0].kind: must be trademark, special or gi, got "brand"`},
 		{"no names", "marks:\n  - id: a\n    kind: trademark\n", "a.yaml:2:7: marks[0].names: needs at least one name"},
 		{"empty name", "marks:\n  - id: a\n    kind: trademark\n    names: [A, '··']\n", `a.yaml:4:16: marks[0].names[1]: "··" has no letters or digits to match`},
@@ -62,7 +62,7 @@ func TestSignalsErrors(t *testing.T) {
 		{"weights:\n  mention: 0.6\n", "s.yaml:2:12: weights.mention: must stay below the threshold 0.5"},
 		{"slang:\n  - name: x\n    weight: 0\n    terms: [高仿]\n", "s.yaml:3:13: slang[0].weight: must be within (0, 1]"},
 		{"slang:\n  - name: x\n    weight: 0.5\n    terms: [':-)']\n", `slang[0].terms[0]: ":-)" has no letters or digits`},
-		{"descriptive:\n  before: [适用于]\n  beside: [x]\n", `s.yaml:3:3: beside: unknown field "beside"`},
+		{"descriptive:\n  before: [适用于]\n  beside: [x]\n", "s.yaml:3:3: descriptive.beside: unknown field; valid fields here: after, before, joiners"},
 	}
 	for _, c := range cases {
 		dir := t.TempDir()

@@ -60,7 +60,7 @@ sweeps:
 		{"bad interval", "sweeps:\n  - {name: a, sites: [mart], queries: [x], window: {around: may_day}, outside: sometimes}\n", `bad interval "sometimes"`},
 		{"both around and range", "sweeps:\n  - {name: a, sites: [mart], queries: [x], window: {around: may_day, from: 2026-01-01, to: 2026-01-02}}\n", `sweeps[0].window.around: sweep "a": give either around or from/to`},
 		{"range backwards", "sweeps:\n  - {name: a, sites: [mart], queries: [x], window: {from: 2026-02-01, to: 2026-01-02}}\n", `sweeps[0].window.to: sweep "a": 2026-01-02 is before from 2026-02-01`},
-		{"unknown field", "sweeps:\n  - {name: a, sites: [mart], queries: [x], evry: 4h}\n", `unknown field "evry"`},
+		{"unknown field", "sweeps:\n  - {name: a, sites: [mart], queries: [x], evry: 4h}\n", "sweeps[0].evry: unknown field; did you mean every?"},
 		{"bad festival", "festivals:\n  double_11: {from: \"10-40\", to: \"11-11\"}\n", `festivals.double_11.from: no such month-day "10-40"`},
 		{"festival on holiday name", "festivals:\n  may_day: {from: \"05-01\", to: \"05-05\"}\n", `festivals.may_day: festival "may_day" has the name of an official holiday`},
 		{"relative to unknown", "festivals:\n  x: {relative_to: lantern, start_offset: -1d, end_offset: 1d}\n", `festivals.x.relative_to: unknown holiday "lantern"`},

@@ -114,7 +114,7 @@ func TestSitesCheckShowsFieldsAndNamesEmptySelectors(t *testing.T) {
 	typo := filepath.Join(dir, "typo.yaml")
 	os.WriteFile(typo, bytes.Replace(adapter, []byte("  next_page:"), []byte("  nextpage:"), 1), 0o600)
 	err = (&SitesCheckCmd{File: typo}).Run(g)
-	if err == nil || !strings.Contains(err.Error(), "typo.yaml:") || !strings.Contains(err.Error(), `unknown field "nextpage"`) {
+	if err == nil || !strings.Contains(err.Error(), "typo.yaml:") || !strings.Contains(err.Error(), "nextpage: unknown field; did you mean next_page?") {
 		t.Fatalf("typo: %v", err)
 	}
 }
