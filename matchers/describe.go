@@ -1,6 +1,11 @@
 package matchers
 
 import (
+	"sync"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
 	"fmt"
 	"io"
 	"strings"
@@ -14,7 +19,13 @@ import (
 // the context and exclusions, and the values the verdict policy uses. It
 // ends with warnings for names two marks share. `markwatch marks check`
 // prints it.
-func Describe(w io.Writer, m *Matcher) error {
+//
+// Each name is shown with the kinds of obfuscation the matcher still finds
+// it under, each with an example made from the name and checked against the
+// normaliser; verbose adds the skeleton the automaton compares ("nlke" for
+// NIKE: lower case, i and l as one letter), which reads like corruption to
+// anyone who does not know the normaliser.
+func Describe(w io.Writer, m *Matcher, verbose bool) error {
 	now := m.now()
 	bw := &errWriter{w: w}
 	owners := map[string][]string{} // skeleton → mark ids
@@ -31,7 +42,13 @@ func Describe(w io.Writer, m *Matcher) error {
 		for _, n := range mk.Names {
 			sk := foldString(n)
 			owners[sk] = appendUnique(owners[sk], mk.ID)
-			bw.printf("  name     %s → %s%s\n", n, sk, ruleOf(sk))
+			bw.printf("  name     %s%s\n", n, ruleOf(sk))
+			if c := catches(n, sk); len(c) > 0 {
+				bw.printf("           catches %s\n", strings.Join(c, ", "))
+			}
+			if verbose {
+				bw.printf("           skeleton %s\n", sk)
+			}
 		}
 		if len(mk.Context) > 0 {
 			bw.printf("  context  needs one of: %s\n", strings.Join(mk.Context, ", "))
@@ -133,4 +150,180 @@ func (e *errWriter) printf(format string, args ...any) {
 	if e.err == nil {
 		_, e.err = fmt.Fprintf(e.w, format, args...)
 	}
+}
+
+// catches lists the kinds of obfuscation under which the matcher still
+// finds name, each with an example made from name. An example is shown only
+// if the normaliser really folds it to name's skeleton, so the list cannot
+// promise more than the matcher does.
+func catches(name, skeleton string) []string {
+	var out []string
+	add := func(label, example string) {
+		if example != "" && example != name && foldString(example) == skeleton {
+			out = append(out, label+" ("+example+")")
+		}
+	}
+	rs := []rune(name)
+	add("any case", otherCase(name))
+	add("full-width", mapRunes(rs, func(r rune) rune {
+		if r > ' ' && r < 0x7f {
+			return r - 0x21 + 0xFF01
+		}
+		return r
+	}))
+	add("accents", firstLatin(rs, func(r rune) string {
+		if !strings.ContainsRune("aeiouAEIOU", r) {
+			return ""
+		}
+		return norm.NFC.String(string(r) + "\u0301") // é
+	}))
+	add("separators", separated(rs))
+	add("I and l alike", firstLatin(rs, func(r rune) string {
+		switch r {
+		case 'I':
+			return "l"
+		case 'i', 'L':
+			return "I"
+		case 'l':
+			return "I"
+		}
+		return ""
+	}))
+	add("digits and symbols for letters", firstLatin(rs, func(r rune) string {
+		for d, letter := range contextualOrder {
+			if unicode.ToLower(r) == letter || (letter == 'l' && unicode.ToLower(r) == 'i') {
+				return string(contextualDigits[d])
+			}
+		}
+		return ""
+	}))
+	if ex, from, to := lookAlike(rs); ex != "" && foldString(ex) == skeleton {
+		out = append(out, fmt.Sprintf("Cyrillic or Greek look-alikes (%s %c for %c)", scriptOf(to), to, from))
+	}
+	add("traditional characters", traditional(rs))
+	return out
+}
+
+// contextualDigits and contextualOrder list the contextual non-letters
+// (normalize.go) in a fixed order: digits first.
+var (
+	contextualDigits = []rune{'0', '1', '3', '4', '5', '@', '$'}
+	contextualOrder  = []rune{'o', 'l', 'e', 'a', 's', 'a', 's'}
+)
+
+// otherCase is name in lower case, or in upper case if it has no capitals.
+func otherCase(name string) string {
+	if lower := strings.ToLower(name); lower != name {
+		return lower
+	}
+	return strings.ToUpper(name)
+}
+
+func mapRunes(rs []rune, f func(rune) rune) string {
+	out := make([]rune, len(rs))
+	for i, r := range rs {
+		out[i] = f(r)
+	}
+	return string(out)
+}
+
+// firstLatin replaces the first ASCII letter of rs that f has a
+// replacement for; "" when there is none.
+func firstLatin(rs []rune, f func(rune) string) string {
+	for i, r := range rs {
+		if r < 0x80 && unicode.IsLetter(r) {
+			if rep := f(r); rep != "" {
+				return string(rs[:i]) + rep + string(rs[i+1:])
+			}
+		}
+	}
+	return ""
+}
+
+// separated puts hyphens between the first letters and digits of a name
+// (all of them when it is short): N-I-K-E, 耐-克, H-a-n-gzhou.
+func separated(rs []rune) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range rs {
+		if (unicode.IsLetter(r) || unicode.IsDigit(r)) && n < 4 {
+			if n > 0 {
+				b.WriteRune('-')
+			}
+			n++
+		}
+		b.WriteRune(r)
+	}
+	if n < 2 {
+		return ""
+	}
+	return b.String()
+}
+
+// lookAlike replaces the first ASCII letter of rs that has a Cyrillic (else
+// Greek) look-alike with it.
+func lookAlike(rs []rune) (example string, from, to rune) {
+	for i, r := range rs {
+		if r >= 0x80 || !unicode.IsLetter(r) || strings.ContainsRune("IiLl", r) { // i and l: see "I and l alike"
+			continue
+		}
+		var best rune
+		for c, latin := range confusables {
+			if c < 0x370 || latin != unicode.ToLower(r) || unicode.IsUpper(r) {
+				continue
+			}
+			if best == 0 || (c >= 0x400) != (best >= 0x400) && c >= 0x400 || (c >= 0x400) == (best >= 0x400) && c < best {
+				best = c
+			}
+		}
+		for c, latin := range upperConfusables {
+			if !unicode.IsUpper(r) || latin != unicode.ToLower(r) {
+				continue
+			}
+			if best == 0 || (c >= 0x400) != (best >= 0x400) && c >= 0x400 || (c >= 0x400) == (best >= 0x400) && c < best {
+				best = c
+			}
+		}
+		if best != 0 {
+			return string(rs[:i]) + string(best) + string(rs[i+1:]), r, best
+		}
+	}
+	return "", 0, 0
+}
+
+func scriptOf(r rune) string {
+	if r >= 0x400 {
+		return "Cyrillic"
+	}
+	return "Greek"
+}
+
+var (
+	simplifiedOnce sync.Once
+	toTraditional  map[rune]rune // simplified → its lowest traditional form
+)
+
+// traditional writes rs's simplified characters in a traditional form the
+// normaliser folds back; "" when none has one.
+func traditional(rs []rune) string {
+	simplifiedOnce.Do(func() {
+		toTraditional = map[rune]rune{}
+		for trad, simp := range folds().t2s {
+			if cur, ok := toTraditional[simp]; !ok || trad < cur {
+				toTraditional[simp] = trad
+			}
+		}
+	})
+	out := make([]rune, len(rs))
+	changed := false
+	for i, r := range rs {
+		out[i] = r
+		if t, ok := toTraditional[r]; ok {
+			out[i], changed = t, true
+		}
+	}
+	if !changed {
+		return ""
+	}
+	return string(out)
 }

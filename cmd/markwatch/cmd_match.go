@@ -45,6 +45,9 @@ func (c *MatchCmd) Run(g *Globals) error {
 	}
 	in := c.stdin
 	if in == nil {
+		in = g.stdin
+	}
+	if in == nil {
 		in = os.Stdin
 	}
 	workers := c.Workers
@@ -55,7 +58,16 @@ func (c *MatchCmd) Run(g *Globals) error {
 	defer stop()
 	st, err := matchStream(ctx, m, in, g.stdout, workers, c.WithListing)
 	log.Info("match finished", "listings", st.listings, "suspects", st.suspects, "bad_lines", st.bad)
-	return err
+	if err != nil {
+		return err
+	}
+	if st.bad > 0 {
+		// Every verdict is written; the status tells a script that some
+		// input was not judged, the line says how much.
+		return &exitError{exitBadInput, fmt.Errorf("match: %d of %d input lines were bad (their verdicts carry the error and line number); %d listings judged, %d suspect",
+			st.bad, st.bad+st.listings, st.listings, st.suspects)}
+	}
+	return nil
 }
 
 type matchStats struct{ listings, suspects, bad int }
@@ -231,6 +243,7 @@ type MarksCmd struct {
 type MarksCheckCmd struct {
 	Paths   []string `arg:"" help:"Mark files or directories." type:"existingpath"`
 	Signals string   `help:"Signals file to check with the marks (default: the config's)." type:"existingfile" placeholder:"PATH"`
+	Verbose bool     `short:"v" help:"Also show each name's skeleton: the normalised form the matcher compares (lower case, i and l as one letter, traditional characters simplified)."`
 }
 
 func (c *MarksCheckCmd) Run(g *Globals) error {
@@ -263,5 +276,5 @@ func (c *MarksCheckCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	return matchers.Describe(g.stdout, m)
+	return matchers.Describe(g.stdout, m, c.Verbose)
 }

@@ -67,7 +67,10 @@ func (c *WorkerCmd) Run(g *Globals) error {
 		return err
 	}
 	log := g.Logger(cfg)
-	client, err := dialRedis(c.Redis, cfg, log)
+	ctx, stop := signalContext()
+	defer stop()
+	// A worker started before its Redis (or while it restarts) waits for it.
+	client, err := dialRedisWaiting(ctx, c.Redis, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -85,8 +88,6 @@ func (c *WorkerCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signalContext()
-	defer stop()
 	lease, err := c.fleetLease(ctx, client, cfg, log)
 	if err != nil {
 		return err

@@ -174,6 +174,9 @@ func (c *IngestCmd) Run(g *Globals) error {
 	defer st.Close()
 	in := c.stdin
 	if in == nil {
+		in = g.stdin
+	}
+	if in == nil {
 		in = os.Stdin
 	}
 	stats, err := ingest(ctx, st, in, c, log)
@@ -252,7 +255,7 @@ func ingest(ctx context.Context, st *store.Store, in io.Reader, c *IngestCmd, lo
 	}
 	log.Info("ingest finished", "run", c.RunID, "lines", stats.Lines, "stored", stats.Stored, "already", stats.Already, "skipped", stats.Skipped, "invalid", stats.Invalid)
 	if firstBad != nil {
-		return stats, fmt.Errorf("%d line(s) were not verdicts; the first: %w", stats.Invalid, firstBad)
+		return stats, &exitError{exitBadInput, fmt.Errorf("%d line(s) were not verdicts; the first: %w", stats.Invalid, firstBad)}
 	}
 	return stats, nil
 }

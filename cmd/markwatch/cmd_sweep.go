@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -129,13 +130,77 @@ func (c *SweepPlanCmd) Run(g *Globals) error {
 	if c.JSON {
 		return sweepJSON(g.stdout, plan)
 	}
-	printPlan(g.stdout, plan, from, to)
+	printPlan(g.stdout, plan, from, to, noWindowReasons(file, plan, from, to))
 	return nil
 }
 
-func printPlan(w io.Writer, plan *schedule.Plan, from, to calendar.Date) {
+// noWindowReasons says, for each windowed sweep with no window in the
+// range, why: it is disabled, or its next window opens after the range (or
+// its last one closed before it), or it has none within two years.
+func noWindowReasons(file *schedule.File, plan *schedule.Plan, from, to calendar.Date) map[string]string {
+	loc := file.Location()
+	const stamp = "2006-01-02 15:04"
+	reasons := map[string]string{}
+	for _, sp := range plan.Sweeps {
+		if sp.AllYear || len(sp.Windows) > 0 {
+			continue
+		}
+		if sp.Disabled {
+			reasons[sp.Name] = "the sweep is disabled"
+			continue
+		}
+		one := *file
+		one.Sweeps = []*schedule.Sweep{file.Sweep(sp.Name)}
+		name := func(w schedule.PlanWindow) string {
+			if w.Holiday == "" {
+				return "its date range"
+			}
+			return fmt.Sprintf("%s %d (%s – %s)", w.Holiday, w.Year, w.Dates.From, w.Dates.To)
+		}
+		after := to.AddDays(1).In(loc)
+		if next, err := one.Plan(&calendar.Lunar{}, after, after.AddDate(2, 0, 0)); err == nil && len(next.Sweeps) == 1 && len(next.Sweeps[0].Windows) > 0 {
+			w := next.Sweeps[0].Windows[0]
+			reasons[sp.Name] = fmt.Sprintf("its next window, %s, opens %s, after %s", name(w), w.Start.Format(stamp), to)
+			continue
+		}
+		before := from.In(loc)
+		if prev, err := one.Plan(&calendar.Lunar{}, before.AddDate(-2, 0, 0), before.Add(-time.Nanosecond)); err == nil && len(prev.Sweeps) == 1 && len(prev.Sweeps[0].Windows) > 0 {
+			w := prev.Sweeps[0].Windows[len(prev.Sweeps[0].Windows)-1]
+			reasons[sp.Name] = fmt.Sprintf("its last window, %s, closed %s, before %s", name(w), w.End.Format(stamp), from)
+			continue
+		}
+		reasons[sp.Name] = "it has no window within two years of the range"
+	}
+	return reasons
+}
+
+// printPlan prints every window in the range in date order, then each
+// sweep with its runs, or why it has no window in the range.
+func printPlan(w io.Writer, plan *schedule.Plan, from, to calendar.Date, reasons map[string]string) {
 	fmt.Fprintf(w, "Sweep plan %s – %s (times in %s)\n", from, to, plan.Timezone)
 	const stamp = "2006-01-02 15:04"
+	type dated struct {
+		sweep string
+		win   schedule.PlanWindow
+	}
+	var all []dated
+	for _, sp := range plan.Sweeps {
+		for _, win := range sp.Windows {
+			all = append(all, dated{sp.Name, win})
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].win.Start.Before(all[j].win.Start) })
+	fmt.Fprintln(w, "\nWindows in date order:")
+	if len(all) == 0 {
+		fmt.Fprintln(w, "  none in range")
+	}
+	for _, d := range all {
+		what := "date range"
+		if d.win.Holiday != "" {
+			what = fmt.Sprintf("%s %d", d.win.Holiday, d.win.Year)
+		}
+		fmt.Fprintf(w, "  %s – %s  %-16s %s, %d run(s)\n", d.win.Start.Format(stamp), d.win.End.Format(stamp), d.sweep, what, len(d.win.Runs))
+	}
 	runs := func(ts []time.Time) string {
 		switch len(ts) {
 		case 0:
@@ -184,6 +249,9 @@ func printPlan(w io.Writer, plan *schedule.Plan, from, to calendar.Date) {
 			}
 			fmt.Fprintf(w, "  %s: %s %s – %s%s\n    window %s – %s, %s\n", what, kind, win.Dates.From, win.Dates.To, extra,
 				win.Start.Format(stamp), win.End.Format(stamp), runs(win.Runs))
+		}
+		if why, ok := reasons[sp.Name]; ok {
+			fmt.Fprintf(w, "  no window in range: %s\n", why)
 		}
 		if len(sp.OutsideRuns) > 0 {
 			label := "outside windows"

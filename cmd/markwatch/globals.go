@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -19,12 +22,40 @@ import (
 
 // Globals are the flags every subcommand accepts, and what they share.
 type Globals struct {
-	Config   string `help:"Configuration file (default: the embedded configs/markwatch.yaml)." type:"existingfile" placeholder:"FILE"`
-	SitesDir string `name:"sites" help:"Directory of site adapters; overrides the config's sites path." type:"existingdir" placeholder:"DIR"`
+	Config   string `help:"Configuration file (default: the embedded configs/markwatch.yaml)." type:"path" placeholder:"FILE"`
+	SitesDir string `name:"sites" help:"Directory of site adapters; overrides the config's sites path." type:"path" placeholder:"DIR"`
 	MarksDir string `name:"marks" help:"Directory (or file) of marks; overrides the config's marks path." type:"path" placeholder:"DIR"`
 	LogLevel string `help:"Log level (debug, info, warn, error); overrides the config." placeholder:"LEVEL"`
 
+	stdin          io.Reader
 	stdout, stderr io.Writer
+	cfg            *config.Config // loaded once
+}
+
+// checkPaths reports a --config, --sites or --marks path that does not
+// exist in one line naming it (kong's existingfile would print the whole
+// usage).
+func (g *Globals) checkPaths() error {
+	for _, p := range []struct {
+		flag, path string
+		dir        bool
+	}{{"--config", g.Config, false}, {"--sites", g.SitesDir, true}, {"--marks", g.MarksDir, false}} {
+		if p.path == "" {
+			continue
+		}
+		st, err := os.Stat(p.path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("%s %s: no such file or directory", p.flag, p.path)
+		case err != nil:
+			return fmt.Errorf("%s: %w", p.flag, err)
+		case p.dir && !st.IsDir():
+			return fmt.Errorf("%s %s: not a directory", p.flag, p.path)
+		case p.flag == "--config" && st.IsDir():
+			return fmt.Errorf("%s %s: a directory, not a file", p.flag, p.path)
+		}
+	}
+	return nil
 }
 
 // errNotBuilt marks a subcommand whose issue has not landed yet.
@@ -32,6 +63,9 @@ var errNotBuilt = errors.New("not built yet: see the README's status section")
 
 // Load reads the configuration and applies the path overrides.
 func (g *Globals) Load() (*config.Config, error) {
+	if g.cfg != nil {
+		return g.cfg, nil
+	}
 	cfg, err := config.Load(g.Config)
 	if err != nil {
 		return nil, err
@@ -45,6 +79,7 @@ func (g *Globals) Load() (*config.Config, error) {
 	if g.LogLevel != "" {
 		cfg.Log.Level = g.LogLevel
 	}
+	g.cfg = cfg
 	return cfg, nil
 }
 
@@ -75,9 +110,41 @@ func signalContext() (context.Context, context.CancelFunc) {
 // dialRedis connects to the Redis named by flag, or by the config when the
 // flag is empty (a single server, or a Cluster given as comma-separated
 // URLs), and routes the client's own messages through log.
+//
+// Redis must answer a first PING (see probeRedis): when it does not, the
+// error says so in one line and the command exits with exitUnreachable.
 func dialRedis(flag string, cfg *config.Config, log *slog.Logger) (redis.UniversalClient, error) {
+	client, err := queue.Dial(pick(flag, cfg.Redis))
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := probeRedis(ctx, client); err != nil {
+		client.Close()
+		if errors.Is(err, errRedisUnreachable) {
+			return nil, &exitError{exitUnreachable, err}
+		}
+		return nil, err
+	}
 	queue.SetClientLogger(log)
-	return queue.Dial(pick(flag, cfg.Redis))
+	return client, nil
+}
+
+// dialRedisWaiting is dialRedis for long-running processes: while Redis
+// does not answer it waits, saying so once per backoff step, until it does
+// or ctx ends.
+func dialRedisWaiting(ctx context.Context, flag string, cfg *config.Config, log *slog.Logger) (redis.UniversalClient, error) {
+	client, err := queue.Dial(pick(flag, cfg.Redis))
+	if err != nil {
+		return nil, err
+	}
+	if err := waitForRedis(ctx, client, log); err != nil {
+		client.Close()
+		return nil, err
+	}
+	queue.SetClientLogger(log)
+	return client, nil
 }
 
 // pick returns flag, or fallback when flag is empty.

@@ -4,8 +4,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/alecthomas/kong"
 )
@@ -32,17 +35,72 @@ type CLI struct {
 }
 
 func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// description is the top of --help; it documents the exit status.
+const description = `Watch e-commerce marketplaces for trademark, special-mark, geographical-indication and patent-marking infringement.
+
+Exit status: 0 success; 1 failure (a bad config file, an error while working); 2 usage (an unknown command or flag, a bad flag value, a --config, --sites or --marks path that does not exist); 3 bad input (match, ingest: some input lines were bad, every other line was processed); 4 Redis unreachable (every command that needs Redis; worker waits for it instead).`
+
+// run is the whole command line: it parses args, runs the command and
+// returns the exit status (see description).
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	var cli CLI
-	ctx := kong.Parse(&cli,
+	defer func() {
+		if r := recover(); r != nil {
+			exit, ok := r.(kongExit)
+			if !ok {
+				panic(r)
+			}
+			code = int(exit)
+		}
+	}()
+	parser, err := kong.New(&cli,
 		kong.Name("markwatch"),
-		kong.Description("Watch e-commerce marketplaces for trademark, special-mark, geographical-indication and patent-marking infringement."),
-		kong.UsageOnError(),
+		kong.Description(description),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { panic(kongExit(code)) }),
 	)
-	cli.Globals.stdout, cli.Globals.stderr = os.Stdout, os.Stderr
-	err := ctx.Run(&cli.Globals)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "markwatch:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "markwatch:", err)
+		return exitFailure
 	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintln(stderr, "markwatch:", err)
+		fmt.Fprintln(stderr, usageHint(err))
+		return exitUsage
+	}
+	g := &cli.Globals
+	g.stdin, g.stdout, g.stderr = stdin, stdout, stderr
+	if err := g.checkPaths(); err != nil {
+		fmt.Fprintln(stderr, "markwatch:", err)
+		return exitUsage
+	}
+	// Every command reads and validates the main config, even one that
+	// needs nothing from it: a broken file is reported at once.
+	if _, err := g.Load(); err != nil {
+		fmt.Fprintln(stderr, "markwatch:", err)
+		return exitFailure
+	}
+	if err := kctx.Run(g); err != nil {
+		fmt.Fprintln(stderr, "markwatch:", err)
+		return exitCode(err)
+	}
+	return exitOK
+}
+
+// kongExit carries kong's exit status (after --help, say) out of Parse.
+type kongExit int
+
+// usageHint points at the help of the command the parse got to.
+func usageHint(err error) string {
+	path := "markwatch"
+	var pe *kong.ParseError
+	if errors.As(err, &pe) && pe.Context != nil && pe.Context.Selected() != nil {
+		path = strings.Join(strings.Fields(pe.Context.Selected().FullPath()), " ")
+	}
+	return fmt.Sprintf("Run \"%s --help\" for usage.", path)
 }
