@@ -15,7 +15,7 @@ import (
 )
 
 // Describe writes, for people, what each mark of m will match: every name
-// with the skeleton the automaton compares and the boundary rule it gets,
+// with the boundary rule it gets and the obfuscations it catches,
 // the context and exclusions, and the values the verdict policy uses. It
 // ends with warnings for names two marks share. `markwatch marks check`
 // prints it.

@@ -437,7 +437,7 @@ func foldString(s string) string {
 
 // Normalize returns the skeleton of s, and for each skeleton rune the index
 // of the original rune (in []rune(s)) it came from. It is what the matcher
-// compares; `markwatch marks check` prints it for every name.
+// compares; `markwatch marks check --verbose` prints it for every name.
 func Normalize(s string) (skeleton []rune, from []int) {
 	var x text
 	folds().normalize(&x, s)
