@@ -156,12 +156,12 @@ func TestFaultHuge(t *testing.T) {
 	}
 	io.CopyN(io.Discard, resp.Body, 1<<20)
 	resp.Body.Close()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // generous: a loaded machine must not fail it
 	for {
 		reqs := srv.Requests()
 		if last := reqs[len(reqs)-1]; last.Status != 0 || time.Now().After(deadline) {
 			if last.Status == 0 {
-				t.Error("huge response still streaming 5 s after the client left")
+				t.Error("huge response still streaming 30 s after the client left")
 			}
 			break
 		}
