@@ -34,7 +34,7 @@ const (
 	fakeSeed     = 3
 	fakeListings = 300
 	// fakeRunDeadline bounds the crawl, the ingestion and the scrapes.
-	fakeRunDeadline = 60 * time.Second
+	fakeRunDeadline = 180 * time.Second // generous: a loaded machine must not fail it
 	// maxLabelValues is the most distinct values one label of one metric may
 	// take across every process of the stack: the catalogue's sets are
 	// small and fixed (status classes, kinds, states, sweeps, adapters).

@@ -32,7 +32,7 @@ const (
 	brokenSite   = "fakemart"
 	layoutAlert  = "MarkwatchSiteLayoutChanged"
 	promJob      = "markwatch-demo"
-	testDeadline = 60 * time.Second
+	testDeadline = 180 * time.Second // generous: a loaded machine must not fail it
 	// demoSeed is the fake marketplace catalogue the demo serves.
 	demoSeed = 1
 )
