@@ -15,6 +15,8 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/markwatch/markwatch"
+
 	"github.com/markwatch/markwatch/internal/testredis"
 	"github.com/markwatch/markwatch/queue"
 )
@@ -304,5 +306,55 @@ func TestCLISweepPlanOrderAndReasons(t *testing.T) {
 	_, out, _ = cli(t, "", "sweep", "plan", "--sweep", "may_day", "--from", "2026-06-01", "--to", "2026-06-30")
 	if !strings.Contains(out, "no window in range: its next window, may_day 2027") {
 		t.Errorf("plan:\n%s", out)
+	}
+}
+
+// A running worker's lease loop waits out a Redis outage, one warning per
+// backoff step, and leases again once Redis is back.
+func TestWorkerLeaseWaitsOutRedisOutage(t *testing.T) {
+	first, most := redisRetryFirst, redisRetryMax
+	redisRetryFirst, redisRetryMax = 10*time.Millisecond, 40*time.Millisecond
+	t.Cleanup(func() { redisRetryFirst, redisRetryMax = first, most })
+
+	srv := testredis.Start(t)
+	client, err := queue.Dial(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx := context.Background()
+	f := queue.NewRedis(client, queue.Options{})
+	defer f.Close()
+	if _, err := f.Add(ctx, markwatch.Task{Run: "r", Site: "shop", Kind: markwatch.KindItem, URL: "https://shop.example/1"}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	var buf syncBuffer
+	wf := &waitingFrontier{Frontier: f, client: client, log: slog.New(slog.NewTextHandler(&buf, nil))}
+	type result struct {
+		tasks []markwatch.Task
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tasks, err := wf.Lease(ctx, 10)
+		done <- result{tasks, err}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Count(buf.String(), "waiting for Redis") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no two warnings in 30s:\n%s", buf.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	srv.Restart(t)
+	r := <-done
+	if r.err != nil || len(r.tasks) != 1 {
+		t.Fatalf("Lease after the outage = %v, %v; want the queued task", r.tasks, r.err)
+	}
+	for _, l := range lines(buf.String()) {
+		if !strings.Contains(l, "waiting for Redis") && !strings.Contains(l, "Redis answers again") {
+			t.Errorf("unexpected log line %q", l)
+		}
 	}
 }

@@ -109,7 +109,7 @@ func (c *WorkerCmd) Run(g *Globals) error {
 		return err
 	}
 	frontier.Start()
-	tracked := newTrackingFrontier(frontier)
+	tracked := newTrackingFrontier(&waitingFrontier{Frontier: frontier, client: client, log: log})
 	w := &pipeline.Worker{
 		Frontier:    tracked,
 		Crawler:     cr,
@@ -211,6 +211,28 @@ func isConnError(err error) bool {
 	return strings.Contains(msg, "LOADING") || strings.Contains(msg, "connection refused") || strings.Contains(msg, "i/o timeout")
 }
 
+// waitingFrontier makes the worker's lease loop wait out a Redis outage:
+// a Lease that cannot reach Redis waits until it answers again (one warning
+// per backoff step, see waitForRedis) and is then tried once more, instead
+// of failing every few milliseconds with a log line each time.
+type waitingFrontier struct {
+	queue.Frontier
+	client redis.UniversalClient
+	log    *slog.Logger
+}
+
+func (f *waitingFrontier) Lease(ctx context.Context, max int) ([]markwatch.Task, error) {
+	tasks, err := f.Frontier.Lease(ctx, max)
+	if err == nil || len(tasks) > 0 || ctx.Err() != nil || !isConnError(err) {
+		return tasks, err
+	}
+	if werr := waitForRedis(ctx, f.client, f.log); werr != nil {
+		return nil, err
+	}
+	f.log.Info("Redis answers again")
+	return f.Frontier.Lease(ctx, max)
+}
+
 // trackingFrontier remembers which tasks this process holds, so that a
 // shutdown can release the ones that did not finish in time.
 type trackingFrontier struct {
@@ -299,7 +321,7 @@ func (c *EnqueueCmd) Run(g *Globals) error {
 		return err
 	}
 	log := g.Logger(cfg)
-	queue.SetClientLogger(log)
+	setClientLogger(log)
 	sites, err := crawler.LoadSites(cfg.SitesLocation())
 	if err != nil {
 		return err

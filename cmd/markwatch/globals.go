@@ -127,7 +127,7 @@ func dialRedis(flag string, cfg *config.Config, log *slog.Logger) (redis.Univers
 		}
 		return nil, err
 	}
-	queue.SetClientLogger(log)
+	setClientLogger(log)
 	return client, nil
 }
 
@@ -143,7 +143,7 @@ func dialRedisWaiting(ctx context.Context, flag string, cfg *config.Config, log 
 		client.Close()
 		return nil, err
 	}
-	queue.SetClientLogger(log)
+	setClientLogger(log)
 	return client, nil
 }
 
