@@ -225,7 +225,10 @@ func (d *drill) itemFetches() map[string]int {
 }
 
 func TestDrillCrashWorker(t *testing.T) {
-	const lease = 2 * time.Second
+	// Long enough that the survivors' heartbeats (every third of it) keep
+	// their leases on a loaded machine: only the killed worker's tasks may
+	// be fetched twice.
+	const lease = 5 * time.Second
 	d := newDrill(t, 6000, "{requests_per_second: 5000, burst: 50}")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
