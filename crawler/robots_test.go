@@ -403,6 +403,8 @@ func robotsTable() []robotsCase {
 		{"google: index.html is the directory", "User-Agent: *\nAllow: /allowed-slash/index.html\nDisallow: /\n", "foobot", "http://foo.com/allowed-slash/index.htm", false, ""},
 		{"google: index.html is the directory", "User-Agent: *\nAllow: /allowed-slash/index.html\nDisallow: /\n", "foobot", "http://foo.com/allowed-slash/index.html", true, ""},
 		{"google: index.html is the directory", "User-Agent: *\nAllow: /allowed-slash/index.html\nDisallow: /\n", "foobot", "http://foo.com/anyother-url", false, ""},
+		{"ours: the site's root index.html allows /", "User-Agent: *\nAllow: /index.html\nDisallow: /\n", "foobot", "http://foo.com/", true, ""},
+		{"ours: the site's root index.html allows /", "User-Agent: *\nAllow: /index.html\nDisallow: /\n", "foobot", "http://foo.com/other", false, ""},
 		{"ours: index.htm too, and only the directory", "User-Agent: *\nAllow: /d/index.htm\nDisallow: /\n", "foobot", "http://foo.com/d/", true, ""},
 		{"ours: index.htm too, and only the directory", "User-Agent: *\nAllow: /d/index.htm\nDisallow: /\n", "foobot", "http://foo.com/d/other", false, ""},
 		// Lines longer than 16,663 octets are cut there.
