@@ -5,9 +5,12 @@
 // priorities, not-before, retries and dead letters, release, per-site
 // token buckets, run accounting, and run cancellation.
 //
-// The suite runs on the real clock with short leases (Redis measures lease
-// age on its own clock, which a test cannot move), so each case takes at
-// most a couple of seconds.
+// Not-before times, nack delays and token buckets run on a manual clock
+// (Options.Now) that a case moves when it needs time to pass, so no outcome
+// depends on how fast the machine is. Lease expiry runs on the real clock
+// with short leases, since Redis measures lease age on its own clock, which
+// a test cannot move: those cases measure from before the lease and wait on
+// conditions with generous deadlines. Each case takes a few seconds at most.
 package queuetest
 
 import (
@@ -63,6 +66,32 @@ func Run(t *testing.T, newFrontier Factory) {
 func opts() queue.Options {
 	return queue.Options{Lease: Lease, Retries: 3}
 }
+
+// clock is a manual clock for Options.Now, starting at the real time (so
+// that Redis stream ids and the clock's times stay comparable).
+type clock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func newClock() *clock { return &clock{at: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = c.at.Add(d)
+}
+
+// patience is how long a case waits for something that should happen soon
+// (a recovered lease, a task come due) before it fails: generous, so that
+// a loaded machine only makes the suite slower.
+const patience = 30 * time.Second
 
 func task(run, site, url string, prio int) markwatch.Task {
 	return markwatch.Task{Run: run, Site: site, Kind: markwatch.KindItem, URL: url, Priority: prio}
@@ -263,38 +292,43 @@ func testPriorities(t *testing.T, newFrontier Factory) {
 }
 
 func testNotBefore(t *testing.T, newFrontier Factory) {
-	f := newFrontier(t, opts())
+	clk := newClock()
+	o := opts()
+	o.Now = clk.Now
+	f := newFrontier(t, o)
 	later := task("r", "shop", "https://shop.example/later", 9)
-	later.NotBefore = time.Now().Add(400 * time.Millisecond)
+	later.NotBefore = clk.Now().Add(400 * time.Millisecond)
 	mustAdd(t, f, 2, later, task("r", "shop", "https://shop.example/now", 0))
 	got := lease(t, f, 10)
 	if len(got) != 1 || got[0].URL != "https://shop.example/now" {
 		t.Fatalf("before not-before: leased %v, want only /now", urls(got))
 	}
 	wantCounts(t, f, "r", counts{queued: 1, leased: 1})
+	if err := f.Ack(ctx(t), got...); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(300 * time.Millisecond) // still 100ms early
 	if early := lease(t, f, 10); len(early) != 0 {
 		t.Fatalf("leased %v before its not-before time", urls(early))
 	}
-	got = leaseWithin(t, f, 10, 2*time.Second)
+	clk.Advance(200 * time.Millisecond) // 100ms past it
+	got = leaseWithin(t, f, 10, patience)
 	if len(got) != 1 || got[0].URL != "https://shop.example/later" {
 		t.Fatalf("after not-before: leased %v, want /later", urls(got))
-	}
-	if time.Now().Before(later.NotBefore) {
-		t.Fatalf("leased at %v, before not-before %v", time.Now(), later.NotBefore)
 	}
 }
 
 func testLeaseExpiry(t *testing.T, newFrontier Factory) {
 	f := newFrontier(t, opts())
 	mustAdd(t, f, 1, task("r", "shop", "https://shop.example/1", 0))
+	start := time.Now() // before the lease: its expiry cannot come sooner than Lease after this
 	first := lease(t, f, 1)
 	if len(first) != 1 {
 		t.Fatal("nothing leased")
 	}
-	start := time.Now()
-	again := leaseWithin(t, f, 1, 10*Lease)
+	again := leaseWithin(t, f, 1, patience)
 	if len(again) != 1 {
-		t.Fatalf("expired lease not redelivered within %v", 10*Lease)
+		t.Fatalf("expired lease not redelivered within %v", patience)
 	}
 	if el := time.Since(start); el < Lease*8/10 {
 		t.Fatalf("redelivered after %v, before the lease of %v expired", el, Lease)
@@ -312,15 +346,20 @@ func testLeaseExpiry(t *testing.T, newFrontier Factory) {
 }
 
 func testExtend(t *testing.T, newFrontier Factory) {
-	f := newFrontier(t, opts())
+	// A lease far longer than the gap between extensions: only a stall of
+	// the whole test for most of it could let the task expire.
+	const lease2 = 2 * time.Second
+	o := opts()
+	o.Lease = lease2
+	f := newFrontier(t, o)
 	mustAdd(t, f, 1, task("r", "shop", "https://shop.example/1", 0))
 	got := lease(t, f, 1)
 	if len(got) != 1 {
 		t.Fatal("nothing leased")
 	}
-	end := time.Now().Add(3 * Lease)
+	end := time.Now().Add(lease2 + lease2/4) // longer than one lease, extended throughout
 	for time.Now().Before(end) {
-		time.Sleep(Lease / 4)
+		time.Sleep(100 * time.Millisecond)
 		if err := f.Extend(ctx(t), got...); err != nil {
 			t.Fatalf("Extend: %v", err)
 		}
@@ -364,7 +403,7 @@ func testRetries(t *testing.T, newFrontier Factory) {
 		if attempt == 3 {
 			break
 		}
-		next := leaseWithin(t, f, 1, 2*time.Second)
+		next := leaseWithin(t, f, 1, patience)
 		if len(next) != 1 {
 			t.Fatalf("retry %d not delivered", attempt)
 		}
@@ -417,23 +456,25 @@ func testRetries(t *testing.T, newFrontier Factory) {
 }
 
 func testNackDelay(t *testing.T, newFrontier Factory) {
-	f := newFrontier(t, opts())
+	clk := newClock()
+	o := opts()
+	o.Lease = 10 * time.Second
+	o.Now = clk.Now
+	f := newFrontier(t, o)
 	mustAdd(t, f, 1, task("r", "shop", "https://shop.example/1", 0))
 	got := lease(t, f, 1)
 	if err := f.Nack(ctx(t), got[0], errors.New("429"), true, 400*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	wantCounts(t, f, "r", counts{queued: 1, failed: 1})
-	if early := lease(t, f, 1); len(early) != 0 && time.Since(start) < 350*time.Millisecond {
+	clk.Advance(300 * time.Millisecond) // 100ms before the backoff ends
+	if early := lease(t, f, 1); len(early) != 0 {
 		t.Fatal("nacked task delivered before its backoff")
 	}
-	next := leaseWithin(t, f, 1, 3*time.Second)
+	clk.Advance(200 * time.Millisecond) // 100ms after
+	next := leaseWithin(t, f, 1, patience)
 	if len(next) != 1 || next[0].Attempt != 1 {
 		t.Fatalf("after backoff got %+v, want the task with attempt 1", next)
-	}
-	if el := time.Since(start); el < 350*time.Millisecond {
-		t.Fatalf("delivered after %v, want >= 400ms backoff", el)
 	}
 }
 
@@ -456,8 +497,10 @@ func testRelease(t *testing.T, newFrontier Factory) {
 }
 
 func testRateLimit(t *testing.T, newFrontier Factory) {
+	clk := newClock()
 	o := opts()
 	o.Lease = 10 * time.Second
+	o.Now = clk.Now
 	o.Limit = func(site string) queue.Limit {
 		if site == "slow" {
 			return queue.Limit{Rate: 5, Burst: 2}
@@ -483,19 +526,27 @@ func testRateLimit(t *testing.T, newFrontier Factory) {
 	if perSite["slow"] != 2 || perSite["fast"] != 5 {
 		t.Fatalf("first lease per site = %v, want slow:2 (burst) fast:5", perSite)
 	}
-	// Over a window the slow site gets at most burst + rate*seconds tasks.
-	start := time.Now()
-	slow := 2
-	for time.Since(start) < 1200*time.Millisecond {
-		slow += len(lease(t, f, 10))
-		time.Sleep(10 * time.Millisecond)
+	// While the clock stands still the bucket stays empty, however often
+	// it is asked.
+	for range 3 {
+		if more := lease(t, f, 10); len(more) != 0 {
+			t.Fatalf("leased %v from an empty bucket", urls(more))
+		}
 	}
-	el := time.Since(start).Seconds()
-	if max := 2 + int(5*el) + 1; slow > max {
-		t.Fatalf("slow site leased %d tasks in %.2fs, limit %d (rate 5/s, burst 2)", slow, el, max)
-	}
-	if min := 2 + int(5*(el-0.3)); slow < min {
-		t.Fatalf("slow site leased only %d tasks in %.2fs, want at least %d: the bucket does not refill", slow, el, min)
+	// Each 220ms of the clock refills 1.1 tokens (rate 5/s): one task per
+	// step, the fractions adding up to half a token after five steps, never
+	// reaching a whole one.
+	for step := 1; step <= 5; step++ {
+		clk.Advance(220 * time.Millisecond)
+		// This process may skip the site for a moment (real time) after
+		// finding its bucket empty: wait for the token's task.
+		got := leaseWithin(t, f, 10, patience)
+		if len(got) != 1 || got[0].Site != "slow" {
+			t.Fatalf("step %d: leased %v after 1.1 tokens' worth of time, want one slow task", step, urls(got))
+		}
+		if more := lease(t, f, 10); len(more) != 0 {
+			t.Fatalf("step %d: leased %v more, past the bucket", step, urls(more))
+		}
 	}
 }
 
@@ -577,8 +628,10 @@ func testConcurrent(t *testing.T, newFrontier Factory) {
 // releases, retries, dead-letter requeues), the run finishes when its last
 // leased task is acked, and other runs on the same sites are untouched.
 func testCancelRun(t *testing.T, newFrontier Factory) {
+	clk := newClock()
 	o := opts()
 	o.Lease = 10 * time.Second
+	o.Now = clk.Now
 	f := newFrontier(t, o)
 	cf, ok := f.(Canceller)
 	if !ok {
@@ -609,7 +662,7 @@ func testCancelRun(t *testing.T, newFrontier Factory) {
 	// Queued at the cancel: ready on both sites and in two bands, delayed
 	// (due soon), and another run's tasks on the same sites.
 	soon := task("r1", "shop", "https://shop.example/soon", 0)
-	soon.NotBefore = time.Now().Add(300 * time.Millisecond)
+	soon.NotBefore = clk.Now().Add(300 * time.Millisecond)
 	mustAdd(t, f, 8,
 		task("r1", "shop", "https://shop.example/q1", 0),
 		task("r1", "shop", "https://shop.example/q2", 7),
@@ -642,7 +695,7 @@ func testCancelRun(t *testing.T, newFrontier Factory) {
 	)
 	// Only the other run's tasks are handed out, also after the delayed
 	// task would have been due.
-	time.Sleep(time.Until(soon.NotBefore) + 50*time.Millisecond)
+	clk.Advance(400 * time.Millisecond)
 	var others []markwatch.Task
 	for {
 		got := lease(t, f, 10)
