@@ -114,7 +114,7 @@ func (s *Server) launch() error {
 
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // generous: a loaded machine only makes it slower
 	for {
 		select {
 		case <-done:
@@ -131,7 +131,7 @@ func (s *Server) launch() error {
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
 			<-done
-			return fmt.Errorf("redis-server on %s did not answer PING within 10s: %w", s.Addr, err)
+			return fmt.Errorf("redis-server on %s did not answer PING within 60s: %w", s.Addr, err)
 		}
 		time.Sleep(15 * time.Millisecond)
 	}
@@ -272,7 +272,7 @@ func StartCluster(t testing.TB, masters int) *Cluster {
 	if err != nil {
 		t.Fatalf("testredis: redis-cli %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // generous: a loaded machine only makes it slower
 	for _, addr := range c.Addrs {
 		rc := redis.NewClient(&redis.Options{Addr: addr})
 		for {
@@ -282,7 +282,7 @@ func StartCluster(t testing.TB, masters int) *Cluster {
 			}
 			if time.Now().After(deadline) {
 				rc.Close()
-				t.Fatalf("testredis: cluster node %s not ok after 20s: %v\n%s", addr, err, info)
+				t.Fatalf("testredis: cluster node %s not ok after 60s: %v\n%s", addr, err, info)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -305,7 +305,7 @@ func (c *Cluster) Client() redis.UniversalClient {
 	// Make sure every node agrees on the slot map before tests run: a
 	// freshly created cluster can briefly answer CLUSTERDOWN or MOVED.
 	ctx := context.Background()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		err := cc.ForEachShard(ctx, func(ctx context.Context, n *redis.Client) error { return n.Ping(ctx).Err() })
 		if err == nil || time.Now().After(deadline) {
