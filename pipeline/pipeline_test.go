@@ -110,7 +110,7 @@ func finished(f queue.Frontier, run string) func(context.Context) (bool, error) 
 
 func run(t *testing.T, w *Worker, f queue.Frontier, seeds ...markwatch.Task) queue.RunStats {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // generous: a loaded machine only makes it slower
 	defer cancel()
 	if _, err := f.Add(ctx, seeds...); err != nil {
 		t.Fatal(err)
