@@ -77,7 +77,11 @@ func signalContext() (context.Context, context.CancelFunc) {
 // URLs), and routes the client's own messages through log.
 func dialRedis(flag string, cfg *config.Config, log *slog.Logger) (redis.UniversalClient, error) {
 	queue.SetClientLogger(log)
-	return queue.Dial(pick(flag, cfg.Redis))
+	opts := queue.DialOptions{FailoverBudget: cfg.RedisFailoverBudget.Std(), Logger: log}
+	if d := cfg.Durability; d.Replicas != nil {
+		opts.Durability = &queue.Durability{Replicas: *d.Replicas, Timeout: d.Timeout.Std()}
+	}
+	return queue.DialWith(pick(flag, cfg.Redis), opts)
 }
 
 // pick returns flag, or fallback when flag is empty.
