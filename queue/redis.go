@@ -272,7 +272,7 @@ func (r *Redis) perTask(ctx context.Context, op string, script *redis.Script, ta
 	for _, site := range sites {
 		k := r.siteKeys(site)
 		keys := []string{k.runs}
-		args := []any{ms(r.opts.Now())}
+		args := []any{ms(r.opts.Now()), r.opts.Consumer}
 		for _, t := range groups[site] {
 			b, id, err := parseTaskID(t.ID)
 			if err != nil {
@@ -292,7 +292,7 @@ func (r *Redis) perTask(ctx context.Context, op string, script *redis.Script, ta
 		}
 		for i, ok := range res {
 			if ok == 0 {
-				lost = append(lost, keys[i+1]+" "+args[1+2*i].(string))
+				lost = append(lost, keys[i+1]+" "+args[2+2*i].(string))
 			}
 		}
 	}
@@ -355,8 +355,8 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 			}
 			keys := []string{k.runs}
 			slot := map[string]int{}
-			args := make([]any, 0, 1+3*len(call)+n)
-			args = append(args, ms(r.opts.Now()))
+			args := make([]any, 0, 2+3*len(call)+n)
+			args = append(args, ms(r.opts.Now()), r.opts.Consumer)
 			for _, g := range call {
 				if slot[g.stream] == 0 {
 					keys = append(keys, g.stream)
@@ -398,8 +398,8 @@ func (r *Redis) Release(ctx context.Context, tasks ...markwatch.Task) error {
 	return r.perTask(ctx, "release", releaseScript, tasks)
 }
 
-// Extend implements Frontier: XCLAIM with min-idle 0 resets each entry's
-// idle time (JUSTID: the delivery count is left alone).
+// Extend implements Frontier: extendScript per stream renews the leases
+// this consumer holds (and only those).
 func (r *Redis) Extend(ctx context.Context, tasks ...markwatch.Task) error {
 	type claim struct {
 		stream string
@@ -421,20 +421,19 @@ func (r *Redis) Extend(ctx context.Context, tasks ...markwatch.Task) error {
 		}
 		c.ids = append(c.ids, id)
 	}
-	cmds := make([]*redis.StringSliceCmd, len(order))
-	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, c := range order {
-			cmds[i] = p.XClaimJustID(ctx, &redis.XClaimArgs{Stream: c.stream, Group: groupName, Consumer: r.opts.Consumer, MinIdle: 0, Messages: c.ids})
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("queue: extend %d leases: %w", len(tasks), err)
-	}
 	var lost []string
-	for i, c := range order {
+	for _, c := range order {
+		args := make([]any, 0, 1+len(c.ids))
+		args = append(args, r.opts.Consumer)
+		for _, id := range c.ids {
+			args = append(args, id)
+		}
+		ids, err := extendScript.Run(ctx, r.client, []string{c.stream}, args...).StringSlice()
+		if err != nil {
+			return fmt.Errorf("queue: extend %d leases: %w", len(tasks), err)
+		}
 		got := map[string]bool{}
-		for _, id := range cmds[i].Val() {
+		for _, id := range ids {
 			got[id] = true
 		}
 		for _, id := range c.ids {
@@ -482,7 +481,7 @@ func (r *Redis) nack(ctx context.Context, t markwatch.Task, payload string, caus
 		mode = "retry"
 	}
 	keys := []string{k.runs, k.delayed, k.dead, k.streams[b]}
-	ok, err := nackScript.Run(ctx, r.client, keys, ms(now), id, t.Run, b, payload, mode, ms(now.Add(delay)), t.ID).Int()
+	ok, err := nackScript.Run(ctx, r.client, keys, ms(now), id, t.Run, b, payload, mode, ms(now.Add(delay)), t.ID, r.opts.Consumer).Int()
 	if err != nil {
 		return fmt.Errorf("queue: nack %s of site %s: %w", t.ID, t.Site, err)
 	}
