@@ -31,6 +31,24 @@ type drillStore struct {
 
 	mu        sync.Mutex
 	delivered map[string]int // site/listing id → findings stored for it (redeliveries included)
+
+	// the running consumer (pause and resume it to let findings pile up)
+	consumer *queue.FindingsConsumer
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// pause stops the findings consumer (as a serve that is down or slow);
+// resume starts it again.
+func (s *drillStore) pause() {
+	s.cancel()
+	<-s.done
+}
+
+func (s *drillStore) resume() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel, s.done = cancel, make(chan struct{})
+	go func(done chan struct{}) { defer close(done); _ = s.consumer.Run(ctx) }(s.done)
 }
 
 // consume opens a store and runs the findings consumer until the test ends.
@@ -51,13 +69,11 @@ func (d *drill) consume() *drillStore {
 	}
 	t.Cleanup(func() { st.Close() })
 	s := &drillStore{st: st, delivered: map[string]int{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &queue.FindingsConsumer{Client: d.client, Group: "store", Consumer: "drill", Handle: s.handle}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = c.Run(ctx) }()
+	s.consumer = &queue.FindingsConsumer{Client: d.client, Group: "store", Consumer: "drill", Handle: s.handle, ClaimIdle: 5 * time.Second}
+	s.resume()
 	// Stop the consumer before the store closes and redis-server stops
 	// (cleanups run last registered first).
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(s.pause)
 	return s
 }
 

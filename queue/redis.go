@@ -85,6 +85,7 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 		items     []addItem
 		maxBand   int
 		cancelled *redis.StringCmd
+		seeds     []string // dedup hashes of the group's seed tasks (seeds.go)
 	}
 	var order []*group
 	groups := map[[2]string]*group{}
@@ -117,7 +118,11 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 		}
 		b := band(t.Priority)
 		g.maxBand = max(g.maxBand, b)
-		g.items = append(g.items, addItem{hash: dedupHash(DedupKey(*t, g.tracking...)), payload: payload, band: b, notBefore: nb})
+		hash := dedupHash(DedupKey(*t, g.tracking...))
+		g.items = append(g.items, addItem{hash: hash, payload: payload, band: b, notBefore: nb})
+		if isSeed(t) {
+			g.seeds = append(g.seeds, hash)
+		}
 	}
 	if len(order) == 0 {
 		return 0, nil
@@ -211,13 +216,34 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 		// Lua's unpack bounds a call's arguments: at most addChunk tasks a call.
 		for from := 0; from < len(g.items); from += addChunk {
 			chunk := g.items[from:min(len(g.items), from+addChunk)]
-			n, err := addScript.Run(ctx, r.client, keys, addArgs(ms(now), ttl.Milliseconds(), g.run, chunk)...).Int()
+			var n int
+			add := func(ctx context.Context, c redis.Cmdable) error {
+				var err error
+				n, err = addScript.Run(ctx, c, keys, addArgs(ms(now), ttl.Milliseconds(), g.run, chunk)...).Int()
+				return err
+			}
+			var err error
+			if len(g.seeds) > 0 {
+				// Seeds are confirmed on replicas (durable.go).
+				err = durably(ctx, r.client, k.runs, add)
+			} else {
+				err = add(ctx, r.client)
+			}
 			if err != nil {
 				return total, fmt.Errorf("queue: add %d tasks to site %s run %s: %w", len(chunk), g.site, g.run, err)
 			}
 			total += n
 		}
 		r.wake(g.site)
+	}
+	var seeds []seedGroup
+	for _, g := range order {
+		if len(g.seeds) > 0 {
+			seeds = append(seeds, seedGroup{site: g.site, run: g.run, hashes: g.seeds})
+		}
+	}
+	if err := r.recordSeeds(ctx, seeds); err != nil {
+		return total, err
 	}
 	return total, nil
 }
@@ -567,7 +593,13 @@ func (r *Redis) Stats(ctx context.Context, run string) (RunStats, error) {
 		idleAt = max(idleAt, get(5))
 		st.Cancelled += get(6)
 	}
-	st.Finished = st.Queued <= 0 && st.Leased <= 0
+	if st.CancelledAt.IsZero() {
+		// A cancelled run may have refused seeds it then recorded.
+		if st.LostSeeds, err = r.lostSeeds(ctx, run); err != nil {
+			return RunStats{}, err
+		}
+	}
+	st.Finished = st.Queued <= 0 && st.Leased <= 0 && st.LostSeeds == 0
 	if st.Finished && idleAt > 0 {
 		st.FinishedAt = time.UnixMilli(idleAt)
 	}
