@@ -30,7 +30,8 @@ type drillStore struct {
 	failures   atomic.Int64 // Put errors (the batch stays pending and is retried)
 
 	mu        sync.Mutex
-	delivered map[string]int // site/listing id → findings stored for it (redeliveries included)
+	delivered map[string]int  // site/listing id → findings stored for it (redeliveries included)
+	tasks     map[string]bool // "run task" of every batch stored
 
 	// the running consumer (pause and resume it to let findings pile up)
 	consumer *queue.FindingsConsumer
@@ -93,6 +94,10 @@ func (s *drillStore) handle(ctx context.Context, b queue.FindingsBatch) error {
 	s.batches.Add(1)
 	s.deliveries.Add(int64(len(b.Findings)))
 	s.mu.Lock()
+	if s.tasks == nil {
+		s.tasks = map[string]bool{}
+	}
+	s.tasks[b.Run+" "+b.Task] = true
 	for _, f := range b.Findings {
 		s.delivered[f.Listing.Site+"/"+f.Listing.ID]++
 	}

@@ -107,7 +107,9 @@ func transient(err error) bool {
 	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	if errors.Is(err, redis.ErrClosed) {
+	if errors.Is(err, redis.ErrClosed) || strings.Contains(err.Error(), "Conn is in a bad state") {
+		// A closed client, or a dedicated connection (Client.Conn, as
+		// durable.go uses) that broke: retrying on it cannot succeed.
 		return false
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
@@ -119,7 +121,9 @@ func transient(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	for _, p := range []string{"CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "READONLY", "UNBLOCKED"} {
+	// MOVED and ASK reach here only when go-redis' own redirections ran
+	// out (a slot map still settling after a failover): reload and retry.
+	for _, p := range []string{"CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "READONLY", "UNBLOCKED", "MOVED ", "ASK "} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}

@@ -655,7 +655,15 @@ func (s *Sentinel) Master(t testing.TB, timeout time.Duration) *Server {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("testredis: sentinels agree on no live master after %v: %v", timeout, votes)
+			var nodes []string
+			for _, d := range s.Data {
+				rc := redis.NewClient(&redis.Options{Addr: d.Addr, MaxRetries: -1})
+				info, err := rc.Info(context.Background(), "replication").Result()
+				rc.Close()
+				role, online := replicationOf(info)
+				nodes = append(nodes, fmt.Sprintf("%s alive %v role %s replicas %d master port %d err %v", d.Addr, d.Alive(), role, online, d.masterPort(t), err))
+			}
+			t.Fatalf("testredis: sentinels agree on no live master after %v: %v; nodes: %s", timeout, votes, strings.Join(nodes, "; "))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
