@@ -381,14 +381,15 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 			}
 			keys := []string{k.runs}
 			slot := map[string]int{}
-			args := make([]any, 0, 2+3*len(call)+n)
+			args := make([]any, 0, 2+5*len(call)+n)
 			args = append(args, ms(r.opts.Now()), r.opts.Consumer)
 			for _, g := range call {
 				if slot[g.stream] == 0 {
 					keys = append(keys, g.stream)
 					slot[g.stream] = len(keys)
 				}
-				args = append(args, slot[g.stream], g.run, len(g.ids))
+				lo, hi := idRange(g.ids)
+				args = append(args, slot[g.stream], g.run, len(g.ids), lo, hi)
 				for _, id := range g.ids {
 					args = append(args, id)
 				}
@@ -416,6 +417,35 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 }
 
 const ackChunk = 1000
+
+// idRange returns the lowest and highest of stream ids (ms-seq).
+func idRange(ids []string) (lo, hi string) {
+	lo, hi = ids[0], ids[0]
+	for _, id := range ids[1:] {
+		if idLess(id, lo) {
+			lo = id
+		}
+		if idLess(hi, id) {
+			hi = id
+		}
+	}
+	return lo, hi
+}
+
+func idLess(a, b string) bool {
+	am, as, _ := strings.Cut(a, "-")
+	bm, bs, _ := strings.Cut(b, "-")
+	if len(am) != len(bm) {
+		return len(am) < len(bm)
+	}
+	if am != bm {
+		return am < bm
+	}
+	if len(as) != len(bs) {
+		return len(as) < len(bs)
+	}
+	return as < bs
+}
 
 // Release implements Frontier.
 func (r *Redis) Release(ctx context.Context, tasks ...markwatch.Task) error {

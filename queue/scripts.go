@@ -78,6 +78,25 @@ local function held(key, id, consumer)
   local p = redis.pcall('XPENDING', key, 'mw', id, id, 1, consumer)
   return type(p) == 'table' and p.err == nil and #p > 0
 end
+local function heldAll(key, ids, lo, hi, consumer)
+  -- the ids of ids (all within lo..hi) leased to consumer: one XPENDING
+  -- over their range (a batch leased together is mostly contiguous), or
+  -- one per id when the consumer holds too many others in that range
+  local limit = 4 * #ids + 64
+  local p = redis.pcall('XPENDING', key, 'mw', lo, hi, limit, consumer)
+  local mine = {}
+  if type(p) ~= 'table' or p.err then return mine end
+  if #p < limit then
+    local set = {}
+    for _, e in ipairs(p) do set[e[1]] = true end
+    for _, id in ipairs(ids) do if set[id] then mine[#mine + 1] = id end end
+    return mine
+  end
+  for _, id in ipairs(ids) do
+    if held(key, id, consumer) then mine[#mine + 1] = id end
+  end
+  return mine
+end
 local function split(s, parts)
   -- The last part is the rest of s: a payload may contain SEP bytes.
   local out = {}
@@ -253,7 +272,8 @@ return out
 //
 //	KEYS[1] runs hash   KEYS[2..] the streams of the groups
 //	ARGV[1] now (ms)    ARGV[2] consumer
-//	ARGV[3..] per group: index of its stream in KEYS, run, n, n stream ids
+//	ARGV[3..] per group: index of its stream in KEYS, run, n, the lowest and
+//	          highest of its ids, n stream ids
 //	returns per group the number acked (fewer than n: the other leases
 //	were lost, already acked or recovered)
 var ackScript = redis.NewScript(luaHelpers + `
@@ -261,10 +281,7 @@ local out, counts, touched, consumer = {}, {}, {}, ARGV[2]
 local i = 3
 while i <= #ARGV do
   local key, run, n = KEYS[tonumber(ARGV[i])], ARGV[i+1], tonumber(ARGV[i+2])
-  local mine = {}
-  for j = i + 3, i + 2 + n do
-    if held(key, ARGV[j], consumer) then mine[#mine + 1] = ARGV[j] end
-  end
+  local mine = heldAll(key, {unpack(ARGV, i + 5, i + 4 + n)}, ARGV[i+3], ARGV[i+4], consumer)
   local acked = 0
   if #mine > 0 then acked = redis.call('XACK', key, 'mw', unpack(mine)) end
   if acked > 0 then
@@ -273,7 +290,7 @@ while i <= #ARGV do
     count(counts, run, 'd', acked)
   end
   out[#out + 1] = acked
-  i = i + 3 + n
+  i = i + 5 + n
 end
 for key, _ in pairs(touched) do trim(key) end
 bump(KEYS[1], counts)
