@@ -57,6 +57,11 @@ func NewRedis(client redis.UniversalClient, opts Options) *Redis {
 		host, _ := os.Hostname()
 		opts.Consumer = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
 	}
+	if b := FailoverBudget(client); b >= opts.Lease {
+		// An ack retried through a failover for longer than the lease
+		// may find its lease recovered and the page handed out again.
+		opts.Logger.Warn("the Redis failover budget is not below the lease: acks retried through a failover may come too late", "failover_budget", b.String(), "lease", opts.Lease.String())
+	}
 	return &Redis{client: client, opts: opts, keys: map[string]*siteKeys{}, registered: map[[2]string]time.Time{}, siteBand: map[string]int{}, skipUntil: map[string]time.Time{}, cancelled: map[string]bool{}, cancelBudget: cancelBudget, stop: make(chan struct{})}
 }
 
