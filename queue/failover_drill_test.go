@@ -219,16 +219,42 @@ func (x *foDrill) kill(key string, hold bool, held func(master *testredis.Server
 			held(m)
 		}
 	}
+	lag := replicationLag(m, r)
 	killedAt := time.Now()
 	m.Kill()
 	okAt = x.be.waitFailover(t, key, m)
 	if hold {
 		r.LetReplicate(t)
 	}
-	t.Logf("killed master %s of %s; failover done after %v", m.Addr, key, okAt.Sub(killedAt).Round(time.Millisecond))
+	t.Logf("killed master %s of %s (replica %s bytes behind just before); failover done after %v", m.Addr, key, lag, okAt.Sub(killedAt).Round(time.Millisecond))
 	done := make(chan struct{})
 	go func() { defer close(done); x.be.rejoin(t, m) }()
 	return okAt, func() { <-done }
+}
+
+// replicationLag is how far the replica's offset was behind the master's
+// (both read just before a kill: the drill's report of the window).
+func replicationLag(m, r *testredis.Server) string {
+	off := func(s *testredis.Server, field string) string {
+		c := redis.NewClient(&redis.Options{Addr: s.Addr})
+		defer c.Close()
+		info, _ := c.Info(context.Background(), "replication").Result()
+		for _, line := range strings.Split(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
+				return v
+			}
+		}
+		return "?"
+	}
+	mo, ro := off(m, "master_repl_offset"), off(r, "slave_repl_offset")
+	var a, b int64
+	if _, err := fmt.Sscan(mo, &a); err != nil {
+		return "?"
+	}
+	if _, err := fmt.Sscan(ro, &b); err != nil {
+		return "?"
+	}
+	return fmt.Sprint(a - b)
 }
 
 // watchResume starts watching, right after the failover was seen done at
