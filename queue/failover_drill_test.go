@@ -333,7 +333,7 @@ func (x *foDrill) workerLogs() string {
 	var b strings.Builder
 	for i, w := range x.workers {
 		lines := strings.Split(strings.TrimSpace(w.logText()), "\n")
-		fmt.Fprintf(&b, "--- worker %d (%d lines), last lines:\n%s\n", i, len(lines), strings.Join(lines[max(0, len(lines)-15):], "\n"))
+		fmt.Fprintf(&b, "--- worker %d (%d lines), last lines:\n%s\n", i, len(lines), strings.Join(lines[max(0, len(lines)-30):], "\n"))
 	}
 	return b.String()
 }
@@ -483,8 +483,9 @@ func (x *foDrill) plainKills(prefix string, findingsToo bool) []outcome {
 		o.resume = append(o.resume, resumed())
 		rejoined()
 		if findingsToo {
+			// At once: the last queries were just seeded, their pages are
+			// still to crawl.
 			o.name += ", findings master mid-crawl"
-			x.waitDone(run, 150)
 			okAt, rejoined := x.kill(findingsKey, false, nil)
 			if st, _ := x.f.Stats(context.Background(), run); !st.Finished {
 				o.resume = append(o.resume, x.watchResume(run, okAt)())
@@ -577,15 +578,21 @@ func (x *foDrill) laggedKills(prefix string, durable bool) outcome {
 	// Findings: hold the findings master's replica mid-crawl, with the
 	// store's consumer paused, until several batches are on the master
 	// alone; kill it.
-	x.waitDone(run, x.pages*3/10)
+	// (At once: the re-seeded half is still to crawl, so the workers are
+	// publishing; the first half may be more than the run's third.)
 	x.st.pause()
 	var held map[string]bool
 	okAt, rejoined := x.kill(findingsKey, true, func(m *testredis.Server) {
 		from := lastID(t, m, findingsKey)
-		waitFor(t, "findings published during the lag", 60*time.Second, func() bool {
-			held = heldBatches(t, m, from)
-			return len(held) >= 4
-		})
+		deadline := time.Now().Add(60 * time.Second)
+		for held = heldBatches(t, m, from); len(held) < 4; held = heldBatches(t, m, from) {
+			if time.Now().After(deadline) {
+				st, err := x.f.Stats(context.Background(), run)
+				t.Fatalf("%s: %d findings batches published on %s during the lag after 60s (from %s), want 4; run %+v %v\n%s",
+					o.name, len(held), m.Addr, from, st, err, x.workerLogs())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	})
 	resumed := x.watchResume(run, okAt)
 	x.st.resume()
