@@ -24,6 +24,14 @@ type Config struct {
 	// Redis is a redis:// URL (several comma-separated addresses make a
 	// Cluster). Empty: run with the in-process frontier.
 	Redis string `yaml:"redis"`
+	// RedisFailoverBudget is how long one Redis operation keeps retrying
+	// while Redis is unreachable (a failover, a restart) before it fails.
+	// Default 15s.
+	RedisFailoverBudget Duration `yaml:"redis_failover_budget"`
+	// Durability is how many replicas must confirm seeds and findings
+	// batches (WAIT) before they count as written. Default replicas 1,
+	// timeout 500ms for a Cluster or Sentinel URL; off for one server.
+	Durability Durability `yaml:"durability"`
 	// Sites, Marks are directories of *.yaml files; Signals, Sweeps are files.
 	// Relative paths are relative to this file. Defaults: sites, marks,
 	// signals.yaml, sweeps.yaml.
@@ -67,6 +75,15 @@ type Crawl struct {
 	// Lease is how long a leased task stays invisible to other workers
 	// without a heartbeat. Default 30s.
 	Lease Duration `yaml:"lease"`
+}
+
+// Durability is queue.Durability as configured; replicas: 0 turns it off.
+type Durability struct {
+	// Replicas that must confirm a write. Default: 1 for a Cluster or
+	// Sentinel URL, 0 (off) for one server.
+	Replicas *int `yaml:"replicas"`
+	// Timeout of one confirmation. Default 500ms.
+	Timeout Duration `yaml:"timeout"`
 }
 
 // Log configures slog.
@@ -125,6 +142,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Crawl.MaxRedirects < 0 || c.Crawl.MaxRedirects > 20 {
 		errs = append(errs, Errorf("crawl.max_redirects", "must be 0..20, got %d", c.Crawl.MaxRedirects))
+	}
+	if r := c.Durability.Replicas; r != nil && (*r < 0 || *r > 16) {
+		errs = append(errs, Errorf("durability.replicas", "must be 0..16, got %d", *r))
+	}
+	if c.Durability.Timeout < 0 {
+		errs = append(errs, Errorf("durability.timeout", "must not be negative"))
+	}
+	if c.RedisFailoverBudget < 0 {
+		errs = append(errs, Errorf("redis_failover_budget", "must not be negative"))
 	}
 	if c.Crawl.Retries < 0 {
 		errs = append(errs, Errorf("crawl.retries", "must not be negative"))

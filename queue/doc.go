@@ -116,6 +116,17 @@ package queue
 // own delivery count), then moved with its last error to
 // mw:{findings}:dead (findingsdead.go), from which an operator requeues it.
 //
+// # Failover
+//
+// Dial (dial.go) adds a hook to every client (failover.go) that retries a
+// call while Redis is unreachable or failing over, for the failover budget,
+// reloading a Cluster's slot map on each such error; Sentinel URLs get
+// go-redis' failover client. Ack, nack, release and extend check in their
+// scripts that the caller holds the lease. Seeds and findings batches are
+// confirmed on replicas with WAIT when the deployment has replicas
+// (durable.go), and seeds are recorded in the run's slot too, so that a
+// failover that rolled seeds back shows as RunStats.LostSeeds (seeds.go).
+//
 // # Limits
 //
 //   - Priorities above 15 order as 15.

@@ -69,13 +69,16 @@ func markwatchBinary(t *testing.T) string {
 type drill struct {
 	t      *testing.T
 	bin    string
-	redis  *testredis.Server
+	redis  *testredis.Server // nil for drills on a Cluster or Sentinel
+	url    string            // the Redis URL workers and commands get
 	client redis.UniversalClient
-	market *fakemarket.Server
-	cat    *fakemarket.Catalogue
-	sites  string // directory with fakemart.yaml
-	mu     sync.Mutex
-	procs  []*worker
+	// globals are extra global flags for every markwatch command (--config).
+	globals []string
+	market  *fakemarket.Server
+	cat     *fakemarket.Catalogue
+	sites   string // directory with fakemart.yaml
+	mu      sync.Mutex
+	procs   []*worker
 }
 
 type worker struct {
@@ -89,9 +92,18 @@ func newDrill(t *testing.T, listings int, rate string, market ...fakemarket.Opti
 	if testing.Short() {
 		t.Skip("drill runs worker processes; skipped with -short")
 	}
-	d := &drill{t: t, bin: markwatchBinary(t)}
-	d.redis = testredis.Start(t)
-	d.client = d.redis.Client()
+	srv := testredis.Start(t)
+	d := newDrillOn(t, srv.URL(), srv.Client(), listings, rate, market...)
+	d.redis = srv
+	return d
+}
+
+// newDrillOn is newDrill on a Redis of the test's choosing.
+func newDrillOn(t *testing.T, url string, client redis.UniversalClient, listings int, rate string, market ...fakemarket.Options) *drill {
+	if testing.Short() {
+		t.Skip("drill runs worker processes; skipped with -short")
+	}
+	d := &drill{t: t, bin: markwatchBinary(t), url: url, client: client}
 	d.cat = fakemarket.Generate(7, fakemarket.WithListings(listings))
 	var mo fakemarket.Options
 	if len(market) > 0 {
@@ -120,7 +132,7 @@ func newDrill(t *testing.T, listings int, rate string, market ...fakemarket.Opti
 // run runs a markwatch command to completion and returns its stdout.
 func (d *drill) run(args ...string) string {
 	d.t.Helper()
-	cmd := exec.Command(d.bin, append([]string{"--sites", d.sites, "--log-level", "warn"}, args...)...)
+	cmd := exec.Command(d.bin, append(append([]string{"--sites", d.sites, "--log-level", "warn"}, d.globals...), args...)...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
@@ -132,7 +144,8 @@ func (d *drill) run(args ...string) string {
 // startWorker starts `markwatch worker` as a process.
 func (d *drill) startWorker(extra ...string) *worker {
 	d.t.Helper()
-	args := append([]string{"--sites", d.sites, "--log-level", "info", "worker", "--redis", d.redis.URL(), "--metrics", ""}, extra...)
+	args := append(append([]string{"--sites", d.sites, "--log-level", "info"}, d.globals...), "worker", "--redis", d.url, "--metrics", "")
+	args = append(args, extra...)
 	cmd := exec.Command(d.bin, args...)
 	w := &worker{cmd: cmd, done: make(chan error, 1), log: &bytes.Buffer{}, mu: &sync.Mutex{}}
 	pr, pw := io.Pipe()
@@ -187,7 +200,7 @@ func (d *drill) stopAll() {
 
 // queries seeds a run with every catalogue query through `markwatch enqueue`.
 func (d *drill) enqueue(run string) {
-	args := []string{"enqueue", "--redis", d.redis.URL(), "--site", "fakemart", "--run", run}
+	args := []string{"enqueue", "--redis", d.url, "--site", "fakemart", "--run", run}
 	for _, q := range d.cat.Queries() {
 		args = append(args, "--query", q)
 	}

@@ -30,7 +30,26 @@ type drillStore struct {
 	failures   atomic.Int64 // Put errors (the batch stays pending and is retried)
 
 	mu        sync.Mutex
-	delivered map[string]int // site/listing id → findings stored for it (redeliveries included)
+	delivered map[string]int  // site/listing id → findings stored for it (redeliveries included)
+	tasks     map[string]bool // "run task" of every batch stored
+
+	// the running consumer (pause and resume it to let findings pile up)
+	consumer *queue.FindingsConsumer
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// pause stops the findings consumer (as a serve that is down or slow);
+// resume starts it again.
+func (s *drillStore) pause() {
+	s.cancel()
+	<-s.done
+}
+
+func (s *drillStore) resume() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel, s.done = cancel, make(chan struct{})
+	go func(done chan struct{}) { defer close(done); _ = s.consumer.Run(ctx) }(s.done)
 }
 
 // consume opens a store and runs the findings consumer until the test ends.
@@ -51,13 +70,11 @@ func (d *drill) consume() *drillStore {
 	}
 	t.Cleanup(func() { st.Close() })
 	s := &drillStore{st: st, delivered: map[string]int{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &queue.FindingsConsumer{Client: d.client, Group: "store", Consumer: "drill", Handle: s.handle}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = c.Run(ctx) }()
+	s.consumer = &queue.FindingsConsumer{Client: d.client, Group: "store", Consumer: "drill", Handle: s.handle, ClaimIdle: 5 * time.Second}
+	s.resume()
 	// Stop the consumer before the store closes and redis-server stops
 	// (cleanups run last registered first).
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(s.pause)
 	return s
 }
 
@@ -77,6 +94,10 @@ func (s *drillStore) handle(ctx context.Context, b queue.FindingsBatch) error {
 	s.batches.Add(1)
 	s.deliveries.Add(int64(len(b.Findings)))
 	s.mu.Lock()
+	if s.tasks == nil {
+		s.tasks = map[string]bool{}
+	}
+	s.tasks[b.Run+" "+b.Task] = true
 	for _, f := range b.Findings {
 		s.delivered[f.Listing.Site+"/"+f.Listing.ID]++
 	}

@@ -165,7 +165,13 @@ func (p *FindingsPublisher) Put(ctx context.Context, page *markwatch.Page, findi
 	if err != nil {
 		return fmt.Errorf("queue: publish findings of %s: %w", b.Page.URL, err)
 	}
-	if err := p.Client.XAdd(ctx, &redis.XAddArgs{Stream: findingsStream, Values: []string{"b", string(data)}}).Err(); err != nil {
+	// Confirmed on replicas (durable.go): the worker acks the page's task
+	// once Put returns, so a batch lost in a failover would not be
+	// published again.
+	err = durably(ctx, p.Client, findingsStream, func(ctx context.Context, c redis.Cmdable) error {
+		return c.XAdd(ctx, &redis.XAddArgs{Stream: findingsStream, Values: []string{"b", string(data)}}).Err()
+	})
+	if err != nil {
 		return fmt.Errorf("queue: publish %d findings of %s: %w", len(findings), b.Page.URL, err)
 	}
 	return nil

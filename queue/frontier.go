@@ -69,6 +69,11 @@ type RunStats struct {
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 	// CancelledAt is when the run was cancelled (zero: it was not).
 	CancelledAt time.Time `json:"cancelled_at,omitzero"`
+	// LostSeeds counts seed tasks that were queued and then rolled back
+	// (a Redis master died before its replica had them; seeds.go): the run
+	// is not finished while any are lost. Seed the run again to put them
+	// back.
+	LostSeeds int64 `json:"lost_seeds,omitempty"`
 }
 
 // Progress is what one processed page adds to its run's accounting.

@@ -15,6 +15,10 @@ type Metrics struct {
 	// dead-letter stream (undecodable, or not stored after
 	// FindingsConsumer.MaxDeliveries deliveries).
 	FindingsDeadLetters prometheus.Counter
+	// RedisUnavailable is the time this process's Redis clients spent
+	// unable to reach Redis (retrying through a failover), summed over
+	// its clients.
+	RedisUnavailable prometheus.CounterFunc
 }
 
 // NewMetrics builds the counters and registers them with reg (nil: not registered).
@@ -40,9 +44,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "markwatch_findings_dead_letters_total",
 			Help: "Findings batches moved to the findings dead-letter stream: undecodable, or not stored after the consumer's delivery budget.",
 		}),
+		RedisUnavailable: prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "markwatch_redis_unavailable_seconds_total",
+			Help: "Seconds this process's Redis clients could not reach Redis (a failover, a restart), the current outage included.",
+		}, unavailableSeconds),
 	}
 	if reg != nil {
-		reg.MustRegister(m.LeaseExpiries, m.DeadLetters, m.RateLimited, m.FindingsIngested, m.FindingsDeadLetters)
+		reg.MustRegister(m.LeaseExpiries, m.DeadLetters, m.RateLimited, m.FindingsIngested, m.FindingsDeadLetters, m.RedisUnavailable)
 	}
 	return m
 }

@@ -57,6 +57,11 @@ func NewRedis(client redis.UniversalClient, opts Options) *Redis {
 		host, _ := os.Hostname()
 		opts.Consumer = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
 	}
+	if b := FailoverBudget(client); b >= opts.Lease {
+		// An ack retried through a failover for longer than the lease
+		// may find its lease recovered and the page handed out again.
+		opts.Logger.Warn("the Redis failover budget is not below the lease: acks retried through a failover may come too late", "failover_budget", b.String(), "lease", opts.Lease.String())
+	}
 	return &Redis{client: client, opts: opts, keys: map[string]*siteKeys{}, registered: map[[2]string]time.Time{}, siteBand: map[string]int{}, skipUntil: map[string]time.Time{}, cancelled: map[string]bool{}, cancelBudget: cancelBudget, stop: make(chan struct{})}
 }
 
@@ -85,6 +90,7 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 		items     []addItem
 		maxBand   int
 		cancelled *redis.StringCmd
+		seeds     []string // dedup hashes of the group's seed tasks (seeds.go)
 	}
 	var order []*group
 	groups := map[[2]string]*group{}
@@ -117,7 +123,11 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 		}
 		b := band(t.Priority)
 		g.maxBand = max(g.maxBand, b)
-		g.items = append(g.items, addItem{hash: dedupHash(DedupKey(*t, g.tracking...)), payload: payload, band: b, notBefore: nb})
+		hash := dedupHash(DedupKey(*t, g.tracking...))
+		g.items = append(g.items, addItem{hash: hash, payload: payload, band: b, notBefore: nb})
+		if isSeed(t) {
+			g.seeds = append(g.seeds, hash)
+		}
 	}
 	if len(order) == 0 {
 		return 0, nil
@@ -211,13 +221,34 @@ func (r *Redis) Add(ctx context.Context, tasks ...markwatch.Task) (int, error) {
 		// Lua's unpack bounds a call's arguments: at most addChunk tasks a call.
 		for from := 0; from < len(g.items); from += addChunk {
 			chunk := g.items[from:min(len(g.items), from+addChunk)]
-			n, err := addScript.Run(ctx, r.client, keys, addArgs(ms(now), ttl.Milliseconds(), g.run, chunk)...).Int()
+			var n int
+			add := func(ctx context.Context, c redis.Cmdable) error {
+				var err error
+				n, err = addScript.Run(ctx, c, keys, addArgs(ms(now), ttl.Milliseconds(), g.run, chunk)...).Int()
+				return err
+			}
+			var err error
+			if len(g.seeds) > 0 {
+				// Seeds are confirmed on replicas (durable.go).
+				err = durably(ctx, r.client, k.runs, add)
+			} else {
+				err = add(ctx, r.client)
+			}
 			if err != nil {
 				return total, fmt.Errorf("queue: add %d tasks to site %s run %s: %w", len(chunk), g.site, g.run, err)
 			}
 			total += n
 		}
 		r.wake(g.site)
+	}
+	var seeds []seedGroup
+	for _, g := range order {
+		if len(g.seeds) > 0 {
+			seeds = append(seeds, seedGroup{site: g.site, run: g.run, hashes: g.seeds})
+		}
+	}
+	if err := r.recordSeeds(ctx, seeds); err != nil {
+		return total, err
 	}
 	return total, nil
 }
@@ -272,7 +303,7 @@ func (r *Redis) perTask(ctx context.Context, op string, script *redis.Script, ta
 	for _, site := range sites {
 		k := r.siteKeys(site)
 		keys := []string{k.runs}
-		args := []any{ms(r.opts.Now())}
+		args := []any{ms(r.opts.Now()), r.opts.Consumer}
 		for _, t := range groups[site] {
 			b, id, err := parseTaskID(t.ID)
 			if err != nil {
@@ -292,7 +323,7 @@ func (r *Redis) perTask(ctx context.Context, op string, script *redis.Script, ta
 		}
 		for i, ok := range res {
 			if ok == 0 {
-				lost = append(lost, keys[i+1]+" "+args[1+2*i].(string))
+				lost = append(lost, keys[i+1]+" "+args[2+2*i].(string))
 			}
 		}
 	}
@@ -355,14 +386,15 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 			}
 			keys := []string{k.runs}
 			slot := map[string]int{}
-			args := make([]any, 0, 1+3*len(call)+n)
-			args = append(args, ms(r.opts.Now()))
+			args := make([]any, 0, 2+5*len(call)+n)
+			args = append(args, ms(r.opts.Now()), r.opts.Consumer)
 			for _, g := range call {
 				if slot[g.stream] == 0 {
 					keys = append(keys, g.stream)
 					slot[g.stream] = len(keys)
 				}
-				args = append(args, slot[g.stream], g.run, len(g.ids))
+				lo, hi := idRange(g.ids)
+				args = append(args, slot[g.stream], g.run, len(g.ids), lo, hi)
 				for _, id := range g.ids {
 					args = append(args, id)
 				}
@@ -391,6 +423,35 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 
 const ackChunk = 1000
 
+// idRange returns the lowest and highest of stream ids (ms-seq).
+func idRange(ids []string) (lo, hi string) {
+	lo, hi = ids[0], ids[0]
+	for _, id := range ids[1:] {
+		if idLess(id, lo) {
+			lo = id
+		}
+		if idLess(hi, id) {
+			hi = id
+		}
+	}
+	return lo, hi
+}
+
+func idLess(a, b string) bool {
+	am, as, _ := strings.Cut(a, "-")
+	bm, bs, _ := strings.Cut(b, "-")
+	if len(am) != len(bm) {
+		return len(am) < len(bm)
+	}
+	if am != bm {
+		return am < bm
+	}
+	if len(as) != len(bs) {
+		return len(as) < len(bs)
+	}
+	return as < bs
+}
+
 // Release implements Frontier.
 func (r *Redis) Release(ctx context.Context, tasks ...markwatch.Task) error {
 	sites, _ := bySite(tasks)
@@ -398,8 +459,8 @@ func (r *Redis) Release(ctx context.Context, tasks ...markwatch.Task) error {
 	return r.perTask(ctx, "release", releaseScript, tasks)
 }
 
-// Extend implements Frontier: XCLAIM with min-idle 0 resets each entry's
-// idle time (JUSTID: the delivery count is left alone).
+// Extend implements Frontier: extendScript per stream renews the leases
+// this consumer holds (and only those).
 func (r *Redis) Extend(ctx context.Context, tasks ...markwatch.Task) error {
 	type claim struct {
 		stream string
@@ -421,20 +482,19 @@ func (r *Redis) Extend(ctx context.Context, tasks ...markwatch.Task) error {
 		}
 		c.ids = append(c.ids, id)
 	}
-	cmds := make([]*redis.StringSliceCmd, len(order))
-	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, c := range order {
-			cmds[i] = p.XClaimJustID(ctx, &redis.XClaimArgs{Stream: c.stream, Group: groupName, Consumer: r.opts.Consumer, MinIdle: 0, Messages: c.ids})
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("queue: extend %d leases: %w", len(tasks), err)
-	}
 	var lost []string
-	for i, c := range order {
+	for _, c := range order {
+		args := make([]any, 0, 1+len(c.ids))
+		args = append(args, r.opts.Consumer)
+		for _, id := range c.ids {
+			args = append(args, id)
+		}
+		ids, err := extendScript.Run(ctx, r.client, []string{c.stream}, args...).StringSlice()
+		if err != nil {
+			return fmt.Errorf("queue: extend %d leases: %w", len(tasks), err)
+		}
 		got := map[string]bool{}
-		for _, id := range cmds[i].Val() {
+		for _, id := range ids {
 			got[id] = true
 		}
 		for _, id := range c.ids {
@@ -482,7 +542,7 @@ func (r *Redis) nack(ctx context.Context, t markwatch.Task, payload string, caus
 		mode = "retry"
 	}
 	keys := []string{k.runs, k.delayed, k.dead, k.streams[b]}
-	ok, err := nackScript.Run(ctx, r.client, keys, ms(now), id, t.Run, b, payload, mode, ms(now.Add(delay)), t.ID).Int()
+	ok, err := nackScript.Run(ctx, r.client, keys, ms(now), id, t.Run, b, payload, mode, ms(now.Add(delay)), t.ID, r.opts.Consumer).Int()
 	if err != nil {
 		return fmt.Errorf("queue: nack %s of site %s: %w", t.ID, t.Site, err)
 	}
@@ -568,7 +628,13 @@ func (r *Redis) Stats(ctx context.Context, run string) (RunStats, error) {
 		idleAt = max(idleAt, get(5))
 		st.Cancelled += get(6)
 	}
-	st.Finished = st.Queued <= 0 && st.Leased <= 0
+	if st.CancelledAt.IsZero() {
+		// A cancelled run may have refused seeds it then recorded.
+		if st.LostSeeds, err = r.lostSeeds(ctx, run); err != nil {
+			return RunStats{}, err
+		}
+	}
+	st.Finished = st.Queued <= 0 && st.Leased <= 0 && st.LostSeeds == 0
 	if st.Finished && idleAt > 0 {
 		st.FinishedAt = time.UnixMilli(idleAt)
 	}

@@ -12,6 +12,7 @@ import "github.com/redis/go-redis/v9"
 //   - bump(runs, counts): apply per-run counter deltas to the runs hash.
 //   - idle(runs, counts, now): stamp RUN·i for each run of counts that has nothing queued or leased here.
 //   - cancelled(runs, run, cache): whether the run is cancelled (RUN·cancelled set in the runs hash).
+//   - held(key, id, consumer): whether the entry is leased to consumer.
 //   - trim(key): drop acked entries from a stream.  split(s, n): the n parts of a delayed member or dead value.
 const luaHelpers = `
 local SEP = "\31"
@@ -70,6 +71,31 @@ local function cancelled(runs, run, cache)
     cache[run] = c
   end
   return c
+end
+local function held(key, id, consumer)
+  -- whether the entry is pending for (leased to) consumer; a stream or
+  -- group that is gone (lost in a failover) holds nothing
+  local p = redis.pcall('XPENDING', key, 'mw', id, id, 1, consumer)
+  return type(p) == 'table' and p.err == nil and #p > 0
+end
+local function heldAll(key, ids, lo, hi, consumer)
+  -- the ids of ids (all within lo..hi) leased to consumer: one XPENDING
+  -- over their range (a batch leased together is mostly contiguous), or
+  -- one per id when the consumer holds too many others in that range
+  local limit = 4 * #ids + 64
+  local p = redis.pcall('XPENDING', key, 'mw', lo, hi, limit, consumer)
+  local mine = {}
+  if type(p) ~= 'table' or p.err then return mine end
+  if #p < limit then
+    local set = {}
+    for _, e in ipairs(p) do set[e[1]] = true end
+    for _, id in ipairs(ids) do if set[id] then mine[#mine + 1] = id end end
+    return mine
+  end
+  for _, id in ipairs(ids) do
+    if held(key, id, consumer) then mine[#mine + 1] = id end
+  end
+  return mine
 end
 local function split(s, parts)
   -- The last part is the rest of s: a payload may contain SEP bytes.
@@ -238,31 +264,55 @@ return out
 // ackScript acknowledges leased tasks of one site, then trims the acked
 // entries from the streams it touched. Tasks come in groups of one stream
 // and one run, each acked with one XACK, so a batch costs a few calls
-// rather than one per task and the run's counters stay exact.
+// rather than one per task and the run's counters stay exact. Only entries
+// pending for the calling consumer are acked: XACK itself does not check
+// who holds a lease, and after a failover that lost a lease (the entry
+// delivered again, to another worker, under the same id) a late ack would
+// clear the other worker's lease.
 //
 //	KEYS[1] runs hash   KEYS[2..] the streams of the groups
-//	ARGV[1] now (ms)
-//	ARGV[2..] per group: index of its stream in KEYS, run, n, n stream ids
+//	ARGV[1] now (ms)    ARGV[2] consumer
+//	ARGV[3..] per group: index of its stream in KEYS, run, n, the lowest and
+//	          highest of its ids, n stream ids
 //	returns per group the number acked (fewer than n: the other leases
 //	were lost, already acked or recovered)
 var ackScript = redis.NewScript(luaHelpers + `
-local out, counts, touched = {}, {}, {}
-local i = 2
+local out, counts, touched, consumer = {}, {}, {}, ARGV[2]
+local i = 3
 while i <= #ARGV do
   local key, run, n = KEYS[tonumber(ARGV[i])], ARGV[i+1], tonumber(ARGV[i+2])
-  local acked = redis.call('XACK', key, 'mw', unpack(ARGV, i + 3, i + 2 + n))
+  local mine = heldAll(key, {unpack(ARGV, i + 5, i + 4 + n)}, ARGV[i+3], ARGV[i+4], consumer)
+  local acked = 0
+  if #mine > 0 then acked = redis.call('XACK', key, 'mw', unpack(mine)) end
   if acked > 0 then
     touched[key] = true
     count(counts, run, 'l', -acked)
     count(counts, run, 'd', acked)
   end
   out[#out + 1] = acked
-  i = i + 3 + n
+  i = i + 5 + n
 end
 for key, _ in pairs(touched) do trim(key) end
 bump(KEYS[1], counts)
 idle(KEYS[1], counts, ARGV[1])
 return out
+`)
+
+// extendScript renews the leases of tasks of one stream that the calling
+// consumer holds (XCLAIM with min-idle 0 resets the idle time; JUSTID
+// leaves the delivery count alone). A lease another consumer holds is not
+// taken over.
+//
+//	KEYS[1] the stream  ARGV[1] consumer  ARGV[2..] stream ids
+//	returns the ids extended
+var extendScript = redis.NewScript(luaHelpers + `
+local mine = {}
+for i = 2, #ARGV do
+  if held(KEYS[1], ARGV[i], ARGV[1]) then mine[#mine + 1] = ARGV[i] end
+end
+if #mine == 0 then return {} end
+mine[#mine + 1] = 'JUSTID' -- unpack expands to all its values only as the last argument
+return redis.call('XCLAIM', KEYS[1], 'mw', ARGV[1], 0, unpack(mine))
 `)
 
 // nackScript records a failed attempt of one leased task: it goes to the
@@ -273,8 +323,10 @@ return out
 //	ARGV[1] now (ms)  ARGV[2] stream id  ARGV[3] run  ARGV[4] band
 //	ARGV[5] payload (attempt and last error updated)  ARGV[6] "retry" or "dead"
 //	ARGV[7] not-before (ms) of the retry  ARGV[8] task id (the dead-letter key)
+//	ARGV[9] consumer (only its own lease is nacked)
 //	returns 1, or 0 when the lease was lost
 var nackScript = redis.NewScript(luaHelpers + `
+if not held(KEYS[4], ARGV[2], ARGV[9]) then return 0 end
 if redis.call('XACK', KEYS[4], 'mw', ARGV[2]) == 0 then return 0 end
 redis.call('XDEL', KEYS[4], ARGV[2])
 local counts = {}
@@ -296,17 +348,19 @@ return 1
 
 // releaseScript gives leased tasks of one site back untouched: each is
 // acked and added again at the end of its stream (a new id); a cancelled
-// run's task is dropped instead (counted cancelled).
+// run's task is dropped instead (counted cancelled). Only the calling
+// consumer's own leases are released.
 //
 //	KEYS[1] runs hash   KEYS[1+i] the stream of task i
-//	ARGV[1] now (ms)    ARGV[2i], ARGV[2i+1] task i's stream id and run
+//	ARGV[1] now (ms)    ARGV[2] consumer
+//	ARGV[2i+1], ARGV[2i+2] task i's stream id and run
 //	returns one 1 (released) or 0 (lease lost) per task
 var releaseScript = redis.NewScript(luaHelpers + `
-local out, counts, stopped = {}, {}, {}
+local out, counts, stopped, consumer = {}, {}, {}, ARGV[2]
 for i = 2, #KEYS do
-  local id, run = ARGV[2*(i-1)], ARGV[2*(i-1)+1]
+  local id, run = ARGV[2*i-1], ARGV[2*i]
   local e = redis.call('XRANGE', KEYS[i], id, id)
-  if #e == 1 and redis.call('XACK', KEYS[i], 'mw', id) == 1 then
+  if #e == 1 and held(KEYS[i], id, consumer) and redis.call('XACK', KEYS[i], 'mw', id) == 1 then
     redis.call('XDEL', KEYS[i], id)
     count(counts, run, 'l', -1)
     if cancelled(KEYS[1], run, stopped) then

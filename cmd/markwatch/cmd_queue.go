@@ -321,7 +321,7 @@ func (c *EnqueueCmd) Run(g *Globals) error {
 		return err
 	}
 	log := g.Logger(cfg)
-	setClientLogger(log)
+	queue.SetClientLogger(log)
 	sites, err := crawler.LoadSites(cfg.SitesLocation())
 	if err != nil {
 		return err
@@ -358,6 +358,9 @@ func (c *EnqueueCmd) Run(g *Globals) error {
 	ctx, stop := signalContext()
 	defer stop()
 	n, err := f.Add(ctx, tasks...)
+	if errors.Is(err, queue.ErrNotDurable) {
+		return fmt.Errorf("run %s: the seeds were written but no replica confirmed them in time, so a failover may lose them; run the same enqueue again (it is safe: seeds already queued are dropped as duplicates): %w", run, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -434,6 +437,9 @@ func writeStats(g *Globals, all []queue.RunStats, asJSON bool) error {
 	fmt.Fprintln(tw, "RUN\tQUEUED\tLEASED\tDONE\tFAILED\tDEAD\tCANCELLED\tPAGES\tLISTINGS\tSUSPECTS\tSTARTED\tFINISHED")
 	for _, st := range all {
 		finished := "-"
+		if st.LostSeeds > 0 {
+			finished = fmt.Sprintf("no: %d seeds lost in a failover (seed the run again)", st.LostSeeds)
+		}
 		if st.Finished {
 			finished = "yes"
 			if !st.FinishedAt.IsZero() {

@@ -54,6 +54,9 @@ func probeRedis(ctx context.Context, client redis.UniversalClient) error {
 	switch c := client.(type) {
 	case *redis.Client:
 		o := *c.Options()
+		if o.Addr == "FailoverClient" { // Sentinel: the client finds the master itself
+			return client.Ping(ctx).Err()
+		}
 		probes = append(probes, &o)
 	case *redis.ClusterClient:
 		co := c.Options()
@@ -127,19 +130,6 @@ func waitForRedis(ctx context.Context, client redis.UniversalClient, log *slog.L
 
 // The worker's backoff while Redis does not answer (variables for tests).
 var redisRetryFirst, redisRetryMax = time.Second, 30 * time.Second
-
-// setClientLogger routes go-redis' own messages (each failed dial of each
-// retry) to log at debug level: the command reports what failed once, in
-// its own words, and --log-level debug still shows the detail.
-func setClientLogger(log *slog.Logger) {
-	redis.SetLogger(debugLogger{log})
-}
-
-type debugLogger struct{ log *slog.Logger }
-
-func (l debugLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.DebugContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
-}
 
 type silentLogger struct{}
 

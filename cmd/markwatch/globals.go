@@ -114,7 +114,7 @@ func signalContext() (context.Context, context.CancelFunc) {
 // Redis must answer a first PING (see probeRedis): when it does not, the
 // error says so in one line and the command exits with exitUnreachable.
 func dialRedis(flag string, cfg *config.Config, log *slog.Logger) (redis.UniversalClient, error) {
-	client, err := queue.Dial(pick(flag, cfg.Redis))
+	client, err := dialClient(flag, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func dialRedis(flag string, cfg *config.Config, log *slog.Logger) (redis.Univers
 		}
 		return nil, err
 	}
-	setClientLogger(log)
+	queue.SetClientLogger(log)
 	return client, nil
 }
 
@@ -135,7 +135,7 @@ func dialRedis(flag string, cfg *config.Config, log *slog.Logger) (redis.Univers
 // does not answer it waits, saying so once per backoff step, until it does
 // or ctx ends.
 func dialRedisWaiting(ctx context.Context, flag string, cfg *config.Config, log *slog.Logger) (redis.UniversalClient, error) {
-	client, err := queue.Dial(pick(flag, cfg.Redis))
+	client, err := dialClient(flag, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -143,8 +143,18 @@ func dialRedisWaiting(ctx context.Context, flag string, cfg *config.Config, log 
 		client.Close()
 		return nil, err
 	}
-	setClientLogger(log)
+	queue.SetClientLogger(log)
 	return client, nil
+}
+
+// dialClient opens the client with the config's failover budget and
+// durability policy; it does not talk to Redis yet.
+func dialClient(flag string, cfg *config.Config, log *slog.Logger) (redis.UniversalClient, error) {
+	opts := queue.DialOptions{FailoverBudget: cfg.RedisFailoverBudget.Std(), Logger: log}
+	if d := cfg.Durability; d.Replicas != nil {
+		opts.Durability = &queue.Durability{Replicas: *d.Replicas, Timeout: d.Timeout.Std()}
+	}
+	return queue.DialWith(pick(flag, cfg.Redis), opts)
 }
 
 // pick returns flag, or fallback when flag is empty.

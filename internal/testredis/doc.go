@@ -15,6 +15,17 @@
 //	cl := testredis.StartCluster(t, 3) // 3 masters, slots spread, cluster_state:ok
 //	crdb := cl.Client()                // *redis.ClusterClient
 //
+// Failover drills get replicas and Sentinels:
+//
+//	cl := testredis.StartClusterWith(t, testredis.ClusterOptions{Masters: 3, Replicas: 1, NodeTimeout: time.Second})
+//	m := cl.MasterOf(t, key, time.Second)   // the live master of key's slot
+//	cl.ReplicaOf(t, m).HoldReplication(t)   // its replica stops receiving writes
+//	m.Kill(); cl.WaitFailover(t, key, m, d)  // the replica took over; cluster_state:ok
+//	m.Restart(t)                            // rejoins as a replica (nodes.conf kept)
+//
+//	s := testredis.StartSentinel(t, 1, 3, 500*time.Millisecond) // master, replica, 3 sentinels
+//	s.URL()                                 // redis-sentinel://…/mw for queue.Dial
+//
 // If redis-server (or redis-cli, for clusters) is not on PATH the test fails
 // with the install line; it never silently skips.
 package testredis

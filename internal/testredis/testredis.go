@@ -29,6 +29,9 @@ type Server struct {
 	dir   string
 	port  int
 	extra []string
+	// sentinelConf, when set, runs the server as a Sentinel with this
+	// configuration file (written before each launch).
+	sentinelConf func(port int) string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -85,6 +88,14 @@ func freePort(t testing.TB) int {
 }
 
 func (s *Server) args() []string {
+	if s.sentinelConf != nil {
+		conf := filepath.Join(s.dir, "sentinel.conf")
+		// Sentinel rewrites its file: write it only before the first launch.
+		if _, err := os.Stat(conf); err != nil {
+			_ = os.WriteFile(conf, []byte(s.sentinelConf(s.port)), 0o644)
+		}
+		return []string{conf, "--sentinel"}
+	}
 	a := []string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
@@ -95,6 +106,8 @@ func (s *Server) args() []string {
 		"--daemonize", "no",
 		"--protected-mode", "no",
 		"--logfile", filepath.Join(s.dir, "redis.log"),
+		// A replica that (re)joins syncs at once, not after the 5s default wait.
+		"--repl-diskless-sync-delay", "0",
 	}
 	return append(a, s.extra...)
 }
@@ -250,43 +263,56 @@ type Cluster struct {
 // replicas) and waits for cluster_state:ok on every node.
 func StartCluster(t testing.TB, masters int) *Cluster {
 	t.Helper()
+	return StartClusterWith(t, ClusterOptions{Masters: masters})
+}
+
+// ClusterOptions shape a test Cluster.
+type ClusterOptions struct {
+	// Masters is the number of masters (at least 3).
+	Masters int
+	// Replicas is the number of replicas of each master (default 0).
+	Replicas int
+	// NodeTimeout is cluster-node-timeout: how long a master may be
+	// unreachable before its replica takes over. Default 2s.
+	NodeTimeout time.Duration
+}
+
+// StartClusterWith starts a Cluster of o.Masters masters with o.Replicas
+// replicas each (redis-cli --cluster create --cluster-replicas) and waits
+// for cluster_state:ok on every node. Replicas are always eligible for
+// promotion (cluster-replica-validity-factor 0), so a drill that held a
+// replica's link back can still fail over to it.
+func StartClusterWith(t testing.TB, o ClusterOptions) *Cluster {
+	t.Helper()
+	masters := o.Masters
 	if masters < 3 {
 		t.Fatalf("testredis: a Redis Cluster needs at least 3 masters, got %d", masters)
 	}
+	if o.NodeTimeout <= 0 {
+		o.NodeTimeout = 2 * time.Second
+	}
 	cli := lookPath(t, "redis-cli")
 	c := &Cluster{}
-	for i := 0; i < masters; i++ {
+	for i := 0; i < masters*(1+o.Replicas); i++ {
 		dir := filepath.Join(t.TempDir(), fmt.Sprintf("node%d", i))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		n := start(t, dir, "--cluster-enabled", "yes",
 			"--cluster-config-file", filepath.Join(dir, "nodes.conf"),
-			"--cluster-node-timeout", "2000")
+			"--cluster-node-timeout", strconv.FormatInt(o.NodeTimeout.Milliseconds(), 10),
+			"--cluster-replica-validity-factor", "0")
 		c.nodes = append(c.nodes, n)
 		c.Addrs = append(c.Addrs, n.Addr)
 	}
 	args := append([]string{"--cluster", "create"}, c.Addrs...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	args = append(args, "--cluster-replicas", strconv.Itoa(o.Replicas), "--cluster-yes")
 	out, err := exec.Command(cli, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("testredis: redis-cli %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	deadline := time.Now().Add(60 * time.Second) // generous: a loaded machine only makes it slower
-	for _, addr := range c.Addrs {
-		rc := redis.NewClient(&redis.Options{Addr: addr})
-		for {
-			info, err := rc.ClusterInfo(context.Background()).Result()
-			if err == nil && strings.Contains(info, "cluster_state:ok") {
-				break
-			}
-			if time.Now().After(deadline) {
-				rc.Close()
-				t.Fatalf("testredis: cluster node %s not ok after 60s: %v\n%s", addr, err, info)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		rc.Close()
+	if err := c.waitOK(60*time.Second, o.Replicas); err != nil {
+		t.Fatalf("testredis: %v", err)
 	}
 	t.Cleanup(func() {
 		c.clientsMu.Lock()
@@ -322,3 +348,369 @@ func (c *Cluster) Client() redis.UniversalClient {
 
 // Node returns the i-th master's server (to Kill or Restart one).
 func (c *Cluster) Node(i int) *Server { return c.nodes[i] }
+
+// Nodes returns every node's server, masters and replicas, in start order
+// (roles change with failovers: ask Role).
+func (c *Cluster) Nodes() []*Server { return c.nodes }
+
+// waitOK waits until every live node reports cluster_state:ok and every
+// master has replicas online replicas.
+func (c *Cluster) waitOK(timeout time.Duration, replicas int) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := c.healthy(replicas)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cluster not healthy after %v: %v", timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (c *Cluster) healthy(replicas int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, n := range c.nodes {
+		if !n.Alive() {
+			continue
+		}
+		rc := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1})
+		info, err := rc.ClusterInfo(ctx).Result()
+		var role string
+		var online int
+		if err == nil {
+			var repl string
+			repl, err = rc.Info(ctx, "replication").Result()
+			role, online = replicationOf(repl)
+		}
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.Addr, err)
+		}
+		if !strings.Contains(info, "cluster_state:ok") {
+			return fmt.Errorf("node %s: not cluster_state:ok", n.Addr)
+		}
+		if role == "master" && online < replicas {
+			return fmt.Errorf("master %s has %d of %d replicas online", n.Addr, online, replicas)
+		}
+	}
+	return nil
+}
+
+// replicationOf reads the role and the number of online replicas from
+// INFO replication.
+func replicationOf(info string) (role string, online int) {
+	for _, line := range strings.Split(info, "\n") {
+		line = strings.TrimSpace(line)
+		if r, ok := strings.CutPrefix(line, "role:"); ok {
+			role = r
+		}
+		if strings.HasPrefix(line, "slave") && strings.Contains(line, "state=online") {
+			online++
+		}
+	}
+	return role, online
+}
+
+// WaitOK waits until every live node reports cluster_state:ok (a failover
+// finished) and returns when it saw that.
+func (c *Cluster) WaitOK(t testing.TB, timeout time.Duration) time.Time {
+	t.Helper()
+	if err := c.waitOK(timeout, 0); err != nil {
+		t.Fatalf("testredis: %v", err)
+	}
+	return time.Now()
+}
+
+// WaitReplicated waits until the cluster is ok and every master has
+// replicas online replicas (a restarted node rejoined and synced).
+func (c *Cluster) WaitReplicated(t testing.TB, replicas int, timeout time.Duration) {
+	t.Helper()
+	if err := c.waitOK(timeout, replicas); err != nil {
+		t.Fatalf("testredis: %v", err)
+	}
+}
+
+// MasterOf returns the live node that is the master of key's slot, as the
+// live nodes see it (it fails the test if none is found within timeout).
+func (c *Cluster) MasterOf(t testing.TB, key string, timeout time.Duration) *Server {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, n := range c.nodes {
+			if !n.Alive() {
+				continue
+			}
+			rc := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1})
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			slot, err := rc.ClusterKeySlot(ctx, key).Result()
+			var repl string
+			if err == nil {
+				repl, err = rc.Info(ctx, "replication").Result()
+			}
+			var owns bool
+			if err == nil {
+				// A master owns the slot when it answers commands on the key itself.
+				owns = rc.Exists(ctx, key).Err() == nil
+			}
+			cancel()
+			rc.Close()
+			if role, _ := replicationOf(repl); err == nil && role == "master" && owns && slot >= 0 {
+				return n
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testredis: no live master owns %q after %v", key, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ReplicaOf returns a live node replicating from master.
+func (c *Cluster) ReplicaOf(t testing.TB, master *Server) *Server {
+	t.Helper()
+	for _, n := range c.nodes {
+		if n == master || !n.Alive() {
+			continue
+		}
+		if n.masterPort(t) == master.port {
+			return n
+		}
+	}
+	t.Fatalf("testredis: no live replica of %s", master.Addr)
+	return nil
+}
+
+// masterPort is the port of the master n replicates from (0: n is a master).
+func (s *Server) masterPort(t testing.TB) int {
+	rc := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer rc.Close()
+	info, err := rc.Info(context.Background(), "replication").Result()
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if p, ok := strings.CutPrefix(strings.TrimSpace(line), "master_port:"); ok {
+			n, _ := strconv.Atoi(p)
+			return n
+		}
+	}
+	return 0
+}
+
+// Alive says whether the server process is running.
+func (s *Server) Alive() bool {
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if done == nil {
+		return false
+	}
+	select {
+	case <-done:
+		return false
+	default:
+		return true
+	}
+}
+
+// HoldReplication cuts a replica's link to its master and keeps it cut
+// (the replica keeps failing to authenticate), so that writes the master
+// answers from now on reach no replica: asynchronous replication's window
+// of loss, made as wide as a drill needs. LetReplicate restores it.
+func (s *Server) HoldReplication(t testing.TB) {
+	t.Helper()
+	rc := redis.NewClient(&redis.Options{Addr: s.Addr})
+	defer rc.Close()
+	ctx := context.Background()
+	if err := rc.ConfigSet(ctx, "masterauth", "held-by-testredis").Err(); err != nil {
+		t.Fatalf("testredis: hold replication of %s: %v", s.Addr, err)
+	}
+	if err := rc.Do(ctx, "CLIENT", "KILL", "TYPE", "master").Err(); err != nil {
+		t.Fatalf("testredis: hold replication of %s: %v", s.Addr, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, _ := rc.Info(ctx, "replication").Result()
+		if strings.Contains(info, "master_link_status:down") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testredis: replica %s still linked after holding replication", s.Addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// LetReplicate undoes HoldReplication.
+func (s *Server) LetReplicate(t testing.TB) {
+	t.Helper()
+	rc := redis.NewClient(&redis.Options{Addr: s.Addr})
+	defer rc.Close()
+	if err := rc.ConfigSet(context.Background(), "masterauth", "").Err(); err != nil {
+		t.Fatalf("testredis: let %s replicate: %v", s.Addr, err)
+	}
+}
+
+// Sentinel is a master with replicas watched by Sentinels.
+type Sentinel struct {
+	// Name is the master's name in the Sentinels.
+	Name      string
+	Data      []*Server // the master first, then its replicas (roles change with failovers)
+	Sentinels []*Server
+}
+
+// StartSentinel starts a master, replicas replicas of it and sentinels
+// Sentinels (quorum: a majority) that declare the master down after
+// downAfter, and waits until every Sentinel sees the master and its
+// replicas.
+func StartSentinel(t testing.TB, replicas, sentinels int, downAfter time.Duration) *Sentinel {
+	t.Helper()
+	s := &Sentinel{Name: "mw"}
+	master := start(t, t.TempDir())
+	s.Data = append(s.Data, master)
+	for i := 0; i < replicas; i++ {
+		s.Data = append(s.Data, start(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(master.port)))
+	}
+	quorum := sentinels/2 + 1
+	for i := 0; i < sentinels; i++ {
+		n := &Server{bin: lookPath(t, "redis-server"), dir: t.TempDir()}
+		n.sentinelConf = func(port int) string {
+			return fmt.Sprintf("port %d\nbind 127.0.0.1\ndaemonize no\nprotected-mode no\ndir %s\nlogfile %s\n"+
+				"sentinel monitor %s 127.0.0.1 %d %d\nsentinel down-after-milliseconds %s %d\n"+
+				"sentinel failover-timeout %s %d\nsentinel parallel-syncs %s 1\n",
+				port, n.dir, filepath.Join(n.dir, "redis.log"), s.Name, master.port, quorum,
+				s.Name, downAfter.Milliseconds(), s.Name, max(3*downAfter.Milliseconds(), 2000), s.Name)
+		}
+		var err error
+		for attempt := 0; attempt < 5; attempt++ {
+			n.port = freePort(t)
+			n.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port))
+			if err = n.launch(); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("testredis: start sentinel: %v\n%s", err, n.logTail())
+		}
+		t.Cleanup(n.stop)
+		s.Sentinels = append(s.Sentinels, n)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, n := range s.Sentinels {
+		rc := redis.NewSentinelClient(&redis.Options{Addr: n.Addr})
+		for {
+			m, err := rc.Master(context.Background(), s.Name).Result()
+			if err == nil && m["num-slaves"] == strconv.Itoa(replicas) && m["num-other-sentinels"] == strconv.Itoa(sentinels-1) {
+				break
+			}
+			if time.Now().After(deadline) {
+				rc.Close()
+				t.Fatalf("testredis: sentinel %s does not see the master, %d replicas and %d other sentinels after 20s: %v %v", n.Addr, replicas, sentinels-1, m, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		rc.Close()
+	}
+	return s
+}
+
+// URL is the markwatch URL of the Sentinel setup.
+func (s *Sentinel) URL() string {
+	addrs := make([]string, len(s.Sentinels))
+	for i, n := range s.Sentinels {
+		addrs[i] = n.Addr
+	}
+	return "redis-sentinel://" + strings.Join(addrs, ",") + "/" + s.Name
+}
+
+// Master returns the data node the Sentinels name as master once a
+// majority of them agree on a live one (after a failover: the promoted
+// replica), waiting up to timeout.
+func (s *Sentinel) Master(t testing.TB, timeout time.Duration) *Server {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		votes := map[string]int{}
+		for _, n := range s.Sentinels {
+			if !n.Alive() {
+				continue
+			}
+			rc := redis.NewSentinelClient(&redis.Options{Addr: n.Addr, MaxRetries: -1})
+			addr, err := rc.GetMasterAddrByName(context.Background(), s.Name).Result()
+			rc.Close()
+			if err == nil && len(addr) == 2 {
+				votes[net.JoinHostPort(addr[0], addr[1])]++
+			}
+		}
+		for addr, v := range votes {
+			if v > len(s.Sentinels)/2 {
+				for _, d := range s.Data {
+					if d.Addr == addr && d.Alive() && d.masterPort(t) == 0 {
+						return d
+					}
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			var nodes []string
+			for _, d := range s.Data {
+				rc := redis.NewClient(&redis.Options{Addr: d.Addr, MaxRetries: -1})
+				info, err := rc.Info(context.Background(), "replication").Result()
+				rc.Close()
+				role, online := replicationOf(info)
+				nodes = append(nodes, fmt.Sprintf("%s alive %v role %s replicas %d master port %d err %v", d.Addr, d.Alive(), role, online, d.masterPort(t), err))
+			}
+			t.Fatalf("testredis: sentinels agree on no live master after %v: %v; nodes: %s", timeout, votes, strings.Join(nodes, "; "))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Replicated waits until the master has replicas online replicas.
+func (s *Sentinel) Replicated(t testing.TB, replicas int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		m := s.Master(t, timeout)
+		rc := redis.NewClient(&redis.Options{Addr: m.Addr, MaxRetries: -1})
+		info, _ := rc.Info(context.Background(), "replication").Result()
+		rc.Close()
+		if _, online := replicationOf(info); online >= replicas {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testredis: master %s has fewer than %d replicas online after %v", m.Addr, replicas, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// WaitFailover waits, after old (the master of key) was killed, until
+// another live node is the master of key's slot and every live node
+// reports cluster_state:ok; it returns that node and when that was seen.
+func (c *Cluster) WaitFailover(t testing.TB, key string, old *Server, timeout time.Duration) (*Server, time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		m := c.MasterOf(t, key, time.Until(deadline))
+		if m != old && c.healthy(0) == nil {
+			return m, time.Now()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testredis: no failover of %q away from %s after %v", key, old.Addr, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// RestartAsReplicaOf starts a stopped or killed server again as a replica
+// of master (what Sentinel would make of a returning old master, without
+// waiting for it to notice).
+func (s *Server) RestartAsReplicaOf(t testing.TB, master *Server) {
+	t.Helper()
+	s.extra = append(s.extra, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
+	s.Restart(t)
+}

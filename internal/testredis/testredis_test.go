@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -72,4 +73,72 @@ func TestStartCluster(t *testing.T) {
 	if err := c.Do(ctx, "MGET", "{a}x", "{a}y").Err(); err != nil {
 		t.Fatalf("MGET within one hash tag: %v", err)
 	}
+}
+
+// A 3+3 Cluster fails over when a master is killed: its replica takes the
+// slot, the restarted node rejoins as a replica, and a held-back replica
+// link really stops replication.
+func TestClusterFailover(t *testing.T) {
+	cl := StartClusterWith(t, ClusterOptions{Masters: 3, Replicas: 1, NodeTimeout: time.Second})
+	if len(cl.Nodes()) != 6 {
+		t.Fatalf("%d nodes, want 6", len(cl.Nodes()))
+	}
+	ctx := context.Background()
+	const key = "{drill}k"
+	master := cl.MasterOf(t, key, 5*time.Second)
+	replica := cl.ReplicaOf(t, master)
+	c := redis.NewClient(&redis.Options{Addr: master.Addr})
+	defer c.Close()
+	if err := c.Set(ctx, key, "replicated", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Wait(ctx, 1, 5*time.Second).Result(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1 = %d, %v", n, err)
+	}
+	replica.HoldReplication(t)
+	if err := c.Set(ctx, key, "held", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Wait(ctx, 1, 200*time.Millisecond).Result(); err != nil || n != 0 {
+		t.Fatalf("WAIT 1 with replication held = %d, %v; want 0", n, err)
+	}
+	start := time.Now()
+	master.Kill()
+	promoted, _ := cl.WaitFailover(t, key, master, 30*time.Second)
+	t.Logf("failover done (cluster_state:ok) %v after the kill", time.Since(start))
+	if promoted != replica {
+		t.Fatalf("slot master after failover %s, want the replica %s", promoted.Addr, replica.Addr)
+	}
+	replica.LetReplicate(t)
+	rc := redis.NewClient(&redis.Options{Addr: promoted.Addr})
+	defer rc.Close()
+	if v, err := rc.Get(ctx, key).Result(); err != nil || v != "replicated" {
+		t.Fatalf("after failover GET = %q, %v; want the last replicated value (the held write is lost)", v, err)
+	}
+	start = time.Now()
+	master.Restart(t)
+	cl.WaitReplicated(t, 1, 30*time.Second)
+	t.Logf("restarted node replicating %v after its restart", time.Since(start))
+}
+
+func TestSentinelFailover(t *testing.T) {
+	s := StartSentinel(t, 1, 3, 500*time.Millisecond)
+	if !strings.HasPrefix(s.URL(), "redis-sentinel://127.0.0.1:") {
+		t.Fatalf("URL = %s", s.URL())
+	}
+	first := s.Master(t, 5*time.Second)
+	if first != s.Data[0] {
+		t.Fatalf("master %s, want %s", first.Addr, s.Data[0].Addr)
+	}
+	start := time.Now()
+	first.Kill()
+	promoted := s.Master(t, 30*time.Second)
+	t.Logf("sentinels promoted the replica %v after the kill", time.Since(start))
+	if promoted != s.Data[1] {
+		t.Fatalf("after failover master %s, want the replica %s", promoted.Addr, s.Data[1].Addr)
+	}
+	start = time.Now()
+	first.RestartAsReplicaOf(t, promoted)
+	s.Replicated(t, 1, 30*time.Second)
+	t.Logf("restarted node replicating %v after its restart", time.Since(start))
 }

@@ -1,0 +1,116 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Durability. Redis replicates asynchronously: a write the master
+// answered can vanish with it when it dies before its replica copied the
+// write, and a promoted replica then serves a past in which the write
+// never happened. For the writes that nothing else would repeat, a run's
+// seed tasks (an `enqueue` that printed its run id, a scheduler that
+// recorded a run as seeded) and a page's findings batch (its task is acked
+// after the publish, so the page is not fetched again), the queue waits
+// for replicas to confirm: the write and WAIT run on one connection to the
+// master holding the key, and a write not confirmed in time is reported
+// with ErrNotDurable. Every other write (leases, acks, follow-up tasks,
+// counters) is repaired by the queue itself when lost: a lost ack or lease
+// means a page fetched again, and a lost follow-up task was added before
+// its parent's ack on the same master, so the two are lost together and
+// the parent is fetched again.
+
+// ErrNotDurable is returned (wrapped) when a write was made but too few
+// replicas confirmed it within the durability timeout (and the failover
+// budget): it may be lost in a failover. Seeds and findings batches are
+// safe to write again (dedup, idempotent store).
+var ErrNotDurable = errors.New("queue: write not confirmed by replicas (it may be lost in a failover; safe to repeat)")
+
+// durably runs write on the master that holds key and confirms it with
+// WAIT on the same connection; with durability off it runs write on the
+// client as is. A connection error (the master died) or a redirection
+// makes it write again on the current master, within the failover budget;
+// a WAIT that times out is repeated until the budget is spent, then
+// ErrNotDurable is returned.
+func durably(ctx context.Context, client redis.UniversalClient, key string, write func(ctx context.Context, c redis.Cmdable) error) error {
+	d := DurabilityOf(client)
+	if d.Replicas <= 0 {
+		return write(ctx, client)
+	}
+	budget := max(FailoverBudget(client), d.Timeout)
+	start := time.Now()
+	var last error
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if ctx.Err() != nil || time.Since(start) >= budget {
+				return last
+			}
+			if cc, ok := client.(*redis.ClusterClient); ok {
+				cc.ReloadState(ctx)
+			}
+			ceiling := min(25*time.Millisecond<<min(attempt, 6), time.Second)
+			sleepCtx(ctx, time.Duration(rand.Int64N(int64(ceiling)))+5*time.Millisecond)
+		}
+		err, again := writeAndWait(ctx, client, key, d, budget-time.Since(start), write)
+		if err == nil || !again {
+			return err
+		}
+		last = err
+	}
+}
+
+// writeAndWait is one attempt of durably; again says whether a new attempt
+// (on the master as it is now) may succeed.
+func writeAndWait(ctx context.Context, client redis.UniversalClient, key string, d Durability, left time.Duration, write func(ctx context.Context, c redis.Cmdable) error) (err error, again bool) {
+	var node *redis.Client
+	switch c := client.(type) {
+	case *redis.ClusterClient:
+		if node, err = c.MasterForKey(ctx, key); err != nil {
+			return fmt.Errorf("find the master of %s: %w", key, err), true
+		}
+	case *redis.Client:
+		node = c
+	default:
+		return fmt.Errorf("queue: durability needs a server, Sentinel or Cluster client, not %T", client), false
+	}
+	conn := node.Conn()
+	defer conn.Close()
+	if err := write(ctx, conn); err != nil {
+		return err, retryable(err)
+	}
+	deadline := time.Now().Add(left)
+	for {
+		n, err := conn.Wait(ctx, d.Replicas, d.Timeout).Result()
+		if err != nil {
+			// The master may be gone, and the write with it: write again.
+			return fmt.Errorf("confirm a write to %s: %w", key, err), retryable(err)
+		}
+		if int(n) >= d.Replicas {
+			return nil, false
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return fmt.Errorf("write to %s: %d of %d replicas confirmed within %v: %w", key, n, d.Replicas, d.Timeout, ErrNotDurable), false
+		}
+	}
+}
+
+// retryable says whether a write that failed with err may succeed on the
+// master as it is now: any error that is not Redis' own answer (a lost
+// connection, a closed one), or one of its failover answers.
+func retryable(err error) bool {
+	var reply redis.Error
+	return !errors.As(err, &reply) || transient(err) || redirected(err)
+}
+
+// redirected says whether err is a Cluster redirection (the slot moved,
+// after a failover, before the client reloaded its map).
+func redirected(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "MOVED ") || strings.HasPrefix(msg, "ASK ")
+}
