@@ -16,6 +16,12 @@ type Listing struct {
 	Site        string    `json:"site,omitempty"`
 	Image       string    `json:"image,omitempty"`
 	FetchedAt   time.Time `json:"fetched_at,omitzero"`
+	// ItemPage, on a listing that is its search card alone although the
+	// adapter follows item pages, says why the item page was not read: an
+	// outcome of crawler.Classify and the error ("gone: fetch …: status
+	// 404", "failed: …", "skipped: …"). Empty when the item page was read
+	// or the adapter reads no item pages.
+	ItemPage string `json:"item_page,omitempty"`
 	// Evidence is the SHA-256 (hex) of the stored page this listing was read
 	// from; empty until the page is preserved.
 	Evidence string `json:"evidence,omitempty"`

@@ -43,6 +43,7 @@ type options struct {
 	concurrency int
 	robotsTTL   time.Duration
 	now         func() time.Time
+	mirrors     Mirrors
 }
 
 // WithMetrics records the crawler's metrics in m (see NewMetrics).
@@ -109,6 +110,10 @@ func New(cfg config.Crawl, sites map[string]*Site, opts ...Option) *Crawler {
 		now:      o.now,
 		slots:    make(chan struct{}, o.concurrency),
 		limiters: map[string]*rate.Limiter{},
+	}
+	if len(o.mirrors) > 0 {
+		bt := c.client.Transport.(*boundedTransport)
+		bt.base = &mirrorTransport{base: bt.base, mirrors: o.mirrors}
 	}
 	c.robots = newRobotsCache(o.robotsTTL, c.fetchRobots)
 	names := make([]string, 0, len(sites))
@@ -401,10 +406,12 @@ func (c *Crawler) extract(ctx context.Context, site *Site, log *slog.Logger, tas
 	for i := range ex.Listings {
 		l := ex.Listings[i]
 		l.FetchedAt = fetchedAt
-		if follow, ok := c.itemTask(ctx, site, log, task, l); ok {
+		follow, why, ok := c.itemTask(ctx, site, log, task, l)
+		if ok {
 			out.Follow = append(out.Follow, follow)
 			continue
 		}
+		l.ItemPage = why
 		out.Listings = append(out.Listings, l)
 	}
 	m.Listings.WithLabelValues(site.Name).Add(float64(len(out.Listings)))
@@ -416,19 +423,23 @@ func (c *Crawler) extract(ctx context.Context, site *Site, log *slog.Logger, tas
 }
 
 // itemTask is the item-page task for a card, when the adapter follows item
-// pages and the page may be fetched; otherwise the card is the listing.
-func (c *Crawler) itemTask(ctx context.Context, site *Site, log *slog.Logger, task markwatch.Task, l markwatch.Listing) (markwatch.Task, bool) {
-	if !site.FollowItems() || l.URL == "" {
-		return markwatch.Task{}, false
+// pages and the page may be fetched; otherwise the card is the listing,
+// and why says why its item page is not read (as Listing.ItemPage).
+func (c *Crawler) itemTask(ctx context.Context, site *Site, log *slog.Logger, task markwatch.Task, l markwatch.Listing) (t markwatch.Task, why string, ok bool) {
+	if !site.FollowItems() {
+		return markwatch.Task{}, "", false
+	}
+	if l.URL == "" {
+		return markwatch.Task{}, string(OutcomeSkipped) + ": the card has no item URL", false
 	}
 	u, err := url.Parse(l.URL)
 	if err != nil {
-		return markwatch.Task{}, false
+		return markwatch.Task{}, string(OutcomeSkipped) + ": bad item URL", false
 	}
 	if !site.AllowsURL(u) {
 		c.metrics.OffsiteBlocked.WithLabelValues(site.Name).Inc()
 		log.Info("item page off-site, keeping the card", "url", l.URL)
-		return markwatch.Task{}, false
+		return markwatch.Task{}, string(OutcomeSkipped) + ": " + ErrDomainNotAllowed.Error(), false
 	}
 	if !site.Authorized() {
 		// An item page robots.txt forbids would be skipped, and the card
@@ -438,12 +449,12 @@ func (c *Crawler) itemTask(ctx context.Context, site *Site, log *slog.Logger, ta
 		if r, err := c.robots.get(ctx, site, u); err == nil && !r.Allowed(c.cfg.UserAgent, u) {
 			c.metrics.RobotsDisallowed.WithLabelValues(site.Name).Inc()
 			log.Info("item page disallowed by robots.txt, keeping the card", "url", l.URL)
-			return markwatch.Task{}, false
+			return markwatch.Task{}, string(OutcomeSkipped) + ": " + ErrRobotsDisallowed.Error(), false
 		}
 	}
 	card := l
 	return markwatch.Task{Run: task.Run, Sweep: task.Sweep, Site: site.Name, Kind: markwatch.KindItem,
-		URL: l.URL, Query: task.Query, Listing: &card}, true
+		URL: l.URL, Query: task.Query, Listing: &card}, "", true
 }
 
 // nextTask is the next search page's task, within the page bound.

@@ -698,3 +698,36 @@ func (s *Site) Rebase(base string) (*Site, error) {
 	}
 	return &c, nil
 }
+
+// WithoutItems returns a copy of the adapter that reads only search pages
+// (`markwatch crawl --no-follow`).
+func (s *Site) WithoutItems() *Site {
+	c := *s
+	if s.Item != nil {
+		item := *s.Item
+		item.Follow = false
+		c.Item = &item
+	}
+	return &c
+}
+
+// UnmappedHosts are the adapter's allowed_domains that mirrors does not
+// map (a "*.x" entry counts as mapped only by a "*" mirror), other than
+// the hosts in also (the host of a --base-url, say).
+func (s *Site) UnmappedHosts(mirrors Mirrors, also ...string) []string {
+	if _, all := mirrors["*"]; all {
+		return nil
+	}
+	var out []string
+	for _, d := range s.AllowedDomains {
+		ld := strings.ToLower(d)
+		if slices.ContainsFunc(also, func(h string) bool { return strings.EqualFold(h, ld) }) {
+			continue
+		}
+		if _, ok := mirrors[ld]; ok {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -43,6 +44,11 @@ func main() {
 	err := ctx.Run(&cli.Globals)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "markwatch:", err)
-		os.Exit(1)
+		code := 1
+		var coded interface{ ExitCode() int }
+		if errors.As(err, &coded) {
+			code = coded.ExitCode()
+		}
+		os.Exit(code)
 	}
 }
