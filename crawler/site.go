@@ -16,6 +16,8 @@ import (
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // Site is one site adapter (configs/sites/*.yaml): where a marketplace
@@ -61,14 +63,25 @@ type Site struct {
 	// Headers are extra request headers (Accept-Language, Referer…).
 	// User-Agent is global (crawl.user_agent) and may not be set here.
 	Headers map[string]string `yaml:"headers"`
+	// Currency of prices whose text names none (ISO 4217: CNY, USD, HKD,
+	// EUR, GBP). A price text's own mark wins: ¥ ￥ 元 CNY RMB, US $ US$ USD
+	// $, HK$ HKD, € EUR, £ GBP. Listing.currency says which applied; EUR
+	// prices read a decimal comma ("1.299,50 €"). Default CNY. (Second
+	// edition.)
+	Currency string `yaml:"currency"`
+	// QueryEncoding is how {query} is percent-encoded in search.url:
+	// utf-8, gbk or gb18030 (sites that take __input_charset=GBK).
+	// Default utf-8. (Second edition.)
+	QueryEncoding string `yaml:"query_encoding"`
 
-	file    string // as the user knows it, for messages
-	version string
-	base    *url.URL
-	domains []string // lower-case; "*.x" entries kept as ".x"
-	tracked map[string]bool
-	listing compiledRules
-	item    compiledRules
+	queryEncoding encoding.Encoding // nil: UTF-8
+	file          string            // as the user knows it, for messages
+	version       string
+	base          *url.URL
+	domains       []string // lower-case; "*.x" entries kept as ".x"
+	tracked       map[string]bool
+	listing       compiledRules
+	item          compiledRules
 }
 
 // Rate is a token bucket: requests_per_second refill, burst capacity.
@@ -113,6 +126,30 @@ type ListingRules struct {
 	// json: a path that is present and not false/0/empty). Without a match,
 	// a page with no cards is a layout change.
 	NoResults string `yaml:"no_results"`
+	// Script reads the cards out of a JSON document embedded in an HTML
+	// page (Taobao's g_page_config = {…};) instead of the HTML: item is
+	// then not set, fields are read by path as in format json, and
+	// next_page and no_results are paths into that document. (Second
+	// edition.)
+	Script *ScriptRules `yaml:"script"`
+	// Ad marks advertisement cards (html: a selector matched inside the
+	// card, such as span.p-promo-flag; json: a path that is truthy). Cards
+	// with the same listing id on one page always become one listing, at
+	// the position of the first organic (non-ad) card, with "ad": true
+	// when one of them was an ad. (Second edition.)
+	Ad string `yaml:"ad"`
+}
+
+// ScriptRules find a JSON document inside a page.
+type ScriptRules struct {
+	// Pattern is a regular expression whose one capture group starts the
+	// JSON document: one JSON value is read from the group's start, so the
+	// group may capture just its first character ('g_page_config\s*=\s*(\{)').
+	// The first match that decodes is used. Required.
+	Pattern string `yaml:"pattern"`
+	// Items is the JSON path to the array of cards in that document
+	// ("mods.itemlist.data.auctions"). Required.
+	Items string `yaml:"items"`
 }
 
 // ItemRules read an item page.
@@ -124,7 +161,11 @@ type ItemRules struct {
 	Fields map[string]Field `yaml:"fields"`
 }
 
-// Field says how to read one value.
+// Field says how to read one value. The value is read by selector/attr
+// (or path), then each transform step runs in order, then pattern; if
+// nothing is found, or the value is empty or ignored, each choice in or
+// is tried the same way, in order. A field found on a card but with no
+// usable value counts as not found in `sites check` coverage.
 type Field struct {
 	// Selector is a CSS selector relative to the card (html); empty means
 	// the card itself. The first match is used.
@@ -140,6 +181,25 @@ type Field struct {
 	// Join, when set, joins every match instead of taking the first
 	// (breadcrumbs, for example) with this separator.
 	Join string `yaml:"join"`
+	// Transform steps run in order on the value read, before pattern:
+	// urldecode (percent-decoding, + as space), html_text (markup dropped,
+	// entities decoded), trim, collapse_space, json_unescape (\uXXXX and
+	// friends), url (resolved against the page), and
+	// {regex: RE, replace: REPL} (every match replaced; $1 for a group).
+	// (Second edition.)
+	Transform []Step `yaml:"transform"`
+	// Or lists fallbacks tried in order when this way finds nothing usable:
+	// each is a selector/attr (or path) with its own transform, pattern
+	// and join; ignore is the field's. JD images:
+	//   image: {selector: img, attr: src, or: [{selector: img, attr: data-lazy-img}], ignore: [done]}
+	// (Second edition.)
+	Or []Field `yaml:"or"`
+	// Ignore lists values that are not values (placeholders): an exact
+	// value, "prefix*", "*suffix" or "*part*", without case. For url and
+	// image, data:, javascript: and about: URIs are always ignored, and for
+	// image the usual placeholder files (1x1.gif, blank.png, spacer.gif,
+	// loading.gif, /s.gif …). (Second edition.)
+	Ignore []string `yaml:"ignore"`
 }
 
 // listingFields are the fields an adapter may extract, in output order.
@@ -175,6 +235,14 @@ func (s *Site) Provision() error {
 	if s.Search.PageStep == 0 {
 		s.Search.PageStep = 1
 	}
+	if s.Currency == "" {
+		s.Currency = "CNY"
+	}
+	s.Currency = strings.ToUpper(s.Currency)
+	if s.QueryEncoding == "" {
+		s.QueryEncoding = "utf-8"
+	}
+	s.QueryEncoding = strings.ToLower(s.QueryEncoding)
 	if u, err := url.Parse(s.BaseURL); err == nil {
 		s.base = u
 	}
@@ -239,6 +307,19 @@ func (s *Site) Validate() error {
 		}
 	default:
 		bad("robots", "must be respect or authorized, got %q", s.Robots)
+	}
+	if !currencyCodeRE.MatchString(s.Currency) {
+		bad("currency", "must be an ISO 4217 code such as CNY, USD, EUR, got %q", s.Currency)
+	}
+	switch s.QueryEncoding {
+	case "utf-8", "utf8":
+		s.queryEncoding = nil
+	case "gbk":
+		s.queryEncoding = simplifiedchinese.GBK
+	case "gb18030":
+		s.queryEncoding = simplifiedchinese.GB18030
+	default:
+		bad("query_encoding", "must be utf-8, gbk or gb18030, got %q", s.QueryEncoding)
 	}
 	if s.Rate.RequestsPerSecond < 0 || s.Rate.RequestsPerSecond > 10000 {
 		bad("rate.requests_per_second", "must be in (0, 10000], got %v", s.Rate.RequestsPerSecond)
@@ -323,24 +404,38 @@ func (s *Site) validateSearch() error {
 // compiledRules are selectors, paths and patterns ready to use.
 type compiledRules struct {
 	item      cascadia.Selector // html
-	itemPath  []string          // json
+	itemPath  []string          // json, or script
+	script    *regexp.Regexp    // listing.script.pattern
+	ad        cascadia.Selector // html
+	adPath    []string          // json, script
 	fields    []compiledField
 	next      cascadia.Selector
 	nextPath  []string
 	none      cascadia.Selector
 	nonePath  []string
 	hasFields bool
+	json      bool // fields are read by path (format json, or listing.script)
 }
 
 type compiledField struct {
 	name    string
+	choices []compiledChoice // the field's own way first, then its or: list
+	ignore  []ignoreRule
+	spec    Field
+}
+
+// compiledChoice is one way to read a field.
+type compiledChoice struct {
 	sel     cascadia.Selector // nil: the card itself
 	attr    string
 	path    []string
 	pattern *regexp.Regexp
 	join    string // non-empty: join every match
+	steps   []Step
 	spec    Field
 }
+
+var currencyCodeRE = regexp.MustCompile(`^[A-Z]{3}$`)
 
 func (s *Site) compile(prefix, item string, fields map[string]Field, next, none string) (compiledRules, error) {
 	var errs []error
@@ -363,20 +458,46 @@ func (s *Site) compile(prefix, item string, fields map[string]Field, next, none 
 		}
 		return parts
 	}
+	r.json = s.Format == "json"
 	if prefix == "listing" {
-		if item == "" {
+		script := s.Listing.Script
+		switch {
+		case script != nil:
+			r.json = true
+			if item != "" {
+				bad("listing.item", "is not used with listing.script (script.items says where the cards are)")
+			}
+			if s.Format == "json" {
+				bad("listing.script", "is for html pages; a format json page is the JSON document itself")
+			}
+			if script.Pattern == "" {
+				bad("listing.script.pattern", "is required")
+			} else if re, err := regexp.Compile(script.Pattern); err != nil {
+				bad("listing.script.pattern", "bad regular expression: %v", err)
+			} else if re.NumSubexp() != 1 {
+				bad("listing.script.pattern", "needs exactly one capture group, where the JSON starts")
+			} else {
+				r.script = re
+			}
+			if script.Items == "" {
+				bad("listing.script.items", "is required")
+			}
+			r.itemPath = jsonPath("listing.script.items", script.Items)
+		case item == "":
 			bad("listing.item", "is required")
-		} else if s.Format == "json" {
+		case s.Format == "json":
 			r.itemPath = jsonPath("listing.item", item)
-		} else {
+		default:
 			r.item = css("listing.item", item)
 		}
-		if s.Format == "json" {
+		if r.json {
 			r.nextPath = jsonPath("listing.next_page", next)
 			r.nonePath = jsonPath("listing.no_results", none)
+			r.adPath = jsonPath("listing.ad", s.Listing.Ad)
 		} else {
 			r.next = css("listing.next_page", next)
 			r.none = css("listing.no_results", none)
+			r.ad = css("listing.ad", s.Listing.Ad)
 		}
 		if len(fields) == 0 {
 			bad("listing.fields", "is required")
@@ -389,24 +510,18 @@ func (s *Site) compile(prefix, item string, fields map[string]Field, next, none 
 	sort.Slice(names, func(i, j int) bool {
 		return slices.Index(listingFields, names[i]) < slices.Index(listingFields, names[j])
 	})
-	for _, name := range names {
-		f := fields[name]
-		at := prefix + ".fields." + name
-		if !slices.Contains(listingFields, name) {
-			bad(at, "unknown listing field %q (want one of %s)", name, strings.Join(listingFields, ", "))
-			continue
-		}
-		cf := compiledField{name: name, attr: f.Attr, join: f.Join, spec: f}
-		if s.Format == "json" {
+	choice := func(at string, f Field) compiledChoice {
+		c := compiledChoice{attr: f.Attr, join: f.Join, spec: f}
+		if r.json {
 			if f.Selector != "" || f.Attr != "" {
-				bad(at, "format json reads fields by path, not selector/attr")
+				bad(at, "fields read from JSON (format json, listing.script) are read by path, not selector/attr")
 			}
-			cf.path = jsonPath(at+".path", f.Path)
+			c.path = jsonPath(at+".path", f.Path)
 		} else {
 			if f.Path != "" {
-				bad(at+".path", "path is for format json; use selector (and attr) for html")
+				bad(at+".path", "path is for format json and listing.script; use selector (and attr) for html")
 			}
-			cf.sel = css(at+".selector", f.Selector)
+			c.sel = css(at+".selector", f.Selector)
 		}
 		if f.Pattern != "" {
 			re, err := regexp.Compile(f.Pattern)
@@ -415,7 +530,32 @@ func (s *Site) compile(prefix, item string, fields map[string]Field, next, none 
 			} else if re.NumSubexp() > 1 {
 				bad(at+".pattern", "at most one capture group")
 			}
-			cf.pattern = re
+			c.pattern = re
+		}
+		for i := range f.Transform {
+			st := f.Transform[i]
+			if err := st.compile(); err != nil {
+				bad(fmt.Sprintf("%s.transform[%d]", at, i), "%v", err)
+			}
+			c.steps = append(c.steps, st)
+		}
+		return c
+	}
+	for _, name := range names {
+		f := fields[name]
+		at := prefix + ".fields." + name
+		if !slices.Contains(listingFields, name) {
+			bad(at, "unknown listing field %q (want one of %s)", name, strings.Join(listingFields, ", "))
+			continue
+		}
+		cf := compiledField{name: name, ignore: compileIgnore(f.Ignore), spec: f}
+		cf.choices = append(cf.choices, choice(at, f))
+		for i, alt := range f.Or {
+			altAt := fmt.Sprintf("%s.or[%d]", at, i)
+			if len(alt.Or) > 0 || len(alt.Ignore) > 0 {
+				bad(altAt, "or and ignore belong to the field, not to one of its choices")
+			}
+			cf.choices = append(cf.choices, choice(altAt, alt))
 		}
 		r.fields = append(r.fields, cf)
 	}
@@ -482,6 +622,13 @@ func (s *Site) searchURL(query string, page int) (*url.URL, error) {
 	for i := 0; i < len(t); {
 		switch {
 		case strings.HasPrefix(t[i:], "{query}"):
+			query := query
+			if s.queryEncoding != nil {
+				// Percent-escaping works on bytes: GBK bytes give %C4%CD…
+				if b, err := s.queryEncoding.NewEncoder().String(query); err == nil {
+					query = b
+				}
+			}
 			switch {
 			case inFragment:
 				b.WriteString(url.PathEscape(query))
