@@ -285,7 +285,7 @@ func (r *CheckReport) Write(w io.Writer) {
 		return
 	}
 	if len(r.Warnings) > 0 {
-		fmt.Fprintf(w, "%d warning(s) (fields under %.0f%% of the cards):\n", len(r.Warnings), 100*CoverageWarn)
+		fmt.Fprintf(w, "%d warning(s):\n", len(r.Warnings))
 		for _, p := range r.Warnings {
 			fmt.Fprintf(w, "  - %s\n", p)
 		}

@@ -105,7 +105,7 @@ func (s *Site) extractHTML(body []byte, pageURL *url.URL, rules *compiledRules, 
 	var read []card
 	cards.Each(func(_ int, sel *goquery.Selection) {
 		l := s.listingFrom(rules, base, ex, func(c *compiledChoice) (string, bool) { return htmlValue(sel, c) })
-		ad := rules.ad != nil && sel.FindMatcher(goquery.SingleMatcher(rules.ad)).Length() > 0
+		ad := rules.ad != nil && (sel.IsMatcher(rules.ad) || sel.FindMatcher(goquery.SingleMatcher(rules.ad)).Length() > 0)
 		read = append(read, card{l, ad})
 	})
 	ex.Listings = dedupe(read, ex)

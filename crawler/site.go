@@ -132,8 +132,9 @@ type ListingRules struct {
 	// next_page and no_results are paths into that document. (Second
 	// edition.)
 	Script *ScriptRules `yaml:"script"`
-	// Ad marks advertisement cards (html: a selector matched inside the
-	// card, such as span.p-promo-flag; json: a path that is truthy). Cards
+	// Ad marks advertisement cards (html: a selector matching the card or
+	// an element inside it, such as span.p-promo-flag; json: a path that
+	// is truthy). Cards
 	// with the same listing id on one page always become one listing, at
 	// the position of the first organic (non-ad) card, with "ad": true
 	// when one of them was an ad. (Second edition.)
