@@ -288,6 +288,12 @@ func (c *Crawler) classify(site *Site, log *slog.Logger, task markwatch.Task, st
 		log.Warn("server asks to retry", "url", task.URL, "status", status, "retry_after", fe.RetryAfter)
 		return fe
 	default:
+		if site.Blocked != nil {
+			text, _, _ := decodeBody(st.body, st.header.Get("Content-Type"), site.Encoding)
+			if err := c.blocked(site, log, task, status, text); err != nil {
+				return err
+			}
+		}
 		log.Warn("fetch failed", "url", task.URL, "status", status)
 		return &FetchError{URL: task.URL, Status: status, Err: fmt.Errorf("status %d", status)}
 	}
@@ -360,6 +366,12 @@ func (c *Crawler) extract(ctx context.Context, site *Site, log *slog.Logger, tas
 		}
 		return nil, fmt.Errorf("%s: %w (%d bytes)", task.URL, ErrBodyTooLarge, c.cfg.BodyLimit)
 	}
+	if (ex.Malformed != nil && len(ex.Listings) == 0) || itemEmpty || (task.Kind != markwatch.KindItem && ex.Cards == 0 && !ex.NoResults) {
+		// Not the page the adapter expects: a block page, or a layout change.
+		if err := c.blocked(site, log, task, st.status, text); err != nil {
+			return nil, err
+		}
+	}
 	if ex.Malformed != nil && len(ex.Listings) == 0 {
 		if task.Kind != markwatch.KindItem {
 			// A search API answering with something else (a login wall, a
@@ -420,6 +432,18 @@ func (c *Crawler) extract(ctx context.Context, site *Site, log *slog.Logger, tas
 	}
 	log.Debug("page crawled", "url", task.URL, "status", st.status, "cards", ex.Cards, "listings", len(out.Listings), "follow", len(out.Follow))
 	return out, nil
+}
+
+// blocked returns a *BlockedError, counted and logged, when a page matches
+// the adapter's blocked markers.
+func (c *Crawler) blocked(site *Site, log *slog.Logger, task markwatch.Task, status int, text []byte) error {
+	reason := site.BlockedBy(status, text)
+	if reason == "" {
+		return nil
+	}
+	c.metrics.Blocked.WithLabelValues(site.Name).Inc()
+	log.Warn("blocked by the site", "url", task.URL, "status", status, "marker", reason)
+	return &BlockedError{URL: task.URL, Status: status, Reason: reason}
 }
 
 // itemTask is the item-page task for a card, when the adapter follows item

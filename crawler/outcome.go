@@ -34,6 +34,11 @@ const (
 	// OutcomeRelease: nothing is wrong with the task, but this process
 	// cannot run it (no adapter for its site): give it back untouched.
 	OutcomeRelease Outcome = "release"
+	// OutcomeBlocked: the site served a block page (ErrBlocked). The queue
+	// worker gives the task back without spending a retry and pauses the
+	// site for the fleet; `markwatch crawl` stops reading the site's item
+	// pages and marks their cards.
+	OutcomeBlocked Outcome = "blocked"
 )
 
 // Failure is the classification of one failed crawl.
@@ -46,9 +51,11 @@ type Failure struct {
 	Err    error
 }
 
-// Final reports whether the task will not be fetched again (its search
-// card, if it has one, must be judged on its own now).
-func (f Failure) Final() bool { return f.Outcome != OutcomeRetry && f.Outcome != OutcomeRelease }
+// Final reports whether the task will not be fetched again by the queue
+// worker (its search card, if it has one, must be judged on its own now).
+func (f Failure) Final() bool {
+	return f.Outcome != OutcomeRetry && f.Outcome != OutcomeRelease && f.Outcome != OutcomeBlocked
+}
 
 // Classify says what err, returned by Crawl for task t after t.Attempt
 // failed attempts, means under a budget of retries retries.
@@ -64,6 +71,8 @@ func Classify(t markwatch.Task, err error, retries int) Failure {
 		f.Outcome = OutcomeSkipped
 	case errors.Is(err, ErrUnknownSite):
 		f.Outcome = OutcomeRelease
+	case errors.Is(err, ErrBlocked):
+		f.Outcome = OutcomeBlocked
 	case isFetch && t.Kind == markwatch.KindItem && (fe.Status == http.StatusNotFound || fe.Status == http.StatusGone):
 		f.Outcome = OutcomeGone
 	case errors.Is(err, ErrLayoutChanged):
@@ -77,11 +86,13 @@ func Classify(t markwatch.Task, err error, retries int) Failure {
 }
 
 // CardOnly is the search card an item task carried, marked with why its
-// item page was not read (Listing.ItemPage), when the failure is final:
-// the listing the run saw of it, to be judged on its own. ok is false for
-// search tasks, item tasks without a card, and failures that are not final.
+// item page was not read (Listing.ItemPage): the listing the run saw of
+// it, to be judged on its own when the task ends without its page (the
+// queue worker does not end a blocked task; the in-process Runner does).
+// ok is false for search tasks, item tasks without a card, retries and
+// releases.
 func CardOnly(t markwatch.Task, f Failure) (markwatch.Listing, bool) {
-	if t.Kind != markwatch.KindItem || t.Listing == nil || !f.Final() {
+	if t.Kind != markwatch.KindItem || t.Listing == nil || f.Outcome == OutcomeRetry || f.Outcome == OutcomeRelease {
 		return markwatch.Listing{}, false
 	}
 	l := *t.Listing

@@ -59,6 +59,9 @@ type RunStats struct {
 	// ItemsNotRead counts item pages not read (skipped, gone, failed):
 	// their search cards were emitted on their own, marked (Listing.ItemPage).
 	ItemsNotRead int
+	// Blocked counts tasks ended by a block page (ErrBlocked), the first
+	// fetched and the rest not fetched after it.
+	Blocked int
 	// CardsLost counts search cards read but never emitted: item tasks
 	// still waiting when the run was cancelled. Zero otherwise, always.
 	CardsLost int
@@ -111,7 +114,7 @@ func (r *Runner) Run(ctx context.Context, seeds []markwatch.Task, emit func(*mar
 	if log == nil {
 		log = r.Crawler.log
 	}
-	q := &runQueue{seen: map[string]bool{}, unreachable: map[string]error{}, giveUp: r.GiveUpUnreachable}
+	q := &runQueue{seen: map[string]bool{}, unreachable: map[string]error{}, blocked: map[string]error{}, giveUp: r.GiveUpUnreachable}
 	q.cond = sync.NewCond(&q.mu)
 	for _, t := range seeds {
 		q.add(r.Crawler, t)
@@ -183,6 +186,7 @@ type runQueue struct {
 	stats        RunStats
 	giveUp       bool
 	unreachable  map[string]error // host → the error that showed it
+	blocked      map[string]error // site → the block page that showed it
 }
 
 func (q *runQueue) add(c *Crawler, t markwatch.Task) bool {
@@ -237,6 +241,12 @@ var errUnreachableSeen = errors.New("host unreachable earlier in this run")
 // knownUnreachable fails a task at once when its host already proved
 // unreachable in this run (GiveUpUnreachable).
 func (q *runQueue) knownUnreachable(t markwatch.Task) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if cause, ok := q.blocked[t.Site]; ok {
+		// The site blocked us: asking again only deepens the ban.
+		return fmt.Errorf("not fetched, the site blocked an earlier page of this run: %w", cause)
+	}
 	if !q.giveUp {
 		return nil
 	}
@@ -244,8 +254,6 @@ func (q *runQueue) knownUnreachable(t markwatch.Task) error {
 	if err != nil {
 		return nil
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
 	if cause, ok := q.unreachable[u.Host]; ok {
 		return &FetchError{URL: t.URL, Err: fmt.Errorf("%w: host %s (%v)", errUnreachableSeen, u.Host, cause)}
 	}
@@ -318,6 +326,13 @@ func (q *runQueue) done(c *Crawler, t markwatch.Task, ex *markwatch.Extracted, e
 		return markwatch.Listing{}, false // still busy: delayed
 	case OutcomeSkipped:
 		q.stats.Skipped++
+	case OutcomeBlocked:
+		q.stats.Failed++
+		q.stats.Blocked++
+		if _, seen := q.blocked[t.Site]; !seen {
+			q.blocked[t.Site] = err
+			log.Warn("the site blocked the crawl: its remaining pages are not fetched (see the adapter's blocked markers)", "site", t.Site, "url", t.URL, "err", err)
+		}
 	default: // gone, layout changed, failed; release (no adapter) cannot happen with one Crawler
 		if f.Outcome != OutcomeGone {
 			q.stats.Failed++

@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/andybalholm/cascadia"
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
+	"golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -69,6 +71,16 @@ type Site struct {
 	// prices read a decimal comma ("1.299,50 €"). Default CNY. (Second
 	// edition.)
 	Currency string `yaml:"currency"`
+	// Blocked says how to tell a page served to block the crawler (a slider
+	// check, a login wall, 访问受限) from a layout change. The markers are
+	// checked only on pages that are not what the adapter expects: a
+	// non-2xx answer (other than 429 and 5xx, which are retried), a search
+	// page with no cards and no no-results marker, a malformed page, an
+	// item page with none of the item fields. A match is ErrBlocked: the
+	// worker gives the task back without spending a retry and the site
+	// pauses fleet-wide with exponential backoff (`markwatch queue sites`,
+	// `markwatch queue resume SITE`). (Second edition.)
+	Blocked *BlockedRules `yaml:"blocked"`
 	// QueryEncoding is how {query} is percent-encoded in search.url:
 	// utf-8, gbk or gb18030 (sites that take __input_charset=GBK).
 	// Default utf-8. (Second edition.)
@@ -139,6 +151,19 @@ type ListingRules struct {
 	// the position of the first organic (non-ad) card, with "ad": true
 	// when one of them was an ad. (Second edition.)
 	Ad string `yaml:"ad"`
+}
+
+// BlockedRules are the markers of a block page; any one matching is enough.
+type BlockedRules struct {
+	// Selectors: CSS selectors of block pages (#nc_1_wrapper, .login-box).
+	Selectors []string `yaml:"selectors"`
+	// Text: strings of block pages' text or body (验证码, 请登录, 访问受限).
+	Text []string `yaml:"text"`
+	// Status: HTTP statuses that mean blocked whatever the body (403 on a
+	// site that answers a ban with 403).
+	Status []int `yaml:"status"`
+
+	selectors []cascadia.Selector
 }
 
 // ScriptRules find a JSON document inside a page.
@@ -343,6 +368,30 @@ func (s *Site) Validate() error {
 	for k := range s.Headers {
 		if strings.EqualFold(k, "User-Agent") {
 			bad("headers", "User-Agent is set globally (crawl.user_agent), not per site")
+		}
+	}
+	if b := s.Blocked; b != nil {
+		b.selectors = nil
+		for i, sel := range b.Selectors {
+			c, err := cascadia.Compile(sel)
+			if err != nil {
+				bad(fmt.Sprintf("blocked.selectors[%d]", i), "bad CSS selector %q: %v", sel, err)
+				continue
+			}
+			b.selectors = append(b.selectors, c)
+		}
+		for i, t := range b.Text {
+			if strings.TrimSpace(t) == "" {
+				bad(fmt.Sprintf("blocked.text[%d]", i), "must not be empty")
+			}
+		}
+		for i, st := range b.Status {
+			if st < 400 || st > 599 || st == 429 {
+				bad(fmt.Sprintf("blocked.status[%d]", i), "must be a 4xx or 5xx status other than 429, got %d", st)
+			}
+		}
+		if len(b.Selectors)+len(b.Text)+len(b.Status) == 0 {
+			bad("blocked", "needs selectors, text or status")
 		}
 	}
 	var err error
@@ -878,4 +927,31 @@ func (s *Site) UnmappedHosts(mirrors Mirrors, also ...string) []string {
 		out = append(out, d)
 	}
 	return out
+}
+
+// BlockedBy says which of the adapter's blocked markers a page matches
+// ("" for none): status is the HTTP status, text the decoded body.
+func (s *Site) BlockedBy(status int, text []byte) string {
+	b := s.Blocked
+	if b == nil {
+		return ""
+	}
+	if slices.Contains(b.Status, status) {
+		return fmt.Sprintf("status %d", status)
+	}
+	for _, t := range b.Text {
+		if bytes.Contains(text, []byte(t)) {
+			return fmt.Sprintf("text %q", t)
+		}
+	}
+	if len(b.selectors) > 0 && s.Format == "html" {
+		if root, err := html.Parse(bytes.NewReader(text)); err == nil {
+			for i, sel := range b.selectors {
+				if cascadia.Query(root, sel) != nil {
+					return fmt.Sprintf("selector %q", b.Selectors[i])
+				}
+			}
+		}
+	}
+	return ""
 }

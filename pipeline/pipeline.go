@@ -278,6 +278,12 @@ func (w *Worker) failed(ctx context.Context, log *slog.Logger, t markwatch.Task,
 		// but judge what the search card said.
 		log.Info("task skipped", "url", t.URL, "reason", err)
 		w.settle(ctx, log, t, f, "skipped", func() error { return w.Frontier.Ack(ctx, t) })
+	case crawler.OutcomeBlocked:
+		// The site served a block page: not the task's fault. Pause the
+		// site for the fleet (its token bucket's circuit breaker) and give
+		// the task back without spending a retry.
+		w.blocked(ctx, log, t, err)
+		w.giveBack(ctx, log, t)
 	case crawler.OutcomeRelease:
 		// This worker has no adapter for the site (a rolling deploy, or a
 		// machine with other --sites): give the task back untouched for a
@@ -333,6 +339,27 @@ func (w *Worker) settle(ctx context.Context, log *slog.Logger, t markwatch.Task,
 		return
 	}
 	w.Metrics.Tasks.WithLabelValues(string(t.Kind), outcome).Inc()
+}
+
+// blocked pauses the task's site fleet-wide, when the frontier can.
+func (w *Worker) blocked(ctx context.Context, log *slog.Logger, t markwatch.Task, err error) {
+	reason := err.Error()
+	var be *crawler.BlockedError
+	if errors.As(err, &be) {
+		reason = be.Reason
+	}
+	p, ok := w.Frontier.(queue.SitePauser)
+	if !ok {
+		log.Error("site blocked us; this frontier cannot pause it", "url", t.URL, "err", err)
+		return
+	}
+	until, strikes, perr := p.PauseSite(ctx, t.Site, reason)
+	if perr != nil {
+		log.Error("pause blocked site", "url", t.URL, "err", perr)
+		w.Metrics.FrontierErrors.Inc()
+		return
+	}
+	log.Warn("site blocked us: paused for the fleet", "url", t.URL, "marker", reason, "until", until, "strikes", strikes)
 }
 
 // giveBack returns a task untouched, without spending a retry, when the

@@ -349,6 +349,8 @@ type QueueCmd struct {
 	Dead    QueueDeadCmd    `cmd:"" help:"List dead-lettered tasks (or, with --findings, findings batches the store could not take) with their last error."`
 	Requeue QueueRequeueCmd `cmd:"" help:"Queue dead-lettered tasks (or, with --findings, findings batches) again."`
 	Lease   QueueLeaseCmd   `cmd:"" help:"Show or change the fleet's lease length."`
+	Sites   QueueSitesCmd   `cmd:"" help:"List sites, with the ones paused after a block page and why."`
+	Resume  QueueResumeCmd  `cmd:"" help:"Lift a blocked site's pause now."`
 }
 
 // QueueStatsCmd prints run accounting.
