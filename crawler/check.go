@@ -238,6 +238,9 @@ func (r *CheckReport) Write(w io.Writer) {
 	if sc := s.Listing.Script; sc != nil {
 		fmt.Fprintf(w, "  cards from the JSON in the page at pattern %q, items %q (fields by path)\n", sc.Pattern, sc.Items)
 	}
+	if b := s.Blocked; b != nil {
+		fmt.Fprintf(w, "  block pages (task released, site paused): selectors %q, text %q, status %v\n", b.Selectors, b.Text, b.Status)
+	}
 	if s.Listing.Ad != "" {
 		fmt.Fprintf(w, "  ad cards marked by %q; cards with one listing id merge into the first organic one\n", s.Listing.Ad)
 	} else {

@@ -309,3 +309,45 @@ listing:
 		t.Fatalf("JSON report: %s", js.String())
 	}
 }
+
+// Blocked markers are checked only on pages that are not what the adapter
+// expects, so a normal page that says 请登录 in its header is not a block.
+func TestBlockedMarkers(t *testing.T) {
+	s := mustParse(t, `
+name: e2
+base_url: https://search.example.com
+search: {url: "/s?q={query}"}
+listing:
+  item: li
+  fields: {id: {attr: data-id}, title: {selector: b}}
+  no_results: .empty
+blocked:
+  selectors: ["#nc_1_wrapper"]
+  text: [请登录后访问]
+  status: [403]
+`)
+	for _, tc := range []struct {
+		status int
+		page   string
+		want   string
+	}{
+		{200, `<div id="nc_1_wrapper">滑块</div>`, `selector "#nc_1_wrapper"`},
+		{200, `<p>请登录后访问</p>`, `text "请登录后访问"`},
+		{403, `forbidden`, "status 403"},
+		{404, `<p>not here</p>`, ""},
+	} {
+		if got := s.BlockedBy(tc.status, []byte(tc.page)); got != tc.want {
+			t.Errorf("BlockedBy(%d, %q) = %q, want %q", tc.status, tc.page, got, tc.want)
+		}
+	}
+	_, err := ParseSite("b.yaml", []byte(`
+name: e2
+base_url: https://search.example.com
+search: {url: "/s?q={query}"}
+listing: {item: li, fields: {id: {attr: data-id}, title: {selector: b}}}
+blocked: {selectors: ["[[["], status: [429]}
+`))
+	if err == nil || !strings.Contains(err.Error(), "blocked.selectors[0]") || !strings.Contains(err.Error(), "blocked.status[0]") {
+		t.Fatalf("bad blocked markers: %v", err)
+	}
+}
