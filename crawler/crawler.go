@@ -31,6 +31,10 @@ type Crawler struct {
 
 	limitMu  sync.Mutex
 	limiters map[string]*rate.Limiter // site name + host
+
+	cookieMu  sync.RWMutex
+	cookies   map[string][]siteCookie // site name → its cookies file's cookies
+	cookieErr error                   // from New's first load
 }
 
 // Option configures a Crawler.
@@ -110,12 +114,19 @@ func New(cfg config.Crawl, sites map[string]*Site, opts ...Option) *Crawler {
 		now:      o.now,
 		slots:    make(chan struct{}, o.concurrency),
 		limiters: map[string]*rate.Limiter{},
+		cookies:  map[string][]siteCookie{},
 	}
 	if len(o.mirrors) > 0 {
 		bt := c.client.Transport.(*boundedTransport)
 		bt.base = &mirrorTransport{base: bt.base, mirrors: o.mirrors}
 	}
 	c.robots = newRobotsCache(o.robotsTTL, c.fetchRobots)
+	if err := c.ReloadCookies(); err != nil {
+		// Commands stop on it at start (CookiesError); a library user
+		// gets the log line and requests without the cookies.
+		c.cookieErr = err
+		c.log.Error("cookies not loaded", "err", err)
+	}
 	names := make([]string, 0, len(sites))
 	for name := range sites {
 		names = append(names, name)
@@ -206,6 +217,9 @@ func (c *Crawler) fetch(ctx context.Context, site *Site, task markwatch.Task) (*
 		st.robots = func(ctx context.Context, u *url.URL) error { return c.checkRobots(ctx, site, u) }
 	}
 	st.wait = func(ctx context.Context, u *url.URL) error { return c.limiter(site, u.Host).Wait(ctx) }
+	if site.Cookies != "" {
+		st.cookies = func(u *url.URL) []*http.Cookie { return c.cookiesFor(site, u) }
+	}
 	col := &colly.Collector{}
 	// Init, not NewCollector: NewCollector lets COLLY_* environment
 	// variables override these settings behind the configuration's back.

@@ -65,6 +65,15 @@ type Site struct {
 	// Headers are extra request headers (Accept-Language, Referer…).
 	// User-Agent is global (crawl.user_agent) and may not be set here.
 	Headers map[string]string `yaml:"headers"`
+	// Cookies is a file of cookies sent with this site's requests: the
+	// account the platform's IP-protection programme granted. A Netscape
+	// cookies.txt or a JSON export ([{domain, name, value, path, secure,
+	// hostOnly, expirationDate}]); relative to the adapter file. Every
+	// cookie's domain must be in allowed_domains (else loading fails); a
+	// cookie goes only to hosts its domain, path and secure flag match.
+	// Read at start and on SIGHUP; never logged, counted or stored with
+	// evidence. (Second edition.)
+	Cookies string `yaml:"cookies"`
 	// Currency of prices whose text names none (ISO 4217: CNY, USD, HKD,
 	// EUR, GBP). A price text's own mark wins: ¥ ￥ 元 CNY RMB, US $ US$ USD
 	// $, HK$ HKD, € EUR, £ GBP. Listing.currency says which applied; EUR

@@ -37,6 +37,9 @@ type fetchState struct {
 	// wait takes a token of the target host's bucket before a redirect is
 	// followed: every request counts against the rate, hops included.
 	wait func(context.Context, *url.URL) error
+	// cookies are the site's cookies for a request's URL (redirect hops
+	// included); nil without a cookies file.
+	cookies func(*url.URL) []*http.Cookie
 
 	final     *url.URL
 	status    int
@@ -71,6 +74,15 @@ func (e *timeoutError) Temporary() bool { return true }
 var _ net.Error = (*timeoutError)(nil)
 
 func (t *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if st := stateFrom(req.Context()); st != nil && st.cookies != nil {
+		if cs := st.cookies(req.URL); len(cs) > 0 {
+			req = req.Clone(req.Context())
+			req.Header.Del("Cookie")
+			for _, c := range cs {
+				req.AddCookie(c)
+			}
+		}
+	}
 	ctx, cancel := context.WithCancel(req.Context())
 	var headerTimedOut atomic.Bool
 	timer := time.AfterFunc(t.headerTimeout, func() { headerTimedOut.Store(true); cancel() })

@@ -96,6 +96,9 @@ func (c *CrawlCmd) Run(g *Globals) error {
 		}
 	}
 	cr := crawler.New(cfg.Crawl, map[string]*crawler.Site{site.Name: site}, crawler.WithLogger(log), crawler.WithMirrors(mirrors))
+	if err := cr.CookiesError(); err != nil {
+		return err
+	}
 	run := "crawl-" + time.Now().UTC().Format("20060102T150405Z")
 	var seeds []markwatch.Task
 	for _, q := range c.Query {

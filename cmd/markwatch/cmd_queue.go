@@ -94,6 +94,10 @@ func (c *WorkerCmd) Run(g *Globals) error {
 	qm := queue.NewMetrics(reg)
 	queue.NewCollector(reg, client, lease, log)
 	cr := crawler.New(cfg.Crawl, sites, crawler.WithLogger(log), crawler.WithMetrics(crawler.NewMetrics(reg)), crawler.WithConcurrency(concurrency))
+	if err := cr.CookiesError(); err != nil {
+		return err
+	}
+	crawler.ReloadCookiesOnSIGHUP(ctx, cr, log) // authorised sessions rotate without a restart
 	opts := queueOptions(cfg, sites, lease, log, qm)
 	// The fleet-wide bucket follows robots.txt's Crawl-delay too, once read.
 	opts.Limit = func(site string) queue.Limit {
