@@ -187,8 +187,9 @@ func (c *Crawler) ReloadCookies() error {
 	return errors.Join(errs...)
 }
 
-// CookiesError is the error of loading the sites' cookies files when the
-// crawler was built (nil when every file loaded): commands stop on it.
+// CookiesError is the error of loading the sites' cookies files and
+// setting up their proxies when the crawler was built (nil when all went
+// well): commands stop on it.
 func (c *Crawler) CookiesError() error { return c.cookieErr }
 
 // cookiesFor returns the cookies of site that go with a request to u.

@@ -35,6 +35,7 @@ type Crawler struct {
 	cookieMu  sync.RWMutex
 	cookies   map[string][]siteCookie // site name → its cookies file's cookies
 	cookieErr error                   // from New's first load
+	proxies   map[string]*proxyPool   // site name → its proxies
 }
 
 // Option configures a Crawler.
@@ -116,15 +117,24 @@ func New(cfg config.Crawl, sites map[string]*Site, opts ...Option) *Crawler {
 		limiters: map[string]*rate.Limiter{},
 		cookies:  map[string][]siteCookie{},
 	}
+	bt := c.client.Transport.(*boundedTransport)
 	if len(o.mirrors) > 0 {
-		bt := c.client.Transport.(*boundedTransport)
 		bt.base = &mirrorTransport{base: bt.base, mirrors: o.mirrors}
+	}
+	pools, err := proxyPools(cfg, sites, o.concurrency, o.now)
+	if err != nil {
+		c.cookieErr = err
+		c.log.Error("proxies not set up", "err", err)
+	}
+	c.proxies = pools
+	if len(pools) > 0 {
+		bt.base = &proxyRouter{direct: bt.base}
 	}
 	c.robots = newRobotsCache(o.robotsTTL, c.fetchRobots)
 	if err := c.ReloadCookies(); err != nil {
 		// Commands stop on it at start (CookiesError); a library user
 		// gets the log line and requests without the cookies.
-		c.cookieErr = err
+		c.cookieErr = errors.Join(c.cookieErr, err)
 		c.log.Error("cookies not loaded", "err", err)
 	}
 	names := make([]string, 0, len(sites))
@@ -220,6 +230,7 @@ func (c *Crawler) fetch(ctx context.Context, site *Site, task markwatch.Task) (*
 	if site.Cookies != "" {
 		st.cookies = func(u *url.URL) []*http.Cookie { return c.cookiesFor(site, u) }
 	}
+	st.proxies, st.log = c.proxies[site.Name], c.log
 	col := &colly.Collector{}
 	// Init, not NewCollector: NewCollector lets COLLY_* environment
 	// variables override these settings behind the configuration's back.

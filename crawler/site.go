@@ -74,6 +74,10 @@ type Site struct {
 	// Read at start and on SIGHUP; never logged, counted or stored with
 	// evidence. (Second edition.)
 	Cookies string `yaml:"cookies"`
+	// Proxies route the site's requests (robots.txt included) through
+	// proxies, round-robin, resting one that keeps failing; see
+	// ProxyRules. (Second edition.)
+	Proxies *ProxyRules `yaml:"proxies"`
 	// Currency of prices whose text names none (ISO 4217: CNY, USD, HKD,
 	// EUR, GBP). A price text's own mark wins: ¥ ￥ 元 CNY RMB, US $ US$ USD
 	// $, HK$ HKD, € EUR, £ GBP. Listing.currency says which applied; EUR
@@ -378,6 +382,9 @@ func (s *Site) Validate() error {
 		if strings.EqualFold(k, "User-Agent") {
 			bad("headers", "User-Agent is set globally (crawl.user_agent), not per site")
 		}
+	}
+	if err := s.validateProxies(); err != nil {
+		errs = append(errs, err)
 	}
 	if b := s.Blocked; b != nil {
 		b.selectors = nil

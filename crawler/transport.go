@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -40,6 +41,9 @@ type fetchState struct {
 	// cookies are the site's cookies for a request's URL (redirect hops
 	// included); nil without a cookies file.
 	cookies func(*url.URL) []*http.Cookie
+	// proxies is the site's proxy pool; nil: direct.
+	proxies *proxyPool
+	log     *slog.Logger
 
 	final     *url.URL
 	status    int
