@@ -82,6 +82,9 @@ type Page struct {
 	// Adapter is the site adapter that read the page, "name@version" (the
 	// version is a short hash of the adapter file).
 	Adapter string `json:"adapter,omitempty"`
+	// Screenshot is a full-page PNG of a page rendered in a browser (an
+	// adapter with fetch: browser); nil otherwise.
+	Screenshot []byte `json:"-"`
 }
 
 // Extracted is what a crawler read from one fetched page: the listings on it

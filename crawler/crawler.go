@@ -13,6 +13,7 @@ import (
 	"github.com/gocolly/colly/v2"
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/crawler/browser"
 	"golang.org/x/time/rate"
 )
 
@@ -36,6 +37,7 @@ type Crawler struct {
 	cookies   map[string][]siteCookie // site name → its cookies file's cookies
 	cookieErr error                   // from New's first load
 	proxies   map[string]*proxyPool   // site name → its proxies
+	browser   *browser.Browser        // for fetch: browser; nil: none
 }
 
 // Option configures a Crawler.
@@ -49,6 +51,7 @@ type options struct {
 	robotsTTL   time.Duration
 	now         func() time.Time
 	mirrors     Mirrors
+	browser     *browser.Browser
 }
 
 // WithMetrics records the crawler's metrics in m (see NewMetrics).
@@ -73,6 +76,9 @@ func WithHTTPClient(client *http.Client) Option {
 		}
 	}
 }
+
+// WithBrowser renders the pages of adapters with fetch: browser in b.
+func WithBrowser(b *browser.Browser) Option { return func(o *options) { o.browser = b } }
 
 // WithConcurrency bounds fetches in flight across all tasks (default
 // crawl.concurrency).
@@ -127,6 +133,7 @@ func New(cfg config.Crawl, sites map[string]*Site, opts ...Option) *Crawler {
 		c.log.Error("proxies not set up", "err", err)
 	}
 	c.proxies = pools
+	c.browser = o.browser
 	if len(pools) > 0 {
 		bt.base = &proxyRouter{direct: bt.base}
 	}
@@ -196,12 +203,72 @@ func (c *Crawler) Crawl(ctx context.Context, task markwatch.Task) (*markwatch.Ex
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	if site.Fetch == "browser" {
+		st, shot, err := c.fetchBrowser(ctx, site, log, task)
+		<-c.slots
+		if err != nil {
+			return nil, err
+		}
+		if err := c.classify(site, log, task, st, nil); err != nil {
+			return nil, err
+		}
+		ex, err := c.extract(ctx, site, log, task, st)
+		if ex != nil {
+			ex.Page.Screenshot = shot
+		}
+		return ex, err
+	}
 	st, fetchErr := c.fetch(ctx, site, task)
 	<-c.slots
 	if err := c.classify(site, log, task, st, fetchErr); err != nil {
 		return nil, err
 	}
 	return c.extract(ctx, site, log, task, st)
+}
+
+// fetchBrowser renders task's page in the browser. Its errors are
+// temporary fetch errors (a page that did not render in time is tried
+// again later), or ErrDomainNotAllowed when scripts or redirects took the
+// page off the allowed domains.
+func (c *Crawler) fetchBrowser(ctx context.Context, site *Site, log *slog.Logger, task markwatch.Task) (*fetchState, []byte, error) {
+	if c.browser == nil {
+		return nil, nil, &FetchError{URL: task.URL, Err: errors.New("the adapter says fetch: browser, but this process has no browser")}
+	}
+	req := browser.Request{URL: task.URL, Screenshot: true}
+	if b := site.Browser; b != nil {
+		req.WaitFor, req.Scroll, req.Timeout = b.WaitFor, b.Scroll, b.Timeout.Std()
+		req.Screenshot = b.Screenshot == nil || *b.Screenshot
+	}
+	start := c.now()
+	res, err := c.browser.Fetch(ctx, req)
+	c.metrics.FetchDuration.WithLabelValues(site.Name).Observe(c.now().Sub(start).Seconds())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		fe := &FetchError{URL: task.URL, Temporary: true, Err: err}
+		c.metrics.Pages.WithLabelValues(site.Name, statusClassErr).Inc()
+		c.metrics.Retries.WithLabelValues(site.Name, retryReason(fe)).Inc()
+		log.Warn("browser fetch failed, retryable", "url", task.URL, "err", err)
+		return nil, nil, fe
+	}
+	final, err := url.Parse(res.FinalURL)
+	if err != nil || !final.IsAbs() {
+		final, _ = url.Parse(task.URL)
+	}
+	if !site.AllowsURL(final) {
+		c.metrics.OffsiteBlocked.WithLabelValues(site.Name).Inc()
+		log.Warn("browser page ended off-site", "url", task.URL, "final_url", final.Redacted())
+		return nil, nil, fmt.Errorf("%s: %w", final.Redacted(), ErrDomainNotAllowed)
+	}
+	status := res.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	c.metrics.ResponseBytes.WithLabelValues(site.Name).Add(float64(len(res.HTML)))
+	st := &fetchState{site: site, final: final, status: status, body: res.HTML, responded: true,
+		header: http.Header{"Content-Type": {"text/html; charset=utf-8"}}}
+	return st, res.Screenshot, nil
 }
 
 // preflightError counts and returns an error found before fetching.

@@ -49,6 +49,16 @@ type Site struct {
 	// Authorization names the agreement that allows ignoring robots.txt
 	// (required with robots: authorized, shown in logs).
 	Authorization string `yaml:"authorization"`
+	// Fetch is how pages are fetched: http, or browser (rendered in
+	// headless Chromium, for pages that build their listings with
+	// JavaScript; the crawler needs a browser: crawler.WithBrowser). The
+	// rendered DOM goes through the same extraction; a full-page PNG
+	// screenshot goes with the page. robots.txt, allowed_domains and the
+	// rate apply to the page itself, not to the scripts and data the
+	// browser loads for it. Default http. (Second edition.)
+	Fetch string `yaml:"fetch"`
+	// Browser tunes fetch: browser.
+	Browser *BrowserRules `yaml:"browser"`
 	// Rate is this site's request rate per host, in this process.
 	Rate Rate `yaml:"rate"`
 	// Search says how to build search-result URLs.
@@ -166,6 +176,20 @@ type ListingRules struct {
 	Ad string `yaml:"ad"`
 }
 
+// BrowserRules tune pages rendered in a browser.
+type BrowserRules struct {
+	// WaitFor is a CSS selector that is on the page once its listings
+	// are rendered (or its no-results marker is). Recommended.
+	WaitFor string `yaml:"wait_for"`
+	// Scroll is how many times to scroll to the bottom to trigger lazy
+	// loading. Default 0.
+	Scroll int `yaml:"scroll"`
+	// Timeout bounds one page. Default 30s.
+	Timeout config.Duration `yaml:"timeout"`
+	// Screenshot keeps a full-page PNG with the page. Default true.
+	Screenshot *bool `yaml:"screenshot"`
+}
+
 // BlockedRules are the markers of a block page; any one matching is enough.
 type BlockedRules struct {
 	// Selectors: CSS selectors of block pages (#nc_1_wrapper, .login-box).
@@ -273,6 +297,9 @@ func (s *Site) Provision() error {
 	}
 	if s.Search.PageStep == 0 {
 		s.Search.PageStep = 1
+	}
+	if s.Fetch == "" {
+		s.Fetch = "http"
 	}
 	if s.Currency == "" {
 		s.Currency = "CNY"
@@ -382,6 +409,26 @@ func (s *Site) Validate() error {
 		if strings.EqualFold(k, "User-Agent") {
 			bad("headers", "User-Agent is set globally (crawl.user_agent), not per site")
 		}
+	}
+	switch s.Fetch {
+	case "http":
+		if s.Browser != nil {
+			bad("browser", "is for fetch: browser")
+		}
+	case "browser":
+		if s.Format != "html" {
+			bad("fetch", "browser renders html pages; format is %s", s.Format)
+		}
+		if b := s.Browser; b != nil && (b.Scroll < 0 || b.Scroll > 50 || b.Timeout < 0) {
+			bad("browser", "scroll must be 0..50 and timeout not negative")
+		}
+		if b := s.Browser; b != nil && b.WaitFor != "" {
+			if _, err := cascadia.Compile(b.WaitFor); err != nil {
+				bad("browser.wait_for", "bad CSS selector %q: %v", b.WaitFor, err)
+			}
+		}
+	default:
+		bad("fetch", "must be http or browser, got %q", s.Fetch)
 	}
 	if err := s.validateProxies(); err != nil {
 		errs = append(errs, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
 	"github.com/markwatch/markwatch/crawler"
+	"github.com/markwatch/markwatch/crawler/browser"
 )
 
 // CrawlCmd crawls one query of one site in-process.
@@ -95,7 +96,13 @@ func (c *CrawlCmd) Run(g *Globals) error {
 				"site", site.Name, "hosts", strings.Join(hosts, " "))
 		}
 	}
-	cr := crawler.New(cfg.Crawl, map[string]*crawler.Site{site.Name: site}, crawler.WithLogger(log), crawler.WithMirrors(mirrors))
+	opts := []crawler.Option{crawler.WithLogger(log), crawler.WithMirrors(mirrors)}
+	if browser.NeededBy(site.Fetch) {
+		b := browser.New(browser.Options{UserAgent: cfg.Crawl.UserAgent})
+		defer b.Close()
+		opts = append(opts, crawler.WithBrowser(b))
+	}
+	cr := crawler.New(cfg.Crawl, map[string]*crawler.Site{site.Name: site}, opts...)
 	if err := cr.CookiesError(); err != nil {
 		return err
 	}

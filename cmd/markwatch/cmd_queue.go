@@ -19,6 +19,7 @@ import (
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
 	"github.com/markwatch/markwatch/crawler"
+	"github.com/markwatch/markwatch/crawler/browser"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/obs"
 	"github.com/markwatch/markwatch/pipeline"
@@ -93,7 +94,16 @@ func (c *WorkerCmd) Run(g *Globals) error {
 	}
 	qm := queue.NewMetrics(reg)
 	queue.NewCollector(reg, client, lease, log)
-	cr := crawler.New(cfg.Crawl, sites, crawler.WithLogger(log), crawler.WithMetrics(crawler.NewMetrics(reg)), crawler.WithConcurrency(concurrency))
+	crawlOpts := []crawler.Option{crawler.WithLogger(log), crawler.WithMetrics(crawler.NewMetrics(reg)), crawler.WithConcurrency(concurrency)}
+	for _, s := range sites {
+		if browser.NeededBy(s.Fetch) { // one browser process for this worker
+			b := browser.New(browser.Options{UserAgent: cfg.Crawl.UserAgent, Tabs: min(concurrency, 8)})
+			defer b.Close()
+			crawlOpts = append(crawlOpts, crawler.WithBrowser(b))
+			break
+		}
+	}
+	cr := crawler.New(cfg.Crawl, sites, crawlOpts...)
 	if err := cr.CookiesError(); err != nil {
 		return err
 	}
