@@ -72,7 +72,11 @@ type Browser struct {
 	dataDir      string
 	restartAfter atomic.Bool // over the memory limit: restart before the next page
 	restarts     int
+	pages        atomic.Int64
 }
+
+// memoryCheckEvery is how often (in pages) the browser's memory is read.
+const memoryCheckEvery = 10
 
 // ErrNoBrowser: no Chromium binary was found.
 var ErrNoBrowser = errors.New("browser: no chromium binary found (apt-get install chromium)")
@@ -247,14 +251,20 @@ func (b *Browser) Fetch(ctx context.Context, req Request) (*Result, error) {
 			return nil, fmt.Errorf("browser: %s: screenshot: %w", req.URL, err)
 		}
 	}
-	if rss := b.rssLocked(); rss > b.opts.MemoryLimit {
-		b.restartAfter.Store(true)
+	// Reading the process tree's memory costs tens of milliseconds: check
+	// every memoryCheckEvery pages.
+	if b.pages.Add(1)%memoryCheckEvery == 1 || memoryCheckEvery == 1 {
+		if rss := b.rssLocked(); rss > b.opts.MemoryLimit {
+			b.restartAfter.Store(true)
+		}
 	}
 	return res, nil
 }
 
-// RSS is the resident memory of the browser and its child processes, in
-// bytes (0 when it is not running).
+// RSS is the memory the browser and its child processes hold, in bytes:
+// the sum of their proportional set sizes (shared pages split among the
+// processes sharing them), or of their resident sizes where Pss is not
+// readable; 0 when the browser is not running.
 func (b *Browser) RSS() int64 {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -301,10 +311,17 @@ func treeRSS(root int) int64 {
 			case strings.HasPrefix(line, "PPid:"):
 				parent[pid], _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "PPid:")))
 			case strings.HasPrefix(line, "VmRSS:"):
-				f := strings.Fields(strings.TrimPrefix(line, "VmRSS:"))
-				if len(f) > 0 {
-					kb, _ := strconv.ParseInt(f[0], 10, 64)
-					rss[pid] = kb << 10
+				rss[pid] = kb(strings.TrimPrefix(line, "VmRSS:"))
+			}
+		}
+		// Chromium's processes share most of their pages: count each
+		// process's proportional share (Pss) where the kernel gives it, so
+		// that the sum is the memory the browser really holds.
+		if rollup, err := os.ReadFile(filepath.Join("/proc", e.Name(), "smaps_rollup")); err == nil {
+			for _, line := range strings.Split(string(rollup), "\n") {
+				if strings.HasPrefix(line, "Pss:") {
+					rss[pid] = kb(strings.TrimPrefix(line, "Pss:"))
+					break
 				}
 			}
 		}
@@ -319,6 +336,16 @@ func treeRSS(root int) int64 {
 		}
 	}
 	return total
+}
+
+// kb reads "  1234 kB" as bytes.
+func kb(field string) int64 {
+	f := strings.Fields(field)
+	if len(f) == 0 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f[0], 10, 64)
+	return n << 10
 }
 
 // Close stops the browser.
