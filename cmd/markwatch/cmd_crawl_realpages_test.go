@@ -54,43 +54,55 @@ func fastAdapter(t *testing.T, name string) string {
 	return path
 }
 
-// The JD example adapter crawls a GBK copy of a saved JD search page
-// served from loopback, mapped onto search.jd.com with --mirror, and reads
-// what it reads from the UTF-8 original.
-func TestCrawlRealJDPageAsGBKThroughMirror(t *testing.T) {
-	utf8Page, gbkPage := realPageGBK(t, "jd-search-123-2016.html")
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/Search" || r.URL.Query().Get("keyword") != "123" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=gbk")
-		w.Write(gbkPage)
-	}))
-	defer srv.Close()
-	adapter := fastAdapter(t, "jd-search")
-	g, out, _ := crawlGlobals()
-	if err := (&CrawlCmd{Site: adapter, Query: []string{"123"}, MaxPages: 1, Mirror: []string{"*=" + srv.URL}}).Run(g); err != nil {
-		t.Fatal(err)
-	}
-	got := readListings(t, out)
-	site, err := crawler.ParseSite("jd.yaml", mustRead(t, adapter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse("https://search.jd.com/Search?keyword=123&enc=utf-8&page=1")
-	want := site.ExtractSearch(utf8Page, u).Listings
-	if len(got) != 60 || len(want) != 60 {
-		t.Fatalf("crawled %d listings, the UTF-8 page has %d, want 60", len(got), len(want))
-	}
-	for i := range want {
-		g, w := got[i], want[i]
-		if g.ID != w.ID || g.Title != w.Title || g.URL != w.URL || g.Image != w.Image || *g.Price != *w.Price || g.Currency != "CNY" {
-			t.Fatalf("listing %d: crawled %+v, want %+v", i, g, w)
-		}
-	}
-	if got[0].Title != "123成人式" || got[0].URL != "https://item.jd.com/11371342.html" {
-		t.Fatalf("first listing %+v", got[0])
+// Each example adapter crawls a GBK copy of its saved pages served from
+// loopback, mapped onto the marketplace's hosts with --mirror, and reads
+// exactly what it reads from the UTF-8 original.
+func TestCrawlRealPagesAsGBKThroughMirror(t *testing.T) {
+	for _, tc := range []struct {
+		page, adapter, query string
+		listings             int
+	}{
+		{"jd-search-123-2016.html", "jd-search", "123", 60},
+		{"jd-search-shouji.html", "jd-search", "手机", 54},
+		{"taobao-search-ipad.html", "taobao-search-dom", "ipad", 36},
+		{"taobao-search-ipad.html", "taobao-search-script", "ipad", 36},
+		{"taobao-search-nvbao.json", "taobao-search-script", "女包", 33},
+	} {
+		t.Run(tc.page+"/"+tc.adapter, func(t *testing.T) {
+			utf8Page, gbkPage := realPageGBK(t, tc.page)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/robots.txt" {
+					http.NotFound(w, r)
+					return
+				}
+				w.Header().Set("Content-Type", "text/html; charset=gbk")
+				w.Write(gbkPage)
+			}))
+			defer srv.Close()
+			adapter := fastAdapter(t, tc.adapter)
+			g, out, _ := crawlGlobals()
+			if err := (&CrawlCmd{Site: adapter, Query: []string{tc.query}, MaxPages: 1, Mirror: []string{"*=" + srv.URL}}).Run(g); err != nil {
+				t.Fatal(err)
+			}
+			got := readListings(t, out)
+			site, err := crawler.ParseSite("a.yaml", mustRead(t, adapter))
+			if err != nil {
+				t.Fatal(err)
+			}
+			searchURL, _ := site.SearchURL(tc.query, 1)
+			u, _ := url.Parse(searchURL)
+			want := site.ExtractSearch(utf8Page, u).Listings
+			if len(got) != tc.listings || len(want) != tc.listings {
+				t.Fatalf("crawled %d listings, the UTF-8 page has %d, want %d", len(got), len(want), tc.listings)
+			}
+			for i := range want {
+				g, w := got[i], want[i]
+				if g.ID != w.ID || g.Title != w.Title || g.URL != w.URL || g.Image != w.Image || g.Seller != w.Seller ||
+					g.ShipFrom != w.ShipFrom || *g.Price != *w.Price || g.Currency != w.Currency || g.Ad != w.Ad {
+					t.Fatalf("listing %d: crawled %+v, want %+v", i, g, w)
+				}
+			}
+		})
 	}
 }
 
