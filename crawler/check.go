@@ -238,6 +238,19 @@ func (r *CheckReport) Write(w io.Writer) {
 	if sc := s.Listing.Script; sc != nil {
 		fmt.Fprintf(w, "  cards from the JSON in the page at pattern %q, items %q (fields by path)\n", sc.Pattern, sc.Items)
 	}
+	if s.Fetch == "browser" {
+		wait, scroll := "", 0
+		if b := s.Browser; b != nil {
+			wait, scroll = b.WaitFor, b.Scroll
+		}
+		fmt.Fprintf(w, "  pages rendered in headless Chromium (fetch: browser), waiting for %q, %d scroll(s); sites check reads the saved page as it is\n", wait, scroll)
+	}
+	if s.Cookies != "" {
+		fmt.Fprintf(w, "  cookies from %s, sent only to matching allowed hosts (values never shown)\n", s.cookiesPath())
+	}
+	if p := s.Proxies; p != nil {
+		fmt.Fprintf(w, "  %d proxies, round-robin (addresses and credentials never shown)\n", len(p.URLs))
+	}
 	if b := s.Blocked; b != nil {
 		fmt.Fprintf(w, "  block pages (task released, site paused): selectors %q, text %q, status %v\n", b.Selectors, b.Text, b.Status)
 	}
