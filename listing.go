@@ -1,21 +1,37 @@
 package markwatch
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Listing is one marketplace offer as extracted by a site adapter. It is also
 // the input line of `markwatch match`: only ID and Title are required there.
 type Listing struct {
-	ID          string    `json:"id"`
-	Title       string    `json:"title"`
-	Description string    `json:"description,omitempty"`
-	Price       *float64  `json:"price,omitempty"` // CNY; nil when the page showed none
-	Seller      string    `json:"seller,omitempty"`
-	ShipFrom    string    `json:"ship_from,omitempty"`
-	Category    string    `json:"category,omitempty"`
-	URL         string    `json:"url,omitempty"`
-	Site        string    `json:"site,omitempty"`
-	Image       string    `json:"image,omitempty"`
-	FetchedAt   time.Time `json:"fetched_at,omitzero"`
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description,omitempty"`
+	Price       *float64 `json:"price,omitempty"` // in Currency; nil when the page showed none
+	// Currency of Price (ISO 4217): the price text's own mark, else the
+	// site adapter's currency (default CNY). Empty reads as CNY.
+	Currency  string    `json:"currency,omitempty"`
+	Seller    string    `json:"seller,omitempty"`
+	ShipFrom  string    `json:"ship_from,omitempty"`
+	Category  string    `json:"category,omitempty"`
+	URL       string    `json:"url,omitempty"`
+	Site      string    `json:"site,omitempty"`
+	Image     string    `json:"image,omitempty"`
+	FetchedAt time.Time `json:"fetched_at,omitzero"`
+	// ItemPage, on a listing that is its search card alone although the
+	// adapter follows item pages, says why the item page was not read: an
+	// outcome of crawler.Classify and the error ("gone: fetch …: status
+	// 404", "failed: …", "skipped: …"). Empty when the item page was read
+	// or the adapter reads no item pages.
+	ItemPage string `json:"item_page,omitempty"`
+	// Ad: the listing was shown as an advertisement on its search page
+	// (alone, or besides its organic result; the listing keeps the organic
+	// card's position and fields).
+	Ad bool `json:"ad,omitempty"`
 	// Evidence is the SHA-256 (hex) of the stored page this listing was read
 	// from; empty until the page is preserved.
 	Evidence string `json:"evidence,omitempty"`
@@ -29,6 +45,27 @@ func (l *Listing) PriceValue() (float64, bool) {
 		return 0, false
 	}
 	return *l.Price, true
+}
+
+// PriceCNY is the price in CNY, for comparing with price floors: the
+// price itself when its currency is CNY (or unstated), else converted
+// through rates (CNY per unit of the currency). note says what was done
+// ("20.97 USD at 7.1 CNY/USD", or why no price: "20.97 USD: no rate to
+// CNY"), for the verdict. ok is false without a usable CNY price.
+func (l *Listing) PriceCNY(rates map[string]float64) (price float64, note string, ok bool) {
+	p, ok := l.PriceValue()
+	if !ok {
+		return 0, "", false
+	}
+	if l.Currency == "" || l.Currency == "CNY" {
+		return p, "", true
+	}
+	amount := strconv.FormatFloat(p, 'f', -1, 64) + " " + l.Currency
+	rate, ok := rates[l.Currency]
+	if !ok || !(rate > 0) {
+		return 0, amount + ": no rate to CNY configured, not compared with CNY price floors", false
+	}
+	return p * rate, amount + " at " + strconv.FormatFloat(rate, 'f', -1, 64) + " CNY/" + l.Currency, true
 }
 
 // Page is a fetched response as the crawler saw it: the raw body, before any
@@ -45,6 +82,9 @@ type Page struct {
 	// Adapter is the site adapter that read the page, "name@version" (the
 	// version is a short hash of the adapter file).
 	Adapter string `json:"adapter,omitempty"`
+	// Screenshot is a full-page PNG of a page rendered in a browser (an
+	// adapter with fetch: browser); nil otherwise.
+	Screenshot []byte `json:"-"`
 }
 
 // Extracted is what a crawler read from one fetched page: the listings on it

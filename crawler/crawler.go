@@ -13,6 +13,7 @@ import (
 	"github.com/gocolly/colly/v2"
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/crawler/browser"
 	"golang.org/x/time/rate"
 )
 
@@ -31,6 +32,12 @@ type Crawler struct {
 
 	limitMu  sync.Mutex
 	limiters map[string]*rate.Limiter // site name + host
+
+	cookieMu  sync.RWMutex
+	cookies   map[string][]siteCookie // site name → its cookies file's cookies
+	cookieErr error                   // from New's first load
+	proxies   map[string]*proxyPool   // site name → its proxies
+	browser   *browser.Browser        // for fetch: browser; nil: none
 }
 
 // Option configures a Crawler.
@@ -43,6 +50,8 @@ type options struct {
 	concurrency int
 	robotsTTL   time.Duration
 	now         func() time.Time
+	mirrors     Mirrors
+	browser     *browser.Browser
 }
 
 // WithMetrics records the crawler's metrics in m (see NewMetrics).
@@ -67,6 +76,9 @@ func WithHTTPClient(client *http.Client) Option {
 		}
 	}
 }
+
+// WithBrowser renders the pages of adapters with fetch: browser in b.
+func WithBrowser(b *browser.Browser) Option { return func(o *options) { o.browser = b } }
 
 // WithConcurrency bounds fetches in flight across all tasks (default
 // crawl.concurrency).
@@ -109,8 +121,29 @@ func New(cfg config.Crawl, sites map[string]*Site, opts ...Option) *Crawler {
 		now:      o.now,
 		slots:    make(chan struct{}, o.concurrency),
 		limiters: map[string]*rate.Limiter{},
+		cookies:  map[string][]siteCookie{},
+	}
+	bt := c.client.Transport.(*boundedTransport)
+	if len(o.mirrors) > 0 {
+		bt.base = &mirrorTransport{base: bt.base, mirrors: o.mirrors}
+	}
+	pools, err := proxyPools(cfg, sites, o.concurrency, o.now)
+	if err != nil {
+		c.cookieErr = err
+		c.log.Error("proxies not set up", "err", err)
+	}
+	c.proxies = pools
+	c.browser = o.browser
+	if len(pools) > 0 {
+		bt.base = &proxyRouter{direct: bt.base}
 	}
 	c.robots = newRobotsCache(o.robotsTTL, c.fetchRobots)
+	if err := c.ReloadCookies(); err != nil {
+		// Commands stop on it at start (CookiesError); a library user
+		// gets the log line and requests without the cookies.
+		c.cookieErr = errors.Join(c.cookieErr, err)
+		c.log.Error("cookies not loaded", "err", err)
+	}
 	names := make([]string, 0, len(sites))
 	for name := range sites {
 		names = append(names, name)
@@ -170,12 +203,72 @@ func (c *Crawler) Crawl(ctx context.Context, task markwatch.Task) (*markwatch.Ex
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	if site.Fetch == "browser" {
+		st, shot, err := c.fetchBrowser(ctx, site, log, task)
+		<-c.slots
+		if err != nil {
+			return nil, err
+		}
+		if err := c.classify(site, log, task, st, nil); err != nil {
+			return nil, err
+		}
+		ex, err := c.extract(ctx, site, log, task, st)
+		if ex != nil {
+			ex.Page.Screenshot = shot
+		}
+		return ex, err
+	}
 	st, fetchErr := c.fetch(ctx, site, task)
 	<-c.slots
 	if err := c.classify(site, log, task, st, fetchErr); err != nil {
 		return nil, err
 	}
 	return c.extract(ctx, site, log, task, st)
+}
+
+// fetchBrowser renders task's page in the browser. Its errors are
+// temporary fetch errors (a page that did not render in time is tried
+// again later), or ErrDomainNotAllowed when scripts or redirects took the
+// page off the allowed domains.
+func (c *Crawler) fetchBrowser(ctx context.Context, site *Site, log *slog.Logger, task markwatch.Task) (*fetchState, []byte, error) {
+	if c.browser == nil {
+		return nil, nil, &FetchError{URL: task.URL, Err: errors.New("the adapter says fetch: browser, but this process has no browser")}
+	}
+	req := browser.Request{URL: task.URL, Screenshot: true}
+	if b := site.Browser; b != nil {
+		req.WaitFor, req.Scroll, req.Timeout = b.WaitFor, b.Scroll, b.Timeout.Std()
+		req.Screenshot = b.Screenshot == nil || *b.Screenshot
+	}
+	start := c.now()
+	res, err := c.browser.Fetch(ctx, req)
+	c.metrics.FetchDuration.WithLabelValues(site.Name).Observe(c.now().Sub(start).Seconds())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		fe := &FetchError{URL: task.URL, Temporary: true, Err: err}
+		c.metrics.Pages.WithLabelValues(site.Name, statusClassErr).Inc()
+		c.metrics.Retries.WithLabelValues(site.Name, retryReason(fe)).Inc()
+		log.Warn("browser fetch failed, retryable", "url", task.URL, "err", err)
+		return nil, nil, fe
+	}
+	final, err := url.Parse(res.FinalURL)
+	if err != nil || !final.IsAbs() {
+		final, _ = url.Parse(task.URL)
+	}
+	if !site.AllowsURL(final) {
+		c.metrics.OffsiteBlocked.WithLabelValues(site.Name).Inc()
+		log.Warn("browser page ended off-site", "url", task.URL, "final_url", final.Redacted())
+		return nil, nil, fmt.Errorf("%s: %w", final.Redacted(), ErrDomainNotAllowed)
+	}
+	status := res.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	c.metrics.ResponseBytes.WithLabelValues(site.Name).Add(float64(len(res.HTML)))
+	st := &fetchState{site: site, final: final, status: status, body: res.HTML, responded: true,
+		header: http.Header{"Content-Type": {"text/html; charset=utf-8"}}}
+	return st, res.Screenshot, nil
 }
 
 // preflightError counts and returns an error found before fetching.
@@ -201,6 +294,10 @@ func (c *Crawler) fetch(ctx context.Context, site *Site, task markwatch.Task) (*
 		st.robots = func(ctx context.Context, u *url.URL) error { return c.checkRobots(ctx, site, u) }
 	}
 	st.wait = func(ctx context.Context, u *url.URL) error { return c.limiter(site, u.Host).Wait(ctx) }
+	if site.Cookies != "" {
+		st.cookies = func(u *url.URL) []*http.Cookie { return c.cookiesFor(site, u) }
+	}
+	st.proxies, st.log = c.proxies[site.Name], c.log
 	col := &colly.Collector{}
 	// Init, not NewCollector: NewCollector lets COLLY_* environment
 	// variables override these settings behind the configuration's back.
@@ -283,6 +380,12 @@ func (c *Crawler) classify(site *Site, log *slog.Logger, task markwatch.Task, st
 		log.Warn("server asks to retry", "url", task.URL, "status", status, "retry_after", fe.RetryAfter)
 		return fe
 	default:
+		if site.Blocked != nil {
+			text, _, _ := decodeBody(st.body, st.header.Get("Content-Type"), site.Encoding)
+			if err := c.blocked(site, log, task, status, text); err != nil {
+				return err
+			}
+		}
 		log.Warn("fetch failed", "url", task.URL, "status", status)
 		return &FetchError{URL: task.URL, Status: status, Err: fmt.Errorf("status %d", status)}
 	}
@@ -355,6 +458,12 @@ func (c *Crawler) extract(ctx context.Context, site *Site, log *slog.Logger, tas
 		}
 		return nil, fmt.Errorf("%s: %w (%d bytes)", task.URL, ErrBodyTooLarge, c.cfg.BodyLimit)
 	}
+	if (ex.Malformed != nil && len(ex.Listings) == 0) || itemEmpty || (task.Kind != markwatch.KindItem && ex.Cards == 0 && !ex.NoResults) {
+		// Not the page the adapter expects: a block page, or a layout change.
+		if err := c.blocked(site, log, task, st.status, text); err != nil {
+			return nil, err
+		}
+	}
 	if ex.Malformed != nil && len(ex.Listings) == 0 {
 		if task.Kind != markwatch.KindItem {
 			// A search API answering with something else (a login wall, a
@@ -401,10 +510,12 @@ func (c *Crawler) extract(ctx context.Context, site *Site, log *slog.Logger, tas
 	for i := range ex.Listings {
 		l := ex.Listings[i]
 		l.FetchedAt = fetchedAt
-		if follow, ok := c.itemTask(ctx, site, log, task, l); ok {
+		follow, why, ok := c.itemTask(ctx, site, log, task, l)
+		if ok {
 			out.Follow = append(out.Follow, follow)
 			continue
 		}
+		l.ItemPage = why
 		out.Listings = append(out.Listings, l)
 	}
 	m.Listings.WithLabelValues(site.Name).Add(float64(len(out.Listings)))
@@ -415,20 +526,36 @@ func (c *Crawler) extract(ctx context.Context, site *Site, log *slog.Logger, tas
 	return out, nil
 }
 
+// blocked returns a *BlockedError, counted and logged, when a page matches
+// the adapter's blocked markers.
+func (c *Crawler) blocked(site *Site, log *slog.Logger, task markwatch.Task, status int, text []byte) error {
+	reason := site.BlockedBy(status, text)
+	if reason == "" {
+		return nil
+	}
+	c.metrics.Blocked.WithLabelValues(site.Name).Inc()
+	log.Warn("blocked by the site", "url", task.URL, "status", status, "marker", reason)
+	return &BlockedError{URL: task.URL, Status: status, Reason: reason}
+}
+
 // itemTask is the item-page task for a card, when the adapter follows item
-// pages and the page may be fetched; otherwise the card is the listing.
-func (c *Crawler) itemTask(ctx context.Context, site *Site, log *slog.Logger, task markwatch.Task, l markwatch.Listing) (markwatch.Task, bool) {
-	if !site.FollowItems() || l.URL == "" {
-		return markwatch.Task{}, false
+// pages and the page may be fetched; otherwise the card is the listing,
+// and why says why its item page is not read (as Listing.ItemPage).
+func (c *Crawler) itemTask(ctx context.Context, site *Site, log *slog.Logger, task markwatch.Task, l markwatch.Listing) (t markwatch.Task, why string, ok bool) {
+	if !site.FollowItems() {
+		return markwatch.Task{}, "", false
+	}
+	if l.URL == "" {
+		return markwatch.Task{}, string(OutcomeSkipped) + ": the card has no item URL", false
 	}
 	u, err := url.Parse(l.URL)
 	if err != nil {
-		return markwatch.Task{}, false
+		return markwatch.Task{}, string(OutcomeSkipped) + ": bad item URL", false
 	}
 	if !site.AllowsURL(u) {
 		c.metrics.OffsiteBlocked.WithLabelValues(site.Name).Inc()
 		log.Info("item page off-site, keeping the card", "url", l.URL)
-		return markwatch.Task{}, false
+		return markwatch.Task{}, string(OutcomeSkipped) + ": " + ErrDomainNotAllowed.Error(), false
 	}
 	if !site.Authorized() {
 		// An item page robots.txt forbids would be skipped, and the card
@@ -438,12 +565,12 @@ func (c *Crawler) itemTask(ctx context.Context, site *Site, log *slog.Logger, ta
 		if r, err := c.robots.get(ctx, site, u); err == nil && !r.Allowed(c.cfg.UserAgent, u) {
 			c.metrics.RobotsDisallowed.WithLabelValues(site.Name).Inc()
 			log.Info("item page disallowed by robots.txt, keeping the card", "url", l.URL)
-			return markwatch.Task{}, false
+			return markwatch.Task{}, string(OutcomeSkipped) + ": " + ErrRobotsDisallowed.Error(), false
 		}
 	}
 	card := l
 	return markwatch.Task{Run: task.Run, Sweep: task.Sweep, Site: site.Name, Kind: markwatch.KindItem,
-		URL: l.URL, Query: task.Query, Listing: &card}, true
+		URL: l.URL, Query: task.Query, Listing: &card}, "", true
 }
 
 // nextTask is the next search page's task, within the page bound.

@@ -49,4 +49,24 @@ var (
 	// ErrMalformed: a page body that could not be parsed at all (JSON that
 	// does not decode: often a login wall or a slider check served instead).
 	ErrMalformed = errors.New("crawler: malformed page")
+	// ErrBlocked: the site served a page of the adapter's blocked markers (a
+	// slider check, a login wall, 访问受限) instead of the page asked for.
+	// Not the page's fault and not a layout change: the task is given back
+	// and the site paused (see *BlockedError).
+	ErrBlocked = errors.New("crawler: blocked by the site")
 )
+
+// BlockedError is a page the site served to block the crawler; errors.Is
+// it ErrBlocked. Reason names the marker that matched.
+type BlockedError struct {
+	URL    string
+	Status int
+	Reason string
+}
+
+func (e *BlockedError) Error() string {
+	return fmt.Sprintf("%s: blocked by the site (%s)", e.URL, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrBlocked) true.
+func (e *BlockedError) Unwrap() error { return ErrBlocked }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,17 +21,32 @@ type Extraction struct {
 	// Listings in page order. On an item page, at most one: the item's fields.
 	Listings []markwatch.Listing
 	// Cards is how many card elements the item selector found, including
-	// cards dropped for having no identity.
+	// cards dropped for having no identity or for repeating another card.
 	Cards int
+	// Duplicates counts cards merged into another card with the same
+	// listing id (an ad slot and the organic result).
+	Duplicates int
 	// Next is the absolute URL of the next search page, if the page links one.
 	Next string
 	// NoResults: the no_results marker matched.
 	NoResults bool
-	// Missing counts, per field, the cards where the field's selector or
-	// path found nothing (for `markwatch sites check` and logs).
+	// Missing counts, per field, the cards where the field's selectors or
+	// paths found nothing (for `markwatch sites check` and logs).
 	Missing map[string]int
+	// Blank counts, per field, the cards where something was found but no
+	// usable value: empty, ignored or a placeholder.
+	Blank map[string]int
+	// Samples keeps, per field, the first values read, for reports.
+	Samples map[string][]string
 	// Malformed is set when a JSON page could not be decoded.
 	Malformed error
+}
+
+// Found is on how many cards field has a usable value.
+func (ex *Extraction) Found(field string) int { return ex.Cards - ex.Missing[field] - ex.Blank[field] }
+
+func newExtraction() *Extraction {
+	return &Extraction{Missing: map[string]int{}, Blank: map[string]int{}, Samples: map[string][]string{}}
 }
 
 var baseSelector = goquery.SingleMatcher(cascadia.MustCompile("base[href]"))
@@ -41,6 +58,9 @@ var baseSelector = goquery.SingleMatcher(cascadia.MustCompile("base[href]"))
 func (s *Site) ExtractSearch(body []byte, pageURL *url.URL) *Extraction {
 	if s.Format == "json" {
 		return s.extractJSON(body, pageURL, &s.listing, true)
+	}
+	if s.listing.script != nil {
+		return s.extractScript(body, pageURL, &s.listing)
 	}
 	return s.extractHTML(body, pageURL, &s.listing, true)
 }
@@ -54,8 +74,14 @@ func (s *Site) ExtractItem(body []byte, pageURL *url.URL) *Extraction {
 	return s.extractHTML(body, pageURL, &s.item, false)
 }
 
+// card is one listing read off a page, before duplicates are merged.
+type card struct {
+	listing markwatch.Listing
+	ad      bool
+}
+
 func (s *Site) extractHTML(body []byte, pageURL *url.URL, rules *compiledRules, search bool) *Extraction {
-	ex := &Extraction{Missing: map[string]int{}}
+	ex := newExtraction()
 	root, err := html.Parse(bytes.NewReader(body))
 	if err != nil { // only on reader errors; the HTML5 parser accepts any bytes
 		ex.Malformed = fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -70,18 +96,19 @@ func (s *Site) extractHTML(body []byte, pageURL *url.URL, rules *compiledRules, 
 	}
 	if !search {
 		ex.Cards = 1
-		l := s.listingFrom(rules, base, ex, func(f *compiledField) (string, bool) { return htmlValue(doc.Selection, f) })
+		l := s.listingFrom(rules, base, ex, func(c *compiledChoice) (string, bool) { return htmlValue(doc.Selection, c) })
 		ex.Listings = append(ex.Listings, l)
 		return ex
 	}
 	cards := doc.FindMatcher(rules.item)
 	ex.Cards = cards.Length()
-	cards.Each(func(_ int, card *goquery.Selection) {
-		l := s.listingFrom(rules, base, ex, func(f *compiledField) (string, bool) { return htmlValue(card, f) })
-		if l.ID != "" {
-			ex.Listings = append(ex.Listings, l)
-		}
+	var read []card
+	cards.Each(func(_ int, sel *goquery.Selection) {
+		l := s.listingFrom(rules, base, ex, func(c *compiledChoice) (string, bool) { return htmlValue(sel, c) })
+		ad := rules.ad != nil && (sel.IsMatcher(rules.ad) || sel.FindMatcher(goquery.SingleMatcher(rules.ad)).Length() > 0)
+		read = append(read, card{l, ad})
 	})
+	ex.Listings = dedupe(read, ex)
 	if rules.next != nil {
 		if href, ok := doc.FindMatcher(goquery.SingleMatcher(rules.next)).Attr("href"); ok {
 			ex.Next = resolve(base, href)
@@ -93,21 +120,63 @@ func (s *Site) extractHTML(body []byte, pageURL *url.URL, rules *compiledRules, 
 	return ex
 }
 
-// htmlValue reads one field from a card; found is false when the selector
-// (or attribute) matched nothing.
-func htmlValue(card *goquery.Selection, f *compiledField) (string, bool) {
+// dedupe drops cards without an identity and merges cards with the same
+// listing id into one, at the position of the first organic card (the
+// first card when all are ads), marked Ad when any of them was an ad.
+func dedupe(cards []card, ex *Extraction) []markwatch.Listing {
+	type group struct {
+		keep int // index into cards
+		ad   bool
+	}
+	groups := map[string]*group{}
+	var order []string
+	for i, c := range cards {
+		id := c.listing.ID
+		if id == "" {
+			continue
+		}
+		g, seen := groups[id]
+		if !seen {
+			groups[id] = &group{keep: i, ad: c.ad}
+			order = append(order, id)
+			continue
+		}
+		ex.Duplicates++
+		g.ad = g.ad || c.ad
+		if cards[g.keep].ad && !c.ad {
+			g.keep = i
+		}
+	}
+	// Page order of the kept cards.
+	keep := make([]int, 0, len(order))
+	for _, id := range order {
+		keep = append(keep, groups[id].keep)
+	}
+	slices.Sort(keep)
+	out := make([]markwatch.Listing, 0, len(keep))
+	for _, i := range keep {
+		l := cards[i].listing
+		l.Ad = groups[l.ID].ad
+		out = append(out, l)
+	}
+	return out
+}
+
+// htmlValue reads one choice of a field from a card; found is false when
+// the selector (or attribute) matched nothing.
+func htmlValue(card *goquery.Selection, c *compiledChoice) (string, bool) {
 	one := func(sel *goquery.Selection) (string, bool) {
-		if f.attr == "" {
+		if c.attr == "" {
 			return collapse(sel.Text()), true
 		}
-		v, ok := sel.Attr(f.attr)
+		v, ok := sel.Attr(c.attr)
 		return collapse(v), ok
 	}
-	if f.sel == nil {
+	if c.sel == nil {
 		return one(card)
 	}
-	if f.join == "" {
-		m := card.FindMatcher(goquery.SingleMatcher(f.sel))
+	if c.join == "" {
+		m := card.FindMatcher(goquery.SingleMatcher(c.sel))
 		if m.Length() == 0 {
 			return "", false
 		}
@@ -115,7 +184,7 @@ func htmlValue(card *goquery.Selection, f *compiledField) (string, bool) {
 	}
 	var parts []string
 	found := false
-	card.FindMatcher(f.sel).Each(func(_ int, sel *goquery.Selection) {
+	card.FindMatcher(c.sel).Each(func(_ int, sel *goquery.Selection) {
 		if v, ok := one(sel); ok {
 			found = true
 			if v != "" {
@@ -123,11 +192,11 @@ func htmlValue(card *goquery.Selection, f *compiledField) (string, bool) {
 			}
 		}
 	})
-	return strings.Join(parts, f.join), found
+	return strings.Join(parts, c.join), found
 }
 
 func (s *Site) extractJSON(body []byte, pageURL *url.URL, rules *compiledRules, search bool) *Extraction {
-	ex := &Extraction{Missing: map[string]int{}}
+	ex := newExtraction()
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc any
@@ -137,22 +206,61 @@ func (s *Site) extractJSON(body []byte, pageURL *url.URL, rules *compiledRules, 
 	}
 	if !search {
 		ex.Cards = 1
-		ex.Listings = append(ex.Listings, s.listingFrom(rules, pageURL, ex, func(f *compiledField) (string, bool) { return jsonValue(doc, f) }))
+		ex.Listings = append(ex.Listings, s.listingFrom(rules, pageURL, ex, func(c *compiledChoice) (string, bool) { return jsonValue(doc, c) }))
 		return ex
 	}
+	s.cardsFromJSON(doc, pageURL, rules, ex)
+	return ex
+}
+
+// extractScript reads the cards of a search page from the JSON document
+// that listing.script finds in it.
+func (s *Site) extractScript(body []byte, pageURL *url.URL, rules *compiledRules) *Extraction {
+	ex := newExtraction()
+	var firstErr error
+	for _, m := range rules.script.FindAllSubmatchIndex(body, -1) {
+		if m[2] < 0 {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(body[m[2]:]))
+		dec.UseNumber()
+		var doc any
+		if err := dec.Decode(&doc); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		s.cardsFromJSON(doc, pageURL, rules, ex)
+		return ex
+	}
+	if firstErr != nil {
+		ex.Malformed = fmt.Errorf("%w: listing.script JSON: %v", ErrMalformed, firstErr)
+	}
+	return ex // no document: no cards, and no no-results marker
+}
+
+// cardsFromJSON reads the cards, next page and no-results marker of a
+// search document (a format json page, or listing.script's document).
+func (s *Site) cardsFromJSON(doc any, pageURL *url.URL, rules *compiledRules, ex *Extraction) {
 	if v, ok := walk(doc, rules.itemPath); ok {
 		items, isArray := v.([]any)
 		if isArray {
 			ex.Cards = len(items)
 			// An empty array where the items should be is a genuine empty
-			// page: the API answered in the shape the adapter knows.
+			// page: the document answered in the shape the adapter knows.
 			ex.NoResults = len(items) == 0
+			var read []card
 			for _, item := range items {
-				l := s.listingFrom(rules, pageURL, ex, func(f *compiledField) (string, bool) { return jsonValue(item, f) })
-				if l.ID != "" {
-					ex.Listings = append(ex.Listings, l)
+				l := s.listingFrom(rules, pageURL, ex, func(c *compiledChoice) (string, bool) { return jsonValue(item, c) })
+				ad := false
+				if rules.adPath != nil {
+					v, ok := walk(item, rules.adPath)
+					ad = ok && truthy(v)
 				}
+				read = append(read, card{l, ad})
 			}
+			ex.Listings = dedupe(read, ex)
 		}
 	}
 	if rules.nextPath != nil {
@@ -167,31 +275,55 @@ func (s *Site) extractJSON(body []byte, pageURL *url.URL, rules *compiledRules, 
 			ex.NoResults = true
 		}
 	}
-	return ex
 }
 
-func jsonValue(item any, f *compiledField) (string, bool) {
-	v, ok := walk(item, f.path)
+func jsonValue(item any, c *compiledChoice) (string, bool) {
+	v, ok := walk(item, c.path)
 	if !ok || v == nil {
 		return "", false
 	}
-	return collapse(jsonText(v, f.join)), true
+	return collapse(jsonText(v, c.join)), true
 }
 
-// listingFrom builds a listing from the fields read by value; a field read
-// as found but empty counts as found.
-func (s *Site) listingFrom(rules *compiledRules, base *url.URL, ex *Extraction, value func(*compiledField) (string, bool)) markwatch.Listing {
+// sampleCount is how many values per field an Extraction keeps for reports.
+const sampleCount = 3
+
+// listingFrom builds a listing from the fields read by value: for each
+// field, the first choice that yields a usable value.
+func (s *Site) listingFrom(rules *compiledRules, base *url.URL, ex *Extraction, value func(*compiledChoice) (string, bool)) markwatch.Listing {
 	l := markwatch.Listing{Site: s.Name}
 	for i := range rules.fields {
 		f := &rules.fields[i]
-		v, found := value(f)
-		if found && f.pattern != nil {
-			v = applyPattern(f, v)
+		var v string
+		found, usable := false, false
+		for j := range f.choices {
+			c := &f.choices[j]
+			raw, ok := value(c)
+			if !ok {
+				continue
+			}
+			found = true
+			for k := range c.steps {
+				raw = c.steps[k].apply(raw, base)
+			}
+			if c.pattern != nil {
+				raw = applyPattern(c.pattern, raw)
+			}
+			if !unusable(f.name, raw, f.ignore) {
+				v, usable = raw, true
+				break
+			}
 		}
-		if !found {
+		switch {
+		case !found:
 			ex.Missing[f.name]++
+		case !usable:
+			ex.Blank[f.name]++
 		}
-		setField(&l, f.name, v, base)
+		s.setField(&l, f.name, v, base)
+		if usable && len(ex.Samples[f.name]) < sampleCount {
+			ex.Samples[f.name] = append(ex.Samples[f.name], fieldText(l, f.name))
+		}
 	}
 	if l.ID == "" && l.URL != "" {
 		l.ID = s.CanonicalURL(l.URL)
@@ -199,8 +331,8 @@ func (s *Site) listingFrom(rules *compiledRules, base *url.URL, ex *Extraction, 
 	return l
 }
 
-func applyPattern(f *compiledField, v string) string {
-	m := f.pattern.FindStringSubmatch(v)
+func applyPattern(re *regexp.Regexp, v string) string {
+	m := re.FindStringSubmatch(v)
 	switch {
 	case m == nil:
 		return ""
@@ -211,7 +343,7 @@ func applyPattern(f *compiledField, v string) string {
 	}
 }
 
-func setField(l *markwatch.Listing, name, v string, base *url.URL) {
+func (s *Site) setField(l *markwatch.Listing, name, v string, base *url.URL) {
 	switch name {
 	case "id":
 		l.ID = v
@@ -220,8 +352,8 @@ func setField(l *markwatch.Listing, name, v string, base *url.URL) {
 	case "url":
 		l.URL = resolve(base, v)
 	case "price":
-		if p, ok := ParsePrice(v); ok {
-			l.Price = &p
+		if p, cur, ok := ParsePriceIn(v, s.Currency); ok {
+			l.Price, l.Currency = &p, cur
 		}
 	case "seller":
 		l.Seller = v
@@ -253,7 +385,7 @@ func merge(card markwatch.Listing, item markwatch.Listing) markwatch.Listing {
 	// A price of zero or below is no price (a placeholder, 面议): it does
 	// not replace the card's.
 	if _, ok := item.PriceValue(); ok || out.Price == nil {
-		out.Price = item.Price
+		out.Price, out.Currency = item.Price, item.Currency
 	}
 	if out.ID == "" {
 		out.ID = item.ID
@@ -277,7 +409,7 @@ func fieldText(l markwatch.Listing, name string) string {
 		if l.Price == nil {
 			return ""
 		}
-		return strconv.FormatFloat(*l.Price, 'f', -1, 64)
+		return strings.TrimSpace(strconv.FormatFloat(*l.Price, 'f', -1, 64) + " " + l.Currency)
 	case "seller":
 		return l.Seller
 	case "ship_from":

@@ -352,7 +352,9 @@ func TestHostileNotFoundIsNotRetried(t *testing.T) {
 	task := markwatch.Task{Site: "fakemart", Kind: markwatch.KindItem, URL: strings.TrimSuffix(h.site.BaseURL, "/") + "/mart/item/NOPE.html"}
 	runner := &crawler.Runner{Crawler: h.c, Retries: 3, Backoff: crawler.Backoff{Base: time.Millisecond}.Delay}
 	stats, err := runner.Run(context.Background(), []markwatch.Task{task}, func(*markwatch.Extracted) {})
-	if err != nil || stats.Failed != 1 || stats.Retries != 0 {
+	// An item page's 404 is "gone", as the worker classifies it: a known
+	// end, not a failure, and not retried.
+	if err != nil || stats.Failed != 0 || stats.ItemsNotRead != 1 || stats.Retries != 0 {
 		t.Fatalf("404: %v %+v", err, stats)
 	}
 	if n := h.srv.Hits("/mart/item/NOPE.html"); n != 1 {

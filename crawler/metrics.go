@@ -15,6 +15,7 @@ type Metrics struct {
 	ExtractionFailures *prometheus.CounterVec   // site
 	PageErrors         *prometheus.CounterVec   // site, reason: truncated malformed encoding too_many_redirects
 	Listings           *prometheus.CounterVec   // site
+	Blocked            *prometheus.CounterVec   // site: pages the site served to block us (ErrBlocked)
 }
 
 // NewMetrics builds the crawler metrics and registers them with reg (nil:
@@ -58,10 +59,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "markwatch_crawl_listings_extracted_total",
 			Help: "Listings extracted, by site.",
 		}, []string{"site"}),
+		Blocked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "markwatch_site_blocked_total",
+			Help: "Pages a site served instead of the one asked for (a slider check, a login wall: the adapter's blocked markers), by site.",
+		}, []string{"site"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Pages, m.FetchDuration, m.ResponseBytes, m.Retries, m.RobotsDisallowed,
-			m.OffsiteBlocked, m.ExtractionFailures, m.PageErrors, m.Listings)
+			m.OffsiteBlocked, m.ExtractionFailures, m.PageErrors, m.Listings, m.Blocked)
 	}
 	return m
 }
@@ -85,6 +90,7 @@ func (m *Metrics) Init(sites ...string) {
 			m.PageErrors.WithLabelValues(site, reason)
 		}
 		m.Listings.WithLabelValues(site)
+		m.Blocked.WithLabelValues(site)
 	}
 }
 

@@ -119,7 +119,7 @@ func (c *Crawler) fetchRobots(ctx context.Context, site *Site, robotsURL *url.UR
 	if err := c.limiter(site, robotsURL.Host).Wait(ctx); err != nil {
 		return nil, err
 	}
-	st := &fetchState{site: site, maxRedirects: 5, bodyLimit: robotsBodyLimit}
+	st := &fetchState{site: site, maxRedirects: 5, bodyLimit: robotsBodyLimit, proxies: c.proxies[site.Name], log: c.log}
 	req, err := http.NewRequestWithContext(context.WithValue(ctx, fetchKey{}, st), http.MethodGet, robotsURL.String(), nil)
 	if err != nil {
 		return nil, err

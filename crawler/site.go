@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,7 +16,10 @@ import (
 	"github.com/andybalholm/cascadia"
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
+	"golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 // Site is one site adapter (configs/sites/*.yaml): where a marketplace
@@ -45,6 +49,16 @@ type Site struct {
 	// Authorization names the agreement that allows ignoring robots.txt
 	// (required with robots: authorized, shown in logs).
 	Authorization string `yaml:"authorization"`
+	// Fetch is how pages are fetched: http, or browser (rendered in
+	// headless Chromium, for pages that build their listings with
+	// JavaScript; the crawler needs a browser: crawler.WithBrowser). The
+	// rendered DOM goes through the same extraction; a full-page PNG
+	// screenshot goes with the page. robots.txt, allowed_domains and the
+	// rate apply to the page itself, not to the scripts and data the
+	// browser loads for it. Default http. (Second edition.)
+	Fetch string `yaml:"fetch"`
+	// Browser tunes fetch: browser.
+	Browser *BrowserRules `yaml:"browser"`
 	// Rate is this site's request rate per host, in this process.
 	Rate Rate `yaml:"rate"`
 	// Search says how to build search-result URLs.
@@ -61,14 +75,48 @@ type Site struct {
 	// Headers are extra request headers (Accept-Language, Referer…).
 	// User-Agent is global (crawl.user_agent) and may not be set here.
 	Headers map[string]string `yaml:"headers"`
+	// Cookies is a file of cookies sent with this site's requests: the
+	// account the platform's IP-protection programme granted. A Netscape
+	// cookies.txt or a JSON export ([{domain, name, value, path, secure,
+	// hostOnly, expirationDate}]); relative to the adapter file. Every
+	// cookie's domain must be in allowed_domains (else loading fails); a
+	// cookie goes only to hosts its domain, path and secure flag match.
+	// Read at start and on SIGHUP; never logged, counted or stored with
+	// evidence. (Second edition.)
+	Cookies string `yaml:"cookies"`
+	// Proxies route the site's requests (robots.txt included) through
+	// proxies, round-robin, resting one that keeps failing; see
+	// ProxyRules. (Second edition.)
+	Proxies *ProxyRules `yaml:"proxies"`
+	// Currency of prices whose text names none (ISO 4217: CNY, USD, HKD,
+	// EUR, GBP). A price text's own mark wins: ¥ ￥ 元 CNY RMB, US $ US$ USD
+	// $, HK$ HKD, € EUR, £ GBP. Listing.currency says which applied; EUR
+	// prices read a decimal comma ("1.299,50 €"). Default CNY. (Second
+	// edition.)
+	Currency string `yaml:"currency"`
+	// Blocked says how to tell a page served to block the crawler (a slider
+	// check, a login wall, 访问受限) from a layout change. The markers are
+	// checked only on pages that are not what the adapter expects: a
+	// non-2xx answer (other than 429 and 5xx, which are retried), a search
+	// page with no cards and no no-results marker, a malformed page, an
+	// item page with none of the item fields. A match is ErrBlocked: the
+	// worker gives the task back without spending a retry and the site
+	// pauses fleet-wide with exponential backoff (`markwatch queue sites`,
+	// `markwatch queue resume SITE`). (Second edition.)
+	Blocked *BlockedRules `yaml:"blocked"`
+	// QueryEncoding is how {query} is percent-encoded in search.url:
+	// utf-8, gbk or gb18030 (sites that take __input_charset=GBK).
+	// Default utf-8. (Second edition.)
+	QueryEncoding string `yaml:"query_encoding"`
 
-	file    string // as the user knows it, for messages
-	version string
-	base    *url.URL
-	domains []string // lower-case; "*.x" entries kept as ".x"
-	tracked map[string]bool
-	listing compiledRules
-	item    compiledRules
+	queryEncoding encoding.Encoding // nil: UTF-8
+	file          string            // as the user knows it, for messages
+	version       string
+	base          *url.URL
+	domains       []string // lower-case; "*.x" entries kept as ".x"
+	tracked       map[string]bool
+	listing       compiledRules
+	item          compiledRules
 }
 
 // Rate is a token bucket: requests_per_second refill, burst capacity.
@@ -113,6 +161,58 @@ type ListingRules struct {
 	// json: a path that is present and not false/0/empty). Without a match,
 	// a page with no cards is a layout change.
 	NoResults string `yaml:"no_results"`
+	// Script reads the cards out of a JSON document embedded in an HTML
+	// page (Taobao's g_page_config = {…};) instead of the HTML: item is
+	// then not set, fields are read by path as in format json, and
+	// next_page and no_results are paths into that document. (Second
+	// edition.)
+	Script *ScriptRules `yaml:"script"`
+	// Ad marks advertisement cards (html: a selector matching the card or
+	// an element inside it, such as span.p-promo-flag; json: a path that
+	// is truthy). Cards
+	// with the same listing id on one page always become one listing, at
+	// the position of the first organic (non-ad) card, with "ad": true
+	// when one of them was an ad. (Second edition.)
+	Ad string `yaml:"ad"`
+}
+
+// BrowserRules tune pages rendered in a browser.
+type BrowserRules struct {
+	// WaitFor is a CSS selector that is on the page once its listings
+	// are rendered (or its no-results marker is). Recommended.
+	WaitFor string `yaml:"wait_for"`
+	// Scroll is how many times to scroll to the bottom to trigger lazy
+	// loading. Default 0.
+	Scroll int `yaml:"scroll"`
+	// Timeout bounds one page. Default 30s.
+	Timeout config.Duration `yaml:"timeout"`
+	// Screenshot keeps a full-page PNG with the page. Default true.
+	Screenshot *bool `yaml:"screenshot"`
+}
+
+// BlockedRules are the markers of a block page; any one matching is enough.
+type BlockedRules struct {
+	// Selectors: CSS selectors of block pages (#nc_1_wrapper, .login-box).
+	Selectors []string `yaml:"selectors"`
+	// Text: strings of block pages' text or body (验证码, 请登录, 访问受限).
+	Text []string `yaml:"text"`
+	// Status: HTTP statuses that mean blocked whatever the body (403 on a
+	// site that answers a ban with 403).
+	Status []int `yaml:"status"`
+
+	selectors []cascadia.Selector
+}
+
+// ScriptRules find a JSON document inside a page.
+type ScriptRules struct {
+	// Pattern is a regular expression whose one capture group starts the
+	// JSON document: one JSON value is read from the group's start, so the
+	// group may capture just its first character ('g_page_config\s*=\s*(\{)').
+	// The first match that decodes is used. Required.
+	Pattern string `yaml:"pattern"`
+	// Items is the JSON path to the array of cards in that document
+	// ("mods.itemlist.data.auctions"). Required.
+	Items string `yaml:"items"`
 }
 
 // ItemRules read an item page.
@@ -124,7 +224,11 @@ type ItemRules struct {
 	Fields map[string]Field `yaml:"fields"`
 }
 
-// Field says how to read one value.
+// Field says how to read one value. The value is read by selector/attr
+// (or path), then each transform step runs in order, then pattern; if
+// nothing is found, or the value is empty or ignored, each choice in or
+// is tried the same way, in order. A field found on a card but with no
+// usable value counts as not found in `sites check` coverage.
 type Field struct {
 	// Selector is a CSS selector relative to the card (html); empty means
 	// the card itself. The first match is used.
@@ -140,6 +244,25 @@ type Field struct {
 	// Join, when set, joins every match instead of taking the first
 	// (breadcrumbs, for example) with this separator.
 	Join string `yaml:"join"`
+	// Transform steps run in order on the value read, before pattern:
+	// urldecode (percent-decoding, + as space), html_text (markup dropped,
+	// entities decoded), trim, collapse_space, json_unescape (\uXXXX and
+	// friends), url (resolved against the page), and
+	// {regex: RE, replace: REPL} (every match replaced; $1 for a group).
+	// (Second edition.)
+	Transform []Step `yaml:"transform"`
+	// Or lists fallbacks tried in order when this way finds nothing usable:
+	// each is a selector/attr (or path) with its own transform, pattern
+	// and join; ignore is the field's. JD images:
+	//   image: {selector: img, attr: src, or: [{selector: img, attr: data-lazy-img}], ignore: [done]}
+	// (Second edition.)
+	Or []Field `yaml:"or"`
+	// Ignore lists values that are not values (placeholders): an exact
+	// value, "prefix*", "*suffix" or "*part*", without case. For url and
+	// image, data:, javascript: and about: URIs are always ignored, and for
+	// image the usual placeholder files (1x1.gif, blank.png, spacer.gif,
+	// loading.gif, /s.gif …). (Second edition.)
+	Ignore []string `yaml:"ignore"`
 }
 
 // listingFields are the fields an adapter may extract, in output order.
@@ -175,6 +298,17 @@ func (s *Site) Provision() error {
 	if s.Search.PageStep == 0 {
 		s.Search.PageStep = 1
 	}
+	if s.Fetch == "" {
+		s.Fetch = "http"
+	}
+	if s.Currency == "" {
+		s.Currency = "CNY"
+	}
+	s.Currency = strings.ToUpper(s.Currency)
+	if s.QueryEncoding == "" {
+		s.QueryEncoding = "utf-8"
+	}
+	s.QueryEncoding = strings.ToLower(s.QueryEncoding)
 	if u, err := url.Parse(s.BaseURL); err == nil {
 		s.base = u
 	}
@@ -240,6 +374,19 @@ func (s *Site) Validate() error {
 	default:
 		bad("robots", "must be respect or authorized, got %q", s.Robots)
 	}
+	if !currencyCodeRE.MatchString(s.Currency) {
+		bad("currency", "must be an ISO 4217 code such as CNY, USD, EUR, got %q", s.Currency)
+	}
+	switch s.QueryEncoding {
+	case "utf-8", "utf8":
+		s.queryEncoding = nil
+	case "gbk":
+		s.queryEncoding = simplifiedchinese.GBK
+	case "gb18030":
+		s.queryEncoding = simplifiedchinese.GB18030
+	default:
+		bad("query_encoding", "must be utf-8, gbk or gb18030, got %q", s.QueryEncoding)
+	}
 	if s.Rate.RequestsPerSecond < 0 || s.Rate.RequestsPerSecond > 10000 {
 		bad("rate.requests_per_second", "must be in (0, 10000], got %v", s.Rate.RequestsPerSecond)
 	}
@@ -261,6 +408,53 @@ func (s *Site) Validate() error {
 	for k := range s.Headers {
 		if strings.EqualFold(k, "User-Agent") {
 			bad("headers", "User-Agent is set globally (crawl.user_agent), not per site")
+		}
+	}
+	switch s.Fetch {
+	case "http":
+		if s.Browser != nil {
+			bad("browser", "is for fetch: browser")
+		}
+	case "browser":
+		if s.Format != "html" {
+			bad("fetch", "browser renders html pages; format is %s", s.Format)
+		}
+		if b := s.Browser; b != nil && (b.Scroll < 0 || b.Scroll > 50 || b.Timeout < 0) {
+			bad("browser", "scroll must be 0..50 and timeout not negative")
+		}
+		if b := s.Browser; b != nil && b.WaitFor != "" {
+			if _, err := cascadia.Compile(b.WaitFor); err != nil {
+				bad("browser.wait_for", "bad CSS selector %q: %v", b.WaitFor, err)
+			}
+		}
+	default:
+		bad("fetch", "must be http or browser, got %q", s.Fetch)
+	}
+	if err := s.validateProxies(); err != nil {
+		errs = append(errs, err)
+	}
+	if b := s.Blocked; b != nil {
+		b.selectors = nil
+		for i, sel := range b.Selectors {
+			c, err := cascadia.Compile(sel)
+			if err != nil {
+				bad(fmt.Sprintf("blocked.selectors[%d]", i), "bad CSS selector %q: %v", sel, err)
+				continue
+			}
+			b.selectors = append(b.selectors, c)
+		}
+		for i, t := range b.Text {
+			if strings.TrimSpace(t) == "" {
+				bad(fmt.Sprintf("blocked.text[%d]", i), "must not be empty")
+			}
+		}
+		for i, st := range b.Status {
+			if st < 400 || st > 599 || st == 429 {
+				bad(fmt.Sprintf("blocked.status[%d]", i), "must be a 4xx or 5xx status other than 429, got %d", st)
+			}
+		}
+		if len(b.Selectors)+len(b.Text)+len(b.Status) == 0 {
+			bad("blocked", "needs selectors, text or status")
 		}
 	}
 	var err error
@@ -323,24 +517,38 @@ func (s *Site) validateSearch() error {
 // compiledRules are selectors, paths and patterns ready to use.
 type compiledRules struct {
 	item      cascadia.Selector // html
-	itemPath  []string          // json
+	itemPath  []string          // json, or script
+	script    *regexp.Regexp    // listing.script.pattern
+	ad        cascadia.Selector // html
+	adPath    []string          // json, script
 	fields    []compiledField
 	next      cascadia.Selector
 	nextPath  []string
 	none      cascadia.Selector
 	nonePath  []string
 	hasFields bool
+	json      bool // fields are read by path (format json, or listing.script)
 }
 
 type compiledField struct {
 	name    string
+	choices []compiledChoice // the field's own way first, then its or: list
+	ignore  []ignoreRule
+	spec    Field
+}
+
+// compiledChoice is one way to read a field.
+type compiledChoice struct {
 	sel     cascadia.Selector // nil: the card itself
 	attr    string
 	path    []string
 	pattern *regexp.Regexp
 	join    string // non-empty: join every match
+	steps   []Step
 	spec    Field
 }
+
+var currencyCodeRE = regexp.MustCompile(`^[A-Z]{3}$`)
 
 func (s *Site) compile(prefix, item string, fields map[string]Field, next, none string) (compiledRules, error) {
 	var errs []error
@@ -363,20 +571,46 @@ func (s *Site) compile(prefix, item string, fields map[string]Field, next, none 
 		}
 		return parts
 	}
+	r.json = s.Format == "json"
 	if prefix == "listing" {
-		if item == "" {
+		script := s.Listing.Script
+		switch {
+		case script != nil:
+			r.json = true
+			if item != "" {
+				bad("listing.item", "is not used with listing.script (script.items says where the cards are)")
+			}
+			if s.Format == "json" {
+				bad("listing.script", "is for html pages; a format json page is the JSON document itself")
+			}
+			if script.Pattern == "" {
+				bad("listing.script.pattern", "is required")
+			} else if re, err := regexp.Compile(script.Pattern); err != nil {
+				bad("listing.script.pattern", "bad regular expression: %v", err)
+			} else if re.NumSubexp() != 1 {
+				bad("listing.script.pattern", "needs exactly one capture group, where the JSON starts")
+			} else {
+				r.script = re
+			}
+			if script.Items == "" {
+				bad("listing.script.items", "is required")
+			}
+			r.itemPath = jsonPath("listing.script.items", script.Items)
+		case item == "":
 			bad("listing.item", "is required")
-		} else if s.Format == "json" {
+		case s.Format == "json":
 			r.itemPath = jsonPath("listing.item", item)
-		} else {
+		default:
 			r.item = css("listing.item", item)
 		}
-		if s.Format == "json" {
+		if r.json {
 			r.nextPath = jsonPath("listing.next_page", next)
 			r.nonePath = jsonPath("listing.no_results", none)
+			r.adPath = jsonPath("listing.ad", s.Listing.Ad)
 		} else {
 			r.next = css("listing.next_page", next)
 			r.none = css("listing.no_results", none)
+			r.ad = css("listing.ad", s.Listing.Ad)
 		}
 		if len(fields) == 0 {
 			bad("listing.fields", "is required")
@@ -389,24 +623,18 @@ func (s *Site) compile(prefix, item string, fields map[string]Field, next, none 
 	sort.Slice(names, func(i, j int) bool {
 		return slices.Index(listingFields, names[i]) < slices.Index(listingFields, names[j])
 	})
-	for _, name := range names {
-		f := fields[name]
-		at := prefix + ".fields." + name
-		if !slices.Contains(listingFields, name) {
-			bad(at, "unknown listing field %q (want one of %s)", name, strings.Join(listingFields, ", "))
-			continue
-		}
-		cf := compiledField{name: name, attr: f.Attr, join: f.Join, spec: f}
-		if s.Format == "json" {
+	choice := func(at string, f Field) compiledChoice {
+		c := compiledChoice{attr: f.Attr, join: f.Join, spec: f}
+		if r.json {
 			if f.Selector != "" || f.Attr != "" {
-				bad(at, "format json reads fields by path, not selector/attr")
+				bad(at, "fields read from JSON (format json, listing.script) are read by path, not selector/attr")
 			}
-			cf.path = jsonPath(at+".path", f.Path)
+			c.path = jsonPath(at+".path", f.Path)
 		} else {
 			if f.Path != "" {
-				bad(at+".path", "path is for format json; use selector (and attr) for html")
+				bad(at+".path", "path is for format json and listing.script; use selector (and attr) for html")
 			}
-			cf.sel = css(at+".selector", f.Selector)
+			c.sel = css(at+".selector", f.Selector)
 		}
 		if f.Pattern != "" {
 			re, err := regexp.Compile(f.Pattern)
@@ -415,7 +643,32 @@ func (s *Site) compile(prefix, item string, fields map[string]Field, next, none 
 			} else if re.NumSubexp() > 1 {
 				bad(at+".pattern", "at most one capture group")
 			}
-			cf.pattern = re
+			c.pattern = re
+		}
+		for i := range f.Transform {
+			st := f.Transform[i]
+			if err := st.compile(); err != nil {
+				bad(fmt.Sprintf("%s.transform[%d]", at, i), "%v", err)
+			}
+			c.steps = append(c.steps, st)
+		}
+		return c
+	}
+	for _, name := range names {
+		f := fields[name]
+		at := prefix + ".fields." + name
+		if !slices.Contains(listingFields, name) {
+			bad(at, "unknown listing field %q (want one of %s)", name, strings.Join(listingFields, ", "))
+			continue
+		}
+		cf := compiledField{name: name, ignore: compileIgnore(f.Ignore), spec: f}
+		cf.choices = append(cf.choices, choice(at, f))
+		for i, alt := range f.Or {
+			altAt := fmt.Sprintf("%s.or[%d]", at, i)
+			if len(alt.Or) > 0 || len(alt.Ignore) > 0 {
+				bad(altAt, "or and ignore belong to the field, not to one of its choices")
+			}
+			cf.choices = append(cf.choices, choice(altAt, alt))
 		}
 		r.fields = append(r.fields, cf)
 	}
@@ -482,6 +735,13 @@ func (s *Site) searchURL(query string, page int) (*url.URL, error) {
 	for i := 0; i < len(t); {
 		switch {
 		case strings.HasPrefix(t[i:], "{query}"):
+			query := query
+			if s.queryEncoding != nil {
+				// Percent-escaping works on bytes: GBK bytes give %C4%CD…
+				if b, err := s.queryEncoding.NewEncoder().String(query); err == nil {
+					query = b
+				}
+			}
 			switch {
 			case inFragment:
 				b.WriteString(url.PathEscape(query))
@@ -697,4 +957,64 @@ func (s *Site) Rebase(base string) (*Site, error) {
 		c.domains = append(c.domains, d)
 	}
 	return &c, nil
+}
+
+// WithoutItems returns a copy of the adapter that reads only search pages
+// (`markwatch crawl --no-follow`).
+func (s *Site) WithoutItems() *Site {
+	c := *s
+	if s.Item != nil {
+		item := *s.Item
+		item.Follow = false
+		c.Item = &item
+	}
+	return &c
+}
+
+// UnmappedHosts are the adapter's allowed_domains that mirrors does not
+// map (a "*.x" entry counts as mapped only by a "*" mirror), other than
+// the hosts in also (the host of a --base-url, say).
+func (s *Site) UnmappedHosts(mirrors Mirrors, also ...string) []string {
+	if _, all := mirrors["*"]; all {
+		return nil
+	}
+	var out []string
+	for _, d := range s.AllowedDomains {
+		ld := strings.ToLower(d)
+		if slices.ContainsFunc(also, func(h string) bool { return strings.EqualFold(h, ld) }) {
+			continue
+		}
+		if _, ok := mirrors[ld]; ok {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// BlockedBy says which of the adapter's blocked markers a page matches
+// ("" for none): status is the HTTP status, text the decoded body.
+func (s *Site) BlockedBy(status int, text []byte) string {
+	b := s.Blocked
+	if b == nil {
+		return ""
+	}
+	if slices.Contains(b.Status, status) {
+		return fmt.Sprintf("status %d", status)
+	}
+	for _, t := range b.Text {
+		if bytes.Contains(text, []byte(t)) {
+			return fmt.Sprintf("text %q", t)
+		}
+	}
+	if len(b.selectors) > 0 && s.Format == "html" {
+		if root, err := html.Parse(bytes.NewReader(text)); err == nil {
+			for i, sel := range b.selectors {
+				if cascadia.Query(root, sel) != nil {
+					return fmt.Sprintf("selector %q", b.Selectors[i])
+				}
+			}
+		}
+	}
+	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -37,6 +38,12 @@ type fetchState struct {
 	// wait takes a token of the target host's bucket before a redirect is
 	// followed: every request counts against the rate, hops included.
 	wait func(context.Context, *url.URL) error
+	// cookies are the site's cookies for a request's URL (redirect hops
+	// included); nil without a cookies file.
+	cookies func(*url.URL) []*http.Cookie
+	// proxies is the site's proxy pool; nil: direct.
+	proxies *proxyPool
+	log     *slog.Logger
 
 	final     *url.URL
 	status    int
@@ -71,6 +78,15 @@ func (e *timeoutError) Temporary() bool { return true }
 var _ net.Error = (*timeoutError)(nil)
 
 func (t *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if st := stateFrom(req.Context()); st != nil && st.cookies != nil {
+		if cs := st.cookies(req.URL); len(cs) > 0 {
+			req = req.Clone(req.Context())
+			req.Header.Del("Cookie")
+			for _, c := range cs {
+				req.AddCookie(c)
+			}
+		}
+	}
 	ctx, cancel := context.WithCancel(req.Context())
 	var headerTimedOut atomic.Bool
 	timer := time.AfterFunc(t.headerTimeout, func() { headerTimedOut.Store(true); cancel() })

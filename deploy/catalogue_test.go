@@ -28,6 +28,7 @@ var catalogue = map[string]metric{
 	"markwatch_crawl_extraction_failures_total": {"counter", []string{"site"}},
 	"markwatch_crawl_page_errors_total":         {"counter", []string{"site", "reason"}},
 	"markwatch_crawl_listings_extracted_total":  {"counter", []string{"site"}},
+	"markwatch_site_blocked_total":              {"counter", []string{"site"}},
 	// matchers
 	"markwatch_match_listings_total":   {"counter", nil},
 	"markwatch_match_hits_total":       {"counter", []string{"kind"}},
@@ -51,6 +52,7 @@ var catalogue = map[string]metric{
 	"markwatch_findings_ingested_total":         {"counter", nil},
 	"markwatch_findings_dead_letters_total":     {"counter", nil},
 	"markwatch_redis_unavailable_seconds_total": {"counter", nil},
+	"markwatch_site_paused":                     {"gauge", []string{"site"}},
 	// schedule
 	"markwatch_sweep_runs_total":                     {"counter", []string{"sweep", "trigger"}},
 	"markwatch_sweep_runs":                           {"gauge", []string{"sweep", "state"}},

@@ -49,6 +49,10 @@ type Meta struct {
 	Adapter   string    `json:"adapter,omitempty"`
 	Truncated bool      `json:"truncated,omitempty"`
 	StoredAt  time.Time `json:"stored_at"`
+	// Screenshot is the SHA-256 of the full-page PNG of a page rendered
+	// in a browser, stored content-addressed beside the body (Screenshot
+	// reads it); empty for pages fetched over plain HTTP.
+	Screenshot string `json:"screenshot,omitempty"`
 }
 
 // ContentType is the Content-Type the page was served with, if recorded.
@@ -158,17 +162,25 @@ func (s *Store) Put(page *markwatch.Page) (string, error) {
 	if adapter == "" {
 		adapter = page.Task.Site
 	}
+	var shot string
+	if len(page.Screenshot) > 0 {
+		// The screenshot first: a record whose metadata names it always has it.
+		if shot, err = s.putScreenshot(page.Screenshot); err != nil {
+			return "", err
+		}
+	}
 	meta := Meta{
-		SHA256:    hash,
-		Size:      int64(len(page.Body)),
-		URL:       page.URL,
-		FinalURL:  page.FinalURL,
-		Status:    page.Status,
-		Header:    page.Header,
-		FetchedAt: page.FetchedAt.UTC(),
-		Adapter:   adapter,
-		Truncated: page.Truncated,
-		StoredAt:  s.now().UTC(),
+		SHA256:     hash,
+		Size:       int64(len(page.Body)),
+		URL:        page.URL,
+		FinalURL:   page.FinalURL,
+		Status:     page.Status,
+		Header:     page.Header,
+		FetchedAt:  page.FetchedAt.UTC(),
+		Adapter:    adapter,
+		Truncated:  page.Truncated,
+		StoredAt:   s.now().UTC(),
+		Screenshot: shot,
 	}
 	metaJSON, err := json.MarshalIndent(meta, "", "  ")
 	if err != nil {
@@ -198,6 +210,50 @@ func (s *Store) Put(page *markwatch.Page) (string, error) {
 		return "", fmt.Errorf("evidence: put %s: %w", hash, err)
 	}
 	return hash, nil
+}
+
+func (s *Store) screenshotPath(hash string) string {
+	return filepath.Join(s.dir, hash[:2], hash[2:4], hash) + ".png"
+}
+
+// putScreenshot stores a PNG under its SHA-256 (once) and returns the hash.
+func (s *Store) putScreenshot(png []byte) (string, error) {
+	hash := Hash(png)
+	path := s.screenshotPath(hash)
+	if st, err := os.Stat(path); err == nil && st.Size() == int64(len(png)) {
+		return hash, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return "", fmt.Errorf("evidence: screenshot %s: %w", hash, err)
+	}
+	tmp, err := s.writeTemp(filepath.Dir(path), png)
+	if err != nil {
+		return "", fmt.Errorf("evidence: screenshot %s: %w", hash, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		removeAll(tmp)
+		return "", fmt.Errorf("evidence: screenshot %s: %w", hash, err)
+	}
+	return hash, nil
+}
+
+// Screenshot reads a stored screenshot (a PNG) by its SHA-256 and checks
+// it against the hash.
+func (s *Store) Screenshot(hash string) ([]byte, error) {
+	if !ValidHash(hash) {
+		return nil, fmt.Errorf("%w: %q", ErrBadHash, hash)
+	}
+	data, err := os.ReadFile(s.screenshotPath(hash))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: screenshot %s", ErrNotFound, hash)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("evidence: read screenshot %s: %w", hash, err)
+	}
+	if Hash(data) != hash {
+		return nil, fmt.Errorf("evidence: screenshot %s does not match its hash", hash)
+	}
+	return data, nil
 }
 
 // writeTemp writes data to a new temporary file in dir, fsync'd unless the

@@ -177,3 +177,38 @@ func TestPutRepairsALostBody(t *testing.T) {
 		}
 	}
 }
+
+// A browser page's screenshot is stored content-addressed beside the body,
+// named in the body's metadata, and read back checked against its hash.
+func TestScreenshotStoredBesideThePage(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := page("<html>rendered</html>")
+	p.Screenshot = []byte("\x89PNG\r\n\x1a\nnot really a png")
+	hash, err := s.Put(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Meta(hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Screenshot != Hash(p.Screenshot) {
+		t.Fatalf("meta names screenshot %q, want %q", m.Screenshot, Hash(p.Screenshot))
+	}
+	got, err := s.Screenshot(m.Screenshot)
+	if err != nil || !bytes.Equal(got, p.Screenshot) {
+		t.Fatalf("screenshot: %v", err)
+	}
+	os.WriteFile(filepath.Join(s.Dir(), m.Screenshot[:2], m.Screenshot[2:4], m.Screenshot+".png"), []byte("tampered"), 0o640)
+	if _, err := s.Screenshot(m.Screenshot); err == nil {
+		t.Fatal("a tampered screenshot was read back")
+	}
+	if plain, _ := s.Put(page("<html>plain</html>")); plain != "" {
+		if m, _ := s.Meta(plain); m.Screenshot != "" {
+			t.Fatalf("a page without a screenshot names one: %+v", m)
+		}
+	}
+}

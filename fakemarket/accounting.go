@@ -88,6 +88,7 @@ func (s *Server) ResetCounts() {
 	defer s.mu.Unlock()
 	clear(s.pathHits)
 	clear(s.uriHits)
+	clear(s.clientHits)
 	clear(s.recent)
 	clear(s.limited)
 	clear(s.banned)

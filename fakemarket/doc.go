@@ -218,6 +218,9 @@
 //	          1 GiB), chunked; mw_declare=1 sends a Content-Length up front
 //	layout    the page in layout 2 (selectors of layout 1 find nothing and
 //	          the no-results marker is absent too)
+//	slider    once a client address has made mw_n requests (default 5) to
+//	          the rule's paths, each further one gets SliderPage: a 200 slider
+//	          check (div#nc_1_wrapper, 访问受限) instead of the page
 //
 // Options.Latency adds a delay to every response. Options.MaxPerSecond
 // makes every site rate-limit its clients as real marketplaces do: a request

@@ -23,11 +23,12 @@ const (
 	FaultForeign  = "foreign"  // 302 to another host name (localhost ↔ 127.0.0.1), /foreign/landing
 	FaultHuge     = "huge"     // the page padded to Bytes (default 50 MB) and streamed
 	FaultLayout   = "layout"   // the page in layout 2: every class the adapters select renamed
+	FaultSlider   = "slider"   // after N requests from one client address (default 5), a slider check page (200) instead of every page
 )
 
 // FaultKinds lists every fault kind.
 func FaultKinds() []string {
-	return []string{FaultSlow, Fault429, Fault503, FaultTruncate, FaultCut, FaultLoop, FaultForeign, FaultHuge, FaultLayout}
+	return []string{FaultSlow, Fault429, Fault503, FaultTruncate, FaultCut, FaultLoop, FaultForeign, FaultHuge, FaultLayout, FaultSlider}
 }
 
 // Fault is one misbehaviour. Zero fields take the defaults in doc.go.
@@ -35,6 +36,8 @@ type Fault struct {
 	Kind string `json:"kind"`
 	// N: for 429 and 503, how many requests of one URL fail before it
 	// answers normally (defaults: 429 → 1, 503 → 3); negative: all of them.
+	// For slider, how many requests one client address gets answered
+	// before the slider check (default 5).
 	N int `json:"n,omitempty"`
 	// Delay of a slow response.
 	Delay time.Duration `json:"delay,omitempty"`
@@ -188,6 +191,17 @@ func (s *Server) beforeRender(w http.ResponseWriter, r *http.Request, f Fault) b
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprint(w, "<!DOCTYPE html><html><head><title>服务暂不可用</title></head><body><div class=\"unavailable\">系统繁忙，请稍后再试。</div></body></html>")
 		return true
+	case FaultSlider:
+		n := f.N
+		if n <= 0 {
+			n = 5
+		}
+		if s.clientRequest(r) <= n {
+			return false
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, SliderPage)
+		return true
 	case FaultLoop:
 		q := r.URL.Query()
 		hop, _ := strconv.Atoi(q.Get("mw_hop"))
@@ -266,4 +280,26 @@ func (s *Server) writeHuge(w *statusRecorder, r *http.Request, resp *response, f
 		pad -= n
 	}
 	w.Write(tail)
+}
+
+// SliderPage is what the slider fault serves: a 200 page with a slider
+// check in place of the content, as marketplaces show clients they distrust.
+const SliderPage = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>验证码拦截</title></head><body>` +
+	`<div id="nc_1_wrapper" class="nc-container"><span class="nc-lang-cnt">请按住滑块，拖动到最右边</span></div>` +
+	`<p>访问受限：我们检测到您的访问存在异常，请完成验证后继续访问。</p></body></html>`
+
+// clientRequest counts a request of r's client address (slider fault) and
+// returns the count so far.
+func (s *Server) clientRequest(r *http.Request) int {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clientHits == nil {
+		s.clientHits = map[string]int{}
+	}
+	s.clientHits[host]++
+	return s.clientHits[host]
 }

@@ -63,6 +63,8 @@ func (s *Server) mart(r *http.Request, layout int) *response {
 			return notFound(SiteMart)
 		}
 		return htmlPage(s.martItem(l, c))
+	case strings.HasPrefix(p, "/mart/js/"):
+		return s.jsMart(r)
 	case strings.HasPrefix(p, "/mart/img/"):
 		return image()
 	case p == "/mart/shop":

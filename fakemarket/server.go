@@ -53,9 +53,11 @@ type Server struct {
 	faults   []FaultRule
 	pathHits map[string]int
 	uriHits  map[string]int
-	requests []Request
-	servers  []*http.Server
-	sites    Sites
+	// clientHits counts requests by client address (the slider fault).
+	clientHits map[string]int
+	requests   []Request
+	servers    []*http.Server
+	sites      Sites
 
 	recent  map[string][]time.Time // per site: times of served requests in the last second
 	limited map[string]int         // per site: rate-limited requests

@@ -417,7 +417,10 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 		}
 	}
 	best, strongest := 0.0, markwatch.MarkKind("")
-	price, hasPrice := l.PriceValue()
+	// Floors are in CNY: a price in another currency is compared only
+	// converted (no rate table is configured yet, so it is not compared),
+	// and the verdict says so.
+	price, priceNote, hasPrice := l.PriceCNY(nil)
 	seller := strings.TrimSpace(l.Seller)
 	shipFrom := strings.TrimSpace(l.ShipFrom)
 	for i := range evals {
@@ -455,6 +458,8 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 			case markwatch.Trademark:
 				ws = append(ws, slangWeights...)
 				switch {
+				case !hasPrice && priceNote != "" && in.minPrice > 0:
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id, Detail: "price " + priceNote})
 				case hasPrice && in.minPrice > 0 && price < in.minPrice && sc.accessory != "":
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id,
 						Detail: fmt.Sprintf("price %s CNY is below %s CNY, but the listing is an accessory (%q): the floor does not apply", fmtPrice(price), fmtPrice(in.minPrice), sc.accessory)})
@@ -465,7 +470,7 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 					}
 					ws = append(ws, pw)
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id, Weight: pw,
-						Detail: "price " + fmtPrice(price) + " CNY is below the genuine floor " + fmtPrice(in.minPrice) + " CNY"})
+						Detail: "price " + fmtPrice(price) + " CNY" + converted(priceNote) + " is below the genuine floor " + fmtPrice(in.minPrice) + " CNY"})
 				}
 			}
 			ws = append(ws, markSlang[e.mark]...)
@@ -523,4 +528,12 @@ func fmtPrice(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
 
 func round3(x float64) float64 {
 	return float64(int64(x*1000+0.5)) / 1000
+}
+
+// converted is " (NOTE)" for a price converted to CNY, else "".
+func converted(note string) string {
+	if note == "" {
+		return ""
+	}
+	return " (" + note + ")"
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"sync"
 	"time"
 
@@ -271,57 +270,65 @@ func (w *Worker) deliver(ctx context.Context, log *slog.Logger, t markwatch.Task
 }
 
 func (w *Worker) failed(ctx context.Context, log *slog.Logger, t markwatch.Task, err error) {
-	var fe *crawler.FetchError
-	switch {
-	case errors.Is(err, crawler.ErrRobotsDisallowed), errors.Is(err, crawler.ErrDomainNotAllowed):
+	// crawler.Classify is the one rule book, shared with `markwatch crawl`.
+	f := crawler.Classify(t, err, w.Retries)
+	switch f.Outcome {
+	case crawler.OutcomeSkipped:
 		// Not an error of the task: the URL must not be fetched. Skip it,
 		// but judge what the search card said.
 		log.Info("task skipped", "url", t.URL, "reason", err)
-		w.settle(ctx, log, t, "skipped", func() error { return w.Frontier.Ack(ctx, t) })
-	case errors.Is(err, crawler.ErrUnknownSite):
+		w.settle(ctx, log, t, f, "skipped", func() error { return w.Frontier.Ack(ctx, t) })
+	case crawler.OutcomeBlocked:
+		// The site served a block page: not the task's fault. Pause the
+		// site for the fleet (its token bucket's circuit breaker) and give
+		// the task back without spending a retry.
+		w.blocked(ctx, log, t, err)
+		w.giveBack(ctx, log, t)
+	case crawler.OutcomeRelease:
 		// This worker has no adapter for the site (a rolling deploy, or a
 		// machine with other --sites): give the task back untouched for a
 		// worker that has one, pausing this slot so as not to spin on it.
 		w.unknownSite(log, t)
 		w.giveBack(ctx, log, t)
-	case errors.As(err, &fe) && t.Kind == markwatch.KindItem && (fe.Status == http.StatusNotFound || fe.Status == http.StatusGone):
+	case crawler.OutcomeGone:
 		// The listing went away between the search page and its item page:
 		// a known end, not a failure. The card is what the run saw of it.
-		log.Info("item page gone", "url", t.URL, "status", fe.Status)
-		w.settle(ctx, log, t, "gone", func() error { return w.Frontier.Ack(ctx, t) })
-	case errors.Is(err, crawler.ErrLayoutChanged):
+		log.Info("item page gone", "url", t.URL, "status", f.Status)
+		w.settle(ctx, log, t, f, "gone", func() error { return w.Frontier.Ack(ctx, t) })
+	case crawler.OutcomeLayoutChanged:
 		log.Error("layout changed", "url", t.URL, "err", err)
-		w.finalFailure(ctx, log, t, err)
-	case errors.As(err, &fe) && fe.Temporary:
-		if t.Attempt+1 > w.Retries {
-			log.Error("fetch failed, retry budget spent", "url", t.URL, "status", fe.Status, "attempt", t.Attempt+1, "err", err)
-			w.finalFailure(ctx, log, t, err)
-			return
-		}
-		log.Warn("fetch failed, will retry", "url", t.URL, "status", fe.Status, "attempt", t.Attempt+1, "err", err)
-		w.retryLater(ctx, log, t, err, fe.RetryAfter)
+		w.finalFailure(ctx, log, t, f)
+	case crawler.OutcomeRetry:
+		log.Warn("fetch failed, will retry", "url", t.URL, "status", f.Status, "attempt", t.Attempt+1, "err", err)
+		w.retryLater(ctx, log, t, err, f.RetryAfter)
 	default:
-		log.Error("task failed", "url", t.URL, "err", err)
-		w.finalFailure(ctx, log, t, err)
+		var fe *crawler.FetchError
+		if errors.As(err, &fe) && fe.Temporary {
+			log.Error("fetch failed, retry budget spent", "url", t.URL, "status", fe.Status, "attempt", t.Attempt+1, "err", err)
+		} else {
+			log.Error("task failed", "url", t.URL, "err", err)
+		}
+		w.finalFailure(ctx, log, t, f)
 	}
 }
 
 // finalFailure dead-letters a task, after judging its search card: a
 // listing whose item page cannot be had still has the title, price and
 // seller the search page showed.
-func (w *Worker) finalFailure(ctx context.Context, log *slog.Logger, t markwatch.Task, cause error) {
-	w.settle(ctx, log, t, "failed", func() error {
-		return w.Frontier.Nack(ctx, t, cause, false, 0)
+func (w *Worker) finalFailure(ctx context.Context, log *slog.Logger, t markwatch.Task, f crawler.Failure) {
+	w.settle(ctx, log, t, f, "failed", func() error {
+		return w.Frontier.Nack(ctx, t, f.Err, false, 0)
 	})
 }
 
 // settle ends a task that will not be fetched again: its search card (an
-// item task's partial listing) is judged first, then end (ack or
-// dead-letter) runs. If the card cannot be stored, the task is given back
-// untouched instead, so that neither the card nor a retry is lost.
-func (w *Worker) settle(ctx context.Context, log *slog.Logger, t markwatch.Task, outcome string, end func() error) {
-	if t.Kind == markwatch.KindItem && t.Listing != nil {
-		if _, err := w.deliver(ctx, log.With("card_only", true), t, nil, []markwatch.Listing{*t.Listing}); err != nil {
+// item task's partial listing, marked with why its item page was not read)
+// is judged first, then end (ack or dead-letter) runs. If the card cannot
+// be stored, the task is given back untouched instead, so that neither the
+// card nor a retry is lost.
+func (w *Worker) settle(ctx context.Context, log *slog.Logger, t markwatch.Task, f crawler.Failure, outcome string, end func() error) {
+	if card, ok := crawler.CardOnly(t, f); ok {
+		if _, err := w.deliver(ctx, log.With("card_only", true), t, nil, []markwatch.Listing{card}); err != nil {
 			w.giveBack(ctx, log, t)
 			return
 		}
@@ -332,6 +339,27 @@ func (w *Worker) settle(ctx context.Context, log *slog.Logger, t markwatch.Task,
 		return
 	}
 	w.Metrics.Tasks.WithLabelValues(string(t.Kind), outcome).Inc()
+}
+
+// blocked pauses the task's site fleet-wide, when the frontier can.
+func (w *Worker) blocked(ctx context.Context, log *slog.Logger, t markwatch.Task, err error) {
+	reason := err.Error()
+	var be *crawler.BlockedError
+	if errors.As(err, &be) {
+		reason = be.Reason
+	}
+	p, ok := w.Frontier.(queue.SitePauser)
+	if !ok {
+		log.Error("site blocked us; this frontier cannot pause it", "url", t.URL, "err", err)
+		return
+	}
+	until, strikes, perr := p.PauseSite(ctx, t.Site, reason)
+	if perr != nil {
+		log.Error("pause blocked site", "url", t.URL, "err", perr)
+		w.Metrics.FrontierErrors.Inc()
+		return
+	}
+	log.Warn("site blocked us: paused for the fleet", "url", t.URL, "marker", reason, "until", until, "strikes", strikes)
 }
 
 // giveBack returns a task untouched, without spending a retry, when the

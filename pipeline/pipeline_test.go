@@ -238,13 +238,14 @@ func TestFailedItemPageKeepsItsCard(t *testing.T) {
 		steps    []result
 		sinkFail int
 		dead     int64
+		mark     crawler.Outcome
 	}{
-		"gone":                         {steps: []result{{err: &crawler.FetchError{URL: "x", Status: 404}}}},
-		"forbidden":                    {steps: []result{{err: crawler.ErrRobotsDisallowed}}},
-		"flaky":                        {steps: []result{{err: &crawler.FetchError{URL: "x", Status: 503, Temporary: true}}}, dead: 1},
-		"flaky, sink down at the end":  {steps: []result{{err: &crawler.FetchError{URL: "x", Status: 503, Temporary: true}}}, sinkFail: 1, dead: 1},
-		"forbidden, sink down at once": {steps: []result{{err: crawler.ErrRobotsDisallowed}}, sinkFail: 2},
-		"layout changed":               {steps: []result{{err: crawler.ErrLayoutChanged}}, dead: 1},
+		"gone":                         {steps: []result{{err: &crawler.FetchError{URL: "x", Status: 404}}}, mark: crawler.OutcomeGone},
+		"forbidden":                    {steps: []result{{err: crawler.ErrRobotsDisallowed}}, mark: crawler.OutcomeSkipped},
+		"flaky":                        {steps: []result{{err: &crawler.FetchError{URL: "x", Status: 503, Temporary: true}}}, dead: 1, mark: crawler.OutcomeFailed},
+		"flaky, sink down at the end":  {steps: []result{{err: &crawler.FetchError{URL: "x", Status: 503, Temporary: true}}}, sinkFail: 1, dead: 1, mark: crawler.OutcomeFailed},
+		"forbidden, sink down at once": {steps: []result{{err: crawler.ErrRobotsDisallowed}}, sinkFail: 2, mark: crawler.OutcomeSkipped},
+		"layout changed":               {steps: []result{{err: crawler.ErrLayoutChanged}}, dead: 1, mark: crawler.OutcomeLayoutChanged},
 	} {
 		steps := tc.steps
 		t.Run(name, func(t *testing.T) {
@@ -258,6 +259,9 @@ func TestFailedItemPageKeepsItsCard(t *testing.T) {
 			st := run(t, w, f, task)
 			if len(sink.findings) != 1 || !sink.findings[0].Verdict.Suspect || sink.findings[0].Listing.ID != "7" {
 				t.Fatalf("findings %+v, want the card judged suspect once", sink.findings)
+			}
+			if got := sink.findings[0].Listing.ItemPage; !strings.HasPrefix(got, string(tc.mark)+": ") {
+				t.Fatalf("card marked %q, want %q and the error (crawler.CardOnly, as markwatch crawl)", got, tc.mark)
 			}
 			if st.Listings != 1 || st.Suspects != 1 || st.Pages != 0 {
 				t.Fatalf("stats %+v, want 1 listing, 1 suspect, no page", st)

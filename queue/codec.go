@@ -69,6 +69,9 @@ const (
 	tagImage       = 'g'
 	tagFetchedAt   = 'T'
 	tagEvidence    = 'v'
+	tagCurrency    = 'C'
+	tagItemPage    = 'P'
+	tagAd          = 'A' // empty value: the listing was shown as an ad
 )
 
 func appendUvarint(b []byte, v uint64) []byte {
@@ -183,6 +186,11 @@ func appendListing(b []byte, l *markwatch.Listing, t *markwatch.Task) []byte {
 	}
 	b = appendString(b, tagImage, l.Image)
 	b = appendTime(b, tagFetchedAt, l.FetchedAt)
+	b = appendString(b, tagCurrency, l.Currency)
+	b = appendString(b, tagItemPage, l.ItemPage)
+	if l.Ad {
+		b = append(b, tagAd, 0)
+	}
 	return appendString(b, tagEvidence, l.Evidence)
 }
 
@@ -354,6 +362,12 @@ func decodeListing(rec string, t *markwatch.Task) (*markwatch.Listing, error) {
 			l.FetchedAt = time.Unix(sec, int64(nsec)).UTC()
 		case tagEvidence:
 			l.Evidence = v
+		case tagCurrency:
+			l.Currency = v
+		case tagItemPage:
+			l.ItemPage = v
+		case tagAd:
+			l.Ad = true
 		}
 	}
 	return l, f.err

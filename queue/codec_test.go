@@ -34,6 +34,8 @@ func fill(t *testing.T, v reflect.Value, seed int) {
 			f.SetString(name + "\x1f{耐克}" + strings.Repeat("x", seed+i))
 		case f.Kind() == reflect.Int:
 			f.SetInt(int64(-3 + (seed+i)*1000))
+		case f.Kind() == reflect.Bool:
+			f.SetBool(true)
 		default:
 			t.Fatalf("fill: field %s.%s of type %s: teach the payload codec and this test about it", typ.Name(), name, f.Type())
 		}

@@ -21,7 +21,7 @@ type Collector struct {
 	lease  time.Duration
 	log    *slog.Logger
 
-	tasks, oldest, workers, lag, pending *prometheus.Desc
+	tasks, oldest, workers, lag, pending, paused *prometheus.Desc
 }
 
 // NewCollector builds the collector and registers it with reg (nil: not
@@ -41,6 +41,7 @@ func NewCollector(reg prometheus.Registerer, client redis.UniversalClient, lease
 		workers: prometheus.NewDesc("markwatch_queue_workers_alive", "Workers with a fresh heartbeat.", nil, nil),
 		lag:     prometheus.NewDesc("markwatch_findings_ingest_lag_seconds", "Age of the oldest unconsumed finding in the findings stream.", nil, nil),
 		pending: prometheus.NewDesc("markwatch_findings_pending", "Findings batches published but not yet stored.", nil, nil),
+		paused:  prometheus.NewDesc("markwatch_site_paused", "1 while a site is paused fleet-wide after it served a block page (queue sites shows why), else 0.", []string{"site"}, nil),
 	}
 	if reg != nil {
 		reg.MustRegister(c)
@@ -50,7 +51,7 @@ func NewCollector(reg prometheus.Registerer, client redis.UniversalClient, lease
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.tasks, c.oldest, c.workers, c.lag, c.pending} {
+	for _, d := range []*prometheus.Desc{c.tasks, c.oldest, c.workers, c.lag, c.pending, c.paused} {
 		ch <- d
 	}
 }
@@ -150,6 +151,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, d.Oldest.Seconds(), d.Site)
 	}
 	now := time.Now()
+	c.collectPaused(ctx, ch, now)
 	lease := c.lease
 	if fleet, ok, err := FleetLease(ctx, c.client); err == nil && ok {
 		lease = fleet
@@ -174,6 +176,22 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, lag)
+}
+
+// collectPaused reports markwatch_site_paused for every known site.
+func (c *Collector) collectPaused(ctx context.Context, ch chan<- prometheus.Metric, now time.Time) {
+	states, err := SiteStates(ctx, c.client, now)
+	if err != nil {
+		c.log.Warn("queue metrics: site pauses", "err", err)
+		return
+	}
+	for _, st := range states {
+		v := 0.0
+		if st.Paused {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.paused, prometheus.GaugeValue, v, st.Site)
+	}
 }
 
 var _ prometheus.Collector = (*Collector)(nil)

@@ -46,6 +46,9 @@ type PageMeta struct {
 	SHA256 string `json:"sha256"`
 	// BodyGzip is the raw body, gzip'd; empty when the body was not kept.
 	BodyGzip []byte `json:"body_gzip,omitempty"`
+	// Screenshot is the PNG of a page rendered in a browser, kept with the
+	// body (fetch: browser adapters).
+	Screenshot []byte `json:"screenshot,omitempty"`
 }
 
 // Body returns the raw page body, or nil if it was not kept.
@@ -89,15 +92,16 @@ func (b FindingsBatch) PageOf() (*markwatch.Page, error) {
 		return nil, err
 	}
 	return &markwatch.Page{
-		Task:      markwatch.Task{ID: b.Task, Run: b.Run, Sweep: b.Sweep, Site: b.Site},
-		URL:       b.Page.URL,
-		FinalURL:  b.Page.FinalURL,
-		Status:    b.Page.Status,
-		Header:    b.Page.Header,
-		Body:      body,
-		FetchedAt: b.Page.FetchedAt,
-		Truncated: b.Page.Truncated,
-		Adapter:   b.Page.Adapter,
+		Task:       markwatch.Task{ID: b.Task, Run: b.Run, Sweep: b.Sweep, Site: b.Site},
+		URL:        b.Page.URL,
+		FinalURL:   b.Page.FinalURL,
+		Status:     b.Page.Status,
+		Header:     b.Page.Header,
+		Body:       body,
+		FetchedAt:  b.Page.FetchedAt,
+		Truncated:  b.Page.Truncated,
+		Adapter:    b.Page.Adapter,
+		Screenshot: b.Page.Screenshot,
 	}, nil
 }
 
@@ -143,6 +147,7 @@ func NewFindingsBatch(page *markwatch.Page, findings []markwatch.Finding, keepBo
 				return b, err
 			}
 			b.Page.BodyGzip = buf.Bytes()
+			b.Page.Screenshot = page.Screenshot
 		}
 	}
 	if b.Run == "" && len(findings) > 0 {

@@ -148,8 +148,10 @@ func (r *Redis) leaseSite(ctx context.Context, out []markwatch.Task, site string
 	if len(res) == 0 {
 		return out, 0, fmt.Errorf("queue: lease from site %s: empty reply", site)
 	}
-	if status, _ := res[0].(int64); status == -1 {
-		r.opts.Metrics.rateLimited(site)
+	if status, _ := res[0].(int64); status == -1 || status == -2 {
+		if status == -1 {
+			r.opts.Metrics.rateLimited(site)
+		}
 		wait := time.Millisecond
 		if len(res) > 1 {
 			if w, _ := res[1].(int64); w > 0 {

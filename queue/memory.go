@@ -38,6 +38,10 @@ type memSite struct {
 	dead    map[string]DeadLetter
 	tokens  float64
 	refill  time.Time
+	// A blocked site's pause (pause.go).
+	pausedUntil, pausedAt time.Time
+	strikes               int
+	pauseReason           string
 }
 
 type memRun struct {
@@ -205,7 +209,7 @@ func (m *Memory) Lease(ctx context.Context, want int) ([]markwatch.Task, error) 
 	m.recover(now)
 	sites := make([]*memSite, 0, len(m.sites))
 	for _, s := range m.sites {
-		if s.ready.Len() > 0 {
+		if s.ready.Len() > 0 && !now.Before(s.pausedUntil) {
 			sites = append(sites, s)
 		}
 	}

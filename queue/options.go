@@ -31,6 +31,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics receives the frontier's counters (nil: not counted).
 	Metrics *Metrics
+	// PauseBase is a blocked site's first pause (PauseSite); each block in
+	// a row doubles it, up to PauseMax. Defaults 1m and 1h.
+	PauseBase time.Duration
+	PauseMax  time.Duration
 	// Consumer names this process in Redis consumer groups and the worker
 	// registry. Default hostname-pid-random.
 	Consumer string
@@ -69,6 +73,13 @@ func (o Options) withDefaults() Options {
 	if o.TrackingParams == nil {
 		o.TrackingParams = func(string) []string { return nil }
 	}
+	if o.PauseBase <= 0 {
+		o.PauseBase = time.Minute
+	}
+	if o.PauseMax <= 0 {
+		o.PauseMax = time.Hour
+	}
+	o.PauseMax = max(o.PauseMax, o.PauseBase)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

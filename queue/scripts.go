@@ -177,7 +177,8 @@ return n
 //	ARGV[1] now (ms)  ARGV[2] max  ARGV[3] consumer
 //	ARGV[4] rate (tokens/s, 0: unlimited)  ARGV[5] burst
 //	returns {status, band1, id1, run1, payload1, ...}; status 0: ok (maybe
-//	no tasks), -1: rate limited (then the second element is the wait in ms)
+//	no tasks), -1: rate limited, -2: the site is paused (PauseSite: the
+//	bucket's paused_until); then the second element is the wait in ms
 var leaseScript = redis.NewScript(luaHelpers + `
 local now, max, consumer = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local rate, burst = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -195,6 +196,14 @@ for _, m in ipairs(due) do
     redis.call('XADD', key, '*', 'r', p[2], 't', p[3])
   end
   redis.call('ZREM', KEYS[2], m)
+end
+local paused = tonumber(redis.call('HGET', KEYS[3], 'paused_until') or '0') or 0
+if paused > now then -- a blocked site's circuit breaker (pause.go)
+  if dropped then
+    bump(KEYS[1], counts)
+    idle(KEYS[1], counts, now)
+  end
+  return {-2, paused - now}
 end
 local tokens
 if rate > 0 then

@@ -19,6 +19,7 @@ import (
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
 	"github.com/markwatch/markwatch/crawler"
+	"github.com/markwatch/markwatch/crawler/browser"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/obs"
 	"github.com/markwatch/markwatch/pipeline"
@@ -94,7 +95,20 @@ func (c *WorkerCmd) Run(g *Globals) error {
 	}
 	qm := queue.NewMetrics(reg)
 	queue.NewCollector(reg, client, lease, log)
-	cr := crawler.New(cfg.Crawl, sites, crawler.WithLogger(log), crawler.WithMetrics(crawler.NewMetrics(reg)), crawler.WithConcurrency(concurrency))
+	crawlOpts := []crawler.Option{crawler.WithLogger(log), crawler.WithMetrics(crawler.NewMetrics(reg)), crawler.WithConcurrency(concurrency)}
+	for _, s := range sites {
+		if browser.NeededBy(s.Fetch) { // one browser process for this worker
+			b := browser.New(browser.Options{UserAgent: cfg.Crawl.UserAgent, Tabs: min(concurrency, 8)})
+			defer b.Close()
+			crawlOpts = append(crawlOpts, crawler.WithBrowser(b))
+			break
+		}
+	}
+	cr := crawler.New(cfg.Crawl, sites, crawlOpts...)
+	if err := cr.CookiesError(); err != nil {
+		return err
+	}
+	crawler.ReloadCookiesOnSIGHUP(ctx, cr, log) // authorised sessions rotate without a restart
 	opts := queueOptions(cfg, sites, lease, log, qm)
 	// The fleet-wide bucket follows robots.txt's Crawl-delay too, once read.
 	opts.Limit = func(site string) queue.Limit {
@@ -375,6 +389,8 @@ type QueueCmd struct {
 	Dead    QueueDeadCmd    `cmd:"" help:"List dead-lettered tasks (or, with --findings, findings batches the store could not take) with their last error."`
 	Requeue QueueRequeueCmd `cmd:"" help:"Queue dead-lettered tasks (or, with --findings, findings batches) again."`
 	Lease   QueueLeaseCmd   `cmd:"" help:"Show or change the fleet's lease length."`
+	Sites   QueueSitesCmd   `cmd:"" help:"List sites, with the ones paused after a block page and why."`
+	Resume  QueueResumeCmd  `cmd:"" help:"Lift a blocked site's pause now."`
 }
 
 // QueueStatsCmd prints run accounting.

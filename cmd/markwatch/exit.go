@@ -37,6 +37,10 @@ func exitCode(err error) int {
 	if errors.As(err, &e) {
 		return e.code
 	}
+	var coded interface{ ExitCode() int } // a command's own statuses (crawl)
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
 	return exitFailure
 }
 

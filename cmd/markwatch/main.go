@@ -41,7 +41,7 @@ func main() {
 // description is the top of --help; it documents the exit status.
 const description = `Watch e-commerce marketplaces for trademark, special-mark, geographical-indication and patent-marking infringement.
 
-Exit status: 0 success; 1 failure (a bad config file, an error while working); 2 usage (an unknown command or flag, a bad flag value, a --config, --sites or --marks path that does not exist); 3 bad input (match, ingest: some input lines were bad, every other line was processed); 4 Redis unreachable (every command that needs Redis; worker waits for it instead).`
+Exit status: 0 success; 1 failure (a bad config file, an error while working); 2 usage (an unknown command or flag, a bad flag value, a --config, --sites or --marks path that does not exist); 3 bad input (match, ingest: some input lines were bad, every other line was processed); 4 Redis unreachable (every command that needs Redis; worker waits for it instead); crawl adds 5, 6 and 7 (see crawl --help).`
 
 // run is the whole command line: it parses args, runs the command and
 // returns the exit status (see description).
