@@ -293,7 +293,7 @@ func TestDrillCrashWorker(t *testing.T) {
 	if recovered == 0 {
 		t.Fatalf("the killed worker's %d leases were not recovered within %v", held, 30*lease)
 	}
-	final := d.waitFinished(f, run, 120*time.Second)
+	final := d.waitFinished(f, run, 180*time.Second)
 	t.Logf("killed worker held %d leases; recovered after %v (lease %v, about one lease expected on a quiet machine); run: %+v", held, recovered, lease, final)
 	// Every page acknowledged, none lost, none dead.
 	if final.Queued != 0 || final.Leased != 0 || final.Dead != 0 || final.Failed != 0 {
@@ -390,7 +390,7 @@ func TestDrillDedup(t *testing.T) {
 	d.enqueue(run) // the same seeds again: all dropped
 	w1 := d.startWorker("--concurrency", "4", "--lease", "5s")
 	w2 := d.startWorker("--concurrency", "4", "--lease", "5s")
-	final := d.waitFinished(f, run, 60*time.Second)
+	final := d.waitFinished(f, run, 180*time.Second)
 	want, discoveries := d.reachable()
 	if discoveries <= len(want) {
 		t.Fatalf("catalogue gives %d discoveries of %d listings: no overlap, the drill proves nothing", discoveries, len(want))
