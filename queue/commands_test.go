@@ -162,7 +162,7 @@ func TestCommandQueueLease(t *testing.T) {
 	if out := d.run("queue", "lease", "--redis", url, "--set", "1m", "--force"); !strings.Contains(out, "fleet lease: 1m0s (was 2m0s)") {
 		t.Errorf("queue lease --set 1m --force:\n%s", out)
 	}
-	d.sigterm(w, 30*time.Second)
+	d.sigterm(w, 60*time.Second)
 	if out := d.run("queue", "lease", "--redis", url, "--set", "45s"); !strings.Contains(out, "was 1m0s") {
 		t.Errorf("queue lease --set after the worker stopped:\n%s", out)
 	}

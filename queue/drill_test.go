@@ -306,7 +306,7 @@ func TestDrillCrashWorker(t *testing.T) {
 	if recovered == 0 {
 		t.Fatalf("the killed worker's %d leases were not recovered within %v", held, 30*lease)
 	}
-	final := d.waitFinished(f, run, 120*time.Second)
+	final := d.waitFinished(f, run, 180*time.Second)
 	t.Logf("killed worker held %d leases; recovered after %v (lease %v, about one lease expected on a quiet machine); run: %+v", held, recovered, lease, final)
 	// Every page acknowledged, none lost, none dead.
 	if final.Queued != 0 || final.Leased != 0 || final.Dead != 0 || final.Failed != 0 {
@@ -344,7 +344,7 @@ func TestDrillCrashWorker(t *testing.T) {
 		}
 	}
 	consumeStart := time.Now()
-	d.waitConsumed(30 * time.Second)
+	d.waitConsumed(120 * time.Second) // generous: the store consumes slowly on a loaded machine
 	checkStart := time.Now()
 	stored, _ := st.checkStored(t, ctx, run, d.expectFindings(ctx, reachable))
 	t.Logf("findings consumed %v after the run finished; store checked in %v", checkStart.Sub(consumeStart), time.Since(checkStart))
@@ -355,8 +355,8 @@ func TestDrillCrashWorker(t *testing.T) {
 			if err != nil {
 				t.Errorf("worker exit after SIGTERM: %v\n%s", err, w.logText())
 			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("worker did not exit within 30s of SIGTERM")
+		case <-time.After(60 * time.Second):
+			t.Errorf("worker did not exit within 60s of SIGTERM")
 		}
 	}
 	t.Logf("pages %d (search %d, items %d); store counted %d findings of the run from %d deliveries in %d batches; cpus %d",
@@ -403,7 +403,7 @@ func TestDrillDedup(t *testing.T) {
 	d.enqueue(run) // the same seeds again: all dropped
 	w1 := d.startWorker("--concurrency", "4", "--lease", "5s")
 	w2 := d.startWorker("--concurrency", "4", "--lease", "5s")
-	final := d.waitFinished(f, run, 60*time.Second)
+	final := d.waitFinished(f, run, 180*time.Second)
 	want, discoveries := d.reachable()
 	if discoveries <= len(want) {
 		t.Fatalf("catalogue gives %d discoveries of %d listings: no overlap, the drill proves nothing", discoveries, len(want))
@@ -430,8 +430,8 @@ func TestDrillDedup(t *testing.T) {
 	}
 	t.Logf("%d discoveries of %d item pages, each fetched once; dedup set %d entries, %d bytes (%.1f B/entry), expires in %v",
 		discoveries, len(want), final.Done, mem, float64(mem)/float64(final.Done), ttl.Round(time.Hour))
-	d.sigterm(w1, 30*time.Second)
-	d.sigterm(w2, 30*time.Second)
+	d.sigterm(w1, 60*time.Second)
+	d.sigterm(w2, 60*time.Second)
 }
 
 // Redis restart: redis-server (appendonly) is restarted mid-run; the
@@ -453,7 +453,7 @@ func TestDrillRedisRestart(t *testing.T) {
 	before, _ := f.Stats(context.Background(), run)
 	d.redis.Restart(t)
 	t.Logf("redis-server restarted at %d pages done", before.Done)
-	final := d.waitFinished(f, run, 90*time.Second)
+	final := d.waitFinished(f, run, 180*time.Second)
 	want, _ := d.reachable()
 	items := d.itemFetches()
 	for path := range want {
@@ -473,12 +473,12 @@ func TestDrillRedisRestart(t *testing.T) {
 	// The store's consumer read through the restart too: every expected
 	// finding is stored exactly once.
 	ctx := context.Background()
-	d.waitConsumed(30 * time.Second)
+	d.waitConsumed(120 * time.Second) // generous: the store consumes slowly on a loaded machine
 	stored, _ := st.checkStored(t, ctx, run, d.expectFindings(ctx, want))
 	t.Logf("run %+v; %d item pages, %d fetched more than once (in flight during the restart); store counted %d findings of the run from %d deliveries in %d batches",
 		final, len(items), twice, stored, st.deliveries.Load(), st.batches.Load())
-	d.sigterm(w1, 30*time.Second)
-	d.sigterm(w2, 30*time.Second)
+	d.sigterm(w1, 60*time.Second)
+	d.sigterm(w2, 60*time.Second)
 }
 
 // Politeness: 4 workers against a site limited to 20 requests/s (burst 5)
@@ -503,7 +503,7 @@ func TestDrillPoliteness(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, w := range ws {
-		d.sigterm(w, 30*time.Second)
+		d.sigterm(w, 60*time.Second)
 	}
 	var times []time.Time
 	for _, r := range d.market.Requests() {
