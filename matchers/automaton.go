@@ -83,6 +83,12 @@ type pattern struct {
 	latinStart, latinEnd bool
 	digitStart, digitEnd bool
 	shortLatin           bool // all-Latin and at most 2 runes: not spread across spaces (L V-neck)
+	// shortWord: all-Latin and at most 3 runes, so not a name when glued
+	// to digits or followed by a level/version marker (LV5, Lv.10, GG3级).
+	shortWord bool
+	// hanStart, hanEnd: the pattern begins or ends with a Han rune, so
+	// dictionary words around it decide whether it is a word of its own.
+	hanStart, hanEnd bool
 }
 
 // targetKind says what a pattern occurrence means.
@@ -99,7 +105,27 @@ const (
 	targetSlangExclude // phrase containing a slang term that is not slang
 	targetNegator      // word denying the slang term after it
 	targetAccessory    // accessory word: price floors do not apply
+	targetAliasContext // context word of one alias (index: the alias)
+	targetClaim        // X同款, X平替: a claim right after a name
+	targetGIClaim      // X品质, X风味: a GI used as a quality claim
 )
+
+// via says how a name target reads the text.
+type via uint8
+
+const (
+	viaName via = iota
+	viaAlias
+	viaPinyin
+	viaHomophone
+	viaLookalike
+	viaDoubled
+	viaConfusable // decided per hit: a name written with look-alike letters
+)
+
+var viaNames = [...]string{"name", "alias", "pinyin", "homophone", "lookalike", "doubled", "confusable"}
+
+func (v via) String() string { return viaNames[v] }
 
 type target struct {
 	kind targetKind
@@ -110,6 +136,15 @@ type target struct {
 	// needSeparator: the configured term had punctuation between digits
 	// (1:1); the original span must too.
 	needSeparator bool
+	// Name targets: how the pattern reads the mark, whether that is weak
+	// evidence (counts only with context or another signal), the alias
+	// (index into Matcher.aliases, -1 for none), the pinyin reading of
+	// phonetic targets, and for homophones the name's own skeleton.
+	via      via
+	weak     bool
+	alias    int32
+	reading  string
+	skeleton []rune
 }
 
 // occurrence is one pattern found in a skeleton: [start, end) in skeleton runes.
@@ -145,15 +180,18 @@ func (b *automatonBuilder) add(skeleton []rune, t target) {
 		p.latinStart, p.latinEnd = isASCIILetter(first), isASCIILetter(last)
 		p.digitStart, p.digitEnd = isASCIIDigit(first), isASCIIDigit(last)
 		p.shortLatin = len(skeleton) <= 2
+		p.shortWord = len(skeleton) <= 3
 		for _, r := range skeleton {
 			p.shortLatin = p.shortLatin && isASCIILetter(r)
+			p.shortWord = p.shortWord && isASCIILetter(r)
 		}
+		p.hanStart, p.hanEnd = isHan(first), isHan(last)
 		b.patterns = append(b.patterns, p)
 		b.keys = append(b.keys, slices.Clone(skeleton))
 	}
 	p := &b.patterns[id]
 	for _, old := range p.targets {
-		if old.kind == t.kind && old.index == t.index && old.needSeparator == t.needSeparator {
+		if old.kind == t.kind && old.index == t.index && old.needSeparator == t.needSeparator && (t.kind != targetAliasContext || old.alias == t.alias) {
 			return
 		}
 	}
