@@ -97,8 +97,12 @@ type Alias struct {
 	// (an ordinary word too: it counts only with one of its context words,
 	// the mark's context words, or a counterfeit signal in the listing).
 	Strength string `yaml:"strength"`
-	// Context are words that make a weak alias count (老花 with 包).
+	// Context are words that make a weak alias count (老花 with 钱包).
 	Context []string `yaml:"context"`
+	// Signal, when set (0..1), makes the alias also a counterfeit signal
+	// of that weight for its mark: insider euphemisms (驴家, 香奶奶, X家)
+	// are how replica sellers talk, even next to the name. Default 0.
+	Signal float64 `yaml:"signal"`
 }
 
 // Weak reports whether the alias is weak evidence.
@@ -201,6 +205,9 @@ func (m *Mark) validate(p string) error {
 			add(p+".name", "%q has no letters or digits to match", a.Name)
 		} else {
 			folded = append(folded, k)
+		}
+		if a.Signal < 0 || a.Signal > 1 {
+			add(p+".signal", "must be within 0..1, got %v", a.Signal)
 		}
 		if a.Strength != "" && a.Strength != "strong" && a.Strength != "weak" {
 			add(p+".strength", "must be strong or weak, got %q", a.Strength)

@@ -53,6 +53,4 @@
 // Matcher.Match implements pipeline.Matcher and is safe for concurrent use.
 // `markwatch match` runs it over JSON lines; `markwatch marks check`
 // validates mark files and prints what each mark will match.
-//go:generate go run ./internal/gendata
-
 package matchers

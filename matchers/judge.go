@@ -273,6 +273,31 @@ func (m *Matcher) filter(sc *scratch, l *markwatch.Listing, now time.Time) {
 			}
 		}
 	}
+	// Weak evidence defers to a name: when another mark is named
+	// outright and this one only by weak evidence, the weak word belongs
+	// to the named mark (老花 is the monogram of Gucci and Dior too:
+	// "GUCCI 老花腰带" is Gucci's).
+	for i := range sc.cands {
+		c := &sc.cands[i]
+		if c.dropped || !c.weak {
+			continue
+		}
+		otherStrong, ownStrong := false, false
+		for j := range sc.cands {
+			d := &sc.cands[j]
+			if d.dropped || d.weak {
+				continue
+			}
+			if d.mark == c.mark {
+				ownStrong = true
+			} else if m.info[d.mark].kind == m.info[c.mark].kind {
+				otherStrong = true
+			}
+		}
+		if otherStrong && !ownStrong {
+			c.dropped = true
+		}
+	}
 	// A hit inside a longer hit (飞天茅台 ⊃ 茅台) is the same occurrence.
 	for i := range sc.cands {
 		c := &sc.cands[i]
@@ -425,7 +450,8 @@ func (sc *scratch) word(s *span) string {
 func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v markwatch.Verdict) (markwatch.Verdict, markwatch.MarkKind) {
 	w := m.signals.Weights
 	evals := sc.evals[:0]
-	slangWeights := sc.weights[:0] // slang that applies to every trademark
+	slangWeights := sc.weights[:0]    // slang that applies to every trademark
+	var markSlang map[int32][]float64 // slang of one mark (euphemisms)
 	defer func() { sc.evals, sc.weights = evals[:0], slangWeights[:0] }()
 	for i := range sc.cands {
 		c := &sc.cands[i]
@@ -451,6 +477,17 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 			k = len(evals) - 1
 		}
 		evals[k].descriptive = evals[k].descriptive && c.descriptive
+		if c.via == viaAlias && c.alias >= 0 && m.aliases[c.alias].signal > 0 && !c.descriptive {
+			al := &m.aliases[c.alias]
+			detail := strconv.Quote(string(x.orig[a:b])) + " (euphemism for " + mk.id + ")"
+			if !slices.ContainsFunc(v.Signals, func(s markwatch.Signal) bool { return s.Detail == detail }) {
+				v.Signals = append(v.Signals, markwatch.Signal{Type: "slang", Mark: mk.id, Detail: detail, Weight: al.signal})
+				if markSlang == nil {
+					markSlang = map[int32][]float64{}
+				}
+				markSlang[c.mark] = append(markSlang[c.mark], al.signal)
+			}
+		}
 		if !c.descriptive {
 			if w := claimAfter(sc.claims, c); w != nil && evals[k].claim == "" && mk.kind != markwatch.GI {
 				evals[k].claim = sc.word(w)
@@ -463,7 +500,6 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 
 	// Slang is listing-wide and counts once per group: one signal per
 	// group found, naming its terms.
-	var markSlang map[int32][]float64
 	for gi := range m.signals.Slang {
 		if len(sc.slang) == 0 {
 			break

@@ -41,9 +41,10 @@ type Matcher struct {
 }
 
 type aliasInfo struct {
-	mark int32
-	name string
-	weak bool
+	mark   int32
+	name   string
+	weak   bool
+	signal float64
 }
 
 type markInfo struct {
@@ -258,7 +259,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		}
 		for _, al := range cm.Aliases {
 			ai := int32(len(m.aliases))
-			m.aliases = append(m.aliases, aliasInfo{mark: int32(i), name: al.Name, weak: al.Weak()})
+			m.aliases = append(m.aliases, aliasInfo{mark: int32(i), name: al.Name, weak: al.Weak(), signal: al.Signal})
 			sk := []rune(foldString(al.Name))
 			add(sk, target{kind: targetName, index: int32(i), term: al.Name, via: viaAlias, weak: al.Weak(), alias: ai})
 			for _, c := range al.Context {
