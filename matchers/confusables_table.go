@@ -3,8 +3,8 @@
 package matchers
 
 // unicodeConfusables maps every non-ASCII character whose UTS #39 prototype
-// is one ASCII letter or digit to that prototype (Han ideographs left out:
-// Chinese text stays Chinese).
+// is one ASCII letter or digit to that prototype (Han ideographs left out,
+// except the circle 〇: Chinese text stays Chinese).
 var unicodeConfusables = map[rune]byte{
 	0x00D7:  'x',
 	0x0131:  'i',
@@ -323,6 +323,7 @@ var unicodeConfusables = map[rune]byte{
 	0x2D54:  'O',
 	0x2D55:  'Q',
 	0x2D5D:  'X',
+	0x3007:  'O',
 	0xA4D0:  'B',
 	0xA4D1:  'P',
 	0xA4D2:  'd',

@@ -231,16 +231,17 @@ func buildT2S(cc *opencc.OpenCC) map[rune]rune {
 // foldSlow folds one rune from first principles (used to build the table,
 // and for runes outside the BMP).
 func (t *foldTable) foldSlow(r rune) []rune {
-	if unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc) {
-		return nil
-	}
 	// Unicode's own confusables (UTS #39) and the letters Unicode names
 	// draw (small capitals, squared and regional indicator letters) first:
-	// they are generated tables (confusables_table.go, go generate).
+	// they are generated tables (confusables_table.go, go generate). A few
+	// are spacing marks that look like o (ం).
 	if p, ok := unicodeConfusables[r]; ok {
 		r = rune(p)
 	} else if p, ok := namedLetters[r]; ok {
 		r = rune(p)
+	}
+	if unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc) {
+		return nil
 	}
 	var out []rune
 	for _, d := range norm.NFKD.String(string(r)) {
