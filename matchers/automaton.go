@@ -106,6 +106,7 @@ const (
 	targetNegator      // word denying the slang term after it
 	targetAccessory    // accessory word: price floors do not apply
 	targetAliasContext // context word of one alias (index: the alias)
+	targetCategory     // a word for the mark's goods (weak evidence counts with it)
 	targetClaim        // X同款, X平替: a claim right after a name
 	targetGIClaim      // X品质, X风味: a GI used as a quality claim
 )

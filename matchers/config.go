@@ -70,6 +70,12 @@ type Mark struct {
 	// listing (title or description) for any name of the mark to count.
 	// For marks that are ordinary words: 苹果 needs 手机, 小米 needs 手环.
 	Context []string `yaml:"context"`
+	// Category are words for the mark's goods (鞋, 手表, 白酒). Weak
+	// evidence (a weak alias, pinyin, a homophone, a look-alike character,
+	// a doubled letter) counts with one of them in the listing, or with a
+	// counterfeit word; a low price alone is not enough, since a sound-alike
+	// of a brand on other goods is as cheap as those goods.
+	Category []string `yaml:"category"`
 	// Exclude: phrases that contain a name but are not the mark (茅台镇). A
 	// name inside an excluded phrase does not count; a separate occurrence
 	// in the same listing still does.
@@ -216,6 +222,11 @@ func (m *Mark) validate(p string) error {
 			if foldString(c) == "" {
 				add(fmt.Sprintf("%s.context[%d]", p, j), "%q has no letters or digits to match", c)
 			}
+		}
+	}
+	for i, c := range m.Category {
+		if foldString(c) == "" {
+			add(fmt.Sprintf("category[%d]", i), "%q has no letters or digits to match", c)
 		}
 	}
 	for i, c := range m.Context {

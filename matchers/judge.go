@@ -39,6 +39,7 @@ type scratch struct {
 	// phonetic scan, alias context words found, claim words found
 	snd          soundScan
 	aliasContext map[int32]bool
+	category     map[int32]bool
 	claims       []span
 	giClaims     []span
 }
@@ -81,9 +82,11 @@ func (sc *scratch) reset() {
 	if sc.context == nil {
 		sc.context = map[int32]bool{}
 		sc.aliasContext = map[int32]bool{}
+		sc.category = map[int32]bool{}
 	}
 	clear(sc.context)
 	clear(sc.aliasContext)
+	clear(sc.category)
 }
 
 // small reports whether the scratch's buffers are small enough to reuse.
@@ -123,6 +126,8 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 					sc.context[t.index] = true
 				case targetAliasContext:
 					sc.aliasContext[t.index] = true
+				case targetCategory:
+					sc.category[t.index] = true
 				case targetClaim:
 					sc.claims = append(sc.claims, s)
 				case targetGIClaim:
@@ -166,7 +171,7 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 
 	v := markwatch.Verdict{ID: l.ID, Hits: []markwatch.Hit{}, Signals: []markwatch.Signal{}}
 	m.filterSlang(sc)
-	m.filter(sc, l, now)
+	m.filter(sc, now)
 	m.markDescriptive(sc)
 	return m.score(sc, l, now, v)
 }
@@ -239,9 +244,8 @@ func plainLetters(runes []rune) string {
 // filter drops name candidates that do not count: a lapsed mark, a mark
 // whose context words are absent, a name inside an excluded phrase, and a
 // name inside a longer hit.
-func (m *Matcher) filter(sc *scratch, l *markwatch.Listing, now time.Time) {
+func (m *Matcher) filter(sc *scratch, now time.Time) {
 	day := int32(dayNumber(now))
-	price, hasPrice := l.PriceValue()
 	for i := range sc.cands {
 		c := &sc.cands[i]
 		in := &m.info[c.mark]
@@ -254,15 +258,14 @@ func (m *Matcher) filter(sc *scratch, l *markwatch.Listing, now time.Time) {
 			continue
 		}
 		// Weak evidence (a weak alias, a sound-alike, a look-alike, a
-		// doubled letter) counts only with the alias's or the mark's
-		// context words, or a counterfeit signal: slang, a claim word
-		// right after it, or a price below the mark's floor.
-		// A doubled letter also spells ordinary Latin words (channel,
-		// Nikke) that no dictionary here knows, so a low price alone does
-		// not make it count.
-		if c.weak && !(c.alias >= 0 && sc.aliasContext[c.alias] || sc.context[c.mark] || len(sc.slang) > 0 ||
-			claimAfter(sc.claims, c) != nil || claimAfter(sc.giClaims, c) != nil ||
-			c.via != viaDoubled && hasPrice && in.minPrice > 0 && price < in.minPrice && sc.accessory == "") {
+		// doubled letter) counts only with the alias's context words, the
+		// mark's context or category words, or a counterfeit signal: slang
+		// or a claim word right next to it. A low price is not enough: a
+		// sound-alike of a brand on other goods (laolishi chilli sauce) is
+		// as cheap as those goods, and a doubled letter spells ordinary
+		// Latin words (channel, Nikke).
+		if c.weak && !(c.alias >= 0 && sc.aliasContext[c.alias] || sc.context[c.mark] || sc.category[c.mark] || len(sc.slang) > 0 ||
+			claimAfter(sc.claims, c) != nil || claimAfter(sc.giClaims, c) != nil) {
 			c.dropped = true
 			continue
 		}

@@ -269,6 +269,9 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 				variantsOf(sk, int32(i), al.Name, ai)
 			}
 		}
+		for _, c := range cm.Category {
+			add([]rune(foldString(c)), target{kind: targetCategory, index: int32(i), term: c})
+		}
 		for _, c := range cm.Context {
 			add([]rune(foldString(c)), target{kind: targetContext, index: int32(i), term: c})
 		}
