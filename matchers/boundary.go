@@ -89,14 +89,35 @@ func shortWordBounded(orig []rune, s, e int) bool {
 	}
 	if e < len(orig) {
 		next := orig[e]
-		if isDigitRune(next) || next == '级' || next == '級' || next == '等' {
+		if isDigitRune(next) {
 			return false
 		}
 		if (next == '.' || next == '-' || next == '_') && e+1 < len(orig) && isDigitRune(orig[e+1]) {
 			return false
 		}
 	}
-	return true
+	// A level marker may follow after spaces (LV 等级, Lv 3 级 is caught
+	// by the digit rule only when glued).
+	for ; e < len(orig) && unicode.IsSpace(orig[e]); e++ {
+	}
+	return !(e < len(orig) && (orig[e] == '级' || orig[e] == '級' || orig[e] == '等'))
+}
+
+// spreadContinues: a Latin name spread by a separator (L💗V, N.I.K.E) is
+// part of a longer word when the same separator goes on to another Latin
+// letter (L💗V💗E, D♥I♥O♥R♥A♥M♥A). Spaces are not such separators: after
+// "N I K E" a space starts the next word (N I K E Air Max).
+func (t *foldTable) spreadContinues(orig []rune, s, e int) bool {
+	if e-s < 3 {
+		return false
+	}
+	if sep := orig[e-2]; !t.isLatin(sep) && !unicode.IsSpace(sep) && e+1 < len(orig) && orig[e] == sep && t.isLatin(orig[e+1]) {
+		return true
+	}
+	if sep := orig[s+1]; !t.isLatin(sep) && !unicode.IsSpace(sep) && s >= 2 && orig[s-1] == sep && t.isLatin(orig[s-2]) {
+		return true
+	}
+	return false
 }
 
 // yearOfDate: a name ending in a year (杭州2022) followed by 年 is a date

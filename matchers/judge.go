@@ -197,6 +197,9 @@ func (m *Matcher) bounded(x *text, p *pattern, o occurrence, t *target) bool {
 			return false
 		}
 	}
+	if (p.latinStart || p.latinEnd) && t.kind == targetName && e-s > int(o.end-o.start) && m.fold.spreadContinues(orig, s, e) {
+		return false
+	}
 	if p.shortWord && t.kind == targetName && !shortWordBounded(orig, s, e) {
 		return false
 	}
@@ -264,8 +267,15 @@ func (m *Matcher) filter(sc *scratch, now time.Time) {
 		// sound-alike of a brand on other goods (laolishi chilli sauce) is
 		// as cheap as those goods, and a doubled letter spells ordinary
 		// Latin words (channel, Nikke).
-		if c.weak && !(c.alias >= 0 && sc.aliasContext[c.alias] || sc.context[c.mark] || sc.category[c.mark] || len(sc.slang) > 0 ||
-			claimAfter(sc.claims, c) != nil || claimAfter(sc.giClaims, c) != nil) {
+		// A GI's place alone (阳澄湖, 五常) is a place: only a quality claim
+		// right after it (阳澄湖品质, 阳澄湖洗澡蟹) makes it the GI.
+		if c.weak && in.kind == markwatch.GI {
+			if claimAfter(sc.giClaims, c) == nil {
+				c.dropped = true
+				continue
+			}
+		} else if c.weak && !(c.alias >= 0 && sc.aliasContext[c.alias] || sc.context[c.mark] || sc.category[c.mark] || len(sc.slang) > 0 ||
+			claimAfter(sc.claims, c) != nil) {
 			c.dropped = true
 			continue
 		}
