@@ -18,8 +18,8 @@ const hanReach = 3
 //   - a dictionary word that names a person, a foreign name or a place
 //     (耐克森, 迪奥斯, 茅台镇) contains it and more;
 //   - dictionary words cross both of its edges (忍耐|克制, 中华|为人);
-//   - a person's or foreign name crosses one edge (克劳迪|奥: the hit is the
-//     tail of a transliterated name).
+//   - a (rare) person's or foreign name crosses one edge (克劳迪|奥: the hit
+//     is the tail of a transliterated name).
 //
 // Words are only looked for across runes that touch in the original text
 // (no separator between them).
@@ -49,23 +49,27 @@ func hanBounded(x *text, start, end int32) bool {
 	left, right := uint8(0), uint8(0) // 1: a word crosses the edge, 2: a name does
 	for a := lo; a < start; a++ {
 		for mid := start + 1; mid < end; mid++ {
-			if _, pos, ok := wordInfo(norm[a:mid]); ok {
-				left = max(left, crossing(pos))
+			if freq, pos, ok := wordInfo(norm[a:mid]); ok {
+				left = max(left, crossing(freq, pos))
 			}
 		}
 	}
 	for mid := start + 1; mid < end; mid++ {
 		for b := end + 1; b <= hi; b++ {
-			if _, pos, ok := wordInfo(norm[mid:b]); ok {
-				right = max(right, crossing(pos))
+			if freq, pos, ok := wordInfo(norm[mid:b]); ok {
+				right = max(right, crossing(freq, pos))
 			}
 		}
 	}
 	return !(left > 0 && right > 0 || left == 2 || right == 2)
 }
 
-func crossing(pos uint8) uint8 {
-	if pos == posPerson || pos == posForeign {
+// crossing grades a word crossing an edge: 2 for a name (the hit is the
+// end of a longer name), 1 for any other word. A frequent name-tagged word
+// is an ordinary word the dictionary also knows as a name (南风, the south
+// wind, across 赣南|风味): it counts as a word.
+func crossing(freq, pos uint8) uint8 {
+	if (pos == posPerson || pos == posForeign) && freq < commonFreqClass {
 		return 2
 	}
 	return 1

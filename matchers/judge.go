@@ -470,6 +470,10 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 		c := &sc.cands[i]
 		x := &sc.fields[c.field]
 		a, b := x.span(int(c.start), int(c.end))
+		// The marks that decorate the last letter (N̶I̶K̶E̶) belong to the hit.
+		for b < len(x.orig) && unicode.In(x.orig[b], unicode.Mn, unicode.Me) {
+			b++
+		}
 		mk := &m.info[c.mark]
 		how := c.via
 		if how == viaName && lookAlikeLetters(x.orig[a:b]) {
