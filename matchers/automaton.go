@@ -32,6 +32,40 @@ type automaton struct {
 	// bits and the class of the folded rune in the high 32: the normaliser
 	// and the automaton share one lookup a rune.
 	lut []uint64
+	// row1 and dense1 (see densify) give states one step from the root a
+	// full transition row: dense1[row1[s]*classes+c]. nil when not built.
+	row1    []int32
+	dense1  []int32
+	classes int32
+}
+
+// densify gives every state one step from the root a full transition row
+// (failure transitions resolved), so that stepping out of them is one
+// lookup. It pays off for the syllable automaton, whose alphabet is small
+// (about 400 syllables) and where almost every Han rune of a title leaves
+// the root.
+func (a *automaton) densify() {
+	a.classes = int32(len(a.root))
+	a.row1 = make([]int32, len(a.states))
+	for i := range a.row1 {
+		a.row1[i] = -1
+	}
+	var rows int32
+	for _, s := range a.root {
+		if s != 0 && a.row1[s] < 0 {
+			a.row1[s] = rows
+			rows++
+		}
+	}
+	a.dense1 = make([]int32, int(rows)*int(a.classes))
+	for s, row := range a.row1 {
+		if row < 0 {
+			continue
+		}
+		for c := int32(1); c < a.classes; c++ {
+			a.dense1[row*a.classes+c] = a.next(int32(s), c)
+		}
+	}
 }
 
 // attachFold builds lut from the fold table.
@@ -161,8 +195,12 @@ type automatonBuilder struct {
 	keys     [][]rune
 }
 
-func newAutomatonBuilder() *automatonBuilder {
-	return &automatonBuilder{index: map[string]int32{}}
+func newAutomatonBuilder() *automatonBuilder { return newAutomatonBuilderSize(0) }
+
+// newAutomatonBuilderSize sizes the builder for about n patterns, which
+// saves the regrowth of its index at hundreds of thousands of patterns.
+func newAutomatonBuilderSize(n int) *automatonBuilder {
+	return &automatonBuilder{index: make(map[string]int32, n), patterns: make([]pattern, 0, n), keys: make([][]rune, 0, n)}
 }
 
 // add registers skeleton (already folded) with a target. Empty skeletons
@@ -225,53 +263,92 @@ func (b *automatonBuilder) build() *automaton {
 		classes++
 		return classes - 1
 	}
-	// Trie with map children while building.
-	type node struct {
-		children map[int32]int32
-		output   int32
-		depth    int32
+	// Trie, built from the patterns sorted by their class sequences: a
+	// pattern shares its prefix with the one before it, so no map is
+	// needed to find existing children (a map per state, or one map of all
+	// edges, costs most of the build at a million states).
+	total := 0
+	for _, key := range b.keys {
+		total += len(key)
 	}
-	nodes := []node{{children: map[int32]int32{}, output: -1}}
+	flat := make([]int32, 0, total)
+	seqs := make([][]int32, len(b.keys))
 	for id, key := range b.keys {
-		s := int32(0)
+		start := len(flat)
 		for _, r := range key {
-			c := classOf(r)
-			next, ok := nodes[s].children[c]
-			if !ok {
-				next = int32(len(nodes))
-				nodes = append(nodes, node{children: map[int32]int32{}, output: -1, depth: nodes[s].depth + 1})
-				nodes[s].children[c] = next
-			}
+			flat = append(flat, classOf(r))
+		}
+		seqs[id] = flat[start:len(flat):len(flat)]
+	}
+	ids := make([]int32, len(seqs))
+	for i := range ids {
+		ids[i] = int32(i)
+	}
+	slices.SortFunc(ids, func(x, y int32) int { return slices.Compare(seqs[x], seqs[y]) })
+	outputs, depths := make([]int32, 1, total+1), make([]int32, 1, total+1)
+	outputs[0] = -1
+	type triple struct{ parent, class, child int32 }
+	triples := make([]triple, 0, total)
+	var path []int32 // path[i]: the state after i+1 runes of the previous pattern
+	var prev []int32
+	for _, id := range ids {
+		seq := seqs[id]
+		common := 0
+		for common < len(seq) && common < len(prev) && seq[common] == prev[common] {
+			common++
+		}
+		path = path[:common]
+		s := int32(0)
+		if common > 0 {
+			s = path[common-1]
+		}
+		for _, c := range seq[common:] {
+			next := int32(len(outputs))
+			outputs, depths = append(outputs, -1), append(depths, depths[s]+1)
+			triples = append(triples, triple{s, c, next})
+			path = append(path, next)
 			s = next
 		}
-		nodes[s].output = int32(id)
+		outputs[s] = id
+		prev = seq
 	}
-	// Freeze edges in BFS order and compute fail and dictionary links.
-	a.states = make([]acState, len(nodes))
+	// Freeze edges grouped by parent, sorted by class.
+	slices.SortFunc(triples, func(x, y triple) int {
+		if x.parent != y.parent {
+			return int(x.parent - y.parent)
+		}
+		return int(x.class - y.class)
+	})
+	a.states = make([]acState, len(outputs))
 	a.root = make([]int32, classes)
 	for i := range a.states {
-		a.states[i] = acState{fail: 0, dict: -1, output: nodes[i].output, depth: nodes[i].depth}
+		a.states[i] = acState{fail: 0, dict: -1, output: outputs[i], depth: depths[i]}
 	}
-	order := make([]int32, 0, len(nodes))
+	a.edges = make([]acEdge, len(triples))
+	for i, t := range triples {
+		st := &a.states[t.parent]
+		if st.count == 0 {
+			st.first = int32(i)
+		}
+		st.count++
+		a.edges[i] = acEdge{class: t.class, next: t.child}
+		if t.parent == 0 {
+			a.root[t.class] = t.child
+		}
+	}
+	// Fail and dictionary links in breadth-first order (by depth).
+	order := make([]int32, 0, len(outputs))
 	order = append(order, 0)
 	for head := 0; head < len(order); head++ {
 		s := order[head]
-		cs := make([]int32, 0, len(nodes[s].children))
-		for c := range nodes[s].children {
-			cs = append(cs, c)
-		}
-		slices.Sort(cs)
-		a.states[s].first = int32(len(a.edges))
-		a.states[s].count = int32(len(cs))
-		for _, c := range cs {
-			child := nodes[s].children[c]
-			a.edges = append(a.edges, acEdge{class: c, next: child})
+		st := a.states[s]
+		for _, e := range a.edges[st.first : st.first+st.count] {
+			child := e.next
 			order = append(order, child)
 			if s == 0 {
-				a.root[c] = child
 				a.states[child].fail = 0
 			} else {
-				a.states[child].fail = a.nextSorted(a.states[s].fail, c)
+				a.states[child].fail = a.nextSorted(a.states[s].fail, e.class)
 			}
 			f := a.states[child].fail
 			if a.states[f].output >= 0 {
@@ -280,7 +357,6 @@ func (b *automatonBuilder) build() *automaton {
 				a.states[child].dict = a.states[f].dict
 			}
 		}
-		nodes[s].children = nil // free as we go
 	}
 	// Hash the edges of wide states.
 	wideCount := 0

@@ -57,6 +57,9 @@ type candidate struct {
 	descriptive bool
 	why         string // what makes it descriptive use
 	dropped     bool
+	// checkWords, checkCommon: dictionary checks still to do (hanBounded,
+	// commonWord), left to filter for weak candidates.
+	checkWords, checkCommon bool
 	// how the text reads the mark (target fields)
 	via     via
 	weak    bool
@@ -114,14 +117,18 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 				s := span{field: uint8(f), mark: t.index, start: o.start, end: o.end}
 				switch t.kind {
 				case targetName:
-					if (p.hanStart || p.hanEnd) && !hanChecked {
+					// Dictionary checks of weak candidates wait for filter,
+					// which drops most of them for want of context first.
+					han := p.hanStart || p.hanEnd
+					if han && !t.weak && !hanChecked {
 						hanChecked, hanOK = true, hanBounded(x, o.start, o.end)
 					}
-					if !hanOK || t.via == viaLookalike && commonWord(x.norm[o.start:o.end]) {
+					if !hanOK {
 						continue
 					}
 					sc.cands = append(sc.cands, candidate{field: uint8(f), mark: t.index, start: o.start, end: o.end,
-						via: t.via, weak: t.weak, alias: t.alias, term: t.term, reading: t.reading})
+						via: t.via, weak: t.weak, alias: t.alias, term: t.term, reading: t.reading,
+						checkWords: han && t.weak, checkCommon: t.via == viaLookalike})
 				case targetContext:
 					sc.context[t.index] = true
 				case targetAliasContext:
@@ -276,6 +283,10 @@ func (m *Matcher) filter(sc *scratch, now time.Time) {
 			}
 		} else if c.weak && !(c.alias >= 0 && sc.aliasContext[c.alias] || sc.context[c.mark] || sc.category[c.mark] || len(sc.slang) > 0 ||
 			claimAfter(sc.claims, c) != nil) {
+			c.dropped = true
+			continue
+		}
+		if x := &sc.fields[c.field]; c.checkCommon && commonWord(x.norm[c.start:c.end]) || c.checkWords && !hanBounded(x, c.start, c.end) {
 			c.dropped = true
 			continue
 		}
@@ -669,12 +680,12 @@ func round3(x float64) float64 {
 // in common (奈克 for 耐克): two swapped characters that merely sound the
 // same are chance more often than evasion. A frequent dictionary word is
 // never a homophone (化为 is "turn into", not 华为), and the run must be a
-// word of its own (hanBounded).
+// word of its own (hanBounded): filter checks both, after the cheaper
+// checks have dropped most chance matches.
 func (m *Matcher) homophones(sc *scratch, x *text, field uint8) {
 	for _, o := range sc.snd.occ {
 		p := &m.sound.patterns[o.pattern]
 		got := x.norm[o.start:o.end]
-		checked := false
 		for ti := range p.targets {
 			t := &p.targets[ti]
 			if slices.Equal(got, t.skeleton) {
@@ -683,14 +694,8 @@ func (m *Matcher) homophones(sc *scratch, x *text, field uint8) {
 			if len(t.skeleton) == 2 && got[0] != t.skeleton[0] && got[1] != t.skeleton[1] {
 				continue
 			}
-			if !checked {
-				if commonWord(got) || !hanBounded(x, o.start, o.end) {
-					break
-				}
-				checked = true
-			}
 			sc.cands = append(sc.cands, candidate{field: field, mark: t.index, start: o.start, end: o.end,
-				via: viaHomophone, weak: true, alias: t.alias, term: t.term, reading: t.reading})
+				via: viaHomophone, weak: true, alias: t.alias, term: t.term, reading: t.reading, checkWords: true, checkCommon: true})
 		}
 	}
 }

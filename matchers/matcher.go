@@ -195,7 +195,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	}
 	m.marks = make([]compiledMark, len(marks))
 	m.info = make([]markInfo, 0, len(marks))
-	b := newAutomatonBuilder()
+	b := newAutomatonBuilderSize(24*len(marks) + 1024) // names, aliases and their variants
 	// add registers a pattern and its traditional-phrase variants.
 	add := func(skeleton []rune, t target) {
 		b.add(skeleton, t)
@@ -204,7 +204,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		}
 	}
 	syl := syllableTableOnce()
-	sb := newAutomatonBuilder()
+	sb := newAutomatonBuilderSize(6 * len(marks))
 	// variantsOf registers what sellers write instead of a name or strong
 	// alias: its pinyin, its homophones (syllable automaton), its
 	// look-alike characters, and, for Latin names, a doubled letter. All
@@ -219,23 +219,30 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	variantsOf := func(sk []rune, mark int32, term string, alias int32) {
 		jobs = append(jobs, variantJob{sk, mark, alias, term})
 	}
+	// Variants skip add's traditional-phrase variants: they are spellings
+	// of a name whose own phrase variants are already patterns.
+	addVariant := b.add
 	addVariants := func(sk []rune, mark int32, term string, alias int32) {
 		if allHan(sk) && len(sk) >= 2 {
 			spellings, reading := pinyinSpellings(sk)
 			for _, v := range spellings {
-				v = []rune(foldString(string(v))) // i reads as l in skeletons
-				add(v, target{kind: targetName, index: mark, term: term, via: viaPinyin, weak: true, alias: alias, reading: reading})
+				for k, r := range v { // i reads as l in skeletons
+					if r == 'i' {
+						v[k] = 'l'
+					}
+				}
+				addVariant(v, target{kind: targetName, index: mark, term: term, via: viaPinyin, weak: true, alias: alias, reading: reading})
 			}
 			for _, v := range syl.syllablePatterns(sk) {
 				sb.add(v, target{kind: targetName, index: mark, term: term, via: viaHomophone, weak: true, alias: alias, reading: reading, skeleton: sk})
 			}
 			for _, v := range lookalikeVariants(sk) {
-				add(v, target{kind: targetName, index: mark, term: term, via: viaLookalike, weak: true, alias: alias})
+				addVariant(v, target{kind: targetName, index: mark, term: term, via: viaLookalike, weak: true, alias: alias})
 			}
 			return
 		}
 		for _, v := range doubledVariants(sk) {
-			add(v, target{kind: targetName, index: mark, term: term, via: viaDoubled, weak: true, alias: alias})
+			addVariant(v, target{kind: targetName, index: mark, term: term, via: viaDoubled, weak: true, alias: alias})
 		}
 	}
 	for i := range marks {
@@ -326,6 +333,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	m.auto = b.build()
 	m.auto.attachFold(m.fold)
 	m.sound = sb.build()
+	m.sound.densify()
 	m.soundClass = make([]uint16, 0x10000)
 	for r, id := range syl.primary {
 		if id != 0 {

@@ -333,10 +333,13 @@ func (s *soundScan) step(c rune, n int32) {
 		s.state = 0
 		return
 	}
+	a := s.auto
 	if s.state == 0 {
-		s.state = s.auto.root[cls]
+		s.state = a.root[cls]
+	} else if row := a.row1[s.state]; row >= 0 {
+		s.state = a.dense1[row*a.classes+cls]
 	} else {
-		s.state = s.auto.next(s.state, cls)
+		s.state = a.next(s.state, cls)
 	}
 	if s.state != 0 {
 		s.occ = s.auto.outputs(s.state, n, s.occ)

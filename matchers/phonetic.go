@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -41,6 +42,8 @@ type syllableTable struct {
 	primary [0x10000]uint16
 	names   []string // id → toneless pinyin ("" for 0)
 	ids     map[string]uint16
+	// all are the toneless readings of every rune, most common first.
+	all map[rune][]string
 }
 
 var (
@@ -48,17 +51,30 @@ var (
 	syllables     *syllableTable
 )
 
-var pinyinArgs = pinyin.Args{Style: pinyin.Normal, Heteronym: true}
-
 func syllableTableOnce() *syllableTable {
 	syllablesOnce.Do(func() {
-		t := &syllableTable{names: []string{""}, ids: map[string]uint16{}}
+		t := &syllableTable{names: []string{""}, ids: map[string]uint16{}, all: make(map[rune][]string, len(pinyin.PinyinDict))}
 		for r, readings := range pinyin.PinyinDict {
-			if r >= 0x10000 || !isHan(rune(r)) {
+			if !isHan(rune(r)) {
 				continue
 			}
-			first, _, _ := strings.Cut(readings, ",")
-			t.primary[r] = t.id(toneless(first))
+			var list []string
+			for _, toned := range strings.Split(readings, ",") {
+				if p := toneless(toned); p != "" && !slices.Contains(list, p) {
+					list = append(list, p)
+				}
+			}
+			if len(list) == 0 {
+				continue
+			}
+			t.all[rune(r)] = list
+			id := t.id(list[0])
+			for _, p := range list[1:] {
+				t.id(p)
+			}
+			if r < 0x10000 {
+				t.primary[r] = id
+			}
 		}
 		syllables = t
 	})
@@ -83,7 +99,9 @@ func toneless(s string) string {
 		if t, ok := toneMarks[r]; ok {
 			r = t
 		}
-		b.WriteRune(r)
+		if r >= 'a' && r <= 'z' { // drops combining tone marks (ê̄)
+			b.WriteRune(r)
+		}
 	}
 	return b.String()
 }
@@ -99,14 +117,9 @@ var toneMarks = func() map[rune]rune {
 	return m
 }()
 
-// readings returns the toneless readings of a Han rune, most common first.
-func readings(r rune) []string {
-	out := pinyin.SinglePinyin(r, pinyinArgs)
-	for i := range out {
-		out[i] = strings.ReplaceAll(out[i], "ü", "v")
-	}
-	return out
-}
+// readings returns the toneless readings of a Han rune, most common first
+// (go-pinyin's dictionary, heteronyms included).
+func readings(r rune) []string { return syllableTableOnce().all[r] }
 
 // maxReadings bounds the heteronym combinations of one name.
 const maxReadings = 8
@@ -135,35 +148,31 @@ func nameReadings(name []rune) [][]string {
 	return combos
 }
 
+// maxLatinReadings bounds the heteronym readings spelled out in Latin.
+const maxLatinReadings = 4
+
 // pinyinSpellings returns the Latin and mixed spellings of a Han name:
-// for every reading, the whole pinyin (when it has at least 4 letters,
-// fewer read as ordinary Latin words too often), and, for the first
-// reading of a name of at most four characters, every mix of Latin
-// syllables and the name's own characters.
+// for its most common readings, the whole pinyin (when it has at least 4
+// letters: fewer read as ordinary Latin words too often), and, for the
+// first reading, the name with one character written as its syllable
+// (Nai克, 耐ke, 香nai儿: how sellers mix them). Two-character names thus get
+// every mix.
 func pinyinSpellings(name []rune) (spellings [][]rune, reading string) {
 	combos := nameReadings(name)
 	if len(combos) == 0 {
 		return nil, ""
 	}
 	reading = strings.Join(combos[0], "")
-	for _, c := range combos {
+	for _, c := range combos[:min(len(combos), maxLatinReadings)] {
 		if whole := strings.Join(c, ""); len(whole) >= 4 {
 			spellings = append(spellings, []rune(whole))
 		}
 	}
-	if len(name) <= 4 {
-		first := combos[0]
-		for mask := 1; mask < 1<<len(name)-1; mask++ {
-			var sk []rune
-			for i, r := range name {
-				if mask&(1<<i) != 0 {
-					sk = append(sk, []rune(first[i])...)
-				} else {
-					sk = append(sk, r)
-				}
-			}
-			spellings = append(spellings, sk)
-		}
+	first := combos[0]
+	for i := range name {
+		sk := slices.Clone(name[:i])
+		sk = append(sk, []rune(first[i])...)
+		spellings = append(spellings, append(sk, name[i+1:]...))
 	}
 	return spellings, reading
 }
@@ -228,7 +237,7 @@ func lookalikeVariants(name []rune) [][]rune {
 }
 
 // doubledVariants returns a Latin name of at least four letters with one
-// letter doubled (NIIKE, Guccci, Rollex).
+// letter doubled (NIIKE, Guccci, Rollex, NNIKE).
 func doubledVariants(skeleton []rune) [][]rune {
 	if len(skeleton) < 4 {
 		return nil
