@@ -175,8 +175,10 @@ type target struct {
 	// evidence (counts only with context or another signal), the alias
 	// (index into Matcher.aliases, -1 for none), the pinyin reading of
 	// phonetic targets, and for homophones the name's own skeleton.
-	via      via
-	weak     bool
+	via  via
+	weak bool
+	// wordEnd: the term must end a Han word (category "*包": 腋下包, not 包邮).
+	wordEnd  bool
 	alias    int32
 	reading  string
 	skeleton []rune

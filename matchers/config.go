@@ -70,7 +70,8 @@ type Mark struct {
 	// listing (title or description) for any name of the mark to count.
 	// For marks that are ordinary words: 苹果 needs 手机, 小米 needs 手环.
 	Context []string `yaml:"context"`
-	// Category are words for the mark's goods (鞋, 手表, 白酒). Weak
+	// Category are words for the mark's goods (鞋, 手表, 白酒); "*包"
+	// matches 包 only at the end of a Han word (腋下包, 手提包, not 包邮). Weak
 	// evidence (a weak alias, pinyin, a homophone, a look-alike character,
 	// a doubled letter) counts with one of them in the listing, or with a
 	// counterfeit word; a low price alone is not enough, since a sound-alike
@@ -103,7 +104,8 @@ type Alias struct {
 	// (an ordinary word too: it counts only with one of its context words,
 	// the mark's context words, or a counterfeit signal in the listing).
 	Strength string `yaml:"strength"`
-	// Context are words that make a weak alias count (老花 with 钱包).
+	// Context are words that make a weak alias count (老花 with 钱包); as
+	// in Mark.Category, "*鞋" matches only at the end of a Han word.
 	Context []string `yaml:"context"`
 	// Signal, when set (0..1), makes the alias also a counterfeit signal
 	// of that weight for its mark: insider euphemisms (驴家, 香奶奶, X家)

@@ -39,7 +39,7 @@ type scratch struct {
 	// phonetic scan, alias context words found, claim words found
 	snd          soundScan
 	aliasContext map[int32]bool
-	category     map[int32]bool
+	category     []span // category words found (mark: the mark)
 	claims       []span
 	giClaims     []span
 }
@@ -85,11 +85,10 @@ func (sc *scratch) reset() {
 	if sc.context == nil {
 		sc.context = map[int32]bool{}
 		sc.aliasContext = map[int32]bool{}
-		sc.category = map[int32]bool{}
 	}
 	clear(sc.context)
 	clear(sc.aliasContext)
-	clear(sc.category)
+	sc.category = sc.category[:0]
 }
 
 // small reports whether the scratch's buffers are small enough to reuse.
@@ -134,7 +133,7 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 				case targetAliasContext:
 					sc.aliasContext[t.index] = true
 				case targetCategory:
-					sc.category[t.index] = true
+					sc.category = append(sc.category, s)
 				case targetClaim:
 					sc.claims = append(sc.claims, s)
 				case targetGIClaim:
@@ -205,6 +204,9 @@ func (m *Matcher) bounded(x *text, p *pattern, o occurrence, t *target) bool {
 		}
 	}
 	if (p.latinStart || p.latinEnd) && t.kind == targetName && e-s > int(o.end-o.start) && m.fold.spreadContinues(orig, s, e) {
+		return false
+	}
+	if t.wordEnd && e < len(orig) && isHan(orig[e]) {
 		return false
 	}
 	if p.shortWord && t.kind == targetName && !shortWordBounded(orig, s, e) {
@@ -281,7 +283,7 @@ func (m *Matcher) filter(sc *scratch, now time.Time) {
 				c.dropped = true
 				continue
 			}
-		} else if c.weak && !(c.alias >= 0 && sc.aliasContext[c.alias] || sc.context[c.mark] || sc.category[c.mark] || len(sc.slang) > 0 ||
+		} else if c.weak && !(c.alias >= 0 && sc.aliasContext[c.alias] || sc.context[c.mark] || sc.categoryFor(c) || len(sc.slang) > 0 ||
 			claimAfter(sc.claims, c) != nil) {
 			c.dropped = true
 			continue
@@ -309,7 +311,9 @@ func (m *Matcher) filter(sc *scratch, now time.Time) {
 		otherStrong, ownStrong := false, false
 		for j := range sc.cands {
 			d := &sc.cands[j]
-			if d.dropped || d.weak {
+			// A weak alias (a nickname several houses share) also defers
+			// to a weak spelling of another mark's name (Diior 马鞍包 老花).
+			if d.dropped || d.weak && !(c.via == viaAlias && d.via != viaAlias) {
 				continue
 			}
 			if d.mark == c.mark {
@@ -698,6 +702,18 @@ func (m *Matcher) homophones(sc *scratch, x *text, field uint8) {
 				via: viaHomophone, weak: true, alias: t.alias, term: t.term, reading: t.reading, checkWords: true, checkCommon: true})
 		}
 	}
+}
+
+// categoryFor reports whether a category word of the candidate's mark is
+// in the listing outside the candidate itself (铂金包 does not vouch for
+// itself by ending in 包).
+func (sc *scratch) categoryFor(c *candidate) bool {
+	for _, w := range sc.category {
+		if w.mark == c.mark && !(w.field == c.field && w.start >= c.start && w.end <= c.end) {
+			return true
+		}
+	}
+	return false
 }
 
 // claimAfter returns the claim word right after (or right before) a

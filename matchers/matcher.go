@@ -270,14 +270,16 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 			sk := []rune(foldString(al.Name))
 			add(sk, target{kind: targetName, index: int32(i), term: al.Name, via: viaAlias, weak: al.Weak(), alias: ai})
 			for _, c := range al.Context {
-				add([]rune(foldString(c)), target{kind: targetAliasContext, index: ai, term: c, alias: ai})
+				word, end := strings.CutPrefix(c, "*")
+				add([]rune(foldString(word)), target{kind: targetAliasContext, index: ai, term: c, alias: ai, wordEnd: end})
 			}
 			if !al.Weak() {
 				variantsOf(sk, int32(i), al.Name, ai)
 			}
 		}
 		for _, c := range cm.Category {
-			add([]rune(foldString(c)), target{kind: targetCategory, index: int32(i), term: c})
+			word, end := strings.CutPrefix(c, "*")
+			add([]rune(foldString(word)), target{kind: targetCategory, index: int32(i), term: c, wordEnd: end})
 		}
 		for _, c := range cm.Context {
 			add([]rune(foldString(c)), target{kind: targetContext, index: int32(i), term: c})
