@@ -314,13 +314,22 @@ func (b *automatonBuilder) build() *automaton {
 		outputs[s] = id
 		prev = seq
 	}
-	// Freeze edges grouped by parent, sorted by class.
-	slices.SortFunc(triples, func(x, y triple) int {
-		if x.parent != y.parent {
-			return int(x.parent - y.parent)
-		}
-		return int(x.class - y.class)
-	})
+	// Freeze edges grouped by parent, sorted by class: the patterns were
+	// inserted in class order, so each parent's children already come in
+	// class order and a stable counting sort by parent is enough.
+	counts := make([]int32, len(outputs)+1)
+	for _, t := range triples {
+		counts[t.parent+1]++
+	}
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
+	}
+	sorted := make([]triple, len(triples))
+	for _, t := range triples {
+		sorted[counts[t.parent]] = t
+		counts[t.parent]++
+	}
+	triples = sorted
 	a.states = make([]acState, len(outputs))
 	a.root = make([]int32, classes)
 	for i := range a.states {

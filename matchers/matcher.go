@@ -224,7 +224,8 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	addVariant := b.add
 	addVariants := func(sk []rune, mark int32, term string, alias int32) {
 		if allHan(sk) && len(sk) >= 2 {
-			spellings, reading := pinyinSpellings(sk)
+			combos := nameReadings(sk)
+			spellings, reading := pinyinSpellingsOf(sk, combos)
 			for _, v := range spellings {
 				for k, r := range v { // i reads as l in skeletons
 					if r == 'i' {
@@ -233,7 +234,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 				}
 				addVariant(v, target{kind: targetName, index: mark, term: term, via: viaPinyin, weak: true, alias: alias, reading: reading})
 			}
-			for _, v := range syl.syllablePatterns(sk) {
+			for _, v := range syl.syllablePatterns(combos) {
 				sb.add(v, target{kind: targetName, index: mark, term: term, via: viaHomophone, weak: true, alias: alias, reading: reading, skeleton: sk})
 			}
 			for _, v := range lookalikeVariants(sk) {

@@ -158,7 +158,11 @@ const maxLatinReadings = 4
 // (Nai克, 耐ke, 香nai儿: how sellers mix them). Two-character names thus get
 // every mix.
 func pinyinSpellings(name []rune) (spellings [][]rune, reading string) {
-	combos := nameReadings(name)
+	return pinyinSpellingsOf(name, nameReadings(name))
+}
+
+// pinyinSpellingsOf is pinyinSpellings with the name's readings given.
+func pinyinSpellingsOf(name []rune, combos [][]string) (spellings [][]rune, reading string) {
 	if len(combos) == 0 {
 		return nil, ""
 	}
@@ -177,11 +181,11 @@ func pinyinSpellings(name []rune) (spellings [][]rune, reading string) {
 	return spellings, reading
 }
 
-// syllablePatterns returns a Han name as syllable-automaton patterns, one
-// per reading combination.
-func (t *syllableTable) syllablePatterns(name []rune) [][]rune {
+// syllablePatterns returns a Han name, given its reading combinations
+// (nameReadings), as syllable-automaton patterns, one per combination.
+func (t *syllableTable) syllablePatterns(combos [][]string) [][]rune {
 	var out [][]rune
-	for _, c := range nameReadings(name) {
+	for _, c := range combos {
 		p := make([]rune, len(c))
 		ok := true
 		for i, s := range c {
