@@ -37,7 +37,14 @@ type automaton struct {
 	row1    []int32
 	dense1  []int32
 	classes int32
+	// emits has a bit for every state with an output on its dictionary
+	// chain: a scan asks it (a small table, in cache) before it reads the
+	// state itself, which for most states of a big automaton is a miss.
+	emits []uint64
 }
+
+// emitsAt reports whether state s has an output on its dictionary chain.
+func (a *automaton) emitsAt(s int32) bool { return a.emits[s>>6]&(1<<(s&63)) != 0 }
 
 // densify gives every state one step from the root a full transition row
 // (failure transitions resolved), so that stepping out of them is one
@@ -369,6 +376,12 @@ func (b *automatonBuilder) build() *automaton {
 			}
 		}
 	}
+	a.emits = make([]uint64, (len(a.states)+63)/64)
+	for i := range a.states {
+		if a.states[i].output >= 0 || a.states[i].dict >= 0 {
+			a.emits[i>>6] |= 1 << (i & 63)
+		}
+	}
 	// Hash the edges of wide states.
 	wideCount := 0
 	for s := 1; s < len(a.states); s++ {
@@ -457,7 +470,7 @@ func (a *automaton) scan(runes []rune, out []occurrence) []occurrence {
 		} else {
 			s = a.next(s, a.class(r))
 		}
-		if s != 0 {
+		if s != 0 && a.emitsAt(s) {
 			out = a.outputs(s, int32(i+1), out)
 		}
 	}
@@ -487,7 +500,7 @@ func (a *automaton) countString(s string) int {
 		} else {
 			st = a.next(st, a.class(r))
 		}
-		if st == 0 {
+		if st == 0 || !a.emitsAt(st) {
 			continue
 		}
 		for o := st; o >= 0; o = a.states[o].dict {

@@ -341,8 +341,8 @@ func (s *soundScan) step(c rune, n int32) {
 	} else {
 		s.state = a.next(s.state, cls)
 	}
-	if s.state != 0 {
-		s.occ = s.auto.outputs(s.state, n, s.occ)
+	if s.state != 0 && a.emitsAt(s.state) {
+		s.occ = a.outputs(s.state, n, s.occ)
 	}
 }
 
@@ -427,7 +427,7 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 		} else {
 			state = a.next(state, class)
 		}
-		if state != 0 {
+		if state != 0 && a.emitsAt(state) {
 			occ = a.outputs(state, int32(len(x.norm)), occ)
 		}
 	}
@@ -445,7 +445,7 @@ func (x *text) emit(c rune, i int32, a *automaton, state *int32, occ []occurrenc
 		snd.step(c, int32(len(x.norm)))
 	}
 	*state = a.next(*state, a.class(c))
-	if *state != 0 {
+	if *state != 0 && a.emitsAt(*state) {
 		occ = a.outputs(*state, int32(len(x.norm)), occ)
 	}
 	return occ
