@@ -412,6 +412,34 @@ func (b *automatonBuilder) build() *automaton {
 	return a
 }
 
+// nextDense is next for an automaton with dense first-step rows
+// (densify): the failure chain stops at the first state that has a row.
+func (a *automaton) nextDense(s, c int32) int32 {
+	for s != 0 {
+		if row := a.row1[s]; row >= 0 {
+			return a.dense1[row*a.classes+c]
+		}
+		st := &a.states[s]
+		if st.count <= linearEdges {
+			for _, e := range a.edges[st.first : st.first+st.count] {
+				if e.class == c {
+					return e.next
+				}
+			}
+		} else {
+			key := wideKey(s, c)
+			mask := uint64(len(a.wide) - 1)
+			for i := a.wideSlot(key); a.wide[i].key != 0; i = (i + 1) & mask {
+				if a.wide[i].key == key {
+					return a.wide[i].next
+				}
+			}
+		}
+		s = st.fail
+	}
+	return a.root[c]
+}
+
 // class returns the class of a skeleton rune (0: in no pattern).
 func (a *automaton) class(r rune) int32 {
 	if r < 0x10000 {

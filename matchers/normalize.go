@@ -336,10 +336,8 @@ func (s *soundScan) step(c rune, n int32) {
 	a := s.auto
 	if s.state == 0 {
 		s.state = a.root[cls]
-	} else if row := a.row1[s.state]; row >= 0 {
-		s.state = a.dense1[row*a.classes+cls]
 	} else {
-		s.state = a.next(s.state, cls)
+		s.state = a.nextDense(s.state, cls)
 	}
 	if s.state != 0 && a.emitsAt(s.state) {
 		s.occ = a.outputs(s.state, n, s.occ)
