@@ -1,5 +1,7 @@
 package markwatch
 
+import "strconv"
+
 // MarkKind is the kind of protected sign a hit is for.
 type MarkKind string
 
@@ -21,6 +23,25 @@ type Hit struct {
 	End         int      `json:"end"`
 	Text        string   `json:"text"`
 	Descriptive bool     `json:"descriptive,omitempty"` // 适用于X, 兼容X, for X …
+	// Via says how the text reads the mark: name, alias, pinyin,
+	// homophone, lookalike, doubled or confusable.
+	Via string `json:"via,omitempty"`
+	// ReadAs is what the text was read as, when it is not the name itself:
+	// "耐克 (naike)" for 奈克, "路易威登" for 驴家.
+	ReadAs string `json:"read_as,omitempty"`
+}
+
+// Explain says in one line how a hit reads its mark:
+// `"奈克" read as 耐克 (naike), via homophone`.
+func (h Hit) Explain() string {
+	s := strconv.Quote(h.Text)
+	if h.ReadAs != "" {
+		s += " read as " + h.ReadAs
+	}
+	if h.Via != "" {
+		s += ", via " + h.Via
+	}
+	return s
 }
 
 // Signal is one piece of evidence that a hit is a counterfeit (or, for

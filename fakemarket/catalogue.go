@@ -24,6 +24,17 @@ const (
 	ClassSpecialUnauthorize = "special-unauthorized" // special mark, seller not licensed
 	ClassGIOutside          = "gi-outside-region"    // GI shipped from outside its regions
 	ClassInvalidPatent      = "invalid-patent"       // bad check character, future year or expired utility model
+	// Evasive suspect classes (issue 12): the mark is named without its
+	// name, plus a signal.
+	ClassAlias          = "alias"              // 驴家, 香奶奶, 耐吉, 迪通拿
+	ClassPinyin         = "pinyin"             // naike, Nai克, pu la da
+	ClassHomophone      = "homophone"          // 奈克, 香奈尔, 劳力仕
+	ClassLookalikeHan   = "lookalike-han"      // 劳力土, 古弛, 阿迪达期
+	ClassConfusable     = "unicode-confusable" // ɴɪᴋᴇ, 🅽🅸🅺🅴, ᏟᎻᎪNEL, ℝ𝕆𝕃𝔼𝕏
+	ClassEmojiSeparator = "emoji-separator"    // N💥I💥K💥E, 香💕奈💕儿
+	ClassDoubledLetter  = "doubled-letter"     // NIIKE, Guccci, Rollex
+	ClassClaim          = "claim"              // 耐克同款, 香奈儿平替 at a normal price
+	ClassGIEvocation    = "gi-evocation"       // 阳澄湖品质 on crabs from elsewhere
 
 	// Not-suspect classes.
 	ClassGIInside          = "gi-inside-region"   // GI shipped from inside its regions
@@ -39,6 +50,12 @@ const (
 	ClassSlangNoMark       = "slang-no-mark"      // replica slang but no mark at all
 	ClassValidPatent       = "valid-patent"       // a patent number that exists
 	ClassGeneric           = "generic"            // ordinary goods
+	// Hard negatives of issue 12.
+	ClassNicknameOrdinary = "nickname-ordinary"   // 老花镜, 水鬼 手电筒: a nickname in its ordinary sense
+	ClassSoundAlike       = "sound-alike-word"    // 化为泡影, 花为媒: a word that sounds like a mark
+	ClassWordBoundary     = "word-boundary"       // 克劳迪奥, 忍耐克制, 耐克森: a name inside or across words
+	ClassLevelModel       = "level-model-date"    // LV5, Lv.10, 杭州2022年, 1+ 1岁
+	ClassPairing          = "pairing-descriptive" // 配对苹果手机, 支持华为快充
 )
 
 // suspectClass says which classes are suspect by the contract's rules.
@@ -46,6 +63,8 @@ var suspectClass = map[string]bool{
 	ClassCounterfeitSlang: true, ClassBelowFloor: true, ClassObfuscatedSpaces: true, ClassFullwidth: true,
 	ClassTraditional: true, ClassCyrillic: true, ClassDigitForLetter: true, ClassZeroWidth: true,
 	ClassSpecialUnauthorize: true, ClassGIOutside: true, ClassInvalidPatent: true,
+	ClassAlias: true, ClassPinyin: true, ClassHomophone: true, ClassLookalikeHan: true, ClassConfusable: true,
+	ClassEmojiSeparator: true, ClassDoubledLetter: true, ClassClaim: true, ClassGIEvocation: true,
 }
 
 // Classes lists every class in a stable order.
@@ -53,10 +72,12 @@ func Classes() []string {
 	return []string{
 		ClassCounterfeitSlang, ClassBelowFloor, ClassObfuscatedSpaces, ClassFullwidth, ClassTraditional,
 		ClassCyrillic, ClassDigitForLetter, ClassZeroWidth, ClassSpecialUnauthorize, ClassGIOutside,
-		ClassInvalidPatent,
+		ClassInvalidPatent, ClassAlias, ClassPinyin, ClassHomophone, ClassLookalikeHan, ClassConfusable,
+		ClassEmojiSeparator, ClassDoubledLetter, ClassClaim, ClassGIEvocation,
 		ClassGIInside, ClassGIUnknown, ClassGenuineAuthorized, ClassPlainMention, ClassDescriptive,
 		ClassFruitApple, ClassGrainMillet, ClassLatinSubstring, ClassPlaceName, ClassCommonWord,
 		ClassSlangNoMark, ClassValidPatent, ClassGeneric,
+		ClassNicknameOrdinary, ClassSoundAlike, ClassWordBoundary, ClassLevelModel, ClassPairing,
 	}
 }
 

@@ -48,6 +48,9 @@ type brand struct {
 	descriptive []product
 	// inside and outside are ship-from values within and outside a GI's regions.
 	inside, outside []string
+	// place is a GI's place alone (阳澄湖), which evocation listings write
+	// with a quality claim (阳澄湖品质).
+	place string
 }
 
 const (
@@ -66,6 +69,7 @@ var brands = []brand{
 			{"Tech Fleece 男子连帽卫衣 加绒", "运动户外 > 运动服"},
 		},
 		obfs: []obfuscation{
+			{ClassAlias, "耐吉"}, {ClassPinyin, "naike"}, {ClassPinyin, "Nai克"}, {ClassHomophone, "乃克"}, {ClassConfusable, "ɴɪᴋᴇ"}, {ClassConfusable, "🅽🅸🅺🅴"}, {ClassEmojiSeparator, "N💥I💥K💥E"}, {ClassDoubledLetter, "NIIKE"},
 			{ClassObfuscatedSpaces, "耐-克"}, {ClassObfuscatedSpaces, "N I K E"}, {ClassFullwidth, "ＮＩＫＥ"},
 			{ClassCyrillic, "NIK\u0415"}, {ClassDigitForLetter, "N1KE"}, {ClassZeroWidth, "耐" + zwsp + "克"},
 		},
@@ -83,6 +87,7 @@ var brands = []brand{
 			{"三条纹 运动长裤 针织收口", "运动户外 > 运动服"},
 		},
 		obfs: []obfuscation{
+			{ClassAlias, "阿迪"}, {ClassPinyin, "adidasi"}, {ClassHomophone, "阿迪达司"}, {ClassLookalikeHan, "阿迪达期"}, {ClassEmojiSeparator, "阿🌟迪🌟达🌟斯"}, {ClassDoubledLetter, "Adiddas"},
 			{ClassObfuscatedSpaces, "A D I D A S"}, {ClassObfuscatedSpaces, "阿.迪.达.斯"}, {ClassTraditional, "阿迪達斯"},
 			{ClassCyrillic, "\u0430didas"}, {ClassFullwidth, "ＡＤＩＤＡＳ"},
 		},
@@ -99,6 +104,7 @@ var brands = []brand{
 			{"iPad Pro 11英寸 平板 M4 可搭配手机使用", "电脑办公 > 平板"},
 		},
 		obfs: []obfuscation{
+			{ClassHomophone, "平果"}, {ClassDoubledLetter, "Appple"},
 			{ClassObfuscatedSpaces, "苹 果"}, {ClassFullwidth, "ＡＰＰＬＥ"}, {ClassTraditional, "蘋果"},
 			{ClassDigitForLetter, "App1e"}, {ClassCyrillic, "\u0410pple"},
 		},
@@ -115,6 +121,7 @@ var brands = []brand{
 			{"电视 S Pro 65英寸 MiniLED 可投屏手机", "家用电器 > 电视"},
 		},
 		obfs: []obfuscation{
+			{ClassAlias, "米家"}, {ClassHomophone, "小咪"},
 			{ClassObfuscatedSpaces, "小-米"}, {ClassZeroWidth, "小" + zwsp + "米"},
 		},
 		descriptive: []product{
@@ -131,6 +138,7 @@ var brands = []brand{
 			{"WATCH GT 4 智能手表 血氧监测", "手机数码 > 智能手表"},
 		},
 		obfs: []obfuscation{
+			{ClassHomophone, "华维"}, {ClassEmojiSeparator, "华👍为"}, {ClassDoubledLetter, "Huawwei"},
 			{ClassTraditional, "華為"}, {ClassObfuscatedSpaces, "H U A W E I"}, {ClassObfuscatedSpaces, "华 为"},
 			{ClassFullwidth, "ＨＵＡＷＥＩ"}, {ClassDigitForLetter, "HUAWE1"},
 		},
@@ -147,6 +155,7 @@ var brands = []brand{
 			{"双C 珍珠耳环 经典款", "珠宝配饰 > 耳饰"},
 		},
 		obfs: []obfuscation{
+			{ClassAlias, "香奶奶"}, {ClassPinyin, "xiangnaier"}, {ClassHomophone, "香奈尔"}, {ClassLookalikeHan, "香柰儿"}, {ClassConfusable, "ᏟᎻᎪNEL"}, {ClassEmojiSeparator, "香💕奈💕儿"}, {ClassDoubledLetter, "Chaanel"},
 			{ClassCyrillic, "Ch\u0430nel"}, {ClassTraditional, "香奈兒"}, {ClassObfuscatedSpaces, "香-奈-儿"},
 			{ClassFullwidth, "ＣＨＡＮＥＬ"}, {ClassZeroWidth, "香" + zwj + "奈儿"},
 		},
@@ -159,6 +168,7 @@ var brands = []brand{
 			{"Keepall 50 旅行袋 老花帆布", "箱包皮具 > 旅行包"},
 		},
 		obfs: []obfuscation{
+			{ClassAlias, "驴家"}, {ClassPinyin, "luyiweideng"}, {ClassHomophone, "路易威灯"}, {ClassEmojiSeparator, "L✨V"},
 			{ClassDigitForLetter, "L0uis Vuitt0n"}, {ClassObfuscatedSpaces, "路-易-威-登"}, {ClassObfuscatedSpaces, "L·V"},
 			{ClassFullwidth, "ＬＶ"},
 		},
@@ -171,6 +181,7 @@ var brands = []brand{
 			{"Picotin 18 菜篮子包", "箱包皮具 > 女包"},
 		},
 		obfs: []obfuscation{
+			{ClassAlias, "H家"}, {ClassPinyin, "aimashi"}, {ClassHomophone, "爱马士"}, {ClassLookalikeHan, "受马仕"}, {ClassConfusable, "ᎻᎬᏒᎷᎬᏚ"}, {ClassDoubledLetter, "Herrmes"},
 			{ClassTraditional, "愛馬仕"}, {ClassObfuscatedSpaces, "爱*马*仕"}, {ClassFullwidth, "ＨＥＲＭＥＳ"},
 			{ClassCyrillic, "\u041dERMES"},
 		},
@@ -183,6 +194,7 @@ var brands = []brand{
 			{"双G 皮带 男士 针扣", "服饰配件 > 腰带"},
 		},
 		obfs: []obfuscation{
+			{ClassAlias, "酷奇"}, {ClassPinyin, "gu驰"}, {ClassLookalikeHan, "古弛"}, {ClassEmojiSeparator, "G❤U❤C❤C❤I"}, {ClassDoubledLetter, "Guccci"},
 			{ClassObfuscatedSpaces, "G U C C I"}, {ClassFullwidth, "ＧＵＣＣＩ"}, {ClassCyrillic, "GU\u0421\u0421I"},
 			{ClassTraditional, "古馳"}, {ClassZeroWidth, "GU" + zwsp + "CCI"},
 		},
@@ -195,6 +207,7 @@ var brands = []brand{
 			{"Galleria 杀手包 中号 十字纹", "箱包皮具 > 女包"},
 		},
 		obfs: []obfuscation{
+			{ClassAlias, "P家"}, {ClassPinyin, "pu la da"}, {ClassHomophone, "普拉大"}, {ClassConfusable, "𝐏𝐑𝐀𝐃𝐀"}, {ClassDoubledLetter, "Pradda"},
 			{ClassFullwidth, "ＰＲＡＤＡ"}, {ClassObfuscatedSpaces, "P.R.A.D.A"}, {ClassCyrillic, "\u0420RADA"},
 			{ClassTraditional, "普拉達"},
 		},
@@ -207,6 +220,7 @@ var brands = []brand{
 			{"戴妃包 Lady 中号 藤格纹", "箱包皮具 > 女包"},
 		},
 		obfs: []obfuscation{
+			{ClassAlias, "D家"}, {ClassHomophone, "迪澳"}, {ClassEmojiSeparator, "迪🌸奥"}, {ClassDoubledLetter, "Diior"},
 			{ClassDigitForLetter, "D1OR"}, {ClassCyrillic, "Di\u043er"}, {ClassObfuscatedSpaces, "迪-奥"},
 			{ClassTraditional, "迪奧"}, {ClassFullwidth, "ＤＩＯＲ"},
 		},
@@ -219,6 +233,7 @@ var brands = []brand{
 			{"宇宙计型 迪通拿 116500 熊猫盘", "钟表 > 机械表"},
 		},
 		obfs: []obfuscation{
+			{ClassAlias, "迪通拿"}, {ClassHomophone, "劳力仕"}, {ClassLookalikeHan, "劳力土"}, {ClassConfusable, "ℝ𝕆𝕃𝔼𝕏"}, {ClassDoubledLetter, "Rollex"},
 			{ClassDigitForLetter, "R0LEX"}, {ClassTraditional, "勞力士"}, {ClassObfuscatedSpaces, "劳 力 士"},
 			{ClassCyrillic, "R\u041eLEX"}, {ClassFullwidth, "ＲＯＬＥＸ"}, {ClassZeroWidth, "劳" + wj + "力士"},
 		},
@@ -230,6 +245,7 @@ var brands = []brand{
 			{"生肖纪念酒 53度 500ml 礼盒装", "酒类 > 白酒"},
 		},
 		obfs: []obfuscation{
+			{ClassHomophone, "茅抬"}, {ClassEmojiSeparator, "茅🍶台"},
 			{ClassTraditional, "飛天茅臺"}, {ClassObfuscatedSpaces, "茅-台"}, {ClassZeroWidth, "茅" + zwsp + "台"},
 		},
 	},
@@ -270,6 +286,7 @@ var brands = []brand{
 	},
 	{
 		id: "gi-yangchenghu-crab", kind: kindGI, cn: "阳澄湖大闸蟹", query: "大闸蟹", regions: []string{"苏州", "相城", "昆山", "工业园区"},
+		place: "阳澄湖",
 		products: []product{
 			{"鲜活 公4两母3两 8只装 中秋礼盒", "生鲜水产 > 螃蟹"},
 			{"全母 3.5两 10只 现货速发", "生鲜水产 > 螃蟹"},
@@ -280,6 +297,7 @@ var brands = []brand{
 	},
 	{
 		id: "gi-xihu-longjing", kind: kindGI, cn: "西湖龙井", query: "龙井", regions: []string{"杭州"},
+		place: "西湖",
 		products: []product{
 			{"明前特级 2024新茶 绿茶 250g 罐装", "茶叶 > 绿茶"},
 			{"雨前一级 散装 500g 口粮茶", "茶叶 > 绿茶"},
@@ -290,6 +308,7 @@ var brands = []brand{
 	},
 	{
 		id: "gi-wuchang-rice", kind: kindGI, cn: "五常大米", query: "大米", regions: []string{"五常", "哈尔滨"},
+		place: "五常",
 		products: []product{
 			{"稻花香2号 10斤 当季新米", "粮油米面 > 大米"},
 			{"长粒香 真空包装 5kg", "粮油米面 > 大米"},
@@ -299,6 +318,7 @@ var brands = []brand{
 	},
 	{
 		id: "gi-xinhui-chenpi", kind: kindGI, cn: "新会陈皮", query: "陈皮", regions: []string{"江门", "新会"},
+		place: "新会",
 		products: []product{
 			{"十年老陈皮 干 500g 泡水", "茶叶 > 花草茶"},
 			{"柑皮 三年陈 礼盒装 250g", "茶叶 > 花草茶"},
@@ -354,7 +374,42 @@ var contractContext = map[string][]string{
 
 var contractExclude = map[string][]string{
 	"moutai": {"茅台镇"},
+	// Issue 12's hard negatives: a name inside a longer word or across
+	// two words is not the name.
+	"nike":   {"忍耐克制", "耐克森"},
+	"dior":   {"克劳迪奥"},
+	"gucci":  {"复古驰骋"},
+	"huawei": {"中华为"},
 }
+
+// contractEvasions are the ways the generator names a mark without its
+// name (issue 12: aliases, pinyin, homophones, look-alike characters and
+// letters, emoji between the letters, doubled letters, GI evocation). The
+// matcher is expected to read each as its mark; the reference matcher
+// (refmatch_test.go) knows exactly these.
+var contractEvasions = func() map[string][]string {
+	m := map[string][]string{}
+	for _, b := range brands {
+		for _, o := range b.obfs {
+			switch o.class {
+			case ClassAlias, ClassPinyin, ClassHomophone, ClassLookalikeHan, ClassConfusable, ClassEmojiSeparator, ClassDoubledLetter:
+				m[b.id] = append(m[b.id], o.form)
+			}
+		}
+		if b.place != "" {
+			for _, c := range giClaims {
+				m[b.id] = append(m[b.id], b.place+c)
+			}
+		}
+	}
+	return m
+}()
+
+// giClaims are the quality claims evocation listings put after a GI's place.
+var giClaims = []string{"品质", "风味", "工艺"}
+
+// claimWords are the claims claim listings put right after a mark's name.
+var claimWords = []string{"同款", "平替", "对版"}
 
 // Slang words the generator writes into counterfeit listings: the
 // contract's examples, nothing weaker.

@@ -35,6 +35,7 @@ func buildRecipes() []recipe {
 			if b.seller != "" {
 				add(2, ClassGenuineAuthorized, b.genuine)
 			}
+			add(1, ClassClaim, b.claim)
 			for j := range b.descriptive {
 				p := b.descriptive[j]
 				add(1, ClassDescriptive, func(rng *rand.Rand, round int) Listing { return b.descriptiveUse(rng, round, p) })
@@ -46,6 +47,9 @@ func buildRecipes() []recipe {
 			add(2, ClassGIOutside, b.giOutside)
 			add(2, ClassGIInside, b.giInside)
 			add(1, ClassGIUnknown, b.giUnknown)
+			if b.place != "" {
+				add(1, ClassGIEvocation, b.giEvocation)
+			}
 		}
 		for j := range b.obfs {
 			o := b.obfs[j]
@@ -60,7 +64,7 @@ func buildRecipes() []recipe {
 		add(2, n.class, func(rng *rand.Rand, round int) Listing { return n.listing(rng, round) })
 	}
 	add(3, ClassSlangNoMark, slangNoMark)
-	add(60, ClassGeneric, genericListing)
+	add(140, ClassGeneric, genericListing)
 	return rs
 }
 
@@ -272,6 +276,36 @@ func (b *brand) genuine(rng *rand.Rand, round int) Listing {
 	return l
 }
 
+// claim names the mark with a claim right after it (耐克同款, 香奈儿平替) at
+// a normal price: the claim is the signal.
+func (b *brand) claim(rng *rand.Rand, round int) Listing {
+	p := b.product(round)
+	l := b.base(rng, ClassClaim, p)
+	word := claimWords[round%len(claimWords)]
+	price := b.normalPrice(rng)
+	l.Price = &price
+	l.Title = fmt.Sprintf("%s%s %s %s", b.withContext(b.cn, p), word, p.name, pick(rng, extras))
+	if b.context != "" && !strings.Contains(p.name, b.context) {
+		l.Title = fmt.Sprintf("%s%s %s %s %s", b.cn, word, b.context, p.name, pick(rng, extras))
+	}
+	l.Description = prose(rng, 3)
+	l.Truth.Marks = []string{b.id}
+	l.Truth.Detail = b.cn + " +claim:" + word
+	return l
+}
+
+// giEvocation writes a GI's place with a quality claim (阳澄湖品质) on goods
+// shipped from outside its regions: GI misuse.
+func (b *brand) giEvocation(rng *rand.Rand, round int) Listing {
+	l := b.giBase(rng, ClassGIEvocation, round)
+	claim := giClaims[round%len(giClaims)]
+	l.ShipFrom = b.outside[round%len(b.outside)]
+	l.Title = strings.Replace(l.Title, b.cn, b.place+claim+" "+strings.TrimPrefix(b.cn, b.place), 1)
+	l.Terms = append(l.Terms, b.cn)
+	l.Truth.Detail = b.place + claim + " +ship_from:" + l.ShipFrom
+	return l
+}
+
 func (b *brand) descriptiveUse(rng *rand.Rand, round int, p product) Listing {
 	l := b.base(rng, ClassDescriptive, p)
 	l.Seller = pick(rng, accessoryShops)
@@ -426,26 +460,49 @@ type hardNegative struct {
 	lo, hi   float64
 	shipFrom string
 	terms    []string
+	// descriptive are the marks the title names in descriptive use only.
+	descriptive []string
 }
 
 var hardNegatives = []hardNegative{
-	{ClassFruitApple, "烟台苹果 红富士 新鲜水果 5斤装 脆甜多汁", "生鲜水果 > 苹果", "苹果", 19, 59, "山东 烟台", []string{"水果"}},
-	{ClassFruitApple, "红富士苹果 山东栖霞 10斤 当季现摘", "生鲜水果 > 苹果", "苹果", 29, 79, "山东 烟台", []string{"水果"}},
-	{ClassFruitApple, "阿克苏冰糖心苹果 新疆 5kg 整箱", "生鲜水果 > 苹果", "苹果", 39, 99, "新疆 阿克苏", []string{"水果"}},
-	{ClassGrainMillet, "黄小米 山西沁州 新米 5斤 小米粥", "粮油米面 > 杂粮", "小米", 19, 49, "山西 长治", []string{"杂粮", "百货"}},
-	{ClassGrainMillet, "东北黄小米 农家 2.5kg 月子米 真空装", "粮油米面 > 杂粮", "小米", 15, 39, "吉林 白城", []string{"杂粮", "百货"}},
-	{ClassLatinSubstring, "Pineapple 菠萝造型 耳机保护套 卡通硅胶", "手机数码 > 耳机配件", "苹果", 9, 29, "", []string{"apple"}},
-	{ClassLatinSubstring, "Crabapple 海棠花 手机支架 桌面摆件", "手机数码 > 手机配件", "苹果", 12, 39, "", []string{"apple"}},
-	{ClassLatinSubstring, "Applewood 苹果木 烟熏木屑 烧烤 1kg", "家居日用 > 烧烤用品", "苹果", 19, 49, "", []string{"apple"}},
-	{ClassLatinSubstring, "Diorama 微缩场景 手办模型 DIY 沙盘", "玩具乐器 > 模型", "迪奥", 59, 189, "", []string{"dior"}},
-	{ClassLatinSubstring, "Dual Channel 双通道 内存条 DDR4 16G 台式机", "电脑办公 > 内存", "香奈儿", 199, 399, "", []string{"chanel"}},
-	{ClassLatinSubstring, "LVDS 液晶屏排线 30针 笔记本屏线", "电脑办公 > 配件", "路易威登", 9, 39, "", []string{"lv"}},
-	{ClassPlaceName, "茅台镇 酱香型白酒 53度 坤沙 500ml*6瓶 整箱", "酒类 > 白酒", "茅台", 99, 399, "贵州 遵义", nil},
-	{ClassPlaceName, "仁怀茅台镇 纯粮原浆酒 2斤装 自饮", "酒类 > 白酒", "茅台", 39, 129, "贵州 遵义", nil},
-	{ClassCommonWord, "潮涌 钱塘江观潮 摄影作品集 精装", "图书 > 摄影", "亚运", 49, 128, "", []string{"潮涌"}},
-	{ClassCommonWord, "莲莲有鱼 婴儿安抚玩偶 毛绒", "母婴 > 玩偶", "亚运", 29, 69, "", []string{"莲莲"}},
-	{ClassCommonWord, "江南忆 古诗词 书法字画 客厅装饰", "家居日用 > 装饰画", "亚运", 59, 299, "", []string{"江南忆"}},
-	{ClassCommonWord, "神舟 战神 游戏笔记本电脑 i7 RTX4060", "电脑办公 > 笔记本", "航天", 4999, 6999, "", []string{"神舟"}},
+	{ClassFruitApple, "烟台苹果 红富士 新鲜水果 5斤装 脆甜多汁", "生鲜水果 > 苹果", "苹果", 19, 59, "山东 烟台", []string{"水果"}, nil},
+	{ClassFruitApple, "红富士苹果 山东栖霞 10斤 当季现摘", "生鲜水果 > 苹果", "苹果", 29, 79, "山东 烟台", []string{"水果"}, nil},
+	{ClassFruitApple, "阿克苏冰糖心苹果 新疆 5kg 整箱", "生鲜水果 > 苹果", "苹果", 39, 99, "新疆 阿克苏", []string{"水果"}, nil},
+	{ClassGrainMillet, "黄小米 山西沁州 新米 5斤 小米粥", "粮油米面 > 杂粮", "小米", 19, 49, "山西 长治", []string{"杂粮", "百货"}, nil},
+	{ClassGrainMillet, "东北黄小米 农家 2.5kg 月子米 真空装", "粮油米面 > 杂粮", "小米", 15, 39, "吉林 白城", []string{"杂粮", "百货"}, nil},
+	{ClassLatinSubstring, "Pineapple 菠萝造型 耳机保护套 卡通硅胶", "手机数码 > 耳机配件", "苹果", 9, 29, "", []string{"apple"}, nil},
+	{ClassLatinSubstring, "Crabapple 海棠花 手机支架 桌面摆件", "手机数码 > 手机配件", "苹果", 12, 39, "", []string{"apple"}, nil},
+	{ClassLatinSubstring, "Applewood 苹果木 烟熏木屑 烧烤 1kg", "家居日用 > 烧烤用品", "苹果", 19, 49, "", []string{"apple"}, nil},
+	{ClassLatinSubstring, "Diorama 微缩场景 手办模型 DIY 沙盘", "玩具乐器 > 模型", "迪奥", 59, 189, "", []string{"dior"}, nil},
+	{ClassLatinSubstring, "Dual Channel 双通道 内存条 DDR4 16G 台式机", "电脑办公 > 内存", "香奈儿", 199, 399, "", []string{"chanel"}, nil},
+	{ClassLatinSubstring, "LVDS 液晶屏排线 30针 笔记本屏线", "电脑办公 > 配件", "路易威登", 9, 39, "", []string{"lv"}, nil},
+	{ClassPlaceName, "茅台镇 酱香型白酒 53度 坤沙 500ml*6瓶 整箱", "酒类 > 白酒", "茅台", 99, 399, "贵州 遵义", nil, nil},
+	{ClassPlaceName, "仁怀茅台镇 纯粮原浆酒 2斤装 自饮", "酒类 > 白酒", "茅台", 39, 129, "贵州 遵义", nil, nil},
+	{ClassCommonWord, "潮涌 钱塘江观潮 摄影作品集 精装", "图书 > 摄影", "亚运", 49, 128, "", []string{"潮涌"}, nil},
+	{ClassCommonWord, "莲莲有鱼 婴儿安抚玩偶 毛绒", "母婴 > 玩偶", "亚运", 29, 69, "", []string{"莲莲"}, nil},
+	{ClassCommonWord, "江南忆 古诗词 书法字画 客厅装饰", "家居日用 > 装饰画", "亚运", 59, 299, "", []string{"江南忆"}, nil},
+	{ClassCommonWord, "神舟 战神 游戏笔记本电脑 i7 RTX4060", "电脑办公 > 笔记本", "航天", 4999, 6999, "", []string{"神舟"}, nil},
+	// Issue 12: nicknames in their ordinary sense, words that sound like a
+	// mark, names inside or across other words, levels and dates, and
+	// pairing/support wording.
+	{ClassNicknameOrdinary, "老花镜 老人 阅读眼镜 高清 防蓝光", "个护健康 > 眼镜", "路易威登", 19, 59, "", []string{"老花"}, nil},
+	{ClassNicknameOrdinary, "水鬼 潜水 手电筒 强光 防水", "运动户外 > 潜水装备", "劳力士", 39, 99, "", []string{"水鬼"}, nil},
+	{ClassNicknameOrdinary, "小蜜蜂 扩音器 教师 专用 腰挂", "数码影音 > 扩音器", "古驰", 49, 99, "", []string{"小蜜蜂"}, nil},
+	{ClassNicknameOrdinary, "飞天 敦煌壁画 真丝 丝巾", "服饰配件 > 丝巾", "茅台", 59, 129, "", []string{"飞天"}, nil},
+	{ClassSoundAlike, "化为泡影 文艺 摆件 树脂", "家居日用 > 摆件", "华为", 29, 69, "", []string{"化为"}, nil},
+	{ClassSoundAlike, "花为媒 黄梅戏 经典 光盘", "图书 > 音像", "华为", 15, 39, "", []string{"花为"}, nil},
+	{ClassSoundAlike, "Diao 钓鱼竿 碳素 超轻 手竿", "运动户外 > 渔具", "迪奥", 59, 199, "", []string{"dior"}, nil},
+	{ClassWordBoundary, "克劳迪奥 立式钢琴 88键 家用", "玩具乐器 > 钢琴", "迪奥", 399, 899, "", []string{"dior"}, nil},
+	{ClassWordBoundary, "忍耐克制 情绪管理 心理学 书籍", "图书 > 心理学", "耐克", 19, 49, "", []string{"nike"}, nil},
+	{ClassWordBoundary, "耐克森 轮胎 205/55R16 静音", "汽车用品 > 轮胎", "耐克", 199, 299, "", []string{"nike"}, nil},
+	{ClassWordBoundary, "复古驰骋 越野 骑行服 男 卫衣", "运动户外 > 骑行服", "古驰", 59, 199, "", []string{"gucci"}, nil},
+	{ClassLevelModel, "LV5 装备 传奇 游戏 账号", "游戏 > 账号", "路易威登", 99, 399, "", []string{"lv"}, nil},
+	{ClassLevelModel, "Lv.10 满级 角色 代练", "游戏 > 代练", "路易威登", 30, 199, "", []string{"lv"}, nil},
+	{ClassLevelModel, "杭州2022年 夏季 连衣裙 新款", "女装 > 连衣裙", "亚运", 59, 199, "", []string{"杭州"}, nil},
+	{ClassLevelModel, "宝宝 1+ 1岁 早教 玩具 套装", "母婴 > 玩具", "百货", 29, 99, "", nil, nil},
+	{ClassPairing, "蓝牙耳机 配对苹果手机 无线 降噪", "手机数码 > 耳机", "苹果", 39, 199, "", nil, []string{"apple"}},
+	{ClassPairing, "支持华为超级快充 充电头 66W", "手机数码 > 手机配件", "华为", 29, 79, "", nil, []string{"huawei"}},
+	{ClassPairing, "数据线 支持小米手机 快充 1米", "手机数码 > 手机配件", "小米", 9, 29, "", nil, []string{"xiaomi"}},
 }
 
 func (n hardNegative) listing(rng *rand.Rand, round int) Listing {
@@ -473,6 +530,10 @@ func (n hardNegative) listing(rng *rand.Rand, round int) Listing {
 		l.Seller = pick(rng, unauthorizedShops)
 	}
 	l.Terms = append([]string{n.query, leafCategory(n.category)}, n.terms...)
+	l.Truth.Descriptive = n.descriptive
+	if n.descriptive != nil {
+		l.Seller = pick(rng, accessoryShops)
+	}
 	return l
 }
 

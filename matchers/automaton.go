@@ -32,6 +32,47 @@ type automaton struct {
 	// bits and the class of the folded rune in the high 32: the normaliser
 	// and the automaton share one lookup a rune.
 	lut []uint64
+	// row1 and dense1 (see densify) give states one step from the root a
+	// full transition row: dense1[row1[s]*classes+c]. nil when not built.
+	row1    []int32
+	dense1  []int32
+	classes int32
+	// emits has a bit for every state with an output on its dictionary
+	// chain: a scan asks it (a small table, in cache) before it reads the
+	// state itself, which for most states of a big automaton is a miss.
+	emits []uint64
+}
+
+// emitsAt reports whether state s has an output on its dictionary chain.
+func (a *automaton) emitsAt(s int32) bool { return a.emits[s>>6]&(1<<(s&63)) != 0 }
+
+// densify gives every state one step from the root a full transition row
+// (failure transitions resolved), so that stepping out of them is one
+// lookup. It pays off for the syllable automaton, whose alphabet is small
+// (about 400 syllables) and where almost every Han rune of a title leaves
+// the root.
+func (a *automaton) densify() {
+	a.classes = int32(len(a.root))
+	a.row1 = make([]int32, len(a.states))
+	for i := range a.row1 {
+		a.row1[i] = -1
+	}
+	var rows int32
+	for _, s := range a.root {
+		if s != 0 && a.row1[s] < 0 {
+			a.row1[s] = rows
+			rows++
+		}
+	}
+	a.dense1 = make([]int32, int(rows)*int(a.classes))
+	for s, row := range a.row1 {
+		if row < 0 {
+			continue
+		}
+		for c := int32(1); c < a.classes; c++ {
+			a.dense1[row*a.classes+c] = a.next(int32(s), c)
+		}
+	}
 }
 
 // attachFold builds lut from the fold table.
@@ -83,6 +124,12 @@ type pattern struct {
 	latinStart, latinEnd bool
 	digitStart, digitEnd bool
 	shortLatin           bool // all-Latin and at most 2 runes: not spread across spaces (L V-neck)
+	// shortWord: all-Latin and at most 3 runes, so not a name when glued
+	// to digits or followed by a level/version marker (LV5, Lv.10, GG3级).
+	shortWord bool
+	// hanStart, hanEnd: the pattern begins or ends with a Han rune, so
+	// dictionary words around it decide whether it is a word of its own.
+	hanStart, hanEnd bool
 }
 
 // targetKind says what a pattern occurrence means.
@@ -99,7 +146,28 @@ const (
 	targetSlangExclude // phrase containing a slang term that is not slang
 	targetNegator      // word denying the slang term after it
 	targetAccessory    // accessory word: price floors do not apply
+	targetAliasContext // context word of one alias (index: the alias)
+	targetCategory     // a word for the mark's goods (weak evidence counts with it)
+	targetClaim        // X同款, X平替: a claim right after a name
+	targetGIClaim      // X品质, X风味: a GI used as a quality claim
 )
+
+// via says how a name target reads the text.
+type via uint8
+
+const (
+	viaName via = iota
+	viaAlias
+	viaPinyin
+	viaHomophone
+	viaLookalike
+	viaDoubled
+	viaConfusable // decided per hit: a name written with look-alike letters
+)
+
+var viaNames = [...]string{"name", "alias", "pinyin", "homophone", "lookalike", "doubled", "confusable"}
+
+func (v via) String() string { return viaNames[v] }
 
 type target struct {
 	kind targetKind
@@ -110,6 +178,17 @@ type target struct {
 	// needSeparator: the configured term had punctuation between digits
 	// (1:1); the original span must too.
 	needSeparator bool
+	// Name targets: how the pattern reads the mark, whether that is weak
+	// evidence (counts only with context or another signal), the alias
+	// (index into Matcher.aliases, -1 for none), the pinyin reading of
+	// phonetic targets, and for homophones the name's own skeleton.
+	via  via
+	weak bool
+	// wordEnd: the term must end a Han word (category "*包": 腋下包, not 包邮).
+	wordEnd  bool
+	alias    int32
+	reading  string
+	skeleton []rune
 }
 
 // occurrence is one pattern found in a skeleton: [start, end) in skeleton runes.
@@ -125,8 +204,12 @@ type automatonBuilder struct {
 	keys     [][]rune
 }
 
-func newAutomatonBuilder() *automatonBuilder {
-	return &automatonBuilder{index: map[string]int32{}}
+func newAutomatonBuilder() *automatonBuilder { return newAutomatonBuilderSize(0) }
+
+// newAutomatonBuilderSize sizes the builder for about n patterns, which
+// saves the regrowth of its index at hundreds of thousands of patterns.
+func newAutomatonBuilderSize(n int) *automatonBuilder {
+	return &automatonBuilder{index: make(map[string]int32, n), patterns: make([]pattern, 0, n), keys: make([][]rune, 0, n)}
 }
 
 // add registers skeleton (already folded) with a target. Empty skeletons
@@ -145,15 +228,18 @@ func (b *automatonBuilder) add(skeleton []rune, t target) {
 		p.latinStart, p.latinEnd = isASCIILetter(first), isASCIILetter(last)
 		p.digitStart, p.digitEnd = isASCIIDigit(first), isASCIIDigit(last)
 		p.shortLatin = len(skeleton) <= 2
+		p.shortWord = len(skeleton) <= 3
 		for _, r := range skeleton {
 			p.shortLatin = p.shortLatin && isASCIILetter(r)
+			p.shortWord = p.shortWord && isASCIILetter(r)
 		}
+		p.hanStart, p.hanEnd = isHan(first), isHan(last)
 		b.patterns = append(b.patterns, p)
 		b.keys = append(b.keys, slices.Clone(skeleton))
 	}
 	p := &b.patterns[id]
 	for _, old := range p.targets {
-		if old.kind == t.kind && old.index == t.index && old.needSeparator == t.needSeparator {
+		if old.kind == t.kind && old.index == t.index && old.needSeparator == t.needSeparator && (t.kind != targetAliasContext || old.alias == t.alias) {
 			return
 		}
 	}
@@ -186,53 +272,101 @@ func (b *automatonBuilder) build() *automaton {
 		classes++
 		return classes - 1
 	}
-	// Trie with map children while building.
-	type node struct {
-		children map[int32]int32
-		output   int32
-		depth    int32
+	// Trie, built from the patterns sorted by their class sequences: a
+	// pattern shares its prefix with the one before it, so no map is
+	// needed to find existing children (a map per state, or one map of all
+	// edges, costs most of the build at a million states).
+	total := 0
+	for _, key := range b.keys {
+		total += len(key)
 	}
-	nodes := []node{{children: map[int32]int32{}, output: -1}}
+	flat := make([]int32, 0, total)
+	seqs := make([][]int32, len(b.keys))
 	for id, key := range b.keys {
-		s := int32(0)
+		start := len(flat)
 		for _, r := range key {
-			c := classOf(r)
-			next, ok := nodes[s].children[c]
-			if !ok {
-				next = int32(len(nodes))
-				nodes = append(nodes, node{children: map[int32]int32{}, output: -1, depth: nodes[s].depth + 1})
-				nodes[s].children[c] = next
-			}
+			flat = append(flat, classOf(r))
+		}
+		seqs[id] = flat[start:len(flat):len(flat)]
+	}
+	ids := make([]int32, len(seqs))
+	for i := range ids {
+		ids[i] = int32(i)
+	}
+	slices.SortFunc(ids, func(x, y int32) int { return slices.Compare(seqs[x], seqs[y]) })
+	outputs, depths := make([]int32, 1, total+1), make([]int32, 1, total+1)
+	outputs[0] = -1
+	type triple struct{ parent, class, child int32 }
+	triples := make([]triple, 0, total)
+	var path []int32 // path[i]: the state after i+1 runes of the previous pattern
+	var prev []int32
+	for _, id := range ids {
+		seq := seqs[id]
+		common := 0
+		for common < len(seq) && common < len(prev) && seq[common] == prev[common] {
+			common++
+		}
+		path = path[:common]
+		s := int32(0)
+		if common > 0 {
+			s = path[common-1]
+		}
+		for _, c := range seq[common:] {
+			next := int32(len(outputs))
+			outputs, depths = append(outputs, -1), append(depths, depths[s]+1)
+			triples = append(triples, triple{s, c, next})
+			path = append(path, next)
 			s = next
 		}
-		nodes[s].output = int32(id)
+		outputs[s] = id
+		prev = seq
 	}
-	// Freeze edges in BFS order and compute fail and dictionary links.
-	a.states = make([]acState, len(nodes))
+	// Freeze edges grouped by parent, sorted by class: the patterns were
+	// inserted in class order, so each parent's children already come in
+	// class order and a stable counting sort by parent is enough.
+	counts := make([]int32, len(outputs)+1)
+	for _, t := range triples {
+		counts[t.parent+1]++
+	}
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
+	}
+	sorted := make([]triple, len(triples))
+	for _, t := range triples {
+		sorted[counts[t.parent]] = t
+		counts[t.parent]++
+	}
+	triples = sorted
+	a.states = make([]acState, len(outputs))
 	a.root = make([]int32, classes)
 	for i := range a.states {
-		a.states[i] = acState{fail: 0, dict: -1, output: nodes[i].output, depth: nodes[i].depth}
+		a.states[i] = acState{fail: 0, dict: -1, output: outputs[i], depth: depths[i]}
 	}
-	order := make([]int32, 0, len(nodes))
+	a.edges = make([]acEdge, len(triples))
+	for i, t := range triples {
+		st := &a.states[t.parent]
+		if st.count == 0 {
+			st.first = int32(i)
+		}
+		st.count++
+		a.edges[i] = acEdge{class: t.class, next: t.child}
+		if t.parent == 0 {
+			a.root[t.class] = t.child
+		}
+	}
+	// Fail and dictionary links in breadth-first order (by depth).
+	order := make([]int32, 0, len(outputs))
 	order = append(order, 0)
 	for head := 0; head < len(order); head++ {
 		s := order[head]
-		cs := make([]int32, 0, len(nodes[s].children))
-		for c := range nodes[s].children {
-			cs = append(cs, c)
-		}
-		slices.Sort(cs)
-		a.states[s].first = int32(len(a.edges))
-		a.states[s].count = int32(len(cs))
-		for _, c := range cs {
-			child := nodes[s].children[c]
-			a.edges = append(a.edges, acEdge{class: c, next: child})
+		st := a.states[s]
+		for _, e := range a.edges[st.first : st.first+st.count] {
+			child := e.next
 			order = append(order, child)
 			if s == 0 {
-				a.root[c] = child
 				a.states[child].fail = 0
 			} else {
-				a.states[child].fail = a.nextSorted(a.states[s].fail, c)
+				a.states[child].fail = a.nextSorted(a.states[s].fail, e.class)
 			}
 			f := a.states[child].fail
 			if a.states[f].output >= 0 {
@@ -241,7 +375,12 @@ func (b *automatonBuilder) build() *automaton {
 				a.states[child].dict = a.states[f].dict
 			}
 		}
-		nodes[s].children = nil // free as we go
+	}
+	a.emits = make([]uint64, (len(a.states)+63)/64)
+	for i := range a.states {
+		if a.states[i].output >= 0 || a.states[i].dict >= 0 {
+			a.emits[i>>6] |= 1 << (i & 63)
+		}
 	}
 	// Hash the edges of wide states.
 	wideCount := 0
@@ -271,6 +410,34 @@ func (b *automatonBuilder) build() *automaton {
 		}
 	}
 	return a
+}
+
+// nextDense is next for an automaton with dense first-step rows
+// (densify): the failure chain stops at the first state that has a row.
+func (a *automaton) nextDense(s, c int32) int32 {
+	for s != 0 {
+		if row := a.row1[s]; row >= 0 {
+			return a.dense1[row*a.classes+c]
+		}
+		st := &a.states[s]
+		if st.count <= linearEdges {
+			for _, e := range a.edges[st.first : st.first+st.count] {
+				if e.class == c {
+					return e.next
+				}
+			}
+		} else {
+			key := wideKey(s, c)
+			mask := uint64(len(a.wide) - 1)
+			for i := a.wideSlot(key); a.wide[i].key != 0; i = (i + 1) & mask {
+				if a.wide[i].key == key {
+					return a.wide[i].next
+				}
+			}
+		}
+		s = st.fail
+	}
+	return a.root[c]
 }
 
 // class returns the class of a skeleton rune (0: in no pattern).
@@ -331,7 +498,7 @@ func (a *automaton) scan(runes []rune, out []occurrence) []occurrence {
 		} else {
 			s = a.next(s, a.class(r))
 		}
-		if s != 0 {
+		if s != 0 && a.emitsAt(s) {
 			out = a.outputs(s, int32(i+1), out)
 		}
 	}
@@ -361,7 +528,7 @@ func (a *automaton) countString(s string) int {
 		} else {
 			st = a.next(st, a.class(r))
 		}
-		if st == 0 {
+		if st == 0 || !a.emitsAt(st) {
 			continue
 		}
 		for o := st; o >= 0; o = a.states[o].dict {

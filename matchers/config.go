@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
 )
@@ -59,10 +61,22 @@ type Mark struct {
 	// inclusive); outside them its names are not reported. Default: always.
 	ValidFrom  config.Date `yaml:"valid_from"`
 	ValidUntil config.Date `yaml:"valid_until"`
+	// Aliases are the mark's nicknames and euphemisms (驴家 and 老花 for
+	// Louis Vuitton, 香奶奶 for Chanel, 小绿表 for a Rolex Submariner). An
+	// alias hit is a hit of the mark (via "alias"). Written as a plain
+	// string (strong) or as {name, strength, context}.
+	Aliases []Alias `yaml:"aliases"`
 	// Context: when set, at least one of these words must appear in the
 	// listing (title or description) for any name of the mark to count.
 	// For marks that are ordinary words: 苹果 needs 手机, 小米 needs 手环.
 	Context []string `yaml:"context"`
+	// Category are words for the mark's goods (鞋, 手表, 白酒); "*包"
+	// matches 包 only at the end of a Han word (腋下包, 手提包, not 包邮). Weak
+	// evidence (a weak alias, pinyin, a homophone, a look-alike character,
+	// a doubled letter) counts with one of them in the listing, or with a
+	// counterfeit word; a low price alone is not enough, since a sound-alike
+	// of a brand on other goods is as cheap as those goods.
+	Category []string `yaml:"category"`
 	// Exclude: phrases that contain a name but are not the mark (茅台镇). A
 	// name inside an excluded phrase does not count; a separate occurrence
 	// in the same listing still does.
@@ -80,6 +94,35 @@ type Mark struct {
 
 	event string // Event.ID of the file, if any
 	file  string // file the mark was read from
+}
+
+// Alias is one nickname or euphemism of a mark.
+type Alias struct {
+	// Name is the alias as sellers write it. Required.
+	Name string `yaml:"name"`
+	// Strength is strong (default: as good as the mark's name) or weak
+	// (an ordinary word too: it counts only with one of its context words,
+	// the mark's context words, or a counterfeit signal in the listing).
+	Strength string `yaml:"strength"`
+	// Context are words that make a weak alias count (老花 with 钱包); as
+	// in Mark.Category, "*鞋" matches only at the end of a Han word.
+	Context []string `yaml:"context"`
+	// Signal, when set (0..1), makes the alias also a counterfeit signal
+	// of that weight for its mark: insider euphemisms (驴家, 香奶奶, X家)
+	// are how replica sellers talk, even next to the name. Default 0.
+	Signal float64 `yaml:"signal"`
+}
+
+// Weak reports whether the alias is weak evidence.
+func (a Alias) Weak() bool { return a.Strength == "weak" }
+
+// UnmarshalYAML reads an alias written as a plain string or as a mapping.
+func (a *Alias) UnmarshalYAML(node ast.Node) error {
+	if node.Type() == ast.StringType {
+		return yaml.NodeToValue(node, &a.Name)
+	}
+	type plain Alias
+	return yaml.NodeToValue(node, (*plain)(a), yaml.Strict())
 }
 
 // Event returns the id of the event the mark belongs to, or "".
@@ -163,6 +206,31 @@ func (m *Mark) validate(p string) error {
 		}
 		folded = append(folded, k)
 	}
+	for i, a := range m.Aliases {
+		p := fmt.Sprintf("aliases[%d]", i)
+		k := foldString(a.Name)
+		if k == "" {
+			add(p+".name", "%q has no letters or digits to match", a.Name)
+		} else {
+			folded = append(folded, k)
+		}
+		if a.Signal < 0 || a.Signal > 1 {
+			add(p+".signal", "must be within 0..1, got %v", a.Signal)
+		}
+		if a.Strength != "" && a.Strength != "strong" && a.Strength != "weak" {
+			add(p+".strength", "must be strong or weak, got %q", a.Strength)
+		}
+		for j, c := range a.Context {
+			if foldString(c) == "" {
+				add(fmt.Sprintf("%s.context[%d]", p, j), "%q has no letters or digits to match", c)
+			}
+		}
+	}
+	for i, c := range m.Category {
+		if foldString(c) == "" {
+			add(fmt.Sprintf("category[%d]", i), "%q has no letters or digits to match", c)
+		}
+	}
 	for i, c := range m.Context {
 		if foldString(c) == "" {
 			add(fmt.Sprintf("context[%d]", i), "%q has no letters or digits to match", c)
@@ -175,11 +243,11 @@ func (m *Mark) validate(p string) error {
 			continue
 		}
 		contains := false
-		for _, n := range folded {
+		for _, n := range folded { // names and aliases
 			contains = contains || strings.Contains(k, n)
 		}
 		if !contains {
-			add(fmt.Sprintf("exclude[%d]", i), "%q contains none of the mark's names, so it can never apply", x)
+			add(fmt.Sprintf("exclude[%d]", i), "%q contains none of the mark's names or aliases, so it can never apply", x)
 		}
 	}
 	for i, c := range m.Classes {
@@ -245,6 +313,23 @@ type Signals struct {
 	// AccessoryCategories: a listing whose category contains one of these
 	// (手机配件) is an accessory too.
 	AccessoryCategories []string `yaml:"accessory_categories"`
+	// Claims are words that, right after a mark name or alias, claim the
+	// goods are the mark's or as good (耐克同款, 香奶奶平替, 阳澄湖品质).
+	Claims Claims `yaml:"claims"`
+}
+
+// Claims are the claim words and what they weigh.
+type Claims struct {
+	// Terms right after a trademark or special mark hit (同款, 平替, 复刻,
+	// 对版): a signal of weight Weight for that mark.
+	Terms []string `yaml:"terms"`
+	// Weight of a trademark claim. Default 0.6.
+	Weight float64 `yaml:"weight"`
+	// GI terms right after a geographical indication (品质, 风味, 工艺, 同款):
+	// the name is a quality claim on goods from elsewhere, which is GI
+	// misuse unless ship_from is within the GI's regions (weight: the
+	// region weight).
+	GI []string `yaml:"gi"`
 }
 
 // Weights are the strengths (0..1) the score combines. A mark's score is
@@ -326,6 +411,7 @@ func (s *Signals) Provision() error {
 	def(&w.Patent, 0.9)
 	def(&w.PatentValid, 0.1)
 	def(&w.Unmarked, 0.4)
+	def(&s.Claims.Weight, 0.6)
 	return nil
 }
 
@@ -337,6 +423,7 @@ func (s *Signals) Validate() error {
 			errs = append(errs, config.Errorf(path, "must be within 0..1, got %v", v))
 		}
 	}
+	unit("claims.weight", s.Claims.Weight)
 	if s.Threshold <= 0 || s.Threshold > 1 {
 		errs = append(errs, config.Errorf("threshold", "must be within (0, 1], got %v", s.Threshold))
 	}
@@ -388,6 +475,7 @@ func (s *Signals) Validate() error {
 	}{
 		{"descriptive.before", s.Descriptive.Before}, {"descriptive.after", s.Descriptive.After},
 		{"descriptive.joiners", s.Descriptive.Joiners}, {"negators", s.Negators}, {"accessories", s.Accessories},
+		{"claims.terms", s.Claims.Terms}, {"claims.gi", s.Claims.GI},
 		{"accessory_categories", s.AccessoryCategories},
 	} {
 		for j, t := range l.list {

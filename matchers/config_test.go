@@ -33,6 +33,10 @@ func TestMarksErrorsNameFileLineField(t *testing.T) {
 		{"window reversed", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    valid_from: 2026-01-01\n    valid_until: 2025-01-01\n", "a.yaml:6:18: marks[0].valid_until: 2025-01-01 is before valid_from 2026-01-01"},
 		{"duplicate in file", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n  - id: m\n    kind: trademark\n    names: [B]\n", `a.yaml:5:9: marks[1].id: duplicate id "m"`},
 		{"class", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    classes: [25, 46]\n", "a.yaml:5:19: marks[0].classes[1]: Nice classes are 1..45, got 46"},
+		{"alias strength", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    aliases: [{name: 驴家, strength: medium}]\n", `marks[0].aliases[0].strength: must be strong or weak, got "medium"`},
+		{"alias unknown field", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    aliases:\n      - {name: 驴家, colour: red}\n", `unknown field "colour"`},
+		{"alias empty", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    aliases: ['··']\n", `marks[0].aliases[0].name: "··" has no letters or digits to match`},
+		{"alias signal", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    aliases: [{name: 驴家, signal: 2}]\n", "marks[0].aliases[0].signal: must be within 0..1, got 2"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -186,6 +190,56 @@ func TestValidityWindow(t *testing.T) {
 		}
 		if v.Suspect != c.suspect || len(v.Marks()) != c.marks {
 			t.Errorf("%s: suspect=%v marks=%v, want %v and %d marks", c.day, v.Suspect, v.Marks(), c.suspect, c.marks)
+		}
+	}
+}
+
+// TestAliasesDecodeAndMatch: an alias is written as a plain string (strong)
+// or a mapping; its hit is a hit of its mark, via alias, read as the mark's
+// first name; a weak alias counts only with its context words; an alias may
+// carry a signal of its own.
+func TestAliasesDecodeAndMatch(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "a.yaml", `marks:
+  - id: lv
+    kind: trademark
+    names: [路易威登]
+    min_price: 5000
+    aliases:
+      - 驴牌
+      - {name: 驴家, signal: 0.3}
+      - {name: 老花, strength: weak, context: [钱包, "*包"]}
+`)
+	marks, err := LoadMarks(config.Dir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := marks[0].Aliases; len(a) != 3 || a[0].Name != "驴牌" || a[0].Weak() || !a[2].Weak() || a[1].Signal != 0.3 {
+		t.Fatalf("aliases %+v", a)
+	}
+	m, err := New(marks, Signals{Threshold: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	price := 6000.0
+	for _, c := range []struct {
+		title   string
+		hit     bool
+		suspect bool
+	}{
+		{"驴牌 手袋", true, false},
+		{"驴家 手袋", true, false}, // mention 0.2 + signal 0.3: a lead
+		{"老花 斜挎包", true, false},
+		{"老花镜 阅读", false, false},
+		{"老花 包邮", false, false}, // 包 of 包邮 does not end a word
+	} {
+		v, _ := m.Match(context.Background(), markwatch.Listing{ID: "1", Title: c.title, Price: &price})
+		if got := len(v.Hits) > 0; got != c.hit || v.Suspect != c.suspect {
+			t.Errorf("%q: hits %+v suspect %v, want hit %v suspect %v", c.title, v.Hits, v.Suspect, c.hit, c.suspect)
+			continue
+		}
+		if c.hit && (v.Hits[0].Via != "alias" || v.Hits[0].ReadAs != "路易威登") {
+			t.Errorf("%q: hit %+v, want via alias read as 路易威登", c.title, v.Hits[0])
 		}
 	}
 }

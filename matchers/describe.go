@@ -50,6 +50,25 @@ func Describe(w io.Writer, m *Matcher, verbose bool) error {
 				bw.printf("           skeleton %s\n", sk)
 			}
 		}
+		for _, a := range mk.Aliases {
+			sk := foldString(a.Name)
+			strength := "strong"
+			if a.Weak() {
+				strength = "weak"
+			}
+			bw.printf("  alias    %s → %s (%s)%s", a.Name, sk, strength, ruleOf(sk))
+			if len(a.Context) > 0 {
+				bw.printf("  with: %s", strings.Join(a.Context, ", "))
+			}
+			bw.printf("\n")
+		}
+		for _, n := range mk.Names {
+			if rs := []rune(foldString(n)); allHan(rs) && len(rs) >= 2 {
+				if _, reading := pinyinSpellings(rs); reading != "" {
+					bw.printf("  sound    %s: pinyin %s and its homophones (weak: with context or a signal)\n", n, reading)
+				}
+			}
+		}
 		if len(mk.Context) > 0 {
 			bw.printf("  context  needs one of: %s\n", strings.Join(mk.Context, ", "))
 		}

@@ -36,6 +36,12 @@ type scratch struct {
 	slangExcl []span
 	negators  []span
 	accessory string
+	// phonetic scan, alias context words found, claim words found
+	snd          soundScan
+	aliasContext map[int32]bool
+	category     []span // category words found (mark: the mark)
+	claims       []span
+	giClaims     []span
 }
 
 type span struct {
@@ -51,6 +57,15 @@ type candidate struct {
 	descriptive bool
 	why         string // what makes it descriptive use
 	dropped     bool
+	// checkWords, checkCommon: dictionary checks still to do (hanBounded,
+	// commonWord), left to filter for weak candidates.
+	checkWords, checkCommon bool
+	// how the text reads the mark (target fields)
+	via     via
+	weak    bool
+	alias   int32
+	term    string
+	reading string
 }
 
 type slangFound struct {
@@ -66,10 +81,14 @@ func (sc *scratch) reset() {
 	sc.before, sc.after, sc.joiners, sc.slang = sc.before[:0], sc.after[:0], sc.joiners[:0], sc.slang[:0]
 	sc.patents = sc.patents[:0]
 	sc.slangExcl, sc.negators, sc.accessory = sc.slangExcl[:0], sc.negators[:0], ""
+	sc.claims, sc.giClaims = sc.claims[:0], sc.giClaims[:0]
 	if sc.context == nil {
 		sc.context = map[int32]bool{}
+		sc.aliasContext = map[int32]bool{}
 	}
 	clear(sc.context)
+	clear(sc.aliasContext)
+	sc.category = sc.category[:0]
 }
 
 // small reports whether the scratch's buffers are small enough to reuse.
@@ -82,11 +101,13 @@ func (sc *scratch) small() bool {
 func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markwatch.Verdict, markwatch.MarkKind) {
 	sc.reset()
 	texts := [2]string{l.Title, l.Description}
+	sc.snd.auto, sc.snd.class = m.sound, m.soundClass
 	for f := range texts {
 		x := &sc.fields[f]
-		sc.occ = m.fold.normalizeScan(x, texts[f], m.auto, sc.occ[:0])
+		sc.occ = m.fold.normalizeScan(x, texts[f], m.auto, sc.occ[:0], &sc.snd)
 		for _, o := range sc.occ {
 			p := &m.auto.patterns[o.pattern]
+			hanChecked, hanOK := false, true
 			for ti := range p.targets {
 				t := &p.targets[ti]
 				if !m.bounded(x, p, o, t) {
@@ -95,9 +116,28 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 				s := span{field: uint8(f), mark: t.index, start: o.start, end: o.end}
 				switch t.kind {
 				case targetName:
-					sc.cands = append(sc.cands, candidate{field: uint8(f), mark: t.index, start: o.start, end: o.end})
+					// Dictionary checks of weak candidates wait for filter,
+					// which drops most of them for want of context first.
+					han := p.hanStart || p.hanEnd
+					if han && !t.weak && !hanChecked {
+						hanChecked, hanOK = true, hanBounded(x, o.start, o.end)
+					}
+					if !hanOK {
+						continue
+					}
+					sc.cands = append(sc.cands, candidate{field: uint8(f), mark: t.index, start: o.start, end: o.end,
+						via: t.via, weak: t.weak, alias: t.alias, term: t.term, reading: t.reading,
+						checkWords: han && t.weak, checkCommon: t.via == viaLookalike})
 				case targetContext:
 					sc.context[t.index] = true
+				case targetAliasContext:
+					sc.aliasContext[t.index] = true
+				case targetCategory:
+					sc.category = append(sc.category, s)
+				case targetClaim:
+					sc.claims = append(sc.claims, s)
+				case targetGIClaim:
+					sc.giClaims = append(sc.giClaims, s)
 				case targetExclude:
 					sc.excl = append(sc.excl, s)
 				case targetSlang:
@@ -121,14 +161,23 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 				}
 			}
 		}
+		m.homophones(sc, x, uint8(f))
 		if x.digitRun >= 8 {
 			sc.patents = scanPatentsField(x.orig, uint8(f), sc.patents)
 		}
 	}
+	if sc.accessory == "" && l.Category != "" {
+		for _, c := range m.signals.AccessoryCategories {
+			if strings.Contains(l.Category, c) {
+				sc.accessory = "category " + l.Category
+				break
+			}
+		}
+	}
 
 	v := markwatch.Verdict{ID: l.ID, Hits: []markwatch.Hit{}, Signals: []markwatch.Signal{}}
-	m.filter(sc, now)
 	m.filterSlang(sc)
+	m.filter(sc, now)
 	m.markDescriptive(sc)
 	return m.score(sc, l, now, v)
 }
@@ -154,7 +203,22 @@ func (m *Matcher) bounded(x *text, p *pattern, o occurrence, t *target) bool {
 			return false
 		}
 	}
+	if (p.latinStart || p.latinEnd) && t.kind == targetName && e-s > int(o.end-o.start) && m.fold.spreadContinues(orig, s, e) {
+		return false
+	}
+	if t.wordEnd && e < len(orig) && isHan(orig[e]) {
+		return false
+	}
+	if p.shortWord && t.kind == targetName && !shortWordBounded(orig, s, e) {
+		return false
+	}
+	if p.digitEnd && t.kind == targetName && yearOfDate(orig, e) {
+		return false
+	}
 	contiguous := e-s == int(o.end-o.start)
+	if t.needSeparator && !ratioSeparator(orig[s:e]) {
+		return false
+	}
 	if p.shortLatin {
 		if !contiguous {
 			for _, r := range orig[s:e] {
@@ -205,11 +269,61 @@ func (m *Matcher) filter(sc *scratch, now time.Time) {
 			c.dropped = true
 			continue
 		}
+		// Weak evidence (a weak alias, a sound-alike, a look-alike, a
+		// doubled letter) counts only with the alias's context words, the
+		// mark's context or category words, or a counterfeit signal: slang
+		// or a claim word right next to it. A low price is not enough: a
+		// sound-alike of a brand on other goods (laolishi chilli sauce) is
+		// as cheap as those goods, and a doubled letter spells ordinary
+		// Latin words (channel, Nikke).
+		// A GI's place alone (阳澄湖, 五常) is a place: only a quality claim
+		// right after it (阳澄湖品质, 阳澄湖洗澡蟹) makes it the GI.
+		if c.weak && in.kind == markwatch.GI {
+			if claimAfter(sc.giClaims, c) == nil {
+				c.dropped = true
+				continue
+			}
+		} else if c.weak && !(c.alias >= 0 && sc.aliasContext[c.alias] || sc.context[c.mark] || sc.categoryFor(c) || len(sc.slang) > 0 ||
+			claimAfter(sc.claims, c) != nil) {
+			c.dropped = true
+			continue
+		}
+		if x := &sc.fields[c.field]; c.checkCommon && commonWord(x.norm[c.start:c.end]) || c.checkWords && !hanBounded(x, c.start, c.end) {
+			c.dropped = true
+			continue
+		}
 		for _, x := range sc.excl {
 			if x.mark == c.mark && x.field == c.field && x.start <= c.start && c.end <= x.end {
 				c.dropped = true
 				break
 			}
+		}
+	}
+	// Weak evidence defers to a name: when another mark is named
+	// outright and this one only by weak evidence, the weak word belongs
+	// to the named mark (老花 is the monogram of Gucci and Dior too:
+	// "GUCCI 老花腰带" is Gucci's).
+	for i := range sc.cands {
+		c := &sc.cands[i]
+		if c.dropped || !c.weak {
+			continue
+		}
+		otherStrong, ownStrong := false, false
+		for j := range sc.cands {
+			d := &sc.cands[j]
+			// A weak alias (a nickname several houses share) also defers
+			// to a weak spelling of another mark's name (Diior 马鞍包 老花).
+			if d.dropped || d.weak && !(c.via == viaAlias && d.via != viaAlias) {
+				continue
+			}
+			if d.mark == c.mark {
+				ownStrong = true
+			} else if m.info[d.mark].kind == m.info[c.mark].kind {
+				otherStrong = true
+			}
+		}
+		if otherStrong && !ownStrong {
+			c.dropped = true
 		}
 	}
 	// A hit inside a longer hit (飞天茅台 ⊃ 茅台) is the same occurrence.
@@ -223,7 +337,8 @@ func (m *Matcher) filter(sc *scratch, now time.Time) {
 			if i == j || d.dropped || d.field != c.field {
 				continue
 			}
-			if d.start <= c.start && c.end <= d.end && (d.end-d.start > c.end-c.start || (d.end-d.start == c.end-c.start && j < i && d.mark == c.mark)) {
+			same := d.start == c.start && c.end == d.end
+			if d.start <= c.start && c.end <= d.end && (d.end-d.start > c.end-c.start || same && (c.weak && !d.weak || c.weak == d.weak && j < i && d.mark == c.mark)) {
 				c.dropped = true
 				break
 			}
@@ -349,21 +464,40 @@ type markEval struct {
 	mark        int32
 	descriptive bool // every hit descriptive
 	score       float64
+	claim       string // a claim word next to a hit (同款, 品质)
+}
+
+// word is the original text of a span.
+func (sc *scratch) word(s *span) string {
+	x := &sc.fields[s.field]
+	a, b := x.span(int(s.start), int(s.end))
+	return string(x.orig[a:b])
 }
 
 // score applies the verdict policy and builds the verdict.
 func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v markwatch.Verdict) (markwatch.Verdict, markwatch.MarkKind) {
 	w := m.signals.Weights
 	evals := sc.evals[:0]
-	slangWeights := sc.weights[:0] // slang that applies to every trademark
+	slangWeights := sc.weights[:0]    // slang that applies to every trademark
+	var markSlang map[int32][]float64 // slang of one mark (euphemisms)
 	defer func() { sc.evals, sc.weights = evals[:0], slangWeights[:0] }()
-	for _, c := range sc.cands {
+	for i := range sc.cands {
+		c := &sc.cands[i]
 		x := &sc.fields[c.field]
 		a, b := x.span(int(c.start), int(c.end))
+		// The marks that decorate the last letter (N̶I̶K̶E̶) belong to the hit.
+		for b < len(x.orig) && unicode.In(x.orig[b], unicode.Mn, unicode.Me) {
+			b++
+		}
 		mk := &m.info[c.mark]
+		how := c.via
+		if how == viaName && lookAlikeLetters(x.orig[a:b]) {
+			how = viaConfusable
+		}
 		v.Hits = append(v.Hits, markwatch.Hit{
 			Mark: mk.id, Kind: mk.kind, Field: fieldNames[c.field],
 			Start: a, End: b, Text: string(x.orig[a:b]), Descriptive: c.descriptive,
+			Via: how.String(), ReadAs: m.readAs(c, how),
 		})
 		if c.descriptive {
 			v.Signals = append(v.Signals, markwatch.Signal{Type: "descriptive", Mark: mk.id,
@@ -375,11 +509,29 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 			k = len(evals) - 1
 		}
 		evals[k].descriptive = evals[k].descriptive && c.descriptive
+		if c.via == viaAlias && c.alias >= 0 && m.aliases[c.alias].signal > 0 && !c.descriptive {
+			al := &m.aliases[c.alias]
+			detail := strconv.Quote(string(x.orig[a:b])) + " (euphemism for " + mk.id + ")"
+			if !slices.ContainsFunc(v.Signals, func(s markwatch.Signal) bool { return s.Detail == detail }) {
+				v.Signals = append(v.Signals, markwatch.Signal{Type: "slang", Mark: mk.id, Detail: detail, Weight: al.signal})
+				if markSlang == nil {
+					markSlang = map[int32][]float64{}
+				}
+				markSlang[c.mark] = append(markSlang[c.mark], al.signal)
+			}
+		}
+		if !c.descriptive {
+			if w := claimAfter(sc.claims, c); w != nil && evals[k].claim == "" && mk.kind != markwatch.GI {
+				evals[k].claim = sc.word(w)
+			}
+			if w := claimAfter(sc.giClaims, c); w != nil && evals[k].claim == "" && mk.kind == markwatch.GI {
+				evals[k].claim = sc.word(w)
+			}
+		}
 	}
 
 	// Slang is listing-wide and counts once per group: one signal per
 	// group found, naming its terms.
-	var markSlang map[int32][]float64
 	for gi := range m.signals.Slang {
 		if len(sc.slang) == 0 {
 			break
@@ -408,14 +560,6 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 		v.Signals = append(v.Signals, sig)
 	}
 
-	if sc.accessory == "" && l.Category != "" {
-		for _, c := range m.signals.AccessoryCategories {
-			if strings.Contains(l.Category, c) {
-				sc.accessory = "category " + l.Category
-				break
-			}
-		}
-	}
 	best, strongest := 0.0, markwatch.MarkKind("")
 	// Floors are in CNY: a price in another currency is compared only
 	// converted (no rate table is configured yet, so it is not compared),
@@ -446,6 +590,10 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 					Detail: fmt.Sprintf("special mark %s used by %s, who is not licensed", in.id, who)})
 			case markwatch.GI:
 				switch {
+				case e.claim != "" && !inRegion(shipFrom, mk.Regions):
+					ws = append(ws, w.Region)
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "claim", Mark: in.id, Weight: w.Region,
+						Detail: fmt.Sprintf("%s%s claims the GI's quality for goods not shipped from %s: GI misuse", mk.Names[0], e.claim, strings.Join(mk.Regions, "/"))})
 				case shipFrom == "":
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "region", Mark: in.id, Detail: "ship_from unknown: a lead, not a suspect"})
 				case inRegion(shipFrom, mk.Regions):
@@ -457,6 +605,11 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 				}
 			case markwatch.Trademark:
 				ws = append(ws, slangWeights...)
+				if e.claim != "" {
+					ws = append(ws, m.signals.Claims.Weight)
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "claim", Mark: in.id, Weight: m.signals.Claims.Weight,
+						Detail: fmt.Sprintf("%q right after the mark claims the goods are the mark's or as good", e.claim)})
+				}
 				switch {
 				case !hasPrice && priceNote != "" && in.minPrice > 0:
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id, Detail: "price " + priceNote})
@@ -537,3 +690,88 @@ func converted(note string) string {
 	}
 	return " (" + note + ")"
 }
+
+// homophones turns the syllable automaton's occurrences in one field into
+// candidates: Han runs that sound like a name (or strong alias) but are
+// written with other characters. A two-character name needs one character
+// in common (奈克 for 耐克): two swapped characters that merely sound the
+// same are chance more often than evasion. A frequent dictionary word is
+// never a homophone (化为 is "turn into", not 华为), and the run must be a
+// word of its own (hanBounded): filter checks both, after the cheaper
+// checks have dropped most chance matches.
+func (m *Matcher) homophones(sc *scratch, x *text, field uint8) {
+	for _, o := range sc.snd.occ {
+		p := &m.sound.patterns[o.pattern]
+		got := x.norm[o.start:o.end]
+		for ti := range p.targets {
+			t := &p.targets[ti]
+			if slices.Equal(got, t.skeleton) {
+				continue
+			}
+			if len(t.skeleton) == 2 && got[0] != t.skeleton[0] && got[1] != t.skeleton[1] {
+				continue
+			}
+			sc.cands = append(sc.cands, candidate{field: field, mark: t.index, start: o.start, end: o.end,
+				via: viaHomophone, weak: true, alias: t.alias, term: t.term, reading: t.reading, checkWords: true, checkCommon: true})
+		}
+	}
+}
+
+// categoryFor reports whether a category word of the candidate's mark is
+// in the listing outside the candidate itself (铂金包 does not vouch for
+// itself by ending in 包).
+func (sc *scratch) categoryFor(c *candidate) bool {
+	for _, w := range sc.category {
+		if w.mark == c.mark && !(w.field == c.field && w.start >= c.start && w.end <= c.end) {
+			return true
+		}
+	}
+	return false
+}
+
+// claimAfter returns the claim word right after (or right before) a
+// candidate in the same field, or nil.
+func claimAfter(claims []span, c *candidate) *span {
+	for i := range claims {
+		w := &claims[i]
+		if w.field == c.field && (w.start == c.end || w.end == c.start) {
+			return w
+		}
+	}
+	return nil
+}
+
+// readAs says what a candidate read the text as, for its hit.
+func (m *Matcher) readAs(c *candidate, v via) string {
+	switch v {
+	case viaName:
+		return ""
+	case viaAlias:
+		return m.marks[c.mark].Names[0]
+	case viaPinyin, viaHomophone:
+		return c.term + " (" + c.reading + ")"
+	}
+	return c.term
+}
+
+// lookAlikeLetters reports whether a name's original text uses characters
+// other than plain ASCII and Han for its letters (ɴɪᴋᴇ, Chаnel, R0LEX,
+// ⓃⒾⓀⒺ): the hit is then via confusable.
+func lookAlikeLetters(runes []rune) bool {
+	for i, r := range runes {
+		switch {
+		case r < 0x80:
+			if r >= '0' && r <= '9' || r == '|' || r == '!' || r == '@' || r == '$' {
+				if (i > 0 && isASCIILetterOrig(runes[i-1])) || (i+1 < len(runes) && isASCIILetterOrig(runes[i+1])) {
+					return true
+				}
+			}
+		case isHan(r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsSymbol(r):
+			return true
+		}
+	}
+	return false
+}
+
+func isASCIILetterOrig(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }

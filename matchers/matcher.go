@@ -32,6 +32,19 @@ type Matcher struct {
 	// info is what filtering reads of every candidate's mark, packed so
 	// that 10,000 marks fit in cache.
 	info []markInfo
+	// aliases of every mark, in order (targets index them).
+	aliases []aliasInfo
+	// sound is the syllable automaton (homophones, phonetic.go) and
+	// soundClass maps a skeleton rune to its syllable's class in it.
+	sound      *automaton
+	soundClass []uint16
+}
+
+type aliasInfo struct {
+	mark   int32
+	name   string
+	weak   bool
+	signal float64
 }
 
 type markInfo struct {
@@ -182,12 +195,55 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	}
 	m.marks = make([]compiledMark, len(marks))
 	m.info = make([]markInfo, 0, len(marks))
-	b := newAutomatonBuilder()
+	b := newAutomatonBuilderSize(24*len(marks) + 1024) // names, aliases and their variants
 	// add registers a pattern and its traditional-phrase variants.
 	add := func(skeleton []rune, t target) {
 		b.add(skeleton, t)
 		for _, v := range m.fold.variants(skeleton) {
 			b.add(v, t)
+		}
+	}
+	syl := syllableTableOnce()
+	sb := newAutomatonBuilderSize(6 * len(marks))
+	// variantsOf registers what sellers write instead of a name or strong
+	// alias: its pinyin, its homophones (syllable automaton), its
+	// look-alike characters, and, for Latin names, a doubled letter. All
+	// are weak evidence; a name's own patterns, added first, win over a
+	// variant with the same skeleton.
+	type variantJob struct {
+		skeleton    []rune
+		mark, alias int32
+		term        string
+	}
+	var jobs []variantJob
+	variantsOf := func(sk []rune, mark int32, term string, alias int32) {
+		jobs = append(jobs, variantJob{sk, mark, alias, term})
+	}
+	// Variants skip add's traditional-phrase variants: they are spellings
+	// of a name whose own phrase variants are already patterns.
+	addVariant := b.add
+	addVariants := func(sk []rune, mark int32, term string, alias int32) {
+		if allHan(sk) && len(sk) >= 2 {
+			combos := nameReadings(sk)
+			spellings, reading := pinyinSpellingsOf(sk, combos)
+			for _, v := range spellings {
+				for k, r := range v { // i reads as l in skeletons
+					if r == 'i' {
+						v[k] = 'l'
+					}
+				}
+				addVariant(v, target{kind: targetName, index: mark, term: term, via: viaPinyin, weak: true, alias: alias, reading: reading})
+			}
+			for _, v := range syl.syllablePatterns(combos) {
+				sb.add(v, target{kind: targetName, index: mark, term: term, via: viaHomophone, weak: true, alias: alias, reading: reading, skeleton: sk})
+			}
+			for _, v := range lookalikeVariants(sk) {
+				addVariant(v, target{kind: targetName, index: mark, term: term, via: viaLookalike, weak: true, alias: alias})
+			}
+			return
+		}
+		for _, v := range doubledVariants(sk) {
+			addVariant(v, target{kind: targetName, index: mark, term: term, via: viaDoubled, weak: true, alias: alias})
 		}
 	}
 	for i := range marks {
@@ -205,7 +261,26 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		m.info = append(m.info, markInfo{from: int32(cm.from), until: int32(cm.until), needsContext: len(cm.Context) > 0,
 			kind: cm.Kind, id: cm.ID, minPrice: cm.MinPrice})
 		for _, n := range cm.Names {
-			add([]rune(foldString(n)), target{kind: targetName, index: int32(i), term: n})
+			sk := []rune(foldString(n))
+			add(sk, target{kind: targetName, index: int32(i), term: n, alias: -1})
+			variantsOf(sk, int32(i), n, -1)
+		}
+		for _, al := range cm.Aliases {
+			ai := int32(len(m.aliases))
+			m.aliases = append(m.aliases, aliasInfo{mark: int32(i), name: al.Name, weak: al.Weak(), signal: al.Signal})
+			sk := []rune(foldString(al.Name))
+			add(sk, target{kind: targetName, index: int32(i), term: al.Name, via: viaAlias, weak: al.Weak(), alias: ai})
+			for _, c := range al.Context {
+				word, end := strings.CutPrefix(c, "*")
+				add([]rune(foldString(word)), target{kind: targetAliasContext, index: ai, term: c, alias: ai, wordEnd: end})
+			}
+			if !al.Weak() {
+				variantsOf(sk, int32(i), al.Name, ai)
+			}
+		}
+		for _, c := range cm.Category {
+			word, end := strings.CutPrefix(c, "*")
+			add([]rune(foldString(word)), target{kind: targetCategory, index: int32(i), term: c, wordEnd: end})
 		}
 		for _, c := range cm.Context {
 			add([]rune(foldString(c)), target{kind: targetContext, index: int32(i), term: c})
@@ -213,6 +288,11 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		for _, x := range cm.Exclude {
 			add([]rune(foldString(x)), target{kind: targetExclude, index: int32(i), term: x})
 		}
+	}
+	// Variants after every name and alias, so that a name always wins a
+	// skeleton it shares with a variant (HUAWEI is also 华为's pinyin).
+	for _, j := range jobs {
+		addVariants(j.skeleton, j.mark, j.term, j.alias)
 	}
 	for gi, g := range signals.Slang {
 		if skip[gi] {
@@ -247,8 +327,22 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	for _, w := range signals.Descriptive.Joiners {
 		add([]rune(foldString(w)), target{kind: targetJoiner, term: w})
 	}
+	for _, w := range signals.Claims.Terms {
+		add([]rune(foldString(w)), target{kind: targetClaim, term: w})
+	}
+	for _, w := range signals.Claims.GI {
+		add([]rune(foldString(w)), target{kind: targetGIClaim, term: w})
+	}
 	m.auto = b.build()
 	m.auto.attachFold(m.fold)
+	m.sound = sb.build()
+	m.sound.densify()
+	m.soundClass = make([]uint16, 0x10000)
+	for r, id := range syl.primary {
+		if id != 0 {
+			m.soundClass[r] = uint16(m.sound.class(syllableRune + rune(id)))
+		}
+	}
 	m.scratch.New = func() any { return &scratch{} }
 	return m, nil
 }

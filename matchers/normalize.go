@@ -231,6 +231,15 @@ func buildT2S(cc *opencc.OpenCC) map[rune]rune {
 // foldSlow folds one rune from first principles (used to build the table,
 // and for runes outside the BMP).
 func (t *foldTable) foldSlow(r rune) []rune {
+	// Unicode's own confusables (UTS #39) and the letters Unicode names
+	// draw (small capitals, squared and regional indicator letters) first:
+	// they are generated tables (confusables_table.go, go generate). A few
+	// are spacing marks that look like o (ం).
+	if p, ok := unicodeConfusables[r]; ok {
+		r = rune(p)
+	} else if p, ok := namedLetters[r]; ok {
+		r = rune(p)
+	}
 	if unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc) {
 		return nil
 	}
@@ -302,13 +311,47 @@ func (x *text) span(i, j int) (start, end int) {
 }
 
 // normalize fills x from s.
-func (t *foldTable) normalize(x *text, s string) { t.normalizeScan(x, s, nil, nil) }
+func (t *foldTable) normalize(x *text, s string) { t.normalizeScan(x, s, nil, nil, nil) }
+
+// soundScan runs the syllable automaton (phonetic.go) over the skeleton as
+// the normaliser produces it: class maps a skeleton rune to the class of its
+// syllable in auto (0: not a Han rune, or a syllable in no pattern).
+type soundScan struct {
+	auto  *automaton
+	class []uint16
+	state int32
+	occ   []occurrence
+}
+
+// step feeds one skeleton rune (the n-th, 1-based) to the syllable automaton.
+func (s *soundScan) step(c rune, n int32) {
+	var cls int32
+	if c < 0x10000 {
+		cls = int32(s.class[c])
+	}
+	if cls == 0 {
+		s.state = 0
+		return
+	}
+	a := s.auto
+	if s.state == 0 {
+		s.state = a.root[cls]
+	} else {
+		s.state = a.nextDense(s.state, cls)
+	}
+	if s.state != 0 && a.emitsAt(s.state) {
+		s.occ = a.outputs(s.state, n, s.occ)
+	}
+}
 
 // normalizeScan fills x from s and, when a is not nil, runs the automaton
 // over the skeleton as it is produced, appending occurrences to occ: one
 // pass over the listing instead of two.
-func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurrence) []occurrence {
+func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurrence, snd *soundScan) []occurrence {
 	x.reset()
+	if snd != nil {
+		snd.state, snd.occ = 0, snd.occ[:0]
+	}
 	// Grow once: a string has at least as many bytes as runes, and most
 	// runes fold to one rune.
 	x.orig = slices.Grow(x.orig, len(s))
@@ -332,7 +375,7 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 		var c rune
 		if r >= 0x10000 {
 			for _, o := range t.foldSlow(r) {
-				occ = x.emit(o, i, a, &state, occ)
+				occ = x.emit(o, i, a, &state, occ, snd)
 			}
 			continue
 		}
@@ -347,7 +390,7 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 			c, class = l, -1
 		case f&foldExpanded != 0:
 			for _, o := range t.expanded[f&^foldExpanded] {
-				occ = x.emit(o, i, a, &state, occ)
+				occ = x.emit(o, i, a, &state, occ, snd)
 			}
 			continue
 		default:
@@ -371,6 +414,9 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 		if a == nil {
 			continue
 		}
+		if snd != nil {
+			snd.step(c, int32(len(x.norm)))
+		}
 		if class < 0 {
 			class = a.class(c)
 		}
@@ -379,7 +425,7 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 		} else {
 			state = a.next(state, class)
 		}
-		if state != 0 {
+		if state != 0 && a.emitsAt(state) {
 			occ = a.outputs(state, int32(len(x.norm)), occ)
 		}
 	}
@@ -387,14 +433,17 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 }
 
 // emit appends one skeleton rune and steps the automaton over it.
-func (x *text) emit(c rune, i int32, a *automaton, state *int32, occ []occurrence) []occurrence {
+func (x *text) emit(c rune, i int32, a *automaton, state *int32, occ []occurrence, snd *soundScan) []occurrence {
 	x.norm = append(x.norm, c)
 	x.from = append(x.from, i)
 	if a == nil {
 		return occ
 	}
+	if snd != nil {
+		snd.step(c, int32(len(x.norm)))
+	}
 	*state = a.next(*state, a.class(c))
-	if *state != 0 {
+	if *state != 0 && a.emitsAt(*state) {
 		occ = a.outputs(*state, int32(len(x.norm)), occ)
 	}
 	return occ

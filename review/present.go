@@ -117,6 +117,9 @@ func HitWords(h markwatch.Hit, name string) string {
 		name = fmt.Sprintf("%s (%s)", name, h.Mark)
 	}
 	s := fmt.Sprintf("The %s says “%s”, which matches the %s %s", field, h.Text, KindLabel(string(h.Kind)), name)
+	if h.ReadAs != "" {
+		s += fmt.Sprintf(" (read as %s, via %s)", h.ReadAs, h.Via)
+	}
 	if h.Descriptive {
 		s += ", but as a descriptive mention (such as “fits …”), which does not count"
 	}

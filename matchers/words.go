@@ -1,0 +1,59 @@
+//go:generate go run ./internal/gendata
+
+package matchers
+
+import (
+	_ "embed"
+	"sort"
+)
+
+// The Chinese dictionary the matcher consults around Han hits: the zh_s
+// dictionary of github.com/go-ego/gse (about 340,000 words with frequency and
+// part of speech), turned by `go generate` (internal/gendata) into a sorted
+// table of 56-bit word hashes, each with a frequency class and a
+// part-of-speech class in its low byte. It is read in place: no parsing and
+// no heap at start-up, and a lookup is a binary search. Loading gse's own
+// segmenter instead costs 3.4 s and 128 MB per process, and segmenting
+// every title would cost far more than the matcher's whole budget; the
+// matcher only needs to ask "is this run of characters a word, and what
+// kind" at the few places where a name was found.
+//
+//go:embed hanwords.bin
+var hanWords string
+
+// Part-of-speech classes of hanwords.bin (see internal/gendata).
+const (
+	posOther   = 0
+	posPerson  = 1 // nr: a Chinese personal name
+	posForeign = 2 // nrt: a transliterated foreign name (克劳迪, 迪奥斯)
+	posPlace   = 3 // ns: a place
+	posProper  = 4 // nt, nz: an organisation or another proper noun
+)
+
+// commonFreqClass: a word this frequent (gse frequency >= 16) is a word
+// people write for its own sake, not a sound-alike of a brand.
+const commonFreqClass = 5
+
+// wordInfo says whether runes are a dictionary word and, if so, its
+// frequency class (1 + log2 of gse's frequency) and part-of-speech class.
+func wordInfo(runes []rune) (freq, pos uint8, ok bool) {
+	h := uint64(14695981039346656037)
+	for _, r := range runes {
+		h ^= uint64(r)
+		h *= 1099511628211
+	}
+	h >>= 8
+	n := len(hanWords) / 8
+	i := sort.Search(n, func(i int) bool { return entry(i)>>8 >= h })
+	if i == n || entry(i)>>8 != h {
+		return 0, 0, false
+	}
+	info := uint8(entry(i))
+	return info >> 3, info & 7, true
+}
+
+func entry(i int) uint64 {
+	s := hanWords[8*i : 8*i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
