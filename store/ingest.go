@@ -120,10 +120,11 @@ var ingestSQL = []struct {
 }{
 	{func(s *ingestStatements) **sql.Stmt { return &s.selListing }, `SELECT id, title, price, status, status_at, last_seen FROM listings WHERE site = ? AND listing_id = ?`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.insListing }, `INSERT INTO listings (site, listing_id, url, title, description, price, seller, ship_from, category, image,
-			first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, evidence, fetched_at, status, status_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?) RETURNING id`},
+			first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, evidence, fetched_at, status, status_at, signal_key, likelihood)
+			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?, ?, (SELECT likelihood FROM calibration WHERE key = ?)) RETURNING id`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.updListing }, `UPDATE listings SET url = ?, title = ?, description = ?, price = ?, seller = ?, ship_from = ?, category = ?, image = ?,
 			last_seen = ?, last_run = ?, sweep = ?, suspect = ?, score = ?, mark = ?, kind = ?, reasons = ?,
+			signal_key = ?, likelihood = (SELECT likelihood FROM calibration WHERE key = ?),
 			evidence = CASE WHEN ? <> '' THEN ? ELSE evidence END, fetched_at = ?,
 			first_seen = min(first_seen, ?)
 			WHERE id = ?`},
@@ -194,6 +195,7 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 	}
 	mark, kind := strongest(v)
 	reasons := Reasons(v)
+	signalKey := SignalKey(v.Signals)
 	price := nullPrice(l.Price)
 	suspect := boolInt(v.Suspect)
 
@@ -210,7 +212,7 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		err = w.insListing.QueryRowContext(ctx, site, l.ID, l.URL, l.Title, l.Description, price, l.Seller, l.ShipFrom, l.Category, l.Image,
-			seenMS, seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, l.Evidence, ms(l.FetchedAt), w.now).Scan(&id)
+			seenMS, seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, l.Evidence, ms(l.FetchedAt), w.now, signalKey, signalKey).Scan(&id)
 		if err != nil {
 			return false, err
 		}
@@ -234,7 +236,7 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 	if status != "" { // an existing listing
 		if seenMS >= lastSeen {
 			if _, err := w.updListing.ExecContext(ctx, l.URL, l.Title, l.Description, price, l.Seller, l.ShipFrom, l.Category, l.Image,
-				seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, l.Evidence, l.Evidence, ms(l.FetchedAt), seenMS, id); err != nil {
+				seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, signalKey, signalKey, l.Evidence, l.Evidence, ms(l.FetchedAt), seenMS, id); err != nil {
 				return false, err
 			}
 			if oldTitle != l.Title || !samePrice(oldPrice, price) {

@@ -339,7 +339,7 @@ func (s *Store) Seller(ctx context.Context, site, seller string, limit int) (*Se
 	if sum.Listings == 0 {
 		return nil, fmt.Errorf("%w: seller %q on %q", ErrNotFound, seller, site)
 	}
-	sum.Rows, _, err = s.Suspects(ctx, Filter{Site: site, Seller: seller, All: true, Limit: limit})
+	sum.Rows, _, err = s.Suspects(ctx, Filter{Site: site, Seller: seller, SellerExact: true, All: true, Limit: limit})
 	return sum, err
 }
 

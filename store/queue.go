@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // CountLimit caps the counting of a filtered queue: past it the total is
@@ -17,19 +19,38 @@ const CountLimit = 1000
 // MaxPageSize bounds Filter.Limit.
 const MaxPageSize = 500
 
+// MaxOffset bounds Filter.Offset: paging deeper than this reads (and
+// discards) too many rows; narrow the filter instead.
+const MaxOffset = 10 * CountLimit
+
+// MaxTerms bounds the search terms of Filter.Q.
+const MaxTerms = 8
+
 // Filter selects listings for the queue. Zero fields do not filter. Every
 // value reaches SQL as a bound parameter; Sort is checked against a fixed
 // list.
 type Filter struct {
-	Status   Status    // empty: any status
-	Mark     string    // any of the listing's marks
-	Kind     string    // kind of the strongest hit: trademark, special, gi, patent
-	Site     string    //
-	Seller   string    // exact seller name
-	Sweep    string    // sweep of the newest verdict
-	Run      string    // run of the newest verdict
-	From, To time.Time // last seen within [From, To)
-	MinScore float64   //
+	Status Status // empty: any status
+	Mark   string // any of the listing's marks
+	// Marks selects listings naming any of these mark ids (a mark filter by
+	// name or substring that matched several marks); Mark, when also set,
+	// must be one of them.
+	Marks []string
+	// Q is full-text search over title, description, seller and OCR text:
+	// whitespace-separated terms, all required, each a substring
+	// (case-insensitive). Terms of three or more characters use the trigram
+	// index over every field; shorter ones (a two-character Chinese
+	// fragment) the per-character index over title and seller.
+	Q      string
+	Kind   string // kind of the strongest hit: trademark, special, gi, patent
+	Site   string //
+	Seller string // seller name contains this (case-insensitive)
+	// SellerExact makes Seller an exact name (the seller page).
+	SellerExact bool
+	Sweep       string    // sweep of the newest verdict
+	Run         string    // run of the newest verdict
+	From, To    time.Time // last seen within [From, To)
+	MinScore    float64   //
 	// All includes listings whose newest verdict is not suspect (leads: a
 	// mark mentioned without counterfeit signals). Default: suspects only.
 	All bool
@@ -116,7 +137,22 @@ func (f *Filter) Normalize() error {
 		f.Limit = 50
 	}
 	f.Limit = min(f.Limit, MaxPageSize)
-	f.Offset = max(f.Offset, 0)
+	if f.Offset < 0 || f.Offset > MaxOffset {
+		return fmt.Errorf("%w: offset %d: want 0 to %d (narrow the filter to see more)", ErrInvalid, f.Offset, MaxOffset)
+	}
+	if math.IsNaN(f.MinScore) || math.IsInf(f.MinScore, 0) || f.MinScore < 0 {
+		return fmt.Errorf("%w: score: want a finite number of at least 0", ErrInvalid)
+	}
+	f.Q = strings.TrimSpace(f.Q)
+	if terms := strings.Fields(f.Q); len(terms) > MaxTerms {
+		return fmt.Errorf("%w: search: at most %d terms, got %d", ErrInvalid, MaxTerms, len(terms))
+	}
+	if utf8.RuneCountInString(f.Q) > 200 || utf8.RuneCountInString(f.Seller) > 200 {
+		return fmt.Errorf("%w: search text longer than 200 characters", ErrInvalid)
+	}
+	if len(f.Marks) > 500 {
+		return fmt.Errorf("%w: at most 500 marks", ErrInvalid)
+	}
 	return nil
 }
 
@@ -155,8 +191,18 @@ func (f *Filter) where() (string, []any) {
 	if f.Site != "" {
 		add("l.site = ?", f.Site)
 	}
-	if f.Seller != "" {
+	if len(f.Marks) > 0 {
+		add("l.id IN (SELECT listing FROM listing_marks WHERE mark IN (?"+strings.Repeat(",?", len(f.Marks)-1)+"))", anys(f.Marks)...)
+	}
+	if f.Seller != "" && f.SellerExact {
 		add("l.seller = ?", f.Seller)
+	} else if f.Seller != "" {
+		for _, c := range searchConds("seller", strings.Fields(f.Seller)) {
+			add(c.sql, c.arg)
+		}
+	}
+	for _, c := range searchConds("", strings.Fields(f.Q)) {
+		add(c.sql, c.arg)
 	}
 	if f.Sweep != "" {
 		add("l.sweep = ?", f.Sweep)
@@ -205,7 +251,7 @@ func (f *Filter) TotalIsLowerBound(total int) bool { return !f.onlyStatus() && t
 // onlyStatus reports whether the filter uses nothing but status and
 // suspicion, whose counts the status_counts table keeps.
 func (f *Filter) onlyStatus() bool {
-	return f.Mark == "" && f.Kind == "" && f.Site == "" && f.Seller == "" && f.Sweep == "" && f.Run == "" &&
+	return f.Mark == "" && len(f.Marks) == 0 && f.Q == "" && f.Kind == "" && f.Site == "" && f.Seller == "" && f.Sweep == "" && f.Run == "" &&
 		f.From.IsZero() && f.To.IsZero() && f.MinScore <= 0
 }
 
@@ -331,4 +377,52 @@ func (s *Store) Facets(ctx context.Context) (Facets, error) {
 		rows.Close()
 	}
 	return f, nil
+}
+
+type searchCond struct {
+	sql string
+	arg string
+}
+
+// searchConds turns search terms into FTS5 conditions on the listing id:
+// one trigram MATCH for the terms of three or more characters, one
+// per-character phrase MATCH for the shorter ones. column limits the match
+// to one field ("seller"); empty searches every indexed field.
+func searchConds(column string, terms []string) []searchCond {
+	var long, short []string
+	for _, t := range terms {
+		if utf8.RuneCountInString(t) >= 3 {
+			// An FTS5 string: the term as one literal, quotes doubled.
+			long = append(long, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+			continue
+		}
+		var grams []string
+		for _, r := range t {
+			grams = append(grams, gram(r))
+		}
+		short = append(short, `"`+strings.Join(grams, " ")+`"`)
+	}
+	scope := func(expr []string) string {
+		q := strings.Join(expr, " AND ")
+		if column != "" {
+			q = column + " : (" + q + ")"
+		}
+		return q
+	}
+	var out []searchCond
+	if len(long) > 0 {
+		out = append(out, searchCond{"l.id IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ?)", scope(long)})
+	}
+	if len(short) > 0 {
+		out = append(out, searchCond{"l.id IN (SELECT rowid FROM listings_grams WHERE listings_grams MATCH ?)", scope(short)})
+	}
+	return out
+}
+
+func anys(v []string) []any {
+	out := make([]any, len(v))
+	for i, s := range v {
+		out[i] = s
+	}
+	return out
 }
