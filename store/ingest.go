@@ -121,10 +121,10 @@ var ingestSQL = []struct {
 	{func(s *ingestStatements) **sql.Stmt { return &s.selListing }, `SELECT id, title, price, status, status_at, last_seen FROM listings WHERE site = ? AND listing_id = ?`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.insListing }, `INSERT INTO listings (site, listing_id, url, title, description, price, seller, ship_from, category, image,
 			first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, evidence, fetched_at, status, status_at, signal_key, likelihood)
-			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?, ?, (SELECT likelihood FROM calibration WHERE key = ?)) RETURNING id`},
+			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?, ?, coalesce((SELECT likelihood FROM calibration WHERE key = ?), -1)) RETURNING id`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.updListing }, `UPDATE listings SET url = ?, title = ?, description = ?, price = ?, seller = ?, ship_from = ?, category = ?, image = ?,
 			last_seen = ?, last_run = ?, sweep = ?, suspect = ?, score = ?, mark = ?, kind = ?, reasons = ?,
-			signal_key = ?, likelihood = (SELECT likelihood FROM calibration WHERE key = ?),
+			signal_key = ?, likelihood = coalesce((SELECT likelihood FROM calibration WHERE key = ?), -1),
 			evidence = CASE WHEN ? <> '' THEN ? ELSE evidence END, fetched_at = ?,
 			first_seen = min(first_seen, ?)
 			WHERE id = ?`},

@@ -6,9 +6,9 @@ ALTER TABLE listings ADD COLUMN ocr_text TEXT NOT NULL DEFAULT '';
 -- The verdict's signal types, sorted and comma-joined ("region,slang"): the
 -- key calibration learns precision for.
 ALTER TABLE listings ADD COLUMN signal_key TEXT NOT NULL DEFAULT '';
--- Calibrated likelihood of a confirmed infringement; NULL until calibrated
+-- Calibrated likelihood of a confirmed infringement; -1 until calibrated
 -- weights are applied (the queue then falls back to the shipped score).
-ALTER TABLE listings ADD COLUMN likelihood REAL;
+ALTER TABLE listings ADD COLUMN likelihood REAL NOT NULL DEFAULT -1;
 CREATE INDEX listings_likely ON listings (suspect, status, likelihood DESC, score DESC, id DESC);
 
 -- Full-text search without a segmenter: trigrams answer terms of three or
