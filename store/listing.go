@@ -221,12 +221,16 @@ const MaxBulk = 1000
 // named in the result); the others change in one transaction, each with a
 // decision row, and one audit entry records the whole action.
 func (s *Store) Decide(ctx context.Context, actor string, ids []int64, to Status, note string) (DecideResult, error) {
+	return s.decide(ctx, actor, ids, to, note, MaxBulk, "decide")
+}
+
+func (s *Store) decide(ctx context.Context, actor string, ids []int64, to Status, note string, most int, action string) (DecideResult, error) {
 	res := DecideResult{Skipped: map[int64]string{}}
 	if _, err := ParseStatus(string(to)); err != nil {
 		return res, err
 	}
-	if len(ids) == 0 || len(ids) > MaxBulk {
-		return res, fmt.Errorf("%w: decide on 1 to %d listings, got %d", ErrInvalid, MaxBulk, len(ids))
+	if len(ids) == 0 || len(ids) > most {
+		return res, fmt.Errorf("%w: decide on 1 to %d listings, got %d", ErrInvalid, most, len(ids))
 	}
 	if actor == "" {
 		return res, fmt.Errorf("%w: decision without an actor", ErrInvalid)
@@ -267,7 +271,7 @@ func (s *Store) Decide(ctx context.Context, actor string, ids []int64, to Status
 		res.Changed = append(res.Changed, id)
 	}
 	if len(res.Changed) > 0 {
-		if err := audit(ctx, tx, now, actor, "decide", "listings "+joinIDs(res.Changed), "status="+string(to)+" note="+note); err != nil {
+		if err := audit(ctx, tx, now, actor, action, "listings "+joinIDs(res.Changed), "status="+string(to)+" note="+note); err != nil {
 			return res, fmt.Errorf("store: decide: %w", err)
 		}
 	}

@@ -54,8 +54,9 @@ type Filter struct {
 	// All includes listings whose newest verdict is not suspect (leads: a
 	// mark mentioned without counterfeit signals). Default: suspects only.
 	All bool
-	// Sort: "score" (default, highest first), "last_seen", "first_seen"
-	// (newest first) or "price" (lowest first).
+	// Sort: "score" (default, highest first), "likely" (calibrated
+	// likelihood of a confirmed infringement, then score), "last_seen",
+	// "first_seen" (newest first) or "price" (lowest first).
 	Sort   string
 	Limit  int // default 50, at most MaxPageSize
 	Offset int
@@ -129,7 +130,7 @@ func (f *Filter) Normalize() error {
 	switch f.Sort {
 	case "":
 		f.Sort = "score"
-	case "score", "last_seen", "first_seen", "price":
+	case "score", "last_seen", "first_seen", "price", "likely":
 	default:
 		return fmt.Errorf("%w: unknown sort %q", ErrInvalid, f.Sort)
 	}
@@ -226,15 +227,26 @@ func (f *Filter) where() (string, []any) {
 }
 
 func (f *Filter) order() string {
+	if f.Mark != "" {
+		return f.orderOn("m")
+	}
+	return f.orderOn("l")
+}
+
+// orderOn is the ORDER BY clause; t is the table carrying the score ("m"
+// with a mark filter, whose index is in score order).
+func (f *Filter) orderOn(t string) string {
 	switch f.Sort {
 	case "last_seen":
 		return " ORDER BY l.last_seen DESC, l.id DESC"
 	case "first_seen":
 		return " ORDER BY l.first_seen DESC, l.id DESC"
 	case "price":
-		return " ORDER BY l.price IS NULL, l.price ASC, l.id DESC"
+		return " ORDER BY -coalesce(l.price, 1e18) DESC, l.id DESC"
+	case "likely":
+		return " ORDER BY l.likelihood DESC, l.score DESC, l.id DESC"
 	}
-	if f.Mark != "" {
+	if t == "m" {
 		return " ORDER BY m.score DESC, m.listing DESC"
 	}
 	return " ORDER BY l.score DESC, l.id DESC"
