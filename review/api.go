@@ -21,6 +21,10 @@ func (s *Server) apiRoutes() {
 	s.handle("GET /api/v1/listings/{id}", "api_listing", read, s.apiListing)
 	s.handle("POST /api/v1/listings/{id}/decision", "api_decide", write, s.apiDecide)
 	s.handle("POST /api/v1/decisions", "api_decide_bulk", write, s.apiDecide)
+	s.handle("POST /api/v1/decisions/by-filter", "api_decide_filter", write, s.apiDecideFilter)
+	s.handle("POST /api/v1/undo", "api_undo", write, s.apiUndo)
+	s.handle("GET /api/v1/listings/count", "api_count", read, s.apiCount)
+	s.handle("GET /api/v1/listings/{id}/next", "api_next", read, s.apiNext)
 	s.handle("GET /api/v1/facets", "api_facets", read, func(w http.ResponseWriter, r *http.Request, p *principal) {
 		f, err := s.facets(r)
 		if err != nil {
@@ -271,13 +275,9 @@ func (s *Server) apiListings(w http.ResponseWriter, r *http.Request, p *principa
 		s.failErr(w, r, true, err)
 		return
 	}
-	if v := q.Get("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			s.fail(w, r, true, http.StatusBadRequest, fmt.Sprintf("offset: want a number, got %q", v))
-			return
-		}
-		f.Offset = n
+	if err := s.resolveMark(r, &f); err != nil {
+		s.failErr(w, r, true, err)
+		return
 	}
 	rows, total, err := s.store.Suspects(r.Context(), f)
 	if err != nil {

@@ -62,6 +62,9 @@ type MarkInfo struct {
 	Owner        string
 	Registration string  // registration or certificate number
 	Floor        float64 // genuine price floor in CNY; 0: none
+	// Names are every name the mark is written in (the mark filter finds a
+	// mark by any of them, or by a part of one).
+	Names []string
 }
 
 // MarkDirectory looks marks up by id.
@@ -87,6 +90,7 @@ func MarksOf(marks []matchers.Mark) MarkMap {
 			Registration: strings.Join(m.Registrations, "; "), Floor: m.MinPrice}
 		if len(m.Names) > 0 {
 			info.Name = m.Names[0]
+			info.Names = append([]string(nil), m.Names...)
 		}
 		out[m.ID] = info
 	}
@@ -107,6 +111,9 @@ type Server struct {
 	facetMu    sync.Mutex
 	facetCache store.Facets
 	facetUntil time.Time
+
+	wordsOnce sync.Once
+	words     func(string) string
 
 	demoOnce sync.Once
 	demoUser store.User
@@ -439,4 +446,5 @@ func (l *loginLimiter) succeeded(name string) {
 var (
 	_ http.Handler  = (*Server)(nil)
 	_ MarkDirectory = MarkMap(nil)
+	_ MarkLister    = MarkMap(nil)
 )

@@ -168,7 +168,8 @@ func TestAccessRules(t *testing.T) {
 
 	// Allowed: reviewer session with CSRF, reviewer token without.
 	r, _ = f.do(reviewer, "POST", form, "", "", "application/x-www-form-urlencoded", "status=confirmed&note=ok&csrf="+url.QueryEscape(csrf))
-	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), fmt.Sprintf("/listings/%d", f.plain)) {
+	// Decide and next: on to the next listing of the default queue.
+	if loc := r.Header.Get("Location"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, fmt.Sprintf("/listings/%d?from=", f.hostile)) {
 		t.Errorf("reviewer form write: %d → %s", r.StatusCode, r.Header.Get("Location"))
 	}
 	r, body := f.do(nil, "POST", decide, f.tokens["rita"], "", "application/json", `{"status":"dismissed","note":"second look"}`)
@@ -257,7 +258,7 @@ func TestSQLFragmentsInFiltersAreHarmless(t *testing.T) {
 	f := newFixture(t, review.Options{})
 	token := f.tokens["vera"]
 	for _, evil := range []string{"' OR '1'='1", "x'; DROP TABLE listings; --", "1 UNION SELECT password_hash FROM users --", `")--`} {
-		for _, key := range []string{"site", "seller", "mark", "sweep", "run"} {
+		for _, key := range []string{"site", "seller", "mark", "sweep", "run", "q"} {
 			q := url.Values{key: {evil}, "all": {"1"}}.Encode()
 			resp, body := f.do(nil, "GET", "/api/v1/listings?"+q, token, "", "", "")
 			var got struct{ Total int }

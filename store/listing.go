@@ -18,6 +18,7 @@ type ListingDetail struct {
 	Description string          `json:"description"`
 	Category    string          `json:"category"`
 	Image       string          `json:"image"`
+	OCRText     string          `json:"ocr_text,omitempty"` // text read from the listing's images
 	Marks       []string        `json:"marks"`
 	Verdicts    []VerdictRecord `json:"verdicts"` // newest first, at most 50
 	History     []HistoryEntry  `json:"history"`  // oldest first
@@ -73,10 +74,10 @@ type Decision struct {
 
 // Listing returns a listing with its verdicts, history and decisions.
 func (s *Store) Listing(ctx context.Context, id int64) (*ListingDetail, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+rowColumns+`, l.description, l.category, l.image FROM listings l WHERE l.id = ?`, id)
+	row := s.read.QueryRowContext(ctx, `SELECT `+rowColumns+`, l.description, l.category, l.image, l.ocr_text FROM listings l WHERE l.id = ?`, id)
 	d := &ListingDetail{}
-	var extra [3]string
-	r, err := scanRow(scanExtra{row, []any{&extra[0], &extra[1], &extra[2]}})
+	var extra [4]string
+	r, err := scanRow(scanExtra{row, []any{&extra[0], &extra[1], &extra[2], &extra[3]}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: listing %d", ErrNotFound, id)
 	}
@@ -84,7 +85,7 @@ func (s *Store) Listing(ctx context.Context, id int64) (*ListingDetail, error) {
 		return nil, fmt.Errorf("store: listing %d: %w", id, err)
 	}
 	d.Row = r
-	d.Description, d.Category, d.Image = extra[0], extra[1], extra[2]
+	d.Description, d.Category, d.Image, d.OCRText = extra[0], extra[1], extra[2], extra[3]
 
 	if d.Verdicts, err = s.verdicts(ctx, id); err != nil {
 		return nil, err

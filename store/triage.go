@@ -232,3 +232,13 @@ func (s *Store) DecideFilter(ctx context.Context, actor string, f Filter, to Sta
 	}
 	return s.decide(ctx, actor, ids, to, note, MaxBulkFilter, "decide_by_filter")
 }
+
+// Calibrated reports whether calibrated likelihoods have been applied (the
+// queue then ranks by them).
+func (s *Store) Calibrated(ctx context.Context) (bool, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM calibration LIMIT 1)`).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: calibrated: %w", err)
+	}
+	return n > 0, nil
+}
