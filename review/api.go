@@ -222,17 +222,59 @@ func (s *Server) apiRoutes() {
 	})
 	s.handle("POST /api/v1/tokens", "api_create_token", write, func(w http.ResponseWriter, r *http.Request, p *principal) {
 		var body struct {
-			Label string `json:"label"`
+			Label         string `json:"label"`
+			ExpiresInDays int    `json:"expires_in_days"`
 		}
 		if !s.decode(w, r, &body, true) {
 			return
 		}
-		token, err := s.store.CreateToken(r.Context(), p.User.Name, p.User.Name, body.Label)
+		expires, err := tokenExpiry(s.now(), strconv.Itoa(body.ExpiresInDays))
 		if err != nil {
 			s.failErr(w, r, true, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]string{"token": token, "user": p.User.Name})
+		token, err := s.store.CreateTokenUntil(r.Context(), p.User.Name, p.User.Name, body.Label, expires)
+		if err != nil {
+			s.failErr(w, r, true, err)
+			return
+		}
+		out := map[string]any{"token": token, "user": p.User.Name}
+		if !expires.IsZero() {
+			out["expires_at"] = expires.UTC()
+		}
+		writeJSON(w, http.StatusCreated, out)
+	})
+	s.handle("GET /api/v1/tokens", "api_tokens", read, func(w http.ResponseWriter, r *http.Request, p *principal) {
+		name := p.User.Name
+		if u := r.URL.Query().Get("user"); u != "" && u != name {
+			if p.User.Role != store.Admin {
+				s.fail(w, r, true, http.StatusForbidden, "only admins list other users' tokens")
+				return
+			}
+			name = u
+		}
+		tokens, err := s.store.Tokens(r.Context(), name)
+		if err != nil {
+			s.failErr(w, r, true, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"tokens": nonNil(tokens)})
+	})
+	s.handle("POST /api/v1/tokens/{id}/revoke", "api_revoke_token", read, func(w http.ResponseWriter, r *http.Request, p *principal) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			s.fail(w, r, true, http.StatusNotFound, "no such token")
+			return
+		}
+		owner := p.User.Name
+		if p.User.Role == store.Admin {
+			owner = ""
+		}
+		if err := s.store.RevokeToken(r.Context(), p.User.Name, id, owner); err != nil {
+			s.failErr(w, r, true, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"revoked": id})
 	})
 }
 

@@ -91,6 +91,8 @@ func (s *Server) routes() {
 	s.handle("POST /users/{name}", "update_user", admin, s.updateUserForm)
 	s.handle("GET /account", "account", read, s.accountPage)
 	s.handle("POST /account/tokens", "create_token", write, s.createTokenForm)
+	s.handle("POST /account/tokens/{id}/revoke", "revoke_token", read, s.revokeTokenForm)
+	s.handle("GET /users/{name}/tokens", "user_tokens", admin, s.userTokensPage)
 	s.apiRoutes()
 }
 
@@ -709,17 +711,72 @@ func (s *Server) addUserForm(w http.ResponseWriter, r *http.Request, p *principa
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, p *principal) {
-	s.render(w, r, "account.html", p, "Account", map[string]any{})
+	tokens, err := s.store.Tokens(r.Context(), p.User.Name)
+	if err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	s.render(w, r, "account.html", p, "Account", map[string]any{"Tokens": tokens, "Owner": p.User.Name})
+}
+
+func (s *Server) userTokensPage(w http.ResponseWriter, r *http.Request, p *principal) {
+	tokens, err := s.store.Tokens(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	s.render(w, r, "account.html", p, "Tokens of "+r.PathValue("name"), map[string]any{"Tokens": tokens, "Owner": r.PathValue("name"), "Admin": true})
+}
+
+// tokenExpiry reads "expires in N days" (0 or empty: never).
+func tokenExpiry(now time.Time, days string) (time.Time, error) {
+	if days == "" || days == "0" {
+		return time.Time{}, nil
+	}
+	n, err := strconv.Atoi(days)
+	if err != nil || n < 0 || n > 3650 {
+		return time.Time{}, fmt.Errorf("%w: expires_in_days: want 0 to 3650, got %q", store.ErrInvalid, days)
+	}
+	return now.AddDate(0, 0, n), nil
 }
 
 func (s *Server) createTokenForm(w http.ResponseWriter, r *http.Request, p *principal) {
-	token, err := s.store.CreateToken(r.Context(), p.User.Name, p.User.Name, strings.TrimSpace(r.PostFormValue("label")))
+	expires, err := tokenExpiry(s.now(), strings.TrimSpace(r.PostFormValue("expires_in_days")))
+	if err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	token, err := s.store.CreateTokenUntil(r.Context(), p.User.Name, p.User.Name, strings.TrimSpace(r.PostFormValue("label")), expires)
+	if err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	tokens, err := s.store.Tokens(r.Context(), p.User.Name)
 	if err != nil {
 		s.failErr(w, r, false, err)
 		return
 	}
 	// Shown once, on this response only (never in a URL).
-	s.render(w, r, "account.html", p, "Account", map[string]any{"Token": token})
+	s.render(w, r, "account.html", p, "Account", map[string]any{"Token": token, "Tokens": tokens, "Owner": p.User.Name})
+}
+
+// revokeTokenForm revokes one of the user's own tokens (any token for an
+// admin).
+func (s *Server) revokeTokenForm(w http.ResponseWriter, r *http.Request, p *principal) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, false, http.StatusNotFound, "no such token")
+		return
+	}
+	owner := p.User.Name
+	if p.User.Role == store.Admin {
+		owner = ""
+	}
+	if err := s.store.RevokeToken(r.Context(), p.User.Name, id, owner); err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	s.redirectFlash(w, r, localNext(r.PostFormValue("return")), fmt.Sprintf("token %d revoked", id))
 }
 
 func (s *Server) updateUserForm(w http.ResponseWriter, r *http.Request, p *principal) {
