@@ -26,4 +26,11 @@ func TestGenerateKeepsIndexesAndTallies(t *testing.T) {
 	if total == 0 {
 		t.Errorf("search 劳力 over a generated store found nothing")
 	}
+	d, err := st.Dashboard(ctx, store.DashboardFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Totals.Listings != 2000 || len(d.ByProvince) == 0 || len(d.ByDay) == 0 {
+		t.Errorf("dashboard of a generated store: %+v, %d provinces, %d days", d.Totals, len(d.ByProvince), len(d.ByDay))
+	}
 }
