@@ -93,6 +93,8 @@ func (s *Server) routes() {
 	s.handle("POST /account/tokens", "create_token", write, s.createTokenForm)
 	s.handle("POST /account/tokens/{id}/revoke", "revoke_token", read, s.revokeTokenForm)
 	s.handle("GET /users/{name}/tokens", "user_tokens", admin, s.userTokensPage)
+	s.handle("GET /dashboard", "dashboard", read, s.dashboardPage)
+	s.handle("GET /dashboard.xlsx", "dashboard_xlsx", read, s.dashboardXLSX)
 	s.apiRoutes()
 }
 

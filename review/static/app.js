@@ -112,3 +112,9 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+document.addEventListener("DOMContentLoaded", function () {
+  var print = document.getElementById("print-report");
+  if (print) {
+    print.addEventListener("click", function (ev) { ev.preventDefault(); window.print(); });
+  }
+});
