@@ -26,6 +26,7 @@ func (s *Server) apiRoutes() {
 	s.handle("GET /api/v1/listings/count", "api_count", read, s.apiCount)
 	s.handle("GET /api/v1/listings/{id}/next", "api_next", read, s.apiNext)
 	s.handle("GET /api/v1/dashboard", "api_dashboard", read, s.apiDashboard)
+	s.handle("GET /api/v1/calibration", "api_calibration", read, s.apiCalibration)
 	s.handle("GET /api/v1/dashboard.xlsx", "api_dashboard_xlsx", read, s.dashboardXLSX)
 	s.handle("GET /api/v1/facets", "api_facets", read, func(w http.ResponseWriter, r *http.Request, p *principal) {
 		f, err := s.facets(r)

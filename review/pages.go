@@ -94,6 +94,9 @@ func (s *Server) routes() {
 	s.handle("POST /account/tokens/{id}/revoke", "revoke_token", read, s.revokeTokenForm)
 	s.handle("GET /users/{name}/tokens", "user_tokens", admin, s.userTokensPage)
 	s.handle("GET /dashboard", "dashboard", read, s.dashboardPage)
+	s.handle("GET /calibration", "calibration", read, s.calibrationPage)
+	s.handle("POST /calibration/apply", "apply_calibration", admin, s.applyRankingForm)
+	s.handle("POST /calibration/weights", "apply_weights", admin, s.applyWeightsForm)
 	s.handle("GET /dashboard.xlsx", "dashboard_xlsx", read, s.dashboardXLSX)
 	s.apiRoutes()
 }

@@ -52,6 +52,13 @@ type Options struct {
 	Marks MarkDirectory
 	// SessionTTL is how long a login lasts. Default 12h.
 	SessionTTL time.Duration
+	// SignalsFile is the signals.yaml on disk that an admin may write
+	// calibrated weights to (audited). Empty: the calibration page shows
+	// the suggested diff against Signals but cannot write it.
+	SignalsFile string
+	// Signals is the signals.yaml text in use, when SignalsFile is empty
+	// (the embedded defaults).
+	Signals []byte
 }
 
 // MarkInfo is what the review app shows about a mark.

@@ -33,7 +33,7 @@ func TestHostileListingDataIsInertOnEveryPage(t *testing.T) {
 		"/queue", "/queue?status=any&all=1", "/queue?status=confirmed",
 		fmt.Sprintf("/listings/%d", f.hostile),
 		"/seller?site=shop&name=" + url.QueryEscape(xssSeller),
-		"/runs", "/runs/" + url.PathEscape("<i>run</i>"),
+		"/runs", "/runs/" + url.PathEscape("<i>run</i>"), "/dashboard", "/calibration",
 		"/exports", fmt.Sprintf("/exports/%d", batch.ID),
 		"/audit", "/users", "/account",
 	}

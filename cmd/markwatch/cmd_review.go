@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/configs"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/obs"
 	"github.com/markwatch/markwatch/queue"
@@ -56,7 +58,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 	health := &obs.Health{}
 	health.Add("store", st.Ping)
 	mux := obs.Mux(reg, health)
-	mux.Handle("/", review.New(st, review.Options{Logger: log, Registerer: reg, Secure: c.Secure, Marks: marks}))
+	signalsFile, signals := reviewSignals(cfg)
+	mux.Handle("/", review.New(st, review.Options{Logger: log, Registerer: reg, Secure: c.Secure, Marks: marks,
+		SignalsFile: signalsFile, Signals: signals}))
 
 	errc := make(chan error, 2)
 	if url := pick(c.Redis, cfg.Redis); url != "" {
@@ -123,6 +127,18 @@ func reviewMarks(cfg *config.Config) (review.MarkMap, error) {
 		return nil, err
 	}
 	return review.MarksOf(marks), nil
+}
+
+// reviewSignals is the signals.yaml the calibration page suggests weights
+// against: a file on disk it may write (audited, by an admin), or the
+// embedded defaults it can only show a diff of.
+func reviewSignals(cfg *config.Config) (file string, text []byte) {
+	loc := cfg.SignalsLocation()
+	text, _ = fs.ReadFile(loc.FS, loc.Path)
+	if loc.FS != configs.FS {
+		file = "/" + loc.Path
+	}
+	return file, text
 }
 
 func redactURL(u string) string {
