@@ -324,13 +324,13 @@ func (s *Server) apiListings(w http.ResponseWriter, r *http.Request, p *principa
 		s.failErr(w, r, true, err)
 		return
 	}
-	rows, total, err := s.store.Suspects(r.Context(), f)
+	pg, err := s.store.SuspectsPage(r.Context(), f)
 	if err != nil {
 		s.failErr(w, r, true, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listingsResponse{Listings: nonNil(rows), Total: total,
-		TotalIsLowerBound: f.TotalIsLowerBound(total), Offset: f.Offset, Limit: f.Limit})
+	writeJSON(w, http.StatusOK, listingsResponse{Listings: nonNil(pg.Rows), Total: pg.Total,
+		TotalIsLowerBound: pg.LowerBound, Offset: f.Offset, Limit: f.Limit})
 }
 
 func (s *Server) apiListing(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -343,12 +343,13 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal)
 		return
 	}
 	if code == http.StatusOK {
-		if v.Rows, v.Total, err = s.store.Suspects(ctx, f); err != nil {
+		pg, err := s.store.SuspectsPage(ctx, f)
+		if err != nil {
 			s.failErr(w, r, false, err)
 			return
 		}
+		v.Rows, v.Total, v.More = pg.Rows, pg.Total, pg.LowerBound
 	}
-	v.More = f.TotalIsLowerBound(v.Total)
 	v.MarkNames = map[string]string{}
 	v.Reasons = map[int64]string{}
 	for _, row := range v.Rows {

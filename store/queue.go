@@ -60,6 +60,45 @@ type Filter struct {
 	Sort   string
 	Limit  int // default 50, at most MaxPageSize
 	Offset int
+
+	// broad marks the search conditions (by index in searchConds) that
+	// match so many listings that checking each candidate listing's text
+	// beats fetching every match from the index (set by planSearch).
+	broad map[int]bool
+}
+
+// broadMatches is where a search condition counts as broad.
+var broadMatches = 5000
+
+// planSearch counts each search condition's matches (up to broadMatches)
+// and marks the broad ones: the queue index is then read in order and each
+// candidate's text checked for them, instead of materialising tens of
+// thousands of matches to sort.
+func (s *Store) planSearch(ctx context.Context, f *Filter) error {
+	f.broad = nil
+	for i, c := range f.searchConds() {
+		var n int
+		q := "SELECT count(*) FROM (SELECT rowid FROM " + c.table + " WHERE " + c.table + " MATCH ? LIMIT ?)"
+		if err := s.read.QueryRowContext(ctx, q, c.arg, broadMatches).Scan(&n); err != nil {
+			return fmt.Errorf("store: search: %w", err)
+		}
+		if n >= broadMatches {
+			if f.broad == nil {
+				f.broad = map[int]bool{}
+			}
+			f.broad[i] = true
+		}
+	}
+	return nil
+}
+
+// searchConds are the filter's full-text conditions.
+func (f *Filter) searchConds() []searchCond {
+	var out []searchCond
+	if f.Seller != "" && !f.SellerExact {
+		out = append(out, searchConds("seller", strings.Fields(f.Seller))...)
+	}
+	return append(out, searchConds("", strings.Fields(f.Q))...)
 }
 
 // Row is one listing as the queue shows it.
@@ -197,13 +236,22 @@ func (f *Filter) where() (string, []any) {
 	}
 	if f.Seller != "" && f.SellerExact {
 		add("l.seller = ?", f.Seller)
-	} else if f.Seller != "" {
-		for _, c := range searchConds("seller", strings.Fields(f.Seller)) {
-			add(c.sql, c.arg)
-		}
 	}
-	for _, c := range searchConds("", strings.Fields(f.Q)) {
-		add(c.sql, c.arg)
+	for i, c := range f.searchConds() {
+		if !f.broad[i] {
+			add("l.id IN (SELECT rowid FROM "+c.table+" WHERE "+c.table+" MATCH ?)", c.arg)
+			continue
+		}
+		// A broad term: check the candidate's own text (the same
+		// substring test, ASCII case folded as SQLite's lower does).
+		for _, term := range c.terms {
+			var ors []string
+			for _, col := range c.columns {
+				ors = append(ors, "instr(lower(l."+col+"), ?)")
+				args = append(args, asciiLower(term))
+			}
+			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+		}
 	}
 	if f.Sweep != "" {
 		add("l.sweep = ?", f.Sweep)
@@ -253,12 +301,39 @@ func (f *Filter) orderOn(t string) string {
 }
 
 // CountCap is the most listings Suspects counts for a filter that the
-// status counters cannot answer: a total equal to it means "at least".
-func (f *Filter) CountCap() int { return f.Offset + f.Limit + CountLimit + 1 }
+// status counters cannot answer: a total equal to it means "at least". A
+// broad search counts less far past the page (each count reads the queue
+// index until it has seen that many matches).
+func (f *Filter) CountCap() int {
+	if len(f.broad) > 0 {
+		return f.Offset + f.Limit + 1
+	}
+	return f.Offset + f.Limit + CountLimit + 1
+}
 
 // TotalIsLowerBound reports whether a total returned by Suspects for this
 // (normalised) filter is a lower bound rather than an exact count.
+// (Suspects may count a broad search less far; SuspectsPage says so.)
 func (f *Filter) TotalIsLowerBound(total int) bool { return !f.onlyStatus() && total >= f.CountCap() }
+
+// Page is one page of the queue with its count.
+type Page struct {
+	Rows  []Row
+	Total int
+	// LowerBound: at least Total listings match (see Filter.CountCap).
+	LowerBound bool
+}
+
+// SuspectsPage is Suspects that also says whether the total is a lower
+// bound: a broad search (a term in thousands of listings) is counted only
+// as far as the next page.
+func (s *Store) SuspectsPage(ctx context.Context, f Filter) (Page, error) {
+	rows, total, planned, err := s.suspects(ctx, f)
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Rows: rows, Total: total, LowerBound: planned.TotalIsLowerBound(total)}, nil
+}
 
 // onlyStatus reports whether the filter uses nothing but status and
 // suspicion, whose counts the status_counts table keeps.
@@ -271,32 +346,40 @@ func (f *Filter) onlyStatus() bool {
 // filter selects: exact when the filter is only status and suspicion, else
 // capped at Offset+Limit+CountLimit+1 (more than that many match).
 func (s *Store) Suspects(ctx context.Context, f Filter) ([]Row, int, error) {
+	rows, total, _, err := s.suspects(ctx, f)
+	return rows, total, err
+}
+
+func (s *Store) suspects(ctx context.Context, f Filter) ([]Row, int, Filter, error) {
 	if err := f.Normalize(); err != nil {
-		return nil, 0, err
+		return nil, 0, f, err
+	}
+	if err := s.planSearch(ctx, &f); err != nil {
+		return nil, 0, f, err
 	}
 	where, args := f.where()
 	q := "SELECT " + rowColumns + f.from() + where + f.order() + " LIMIT ? OFFSET ?"
 	rows, err := s.read.QueryContext(ctx, q, append(args, f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("store: queue: %w", err)
+		return nil, 0, f, fmt.Errorf("store: queue: %w", err)
 	}
 	defer rows.Close()
 	var out []Row
 	for rows.Next() {
 		r, err := scanRow(rows)
 		if err != nil {
-			return nil, 0, fmt.Errorf("store: queue: %w", err)
+			return nil, 0, f, fmt.Errorf("store: queue: %w", err)
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("store: queue: %w", err)
+		return nil, 0, f, fmt.Errorf("store: queue: %w", err)
 	}
 	total, err := s.count(ctx, &f, where, args)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, f, err
 	}
-	return out, total, nil
+	return out, total, f, nil
 }
 
 func (s *Store) count(ctx context.Context, f *Filter, where string, args []any) (int, error) {
@@ -392,20 +475,23 @@ func (s *Store) Facets(ctx context.Context) (Facets, error) {
 }
 
 type searchCond struct {
-	sql string
-	arg string
+	table   string   // listings_fts (trigrams) or listings_grams (characters)
+	arg     string   // the MATCH expression
+	terms   []string // the terms, for the per-listing check of a broad condition
+	columns []string // the listing columns the terms are looked for in
 }
 
-// searchConds turns search terms into FTS5 conditions on the listing id:
-// one trigram MATCH for the terms of three or more characters, one
-// per-character phrase MATCH for the shorter ones. column limits the match
-// to one field ("seller"); empty searches every indexed field.
+// searchConds turns search terms into FTS5 conditions: one trigram MATCH
+// for the terms of three or more characters, one per-character phrase
+// MATCH for the shorter ones. column limits the match to one field
+// ("seller"); empty searches every indexed field.
 func searchConds(column string, terms []string) []searchCond {
-	var long, short []string
+	var long, short, longTerms, shortTerms []string
 	for _, t := range terms {
 		if utf8.RuneCountInString(t) >= 3 {
 			// An FTS5 string: the term as one literal, quotes doubled.
 			long = append(long, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+			longTerms = append(longTerms, t)
 			continue
 		}
 		var grams []string
@@ -413,6 +499,7 @@ func searchConds(column string, terms []string) []searchCond {
 			grams = append(grams, gram(r))
 		}
 		short = append(short, `"`+strings.Join(grams, " ")+`"`)
+		shortTerms = append(shortTerms, t)
 	}
 	scope := func(expr []string) string {
 		q := strings.Join(expr, " AND ")
@@ -421,14 +508,30 @@ func searchConds(column string, terms []string) []searchCond {
 		}
 		return q
 	}
+	cols := func(all ...string) []string {
+		if column != "" {
+			return []string{column}
+		}
+		return all
+	}
 	var out []searchCond
 	if len(long) > 0 {
-		out = append(out, searchCond{"l.id IN (SELECT rowid FROM listings_fts WHERE listings_fts MATCH ?)", scope(long)})
+		out = append(out, searchCond{"listings_fts", scope(long), longTerms, cols("title", "description", "seller", "ocr_text")})
 	}
 	if len(short) > 0 {
-		out = append(out, searchCond{"l.id IN (SELECT rowid FROM listings_grams WHERE listings_grams MATCH ?)", scope(short)})
+		out = append(out, searchCond{"listings_grams", scope(short), shortTerms, cols("title", "seller")})
 	}
 	return out
+}
+
+// asciiLower folds A-Z only, as SQLite's lower() does.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
 
 func anys(v []string) []any {

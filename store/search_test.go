@@ -47,7 +47,7 @@ func TestSearch(t *testing.T) {
 		}
 		return out
 	}
-	for _, c := range []struct {
+	cases := []struct {
 		name string
 		f    store.Filter
 		want string
@@ -68,15 +68,24 @@ func TestSearch(t *testing.T) {
 		{"search and seller combined", store.Filter{Q: "高仿", Seller: "莆田"}, "a"},
 		{"marks", store.Filter{Marks: []string{"阳澄湖", "劳力士"}, Sort: "first_seen"}, "ca"},
 		{"quotes are literal", store.Filter{Q: `"高仿" OR *`}, ""},
-	} {
-		got := ""
-		for _, id := range ids(c.f) {
-			got += id
-		}
-		if got != c.want {
-			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+	}
+	check := func(how string) {
+		t.Helper()
+		for _, c := range cases {
+			got := ""
+			for _, id := range ids(c.f) {
+				got += id
+			}
+			if got != c.want {
+				t.Errorf("%s: %s: got %q, want %q", how, c.name, got, c.want)
+			}
 		}
 	}
+	check("selective terms (read from the index)")
+	// Every term broad: each candidate's own text is checked instead.
+	undo := store.SetBroadMatches(1)
+	check("broad terms (checked per listing)")
+	undo()
 	// Renamed titles are searched by their new words.
 	f := storetest.Finding("r2", "shop", "b", "nike", "耐克 新款 跑鞋", 90, at.Add(time.Hour))
 	if _, err := st.PutFindings(ctx, []markwatch.Finding{f}); err != nil {

@@ -15,6 +15,9 @@ func (s *Store) Next(ctx context.Context, f Filter, after int64) (int64, error) 
 	if err := f.Normalize(); err != nil {
 		return 0, err
 	}
+	if err := s.planSearch(ctx, &f); err != nil {
+		return 0, err
+	}
 	key, cond := f.keyset()
 	var cur []any
 	dest := make([]any, len(key))
