@@ -90,6 +90,7 @@ func Generate(ctx context.Context, s *Store, n int, seed uint64) error {
 		for _, q := range []string{
 			`INSERT INTO listings_fts (listings_fts) VALUES ('rebuild')`,
 			`INSERT INTO listings_grams (rowid, title, seller) SELECT id, markwatch_grams(title), markwatch_grams(seller) FROM listings WHERE id >= ?`,
+			`INSERT OR IGNORE INTO sellers (name) SELECT DISTINCT seller FROM listings WHERE id >= ? AND seller <> ''`,
 			`INSERT INTO tallies (dim, value, day, run, suspect, status, n)
 			SELECT d.dim, CASE d.dim WHEN 'all' THEN '' WHEN 'mark' THEN l.mark WHEN 'kind' THEN l.kind WHEN 'site' THEN l.site
 				WHEN 'seller' THEN l.seller ELSE markwatch_province(l.ship_from) END,

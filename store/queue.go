@@ -63,8 +63,10 @@ type Filter struct {
 
 	// broad marks the search conditions (by index in searchConds) that
 	// match so many listings that checking each candidate listing's text
-	// beats fetching every match from the index (set by planSearch).
-	broad map[int]bool
+	// beats fetching every match from the index (set by planSearch);
+	// broadSeller the same for the seller substring.
+	broad       map[int]bool
+	broadSeller bool
 }
 
 // broadMatches is where a search condition counts as broad.
@@ -75,7 +77,15 @@ var broadMatches = 5000
 // candidate's text checked for them, instead of materialising tens of
 // thousands of matches to sort.
 func (s *Store) planSearch(ctx context.Context, f *Filter) error {
-	f.broad = nil
+	f.broad, f.broadSeller = nil, false
+	if f.Seller != "" && !f.SellerExact {
+		var n int
+		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM listings
+			WHERE seller IN (SELECT name FROM sellers WHERE instr(lower(name), ?)) LIMIT ?)`, asciiLower(f.Seller), broadMatches).Scan(&n); err != nil {
+			return fmt.Errorf("store: seller search: %w", err)
+		}
+		f.broadSeller = n >= broadMatches
+	}
 	for i, c := range f.searchConds() {
 		var n int
 		q := "SELECT count(*) FROM (SELECT rowid FROM " + c.table + " WHERE " + c.table + " MATCH ? LIMIT ?)"
@@ -93,13 +103,7 @@ func (s *Store) planSearch(ctx context.Context, f *Filter) error {
 }
 
 // searchConds are the filter's full-text conditions.
-func (f *Filter) searchConds() []searchCond {
-	var out []searchCond
-	if f.Seller != "" && !f.SellerExact {
-		out = append(out, searchConds("seller", strings.Fields(f.Seller))...)
-	}
-	return append(out, searchConds("", strings.Fields(f.Q))...)
-}
+func (f *Filter) searchConds() []searchCond { return searchConds("", strings.Fields(f.Q)) }
 
 // Row is one listing as the queue shows it.
 type Row struct {
@@ -234,8 +238,16 @@ func (f *Filter) where() (string, []any) {
 	if len(f.Marks) > 0 {
 		add("l.id IN (SELECT listing FROM listing_marks WHERE mark IN (?"+strings.Repeat(",?", len(f.Marks)-1)+"))", anys(f.Marks)...)
 	}
-	if f.Seller != "" && f.SellerExact {
+	switch {
+	case f.Seller == "":
+	case f.SellerExact:
 		add("l.seller = ?", f.Seller)
+	case f.broadSeller:
+		add("instr(lower(l.seller), ?)", asciiLower(f.Seller))
+	default:
+		// The few sellers whose name contains the text, then their
+		// listings by the seller index.
+		add("l.seller IN (SELECT name FROM sellers WHERE instr(lower(name), ?))", asciiLower(f.Seller))
 	}
 	for i, c := range f.searchConds() {
 		if !f.broad[i] {
@@ -305,7 +317,7 @@ func (f *Filter) orderOn(t string) string {
 // broad search counts less far past the page (each count reads the queue
 // index until it has seen that many matches).
 func (f *Filter) CountCap() int {
-	if len(f.broad) > 0 {
+	if len(f.broad) > 0 || f.broadSeller {
 		return f.Offset + f.Limit + 1
 	}
 	return f.Offset + f.Limit + CountLimit + 1
