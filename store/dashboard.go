@@ -34,7 +34,9 @@ type Dashboard struct {
 	ByMark     []Tally         `json:"by_mark"`
 	ByKind     []Tally         `json:"by_kind"`
 	BySite     []Tally         `json:"by_site"`
-	BySeller   []Tally         `json:"by_seller"` // the 20 with most suspects
+	// BySeller: the 20 sellers with the most suspects in scope among the
+	// SellerCandidates with the most suspects overall (exact counts).
+	BySeller   []Tally `json:"by_seller"`
 	ByProvince []Tally         `json:"by_province"`
 	ByDay      []Tally         `json:"by_day"` // Value is the date, oldest first
 	// Takedown speed: median days from first sighting to the takedown
@@ -54,11 +56,7 @@ var dashboardLimits = map[string]int{"mark": 50, "kind": 10, "site": 50, "seller
 func (s *Store) Dashboard(ctx context.Context, f DashboardFilter) (*Dashboard, error) {
 	d := &Dashboard{Filter: f}
 	where, args := f.where()
-	sums := `coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE suspect = 1), 0),
-		coalesce(sum(n) FILTER (WHERE status IN ('confirmed','takedown_requested','removed','reappeared')), 0),
-		coalesce(sum(n) FILTER (WHERE status = 'dismissed'), 0),
-		coalesce(sum(n) FILTER (WHERE status IN ('takedown_requested','removed','reappeared')), 0),
-		coalesce(sum(n) FILTER (WHERE status = 'removed'), 0)`
+	sums := `sum(listings), sum(suspects), sum(confirmed), sum(dismissed), sum(requested), sum(removed)`
 	scan := func(q string, args []any) ([]Tally, error) {
 		rows, err := s.read.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -95,12 +93,15 @@ func (s *Store) Dashboard(ctx context.Context, f DashboardFilter) (*Dashboard, e
 	for _, dim := range []struct {
 		name string
 		dst  *[]Tally
-	}{{"mark", &d.ByMark}, {"kind", &d.ByKind}, {"site", &d.BySite}, {"seller", &d.BySeller}, {"province", &d.ByProvince}} {
-		q := `SELECT value, ` + sums + ` FROM tallies WHERE dim = ?` + where + ` GROUP BY value HAVING sum(n) > 0
+	}{{"mark", &d.ByMark}, {"kind", &d.ByKind}, {"site", &d.BySite}, {"province", &d.ByProvince}} {
+		q := `SELECT value, ` + sums + ` FROM tallies WHERE dim = ?` + where + ` GROUP BY value HAVING sum(listings) > 0
 			ORDER BY 3 DESC, 2 DESC, value LIMIT ?`
 		if *dim.dst, err = scan(q, append(append([]any{dim.name}, args...), dashboardLimits[dim.name])); err != nil {
 			return nil, err
 		}
+	}
+	if d.BySeller, err = s.topSellers(ctx, f); err != nil {
+		return nil, err
 	}
 	if d.DaysToRequest, d.DaysToRemoval, err = s.takedownSpeed(ctx, f); err != nil {
 		return nil, err
@@ -134,9 +135,37 @@ func (f DashboardFilter) where() (string, []any) {
 	return " AND " + strings.Join(conds, " AND "), args
 }
 
-// takedownSpeed reads the takedown requests and removals recorded in the
-// decisions of listings in scope.
-func (s *Store) takedownSpeed(ctx context.Context, f DashboardFilter) (toRequest, toRemoval float64, err error) {
+// SellerCandidates bounds the sellers the dashboard counts in scope: the
+// ones with the most suspects over all time.
+const SellerCandidates = 200
+
+// topSellers counts the candidate sellers' listings in scope exactly, by
+// the seller index.
+func (s *Store) topSellers(ctx context.Context, f DashboardFilter) ([]Tally, error) {
+	where, args := f.listingWhere()
+	rows, err := s.read.QueryContext(ctx, `SELECT l.seller, count(*), sum(l.suspect),
+		sum(l.status IN (`+confirmedStatuses+`)), sum(l.status = 'dismissed'),
+		sum(l.status IN ('takedown_requested','removed','reappeared')), sum(l.status = 'removed')
+		FROM listings l WHERE l.seller IN (SELECT seller FROM seller_counts ORDER BY suspects DESC, seller LIMIT ?)`+where+`
+		GROUP BY l.seller HAVING sum(l.suspect) > 0 ORDER BY 3 DESC, 2 DESC, l.seller LIMIT ?`,
+		append(append([]any{SellerCandidates}, args...), dashboardLimits["seller"])...)
+	if err != nil {
+		return nil, fmt.Errorf("store: dashboard sellers: %w", err)
+	}
+	defer rows.Close()
+	var out []Tally
+	for rows.Next() {
+		var t Tally
+		if err := rows.Scan(&t.Value, &t.Listings, &t.Suspects, &t.Confirmed, &t.Dismissed, &t.Requested, &t.Removed); err != nil {
+			return nil, fmt.Errorf("store: dashboard sellers: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// listingWhere is the filter on listings (alias l).
+func (f DashboardFilter) listingWhere() (string, []any) {
 	var conds []string
 	var args []any
 	if f.Run != "" {
@@ -144,21 +173,27 @@ func (s *Store) takedownSpeed(ctx context.Context, f DashboardFilter) (toRequest
 		args = append(args, f.Run)
 	}
 	if f.Sweep != "" {
-		conds = append(conds, "l.sweep = ?")
+		conds = append(conds, "l.last_run IN (SELECT id FROM runs WHERE sweep = ?)")
 		args = append(args, f.Sweep)
 	}
 	if !f.From.IsZero() {
 		conds = append(conds, "l.first_seen >= ?")
-		args = append(args, f.From.UnixMilli())
+		args = append(args, f.From.UnixMilli()/dayMS*dayMS)
 	}
 	if !f.To.IsZero() {
 		conds = append(conds, "l.first_seen < ?")
-		args = append(args, f.To.UnixMilli())
+		args = append(args, (f.To.UnixMilli()+dayMS-1)/dayMS*dayMS)
 	}
-	where := ""
-	if len(conds) > 0 {
-		where = " AND " + strings.Join(conds, " AND ")
+	if len(conds) == 0 {
+		return "", nil
 	}
+	return " AND " + strings.Join(conds, " AND "), args
+}
+
+// takedownSpeed reads the takedown requests and removals recorded in the
+// decisions of listings in scope.
+func (s *Store) takedownSpeed(ctx context.Context, f DashboardFilter) (toRequest, toRemoval float64, err error) {
+	where, args := f.listingWhere()
 	// The first request per listing, and the first removal after it.
 	q := `SELECT min(r.at) - l.first_seen,
 		(SELECT min(m.at) FROM decisions m WHERE m.listing = l.id AND m.to_status = 'removed') - min(r.at)

@@ -76,6 +76,12 @@ func TestDashboardCountsFollowDecisions(t *testing.T) {
 	if got := find(d.BySite, "taobao"); got.Requested != 2 {
 		t.Errorf("taobao: %+v", got)
 	}
+	if got := find(d.BySeller, "seller-a"); got.Suspects != 1 || got.Confirmed != 1 || got.Requested != 1 {
+		t.Errorf("seller-a: %+v (sellers %+v)", got, d.BySeller)
+	}
+	if got := find(d.BySeller, "seller-z"); got.Listings != 0 {
+		t.Errorf("a seller of another sweep counted: %+v", got)
+	}
 	if len(d.ByDay) != 2 || d.ByDay[0].Value != "2026-10-01" || d.ByDay[0].Listings != 2 {
 		t.Errorf("by day: %+v", d.ByDay)
 	}
