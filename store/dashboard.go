@@ -29,16 +29,16 @@ type Tally struct {
 
 // Dashboard is a campaign's summary.
 type Dashboard struct {
-	Filter     DashboardFilter `json:"-"`
-	Totals     Tally           `json:"totals"`
-	ByMark     []Tally         `json:"by_mark"`
-	ByKind     []Tally         `json:"by_kind"`
-	BySite     []Tally         `json:"by_site"`
+	Filter DashboardFilter `json:"-"`
+	Totals Tally           `json:"totals"`
+	ByMark []Tally         `json:"by_mark"`
+	ByKind []Tally         `json:"by_kind"`
+	BySite []Tally         `json:"by_site"`
 	// BySeller: the 20 sellers with the most suspects in scope among the
 	// SellerCandidates with the most suspects overall (exact counts).
 	BySeller   []Tally `json:"by_seller"`
-	ByProvince []Tally         `json:"by_province"`
-	ByDay      []Tally         `json:"by_day"` // Value is the date, oldest first
+	ByProvince []Tally `json:"by_province"`
+	ByDay      []Tally `json:"by_day"` // Value is the date, oldest first
 	// Takedown speed: median days from first sighting to the takedown
 	// request, and from the request to the removal, over the listings in
 	// scope that got that far (0 when none did).
