@@ -232,7 +232,7 @@ func TestDemoUserIsLoggedInAutomatically(t *testing.T) {
 	f := newFixture(t, review.Options{DemoUser: "demo"})
 	c := f.client()
 	html := f.get(c, "/queue", http.StatusOK)
-	if !strings.Contains(html, `<a href="/account">demo</a>`) || !strings.Contains(html, "Nike") {
+	if !strings.Contains(html, `<a href="/account"><bdi>demo</bdi></a>`) || !strings.Contains(html, "Nike") {
 		t.Error("the demo queue does not show the demo reviewer and the suspects")
 	}
 	var me struct {
