@@ -163,4 +163,16 @@ func TestBrowserSearchAndKeyboardTriage(t *testing.T) {
 	if d, _ := f.store.Listing(t.Context(), last); d.Status != store.New {
 		t.Errorf("store: t02 is %s after undo", d.Status)
 	}
+
+	// From the queue: move to a row and dismiss it without opening it;
+	// the cursor stays in place for the next row.
+	b.do("open the queue again", chromedp.Navigate(f.srv.URL+"/queue?site=taobao"), chromedp.WaitVisible(chromedp.CSS("#queue")))
+	if got := b.text("#summary"); !strings.Contains(got, "of 3") {
+		t.Fatalf("queue before: %q", got)
+	}
+	b.do("dismiss the first row", chromedp.KeyEvent("j"), chromedp.KeyEvent("d"))
+	b.waitFor("the queue after the decision", `document.readyState === "complete" && !!document.querySelector("p.flash") && document.getElementById("summary").textContent.includes("of 2")`)
+	if got := b.eval(`String(document.querySelectorAll("tr.cursor").length)`); got != "1" {
+		t.Errorf("the cursor was not kept after a decision from the queue (%s rows marked)", got)
+	}
 }

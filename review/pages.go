@@ -459,6 +459,8 @@ func (s *Server) decideForm(w http.ResponseWriter, r *http.Request, p *principal
 			if !more {
 				flash += "; that was the last listing of this queue"
 			}
+		} else if ret := r.PostFormValue("return"); ret != "" {
+			back = localNext(ret) // a decision from the queue goes back to it
 		} else if from := r.PostFormValue("from"); from != "" {
 			back += "?from=" + url.QueryEscape(from)
 		}
