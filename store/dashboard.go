@@ -55,8 +55,6 @@ var dashboardLimits = map[string]int{"mark": 50, "kind": 10, "site": 50, "seller
 // triggers), so that it reads summary rows, not listings.
 func (s *Store) Dashboard(ctx context.Context, f DashboardFilter) (*Dashboard, error) {
 	d := &Dashboard{Filter: f}
-	where, args := f.where()
-	sums := `sum(listings), sum(suspects), sum(confirmed), sum(dismissed), sum(requested), sum(removed)`
 	scan := func(q string, args []any) ([]Tally, error) {
 		rows, err := s.read.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -73,7 +71,45 @@ func (s *Store) Dashboard(ctx context.Context, f DashboardFilter) (*Dashboard, e
 		}
 		return out, rows.Err()
 	}
-	days, err := scan(`SELECT day, `+sums+` FROM tallies WHERE dim = 'all'`+where+` GROUP BY day ORDER BY day`, args)
+	// Three sources, cheapest first: the day tallies (no run filter), the
+	// run tallies (a run, no dates), the listings themselves (a run and
+	// dates: a run's listings are few).
+	const tallySums = `sum(listings), sum(suspects), sum(confirmed), sum(dismissed), sum(requested), sum(removed)`
+	const listingSums = `count(*), sum(l.suspect), sum(l.status IN (` + confirmedStatuses + `)), sum(l.status = 'dismissed'),
+		sum(l.status IN ('takedown_requested','removed','reappeared')), sum(l.status = 'removed')`
+	listingWhere, listingArgs := f.listingWhere()
+	var byDay, byDim func(dim string) (string, []any)
+	switch {
+	case f.Run == "":
+		where, args := f.where()
+		byDay = func(string) (string, []any) {
+			return `SELECT day, ` + tallySums + ` FROM tallies WHERE dim = 'all'` + where + ` GROUP BY day ORDER BY day`, args
+		}
+		byDim = func(dim string) (string, []any) {
+			return `SELECT value, ` + tallySums + ` FROM tallies WHERE dim = ?` + where + ` GROUP BY value`, append([]any{dim}, args...)
+		}
+	default:
+		byDay = func(string) (string, []any) {
+			return `SELECT l.first_seen / 86400000, ` + listingSums + ` FROM listings l WHERE 1` + listingWhere + ` GROUP BY 1 ORDER BY 1`, listingArgs
+		}
+		byDim = func(dim string) (string, []any) {
+			expr := map[string]string{"mark": "l.mark", "kind": "l.kind", "site": "l.site", "province": "markwatch_province(l.ship_from)"}[dim]
+			return `SELECT ` + expr + `, ` + listingSums + ` FROM listings l WHERE 1` + listingWhere + ` GROUP BY 1`, listingArgs
+		}
+		if f.From.IsZero() && f.To.IsZero() {
+			byDim = func(dim string) (string, []any) {
+				q := `SELECT value, ` + tallySums + ` FROM run_tallies WHERE dim = ? AND run = ?`
+				args := []any{dim, f.Run}
+				if f.Sweep != "" {
+					q += ` AND EXISTS (SELECT 1 FROM runs WHERE id = ? AND sweep = ?)`
+					args = append(args, f.Run, f.Sweep)
+				}
+				return q + ` GROUP BY value`, args
+			}
+		}
+	}
+	q, args := byDay("")
+	days, err := scan(q, args)
 	if err != nil {
 		return nil, err
 	}
@@ -94,10 +130,16 @@ func (s *Store) Dashboard(ctx context.Context, f DashboardFilter) (*Dashboard, e
 		name string
 		dst  *[]Tally
 	}{{"mark", &d.ByMark}, {"kind", &d.ByKind}, {"site", &d.BySite}, {"province", &d.ByProvince}} {
-		q := `SELECT value, ` + sums + ` FROM tallies WHERE dim = ?` + where + ` GROUP BY value HAVING sum(listings) > 0
-			ORDER BY 3 DESC, 2 DESC, value LIMIT ?`
-		if *dim.dst, err = scan(q, append(append([]any{dim.name}, args...), dashboardLimits[dim.name])); err != nil {
+		q, args := byDim(dim.name)
+		q = `SELECT * FROM (` + q + `) ORDER BY 3 DESC, 2 DESC, 1 LIMIT ?`
+		rows, err := scan(q, append(args, dashboardLimits[dim.name]))
+		if err != nil {
 			return nil, err
+		}
+		for _, r := range rows {
+			if r.Listings > 0 {
+				*dim.dst = append(*dim.dst, r)
+			}
 		}
 	}
 	if d.BySeller, err = s.topSellers(ctx, f); err != nil {
@@ -109,16 +151,12 @@ func (s *Store) Dashboard(ctx context.Context, f DashboardFilter) (*Dashboard, e
 	return d, nil
 }
 
-// where restricts tallies to the filter (run, sweep, days).
+// where restricts the day tallies to the filter (sweep, days).
 func (f DashboardFilter) where() (string, []any) {
 	var conds []string
 	var args []any
-	if f.Run != "" {
-		conds = append(conds, "run = ?")
-		args = append(args, f.Run)
-	}
 	if f.Sweep != "" {
-		conds = append(conds, "run IN (SELECT id FROM runs WHERE sweep = ?)")
+		conds = append(conds, "sweep = ?")
 		args = append(args, f.Sweep)
 	}
 	if !f.From.IsZero() {
@@ -173,7 +211,7 @@ func (f DashboardFilter) listingWhere() (string, []any) {
 		args = append(args, f.Run)
 	}
 	if f.Sweep != "" {
-		conds = append(conds, "l.last_run IN (SELECT id FROM runs WHERE sweep = ?)")
+		conds = append(conds, "l.sweep = ?")
 		args = append(args, f.Sweep)
 	}
 	if !f.From.IsZero() {

@@ -93,8 +93,98 @@ func TestDashboardCountsFollowDecisions(t *testing.T) {
 	if one.Totals.Listings != 2 {
 		t.Errorf("one day: %+v", one.Totals)
 	}
+	// The run tallies and the listings give the same numbers.
+	byRun, err := st.Dashboard(ctx, store.DashboardFilter{Run: "r1"})
+	if err != nil || byRun.Totals != want || find(byRun.ByMark, "Nike").Confirmed != 2 || len(byRun.ByDay) != 2 || len(byRun.ByProvince) != 3 {
+		t.Errorf("run r1: %+v %v", byRun, err)
+	}
+	runDay, err := st.Dashboard(ctx, store.DashboardFilter{Run: "r1", From: day1.AddDate(0, 0, 1).Truncate(24 * time.Hour), To: day1.AddDate(0, 0, 2).Truncate(24 * time.Hour)})
+	if err != nil || runDay.Totals.Listings != 2 || find(runDay.BySite, "jd").Listings != 2 {
+		t.Errorf("run r1, one day: %+v %v", runDay, err)
+	}
+	if other, _ := st.Dashboard(ctx, store.DashboardFilter{Run: "r1", Sweep: "mid-autumn"}); other.Totals.Listings != 0 || len(other.ByMark) != 0 {
+		t.Errorf("run r1 of another sweep: %+v", other)
+	}
 	all, _ := st.Dashboard(ctx, store.DashboardFilter{})
 	if all.Totals.Listings != 5 {
 		t.Errorf("everything: %+v", all.Totals)
+	}
+}
+
+// TestTalliesFollowIngestion checks the tallies that ingestion keeps
+// against counts made from the listings themselves, after listings were
+// seen again with another mark, sweep, seller and place, decided, removed
+// and seen again.
+func TestTalliesFollowIngestion(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	st, err := store.Open(ctx, t.TempDir(), store.WithClock(func() time.Time { return at.AddDate(0, 0, 5) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	put := func(run, sweep string, day int, ids []string, mark, ship string) {
+		var fs []markwatch.Finding
+		for _, id := range ids {
+			f := storetest.Finding(run, "shop", id, mark, "", 10, at.AddDate(0, 0, day))
+			f.Sweep, f.Listing.ShipFrom, f.Listing.Seller = sweep, ship, "seller-"+mark
+			f.Verdict.Suspect = id != "e"
+			fs = append(fs, f, f) // twice in a batch: stored once
+		}
+		if _, err := st.PutFindings(ctx, fs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("r1", "national-day", 0, []string{"a", "b", "c", "d", "e"}, "Nike", "广东 莆田")
+	a, _ := st.ListingByKey(ctx, "shop", "a")
+	b, _ := st.ListingByKey(ctx, "shop", "b")
+	st.Decide(ctx, "rita", []int64{a, b}, store.Confirmed, "")
+	batch, _ := st.CreateBatch(ctx, "rita", "shop", 10)
+	st.MarkBatchRequested(ctx, "rita", batch.ID, "")
+	if err := st.FinishRun(ctx, "r1", []string{"shop"}); err != nil {
+		t.Fatal(err)
+	}
+	put("r2", "double-11", 3, []string{"c", "d"}, "Adidas", "福建")     // seen again, other facts
+	put("r0", "national-day", -2, []string{"d", "e"}, "Nike", "广东 莆田") // an older page: first seen moves back
+	put("r3", "double-11", 4, []string{"a", "c", "f"}, "Adidas", "福建") // a was requested; f is new
+	if err := st.FinishRun(ctx, "r3", []string{"shop"}); err != nil {
+		t.Fatal(err)
+	}
+	far := store.DashboardFilter{From: at.AddDate(-1, 0, 0), To: at.AddDate(1, 0, 0)}
+	for _, run := range []string{"r0", "r1", "r2", "r3"} {
+		fromTallies, err := st.Dashboard(ctx, store.DashboardFilter{Run: run})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := far
+		f.Run = run
+		fromListings, err := st.Dashboard(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fromTallies.Totals != fromListings.Totals || len(fromTallies.ByMark) != len(fromListings.ByMark) {
+			t.Errorf("run %s: tallies %+v, listings %+v", run, fromTallies.Totals, fromListings.Totals)
+		}
+		for i := range fromTallies.ByProvince {
+			if fromTallies.ByProvince[i] != fromListings.ByProvince[i] {
+				t.Errorf("run %s province: tallies %+v, listings %+v", run, fromTallies.ByProvince[i], fromListings.ByProvince[i])
+			}
+		}
+	}
+	all, _ := st.Dashboard(ctx, store.DashboardFilter{})
+	var byDay store.Tally
+	for _, d := range all.ByDay {
+		byDay.Listings += d.Listings
+	}
+	if all.Totals.Listings != 6 || byDay.Listings != 6 {
+		t.Errorf("all: %+v", all.Totals)
+	}
+	sum := 0
+	for _, sweep := range []string{"national-day", "double-11"} {
+		d, _ := st.Dashboard(ctx, store.DashboardFilter{Sweep: sweep})
+		sum += d.Totals.Listings
+	}
+	if sum != 6 {
+		t.Errorf("sweeps add up to %d listings, want 6", sum)
 	}
 }

@@ -90,16 +90,27 @@ func Generate(ctx context.Context, s *Store, n int, seed uint64) error {
 		for _, q := range []string{
 			`INSERT INTO listings_fts (listings_fts) VALUES ('rebuild')`,
 			`INSERT INTO listings_grams (rowid, title, seller) SELECT id, markwatch_grams(title), markwatch_grams(seller) FROM listings WHERE id >= ?`,
-			`INSERT OR IGNORE INTO sellers (name) SELECT DISTINCT seller FROM listings WHERE id >= ? AND seller <> ''`,
-			`INSERT INTO tallies (dim, value, day, run, listings, suspects, confirmed, dismissed, requested, removed)
+			`INSERT INTO tallies (dim, value, day, sweep, listings, suspects, confirmed, dismissed, requested, removed)
 			SELECT d.dim, CASE d.dim WHEN 'all' THEN '' WHEN 'mark' THEN l.mark WHEN 'kind' THEN l.kind WHEN 'site' THEN l.site
 				ELSE markwatch_province(l.ship_from) END,
-				l.first_seen / 86400000, l.last_run, count(*), sum(l.suspect),
+				l.first_seen / 86400000, l.sweep, count(*), sum(l.suspect),
 				sum(l.status IN ('confirmed','takedown_requested','removed','reappeared')), sum(l.status = 'dismissed'),
 				sum(l.status IN ('takedown_requested','removed','reappeared')), sum(l.status = 'removed')
 			FROM listings l, (SELECT 'all' AS dim UNION ALL SELECT 'mark' UNION ALL SELECT 'kind' UNION ALL SELECT 'site'
-				UNION ALL SELECT 'province') d
-			WHERE l.id >= ? GROUP BY 1, 2, 3, 4
+				UNION ALL SELECT 'province') d WHERE l.id >= ?
+			GROUP BY 1, 2, 3, 4
+			ON CONFLICT DO UPDATE SET listings = listings + excluded.listings, suspects = suspects + excluded.suspects,
+				confirmed = confirmed + excluded.confirmed, dismissed = dismissed + excluded.dismissed,
+				requested = requested + excluded.requested, removed = removed + excluded.removed`,
+			`INSERT INTO run_tallies (dim, value, run, listings, suspects, confirmed, dismissed, requested, removed)
+			SELECT d.dim, CASE d.dim WHEN 'all' THEN '' WHEN 'mark' THEN l.mark WHEN 'kind' THEN l.kind WHEN 'site' THEN l.site
+				ELSE markwatch_province(l.ship_from) END,
+				l.last_run, count(*), sum(l.suspect),
+				sum(l.status IN ('confirmed','takedown_requested','removed','reappeared')), sum(l.status = 'dismissed'),
+				sum(l.status IN ('takedown_requested','removed','reappeared')), sum(l.status = 'removed')
+			FROM listings l, (SELECT 'all' AS dim UNION ALL SELECT 'mark' UNION ALL SELECT 'kind' UNION ALL SELECT 'site'
+				UNION ALL SELECT 'province') d WHERE l.id >= ?
+			GROUP BY 1, 2, 3
 			ON CONFLICT DO UPDATE SET listings = listings + excluded.listings, suspects = suspects + excluded.suspects,
 				confirmed = confirmed + excluded.confirmed, dismissed = dismissed + excluded.dismissed,
 				requested = requested + excluded.requested, removed = removed + excluded.removed`,

@@ -105,6 +105,7 @@ type ingestTx struct {
 	tx   *sql.Tx
 	now  int64
 	runs map[string]*runCount // per-run counters, written once at the end
+	tally *tallyDeltas        // campaign tallies, written once at the end
 	ingestStatements
 }
 
@@ -118,7 +119,8 @@ var ingestSQL = []struct {
 	field func(*ingestStatements) **sql.Stmt
 	sql   string
 }{
-	{func(s *ingestStatements) **sql.Stmt { return &s.selListing }, `SELECT id, title, price, status, status_at, last_seen FROM listings WHERE site = ? AND listing_id = ?`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.selListing }, `SELECT id, title, price, status, status_at, last_seen,
+			mark, kind, ship_from, sweep, last_run, seller, first_seen, suspect FROM listings WHERE site = ? AND listing_id = ?`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.insListing }, `INSERT INTO listings (site, listing_id, url, title, description, price, seller, ship_from, category, image,
 			first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, evidence, fetched_at, status, status_at, signal_key, likelihood)
 			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?, ?, coalesce((SELECT likelihood FROM calibration WHERE key = ?), -1)) RETURNING id`},
@@ -163,7 +165,7 @@ func (st *ingestStatements) close() {
 }
 
 func newIngestTx(ctx context.Context, tx *sql.Tx, now time.Time, prepared *ingestStatements) (*ingestTx, error) {
-	w := &ingestTx{tx: tx, now: now.UnixMilli(), runs: map[string]*runCount{}}
+	w := &ingestTx{tx: tx, now: now.UnixMilli(), runs: map[string]*runCount{}, tally: newTallyDeltas()}
 	for _, p := range ingestSQL {
 		*p.field(&w.ingestStatements) = tx.StmtContext(ctx, *p.field(prepared))
 	}
@@ -207,8 +209,11 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 		statusAt int64
 		lastSeen int64
 		reappear int
+		old      facts
 	)
-	err := w.selListing.QueryRowContext(ctx, site, l.ID).Scan(&id, &oldTitle, &oldPrice, &status, &statusAt, &lastSeen)
+	err := w.selListing.QueryRowContext(ctx, site, l.ID).Scan(&id, &oldTitle, &oldPrice, &status, &statusAt, &lastSeen,
+		&old.mark, &old.kind, &old.shipFrom, &old.sweep, &old.run, &old.seller, &old.firstSeen, &old.suspect)
+	old.site, old.status = site, status
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		err = w.insListing.QueryRowContext(ctx, site, l.ID, l.URL, l.Title, l.Description, price, l.Seller, l.ShipFrom, l.Category, l.Image,
@@ -219,6 +224,8 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 		if _, err := w.insHistory.ExecContext(ctx, id, seenMS, f.Run, l.Title, price); err != nil {
 			return false, err
 		}
+		w.tally.add(+1, facts{mark: mark, kind: kind, site: site, shipFrom: l.ShipFrom, sweep: f.Sweep, run: f.Run,
+			seller: l.Seller, status: string(New), firstSeen: seenMS, suspect: suspect})
 	case err != nil:
 		return false, err
 	}
@@ -239,13 +246,21 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 				seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, signalKey, signalKey, l.Evidence, l.Evidence, ms(l.FetchedAt), seenMS, id); err != nil {
 				return false, err
 			}
+			now := facts{mark: mark, kind: kind, site: site, shipFrom: l.ShipFrom, sweep: f.Sweep, run: f.Run,
+				seller: l.Seller, status: status, firstSeen: min(old.firstSeen, seenMS), suspect: suspect}
+			w.tally.move(old, now)
 			if oldTitle != l.Title || !samePrice(oldPrice, price) {
 				if _, err := w.insHistory.ExecContext(ctx, id, seenMS, f.Run, l.Title, price); err != nil {
 					return false, err
 				}
 			}
-		} else if _, err := w.seenOld.ExecContext(ctx, seenMS, id); err != nil {
-			return false, err
+		} else {
+			if _, err := w.seenOld.ExecContext(ctx, seenMS, id); err != nil {
+				return false, err
+			}
+			now := old
+			now.firstSeen = min(old.firstSeen, seenMS)
+			w.tally.move(old, now)
 		}
 		// Only a sighting after the removal was recorded counts: a late
 		// redelivery of an older page is not a reappearance.
@@ -276,8 +291,11 @@ type runCount struct {
 	firstSeen                      int64 // a run starts with its earliest fetch
 }
 
-// finish writes the per-run counters.
+// finish writes the per-run counters and the campaign tallies.
 func (w *ingestTx) finish(ctx context.Context) error {
+	if err := w.tally.write(ctx, w.tx); err != nil {
+		return err
+	}
 	for run, rc := range w.runs {
 		if rc.findings == 0 {
 			continue

@@ -81,7 +81,7 @@ func (s *Store) planSearch(ctx context.Context, f *Filter) error {
 	if f.Seller != "" && !f.SellerExact {
 		var n int
 		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM listings
-			WHERE seller IN (SELECT name FROM sellers WHERE instr(lower(name), ?)) LIMIT ?)`, asciiLower(f.Seller), broadMatches).Scan(&n); err != nil {
+			WHERE seller IN (SELECT seller FROM seller_counts WHERE instr(lower(seller), ?)) LIMIT ?)`, asciiLower(f.Seller), broadMatches).Scan(&n); err != nil {
 			return fmt.Errorf("store: seller search: %w", err)
 		}
 		f.broadSeller = n >= broadMatches
@@ -247,7 +247,7 @@ func (f *Filter) where() (string, []any) {
 	default:
 		// The few sellers whose name contains the text, then their
 		// listings by the seller index.
-		add("l.seller IN (SELECT name FROM sellers WHERE instr(lower(name), ?))", asciiLower(f.Seller))
+		add("l.seller IN (SELECT seller FROM seller_counts WHERE instr(lower(seller), ?))", asciiLower(f.Seller))
 	}
 	for i, c := range f.searchConds() {
 		if !f.broad[i] {
@@ -494,8 +494,8 @@ type searchCond struct {
 }
 
 // searchConds turns search terms into FTS5 conditions: one trigram MATCH
-// for the terms of three or more characters, one per-character phrase
-// MATCH for the shorter ones. column limits the match to one field
+// for the terms of three or more characters, one bigram MATCH for the
+// shorter ones (see Grams). column limits the match to one field
 // ("seller"); empty searches every indexed field.
 func searchConds(column string, terms []string) []searchCond {
 	var long, short, longTerms, shortTerms []string
@@ -506,11 +506,16 @@ func searchConds(column string, terms []string) []searchCond {
 			longTerms = append(longTerms, t)
 			continue
 		}
-		var grams []string
+		// One character: every bigram it starts and every run it ends
+		// (a prefix query); two characters: their bigram.
+		var token string
 		for _, r := range t {
-			grams = append(grams, gram(r))
+			token += gram(r)
 		}
-		short = append(short, `"`+strings.Join(grams, " ")+`"`)
+		if utf8.RuneCountInString(t) == 1 {
+			token += "*"
+		}
+		short = append(short, token)
 		shortTerms = append(shortTerms, t)
 	}
 	scope := func(expr []string) string {

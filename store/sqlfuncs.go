@@ -45,24 +45,41 @@ func text(v driver.Value) string {
 	return ""
 }
 
-// gram is one character as a search token: its lower-cased UTF-8 bytes in
-// hex (UTF-8 is prefix-free, so a token names exactly one character).
+// gram is one character as it appears in a search token: its lower-cased
+// UTF-8 bytes in hex (UTF-8 is prefix-free, so a token's first character
+// is known from its first bytes).
 func gram(r rune) string { return hex.EncodeToString([]byte(string(unicode.ToLower(r)))) }
 
-// Grams turns text into one token per character (spaces and control
-// characters dropped) for the short-term index.
+// Grams turns text into the short-term index's tokens: every pair of
+// adjacent characters (a bigram) and the last character of every run
+// between spaces. A two-character term is then one token; a
+// one-character term is a prefix query, since every occurrence of a
+// character starts a bigram or ends a run. One token per character, and
+// no positions to store (detail=none).
 func Grams(s string) string {
 	var b strings.Builder
+	var prev string
+	flush := func() {
+		if prev != "" {
+			b.WriteString(prev)
+			b.WriteByte(' ')
+			prev = ""
+		}
+	}
 	for _, r := range s {
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			b.WriteByte(' ') // a space breaks phrases across words
-			b.WriteString("20")
-			b.WriteByte(' ')
+			flush()
 			continue
 		}
-		b.WriteString(gram(r))
-		b.WriteByte(' ')
+		g := gram(r)
+		if prev != "" {
+			b.WriteString(prev)
+			b.WriteString(g)
+			b.WriteByte(' ')
+		}
+		prev = g
 	}
+	flush()
 	return b.String()
 }
 

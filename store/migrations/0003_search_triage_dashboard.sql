@@ -35,11 +35,12 @@ BEGIN
 END;
 
 -- Terms of one or two characters (二字 Chinese fragments) are beyond
--- trigrams: every character of title and seller becomes one token (its
--- UTF-8 bytes in hex, lower-cased first, by markwatch_grams), and a
--- two-character term is a phrase of two tokens.
+-- trigrams: markwatch_grams writes every pair of adjacent characters of
+-- title and seller as one token (their lower-cased UTF-8 bytes in hex) and
+-- the last character of each run; a two-character term is one token, a
+-- one-character term a prefix query. No positions needed: detail=none.
 CREATE VIRTUAL TABLE listings_grams USING fts5(title, seller, content='', contentless_delete=1,
-	tokenize='ascii', detail='full');
+	tokenize='ascii', detail='none');
 INSERT INTO listings_grams (rowid, title, seller)
 	SELECT id, markwatch_grams(title), markwatch_grams(seller) FROM listings;
 CREATE TRIGGER listings_grams_insert AFTER INSERT ON listings BEGIN
