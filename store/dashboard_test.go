@@ -144,7 +144,7 @@ func TestTalliesFollowIngestion(t *testing.T) {
 	if err := st.FinishRun(ctx, "r1", []string{"shop"}); err != nil {
 		t.Fatal(err)
 	}
-	put("r2", "double-11", 3, []string{"c", "d"}, "Adidas", "福建")     // seen again, other facts
+	put("r2", "double-11", 3, []string{"c", "d"}, "Adidas", "福建")      // seen again, other facts
 	put("r0", "national-day", -2, []string{"d", "e"}, "Nike", "广东 莆田") // an older page: first seen moves back
 	put("r3", "double-11", 4, []string{"a", "c", "f"}, "Adidas", "福建") // a was requested; f is new
 	if err := st.FinishRun(ctx, "r3", []string{"shop"}); err != nil {

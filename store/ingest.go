@@ -102,10 +102,10 @@ func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) (
 
 // ingestTx holds the prepared statements of one ingestion transaction.
 type ingestTx struct {
-	tx   *sql.Tx
-	now  int64
-	runs map[string]*runCount // per-run counters, written once at the end
-	tally *tallyDeltas        // campaign tallies, written once at the end
+	tx    *sql.Tx
+	now   int64
+	runs  map[string]*runCount // per-run counters, written once at the end
+	tally *tallyDeltas         // campaign tallies, written once at the end
 	ingestStatements
 }
 
