@@ -9,7 +9,7 @@ import (
 // moves listings in the tallies tables once per distinct key, at the end of
 // its transaction, instead of a trigger doing it for every listing (which
 // halved the ingest rate). Status changes go through the tallies_update
-// trigger (migration 0005).
+// trigger (migration 0003).
 
 // facts are what a listing is tallied by.
 type facts struct {
