@@ -40,7 +40,7 @@ type Filter struct {
 	// whitespace-separated terms, all required, each a substring
 	// (case-insensitive). Terms of three or more characters use the trigram
 	// index over every field; shorter ones (a two-character Chinese
-	// fragment) the per-character index over title and seller.
+	// fragment) the bigram index over title and seller.
 	Q      string
 	Kind   string // kind of the strongest hit: trademark, special, gi, patent
 	Site   string //
