@@ -10,6 +10,10 @@ ALTER TABLE listings ADD COLUMN signal_key TEXT NOT NULL DEFAULT '';
 -- weights are applied (the queue then falls back to the shipped score).
 ALTER TABLE listings ADD COLUMN likelihood REAL NOT NULL DEFAULT -1;
 CREATE INDEX listings_likely ON listings (suspect, status, likelihood DESC, score DESC, id DESC);
+-- A date filter on the queue: the suspects of a status seen since a day,
+-- sorted by score without reading the rows (the generated million-listing
+-- store spreads over 400 days, where a week is under 2% of the queue).
+CREATE INDEX listings_status_seen ON listings (suspect, status, last_seen, score, id);
 
 -- Full-text search without a segmenter: trigrams answer terms of three or
 -- more characters over every text field.
