@@ -102,10 +102,11 @@ func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) (
 
 // ingestTx holds the prepared statements of one ingestion transaction.
 type ingestTx struct {
-	tx    *sql.Tx
-	now   int64
-	runs  map[string]*runCount // per-run counters, written once at the end
-	tally *tallyDeltas         // campaign tallies, written once at the end
+	tx       *sql.Tx
+	prepared *ingestStatements // the statements as prepared on the connection (for setStatus)
+	now      int64
+	runs     map[string]*runCount // per-run counters, written once at the end
+	tally    *tallyDeltas         // campaign tallies, written once at the end
 	ingestStatements
 }
 
@@ -113,6 +114,9 @@ type ingestTx struct {
 // each ingestion transaction.
 type ingestStatements struct {
 	selListing, insListing, updListing, seenOld, insHistory, insVerdict, insMark, insDecision, upRun, runCount *sql.Stmt
+	// updStatus and addDecision serve setStatus everywhere: prepared once,
+	// because preparing an UPDATE of listings compiles every trigger on it.
+	updStatus, addDecision, addUndo *sql.Stmt
 }
 
 var ingestSQL = []struct {
@@ -140,6 +144,9 @@ var ingestSQL = []struct {
 	{func(s *ingestStatements) **sql.Stmt { return &s.upRun }, `INSERT INTO runs (id, sweep, started_at) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET started_at = min(started_at, excluded.started_at),
 			sweep = CASE WHEN sweep = '' THEN excluded.sweep ELSE sweep END`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.updStatus }, `UPDATE listings SET status = ?, status_at = ?, status_by = ?, note = ? WHERE id = ? AND status = ?`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.addDecision }, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, batch, run) VALUES (?,?,?,?,?,?,?,?)`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.addUndo }, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, undo_of) VALUES (?,?,?,?,?,?,?)`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.runCount }, `UPDATE runs SET findings = findings + ?, suspects = suspects + ?, reappeared = reappeared + ?,
 			started_at = min(started_at, ?) WHERE id = ?`},
 }
@@ -165,7 +172,7 @@ func (st *ingestStatements) close() {
 }
 
 func newIngestTx(ctx context.Context, tx *sql.Tx, now time.Time, prepared *ingestStatements) (*ingestTx, error) {
-	w := &ingestTx{tx: tx, now: now.UnixMilli(), runs: map[string]*runCount{}, tally: newTallyDeltas()}
+	w := &ingestTx{tx: tx, prepared: prepared, now: now.UnixMilli(), runs: map[string]*runCount{}, tally: newTallyDeltas()}
 	for _, p := range ingestSQL {
 		*p.field(&w.ingestStatements) = tx.StmtContext(ctx, *p.field(prepared))
 	}
@@ -265,7 +272,7 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 		// Only a sighting after the removal was recorded counts: a late
 		// redelivery of an older page is not a reappearance.
 		if Status(status) == Removed && seenMS > statusAt {
-			if err := setStatus(ctx, w.tx, id, Removed, Reappeared, SystemActor, "seen again in run "+f.Run, w.now, 0, f.Run); err != nil {
+			if err := setStatus(ctx, w.tx, w.prepared, id, Removed, Reappeared, SystemActor, "seen again in run "+f.Run, w.now, 0, f.Run); err != nil {
 				return false, err
 			}
 			reappear = 1
@@ -308,9 +315,8 @@ func (w *ingestTx) finish(ctx context.Context) error {
 }
 
 // setStatus changes a listing's status and records the decision.
-func setStatus(ctx context.Context, tx *sql.Tx, id int64, from, to Status, actor, note string, at int64, batch int64, run string) error {
-	res, err := tx.ExecContext(ctx, `UPDATE listings SET status = ?, status_at = ?, status_by = ?, note = ? WHERE id = ? AND status = ?`,
-		string(to), at, actor, note, id, string(from))
+func setStatus(ctx context.Context, tx *sql.Tx, st *ingestStatements, id int64, from, to Status, actor, note string, at int64, batch int64, run string) error {
+	res, err := tx.StmtContext(ctx, st.updStatus).ExecContext(ctx, string(to), at, actor, note, id, string(from))
 	if err != nil {
 		return err
 	}
@@ -321,8 +327,7 @@ func setStatus(ctx context.Context, tx *sql.Tx, id int64, from, to Status, actor
 	if batch > 0 {
 		b = batch
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, batch, run) VALUES (?,?,?,?,?,?,?,?)`,
-		id, string(from), string(to), actor, at, note, b, run)
+	_, err = tx.StmtContext(ctx, st.addDecision).ExecContext(ctx, id, string(from), string(to), actor, at, note, b, run)
 	return err
 }
 

@@ -266,7 +266,7 @@ func (s *Store) decide(ctx context.Context, actor string, ids []int64, to Status
 			res.Skipped[id] = fmt.Sprintf("cannot go from %s to %s", Status(cur).Label(), to.Label())
 			continue
 		}
-		if err := setStatus(ctx, tx, id, Status(cur), to, actor, note, now, 0, ""); err != nil {
+		if err := setStatus(ctx, tx, s.ingest, id, Status(cur), to, actor, note, now, 0, ""); err != nil {
 			return res, fmt.Errorf("store: decide: %w", err)
 		}
 		res.Changed = append(res.Changed, id)

@@ -152,7 +152,7 @@ func (s *Store) Undo(ctx context.Context, actor string) (UndoResult, error) {
 	now := s.now().UnixMilli()
 	var changed []int64
 	for _, u := range todo {
-		r, err := tx.ExecContext(ctx, `UPDATE listings SET status = ?, status_at = ?, status_by = ?, note = ? WHERE id = ? AND status = ?`,
+		r, err := tx.StmtContext(ctx, s.ingest.updStatus).ExecContext(ctx,
 			string(u.from), now, actor, fmt.Sprintf("undo of decision %d", u.id), u.listing, string(u.to))
 		if err != nil {
 			return res, fmt.Errorf("store: undo: %w", err)
@@ -168,7 +168,7 @@ func (s *Store) Undo(ctx context.Context, actor string) (UndoResult, error) {
 			res.Skipped[u.listing] = "changed since the decision"
 			to = u.to
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, undo_of) VALUES (?,?,?,?,?,?,?)`,
+		if _, err := tx.StmtContext(ctx, s.ingest.addUndo).ExecContext(ctx,
 			u.listing, string(from), string(to), actor, now, fmt.Sprintf("undo of decision %d", u.id), u.id); err != nil {
 			return res, fmt.Errorf("store: undo: %w", err)
 		}
