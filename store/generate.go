@@ -88,7 +88,7 @@ func Generate(ctx context.Context, s *Store, n int, seed uint64) error {
 		}
 		// The search indexes and the campaign tallies, for the new rows.
 		for _, q := range []string{
-			`INSERT INTO listings_fts (listings_fts) VALUES ('rebuild')`,
+			`INSERT INTO listings_fts (rowid, title, description, seller, ocr_text) SELECT id, title, description, seller, ocr_text FROM listings WHERE id >= ?`,
 			`INSERT INTO listings_grams (rowid, title, seller) SELECT id, markwatch_grams(title), markwatch_grams(seller) FROM listings WHERE id >= ?`,
 			`INSERT INTO tallies (dim, value, day, sweep, listings, suspects, confirmed, dismissed, requested, removed)
 			SELECT d.dim, CASE d.dim WHEN 'all' THEN '' WHEN 'mark' THEN l.mark WHEN 'kind' THEN l.kind WHEN 'site' THEN l.site

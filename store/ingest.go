@@ -107,6 +107,9 @@ type ingestTx struct {
 	now      int64
 	runs     map[string]*runCount // per-run counters, written once at the end
 	tally    *tallyDeltas         // campaign tallies, written once at the end
+	// Listings to (re)index for search at the end: new ones, and known
+	// ones whose text changed.
+	added, changed []int64
 	ingestStatements
 }
 
@@ -124,7 +127,7 @@ var ingestSQL = []struct {
 	sql   string
 }{
 	{func(s *ingestStatements) **sql.Stmt { return &s.selListing }, `SELECT id, title, price, status, status_at, last_seen,
-			mark, kind, ship_from, sweep, last_run, seller, first_seen, suspect FROM listings WHERE site = ? AND listing_id = ?`},
+			mark, kind, ship_from, sweep, last_run, seller, first_seen, suspect, description FROM listings WHERE site = ? AND listing_id = ?`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.insListing }, `INSERT INTO listings (site, listing_id, url, title, description, price, seller, ship_from, category, image,
 			first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, evidence, fetched_at, status, status_at, signal_key, likelihood)
 			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?, ?, coalesce((SELECT likelihood FROM calibration WHERE key = ?), -1)) RETURNING id`},
@@ -217,9 +220,10 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 		lastSeen int64
 		reappear int
 		old      facts
+		oldDesc  string
 	)
 	err := w.selListing.QueryRowContext(ctx, site, l.ID).Scan(&id, &oldTitle, &oldPrice, &status, &statusAt, &lastSeen,
-		&old.mark, &old.kind, &old.shipFrom, &old.sweep, &old.run, &old.seller, &old.firstSeen, &old.suspect)
+		&old.mark, &old.kind, &old.shipFrom, &old.sweep, &old.run, &old.seller, &old.firstSeen, &old.suspect, &oldDesc)
 	old.site, old.status = site, status
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -233,6 +237,7 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 		}
 		w.tally.add(+1, facts{mark: mark, kind: kind, site: site, shipFrom: l.ShipFrom, sweep: f.Sweep, run: f.Run,
 			seller: l.Seller, status: string(New), firstSeen: seenMS, suspect: suspect})
+		w.added = append(w.added, id)
 	case err != nil:
 		return false, err
 	}
@@ -256,6 +261,9 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 			now := facts{mark: mark, kind: kind, site: site, shipFrom: l.ShipFrom, sweep: f.Sweep, run: f.Run,
 				seller: l.Seller, status: status, firstSeen: min(old.firstSeen, seenMS), suspect: suspect}
 			w.tally.move(old, now)
+			if oldTitle != l.Title || oldDesc != l.Description || old.seller != l.Seller {
+				w.changed = append(w.changed, id)
+			}
 			if oldTitle != l.Title || !samePrice(oldPrice, price) {
 				if _, err := w.insHistory.ExecContext(ctx, id, seenMS, f.Run, l.Title, price); err != nil {
 					return false, err
@@ -301,6 +309,12 @@ type runCount struct {
 // finish writes the per-run counters and the campaign tallies.
 func (w *ingestTx) finish(ctx context.Context) error {
 	if err := w.tally.write(ctx, w.tx); err != nil {
+		return err
+	}
+	if err := reindex(ctx, w.tx, w.added, false); err != nil {
+		return err
+	}
+	if err := reindex(ctx, w.tx, w.changed, true); err != nil {
 		return err
 	}
 	for run, rc := range w.runs {

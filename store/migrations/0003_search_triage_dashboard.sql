@@ -17,26 +17,17 @@ CREATE INDEX listings_status_seen ON listings (suspect, status, last_seen, score
 
 -- Full-text search without a segmenter: trigrams answer terms of three or
 -- more characters over every text field.
+--
+-- Both search tables are contentless (rowid = listing id) and written by
+-- the store's Go code (Store.reindex), one statement per batch of
+-- listings, not by a trigger per row: FTS5 flushes its buffer to disk at
+-- every statement savepoint, so a trigger per listing wrote a segment per
+-- listing and tripled the ingest time. Code that changes a listing's
+-- title, description, seller or ocr_text must reindex it.
 CREATE VIRTUAL TABLE listings_fts USING fts5(title, description, seller, ocr_text,
-	content='listings', content_rowid='id', tokenize='trigram case_sensitive 0');
-INSERT INTO listings_fts (listings_fts) VALUES ('rebuild');
-CREATE TRIGGER listings_fts_insert AFTER INSERT ON listings BEGIN
-	INSERT INTO listings_fts (rowid, title, description, seller, ocr_text)
-	VALUES (NEW.id, NEW.title, NEW.description, NEW.seller, NEW.ocr_text);
-END;
-CREATE TRIGGER listings_fts_delete AFTER DELETE ON listings BEGIN
-	INSERT INTO listings_fts (listings_fts, rowid, title, description, seller, ocr_text)
-	VALUES ('delete', OLD.id, OLD.title, OLD.description, OLD.seller, OLD.ocr_text);
-END;
-CREATE TRIGGER listings_fts_update AFTER UPDATE OF title, description, seller, ocr_text ON listings
-	WHEN OLD.title IS NOT NEW.title OR OLD.description IS NOT NEW.description
-	  OR OLD.seller IS NOT NEW.seller OR OLD.ocr_text IS NOT NEW.ocr_text
-BEGIN
-	INSERT INTO listings_fts (listings_fts, rowid, title, description, seller, ocr_text)
-	VALUES ('delete', OLD.id, OLD.title, OLD.description, OLD.seller, OLD.ocr_text);
-	INSERT INTO listings_fts (rowid, title, description, seller, ocr_text)
-	VALUES (NEW.id, NEW.title, NEW.description, NEW.seller, NEW.ocr_text);
-END;
+	content='', contentless_delete=1, tokenize='trigram case_sensitive 0');
+INSERT INTO listings_fts (rowid, title, description, seller, ocr_text)
+	SELECT id, title, description, seller, ocr_text FROM listings;
 
 -- Terms of one or two characters (二字 Chinese fragments) are beyond
 -- trigrams: markwatch_grams writes every pair of adjacent characters of
@@ -47,17 +38,9 @@ CREATE VIRTUAL TABLE listings_grams USING fts5(title, seller, content='', conten
 	tokenize='ascii', detail='none');
 INSERT INTO listings_grams (rowid, title, seller)
 	SELECT id, markwatch_grams(title), markwatch_grams(seller) FROM listings;
-CREATE TRIGGER listings_grams_insert AFTER INSERT ON listings BEGIN
-	INSERT INTO listings_grams (rowid, title, seller) VALUES (NEW.id, markwatch_grams(NEW.title), markwatch_grams(NEW.seller));
-END;
-CREATE TRIGGER listings_grams_delete AFTER DELETE ON listings BEGIN
+CREATE TRIGGER listings_search_delete AFTER DELETE ON listings BEGIN
+	DELETE FROM listings_fts WHERE rowid = OLD.id;
 	DELETE FROM listings_grams WHERE rowid = OLD.id;
-END;
-CREATE TRIGGER listings_grams_update AFTER UPDATE OF title, seller ON listings
-	WHEN OLD.title IS NOT NEW.title OR OLD.seller IS NOT NEW.seller
-BEGIN
-	DELETE FROM listings_grams WHERE rowid = OLD.id;
-	INSERT INTO listings_grams (rowid, title, seller) VALUES (NEW.id, markwatch_grams(NEW.title), markwatch_grams(NEW.seller));
 END;
 
 -- Takedown timing: when each listing's takedown was requested and when its
