@@ -28,7 +28,7 @@ const benchListings = 1_000_000
 func benchStore(b *testing.B) *store.Store {
 	b.Helper()
 	ctx := context.Background()
-	dir := filepath.Join(os.TempDir(), "markwatch-bench-queue-1m-v4")
+	dir := filepath.Join(os.TempDir(), "markwatch-bench-queue-1m-v5")
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err != nil {
 		os.RemoveAll(dir)
 		tmp := dir + ".tmp"
