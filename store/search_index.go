@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 )
 
 // reindex writes the search entries (trigram and bigram tables) of the
@@ -34,4 +35,25 @@ func reindex(ctx context.Context, tx *sql.Tx, ids []int64, replace bool) error {
 		}
 	}
 	return nil
+}
+
+// SetOCRText stores the text read from a listing's images (the images
+// stage) and reindexes the listing, so that search finds it by that text.
+func (s *Store) SetOCRText(ctx context.Context, listing int64, text string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: ocr text: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE listings SET ocr_text = ? WHERE id = ?`, clip(text, 20000), listing)
+	if err != nil {
+		return fmt.Errorf("store: ocr text: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: listing %d", ErrNotFound, listing)
+	}
+	if err := reindex(ctx, tx, []int64{listing}, true); err != nil {
+		return fmt.Errorf("store: ocr text: %w", err)
+	}
+	return tx.Commit()
 }

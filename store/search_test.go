@@ -97,6 +97,17 @@ func TestSearch(t *testing.T) {
 	if got := ids(store.Filter{Q: "Air"}); len(got) != 0 {
 		t.Errorf("the old title still matches: %v", got)
 	}
+	// OCR text, when the images stage writes it, is searched too.
+	c, _ := st.ListingByKey(ctx, "shop", "c")
+	if err := st.SetOCRText(ctx, c, "防伪标签 正品保证"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(store.Filter{Q: "防伪标签"}); len(got) != 1 || got[0] != "c" {
+		t.Errorf("OCR text not searched: %v", got)
+	}
+	if d, _ := st.Listing(ctx, c); d.OCRText != "防伪标签 正品保证" {
+		t.Errorf("OCR text not stored: %q", d.OCRText)
+	}
 	for _, bad := range []store.Filter{{MinScore: math.NaN()}, {MinScore: math.Inf(1)}, {Offset: store.MaxOffset + 1}} {
 		if _, _, err := st.Suspects(ctx, bad); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("%+v: err = %v, want ErrInvalid", bad, err)
