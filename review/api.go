@@ -21,6 +21,13 @@ func (s *Server) apiRoutes() {
 	s.handle("GET /api/v1/listings/{id}", "api_listing", read, s.apiListing)
 	s.handle("POST /api/v1/listings/{id}/decision", "api_decide", write, s.apiDecide)
 	s.handle("POST /api/v1/decisions", "api_decide_bulk", write, s.apiDecide)
+	s.handle("POST /api/v1/decisions/by-filter", "api_decide_filter", write, s.apiDecideFilter)
+	s.handle("POST /api/v1/undo", "api_undo", write, s.apiUndo)
+	s.handle("GET /api/v1/listings/count", "api_count", read, s.apiCount)
+	s.handle("GET /api/v1/listings/{id}/next", "api_next", read, s.apiNext)
+	s.handle("GET /api/v1/dashboard", "api_dashboard", read, s.apiDashboard)
+	s.handle("GET /api/v1/calibration", "api_calibration", read, s.apiCalibration)
+	s.handle("GET /api/v1/dashboard.xlsx", "api_dashboard_xlsx", read, s.dashboardXLSX)
 	s.handle("GET /api/v1/facets", "api_facets", read, func(w http.ResponseWriter, r *http.Request, p *principal) {
 		f, err := s.facets(r)
 		if err != nil {
@@ -218,17 +225,59 @@ func (s *Server) apiRoutes() {
 	})
 	s.handle("POST /api/v1/tokens", "api_create_token", write, func(w http.ResponseWriter, r *http.Request, p *principal) {
 		var body struct {
-			Label string `json:"label"`
+			Label         string `json:"label"`
+			ExpiresInDays int    `json:"expires_in_days"`
 		}
 		if !s.decode(w, r, &body, true) {
 			return
 		}
-		token, err := s.store.CreateToken(r.Context(), p.User.Name, p.User.Name, body.Label)
+		expires, err := tokenExpiry(s.now(), strconv.Itoa(body.ExpiresInDays))
 		if err != nil {
 			s.failErr(w, r, true, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]string{"token": token, "user": p.User.Name})
+		token, err := s.store.CreateTokenUntil(r.Context(), p.User.Name, p.User.Name, body.Label, expires)
+		if err != nil {
+			s.failErr(w, r, true, err)
+			return
+		}
+		out := map[string]any{"token": token, "user": p.User.Name}
+		if !expires.IsZero() {
+			out["expires_at"] = expires.UTC()
+		}
+		writeJSON(w, http.StatusCreated, out)
+	})
+	s.handle("GET /api/v1/tokens", "api_tokens", read, func(w http.ResponseWriter, r *http.Request, p *principal) {
+		name := p.User.Name
+		if u := r.URL.Query().Get("user"); u != "" && u != name {
+			if p.User.Role != store.Admin {
+				s.fail(w, r, true, http.StatusForbidden, "only admins list other users' tokens")
+				return
+			}
+			name = u
+		}
+		tokens, err := s.store.Tokens(r.Context(), name)
+		if err != nil {
+			s.failErr(w, r, true, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"tokens": nonNil(tokens)})
+	})
+	s.handle("POST /api/v1/tokens/{id}/revoke", "api_revoke_token", read, func(w http.ResponseWriter, r *http.Request, p *principal) {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			s.fail(w, r, true, http.StatusNotFound, "no such token")
+			return
+		}
+		owner := p.User.Name
+		if p.User.Role == store.Admin {
+			owner = ""
+		}
+		if err := s.store.RevokeToken(r.Context(), p.User.Name, id, owner); err != nil {
+			s.failErr(w, r, true, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"revoked": id})
 	})
 }
 
@@ -271,21 +320,17 @@ func (s *Server) apiListings(w http.ResponseWriter, r *http.Request, p *principa
 		s.failErr(w, r, true, err)
 		return
 	}
-	if v := q.Get("offset"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			s.fail(w, r, true, http.StatusBadRequest, fmt.Sprintf("offset: want a number, got %q", v))
-			return
-		}
-		f.Offset = n
+	if err := s.resolveMark(r, &f); err != nil {
+		s.failErr(w, r, true, err)
+		return
 	}
-	rows, total, err := s.store.Suspects(r.Context(), f)
+	pg, err := s.store.SuspectsPage(r.Context(), f)
 	if err != nil {
 		s.failErr(w, r, true, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, listingsResponse{Listings: nonNil(rows), Total: total,
-		TotalIsLowerBound: f.TotalIsLowerBound(total), Offset: f.Offset, Limit: f.Limit})
+	writeJSON(w, http.StatusOK, listingsResponse{Listings: nonNil(pg.Rows), Total: pg.Total,
+		TotalIsLowerBound: pg.LowerBound, Offset: f.Offset, Limit: f.Limit})
 }
 
 func (s *Server) apiListing(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,6 +71,10 @@ func (s *Server) routes() {
 	s.handle("POST /queue/decide", "decide_bulk", write, s.decideForm)
 	s.handle("GET /listings/{id}", "listing", read, s.listingPage)
 	s.handle("POST /listings/{id}/decide", "decide", write, s.decideForm)
+	s.handle("GET /listings/{id}/next", "skip", read, s.skip)
+	s.handle("POST /undo", "undo", write, s.undoForm)
+	s.handle("GET /queue/bulk", "bulk", write, s.bulkPage)
+	s.handle("POST /queue/bulk", "decide_filter", write, s.bulkForm)
 	s.handle("GET /seller", "seller", read, s.sellerPage)
 	s.handle("GET /runs", "runs", read, s.runsPage)
 	s.handle("GET /runs/{id}", "run", read, s.runPage)
@@ -86,6 +91,13 @@ func (s *Server) routes() {
 	s.handle("POST /users/{name}", "update_user", admin, s.updateUserForm)
 	s.handle("GET /account", "account", read, s.accountPage)
 	s.handle("POST /account/tokens", "create_token", write, s.createTokenForm)
+	s.handle("POST /account/tokens/{id}/revoke", "revoke_token", read, s.revokeTokenForm)
+	s.handle("GET /users/{name}/tokens", "user_tokens", admin, s.userTokensPage)
+	s.handle("GET /dashboard", "dashboard", read, s.dashboardPage)
+	s.handle("GET /calibration", "calibration", read, s.calibrationPage)
+	s.handle("POST /calibration/apply", "apply_calibration", admin, s.applyRankingForm)
+	s.handle("POST /calibration/weights", "apply_weights", admin, s.applyWeightsForm)
+	s.handle("GET /dashboard.xlsx", "dashboard_xlsx", read, s.dashboardXLSX)
 	s.apiRoutes()
 }
 
@@ -159,6 +171,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, p *principal) {
 func parseFilter(q url.Values) (store.Filter, int, error) {
 	f := store.Filter{
 		Mark:   strings.TrimSpace(q.Get("mark")),
+		Q:      strings.TrimSpace(q.Get("q")),
 		Kind:   q.Get("kind"),
 		Site:   strings.TrimSpace(q.Get("site")),
 		Seller: strings.TrimSpace(q.Get("seller")),
@@ -195,7 +208,7 @@ func parseFilter(q url.Values) (store.Filter, int, error) {
 	}
 	if v := q.Get("score"); v != "" {
 		score, err := strconv.ParseFloat(v, 64)
-		if err != nil || score < 0 || score > 1e6 {
+		if err != nil || math.IsNaN(score) || score < 0 || score > 1e6 {
 			return f, 0, fmt.Errorf("%w: score: want a number, got %q", store.ErrInvalid, v)
 		}
 		f.MinScore = score
@@ -217,6 +230,13 @@ func parseFilter(q url.Values) (store.Filter, int, error) {
 		f.Limit = n
 	}
 	f.Offset = (pageNo - 1) * f.Limit
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return f, 0, fmt.Errorf("%w: offset: want a number, got %q", store.ErrInvalid, v)
+		}
+		f.Offset = n
+	}
 	return f, pageNo, f.Normalize()
 }
 
@@ -233,6 +253,7 @@ func filterQuery(f store.Filter) url.Values {
 	} else {
 		q.Set("status", string(f.Status))
 	}
+	set("q", f.Q)
 	set("mark", f.Mark)
 	set("kind", f.Kind)
 	set("site", f.Site)
@@ -275,7 +296,17 @@ type queueView struct {
 	Return   string
 	Error    string
 	// MarkNames names the marks of the rows (mark id → name).
-	MarkNames map[string]string
+	MarkNames   map[string]string
+	MarkOptions []markOption
+	// QueryString is the filter as a query string (links to listings carry
+	// it as from=, for decide-and-next).
+	QueryString              string
+	BulkDismiss, BulkConfirm string
+	// Reasons are the rows' reasons in the reviewer's words (mark names
+	// for ids), by listing id.
+	Reasons map[int64]string
+	// Order says how the queue is ranked.
+	Order string
 }
 
 func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -289,16 +320,40 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal)
 		f.Normalize()
 		pageNo = 1
 	}
+	if !r.URL.Query().Has("sort") && code == http.StatusOK {
+		if calibrated, err := s.store.Calibrated(ctx); err != nil {
+			s.failErr(w, r, false, err)
+			return
+		} else if calibrated {
+			f.Sort = "likely"
+		}
+	}
 	v.Filter, v.Page, v.Query = f, pageNo, filterQuery(f)
+	v.QueryString = v.Query.Encode()
+	v.BulkDismiss = "/queue/bulk?to=dismissed&" + v.QueryString
+	v.BulkConfirm = "/queue/bulk?to=confirmed&" + v.QueryString
+	switch f.Sort {
+	case "likely":
+		v.Order = "ranked by calibrated likelihood of a confirmed infringement (see Calibration)"
+	case "score":
+		v.Order = "ranked by the shipped signal weights (no calibration applied yet)"
+	}
+	if err := s.resolveMark(r, &f); err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
 	if code == http.StatusOK {
-		if v.Rows, v.Total, err = s.store.Suspects(ctx, f); err != nil {
+		pg, err := s.store.SuspectsPage(ctx, f)
+		if err != nil {
 			s.failErr(w, r, false, err)
 			return
 		}
+		v.Rows, v.Total, v.More = pg.Rows, pg.Total, pg.LowerBound
 	}
-	v.More = f.TotalIsLowerBound(v.Total)
 	v.MarkNames = map[string]string{}
+	v.Reasons = map[int64]string{}
 	for _, row := range v.Rows {
+		v.Reasons[row.ID] = s.reviewerWords(row.Reasons)
 		if info, ok := s.mark(row.Mark); ok {
 			v.MarkNames[row.Mark] = info.Name
 		}
@@ -307,7 +362,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal)
 		v.First, v.Last = f.Offset+1, f.Offset+len(v.Rows)
 	}
 	link := func(n int) string {
-		q := filterQuery(f)
+		q := filterQuery(v.Filter)
 		if n > 1 {
 			q.Set("page", strconv.Itoa(n))
 		}
@@ -327,6 +382,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal)
 		s.failErr(w, r, false, err)
 		return
 	}
+	v.MarkOptions = s.markOptions(v.Facets)
 	s.renderCode(w, r, code, "queue.html", p, "Queue", v)
 }
 
@@ -391,6 +447,23 @@ func (s *Server) decideForm(w http.ResponseWriter, r *http.Request, p *principal
 	back := localNext(r.PostFormValue("return"))
 	if r.PathValue("id") != "" {
 		back = "/listings/" + r.PathValue("id")
+		// Decide and next: on to the next listing of the queue the
+		// reviewer came from, unless they asked to stay.
+		if r.PostFormValue("stay") == "" && len(res.Changed) == 1 {
+			next, more, err := s.nextURL(r, ids[0], r.PostFormValue("from"))
+			if err != nil {
+				s.failErr(w, r, false, err)
+				return
+			}
+			back = next
+			if !more {
+				flash += "; that was the last listing of this queue"
+			}
+		} else if ret := r.PostFormValue("return"); ret != "" {
+			back = localNext(ret) // a decision from the queue goes back to it
+		} else if from := r.PostFormValue("from"); from != "" {
+			back += "?from=" + url.QueryEscape(from)
+		}
 	}
 	s.redirectFlash(w, r, back, flash)
 }
@@ -436,15 +509,25 @@ type listingView struct {
 	*store.ListingDetail
 	TitleSegments []Segment
 	DescSegments  []Segment
-	Hits          []hitView
-	Signals       []signalView
-	Mark          MarkInfo
-	HasMark       bool
-	FloorRatio    string
-	Evidence      *evidence.Meta
-	EvidenceError string
-	Choices       []store.Status
-	ListingURL    string
+	OCRSegments   []Segment
+	// FloorBelow: the price is below the mark's genuine floor (shown as a
+	// warning; a price above it is a plain fact).
+	FloorBelow bool
+	// Legend: which kinds of highlight the page shows.
+	HasSlang, HasDesc bool
+	Hits              []hitView
+	Signals           []signalView
+	Mark              MarkInfo
+	HasMark           bool
+	FloorRatio        string
+	Evidence          *evidence.Meta
+	EvidenceError     string
+	Choices           []store.Status
+	ListingURL        string
+	// From is the queue filter the page was opened from (a query string),
+	// for decide-and-next and skip.
+	From     string
+	QueueURL string
 	// The seller's record on this site: listings seen, and how many
 	// reviewers confirmed.
 	SellerListings, SellerConfirmed int
@@ -467,6 +550,15 @@ func (s *Server) listingPage(w http.ResponseWriter, r *http.Request, p *principa
 		return
 	}
 	v := s.listingView(d)
+	if from := r.URL.Query().Get("from"); from != "" {
+		if _, canonical, err := s.fromFilter(r, from); err == nil {
+			v.From = canonical
+		}
+	}
+	v.QueueURL = "/queue"
+	if v.From != "" {
+		v.QueueURL += "?" + v.From
+	}
 	if v.SellerListings, v.SellerConfirmed, err = s.store.SellerRecord(r.Context(), d.Site, d.Seller); err != nil {
 		s.failErr(w, r, false, err)
 		return
@@ -480,8 +572,12 @@ func (s *Server) listingView(d *store.ListingDetail) listingView {
 	if latest := d.Latest(); latest != nil {
 		// The offsets refer to the text this verdict judged.
 		title, desc = latest.Title, latest.Description
-		v.TitleSegments = Highlight(title, latest.Hits, "title")
-		v.DescSegments = Highlight(desc, latest.Hits, "description")
+		slang := SlangWords(latest.Signals)
+		v.TitleSegments = HighlightAll(title, latest.Hits, "title", slang)
+		v.DescSegments = HighlightAll(desc, latest.Hits, "description", slang)
+		if d.OCRText != "" {
+			v.OCRSegments = HighlightAll(d.OCRText, latest.Hits, "image_text", slang)
+		}
 		for _, h := range latest.Hits {
 			name := ""
 			if info, ok := s.mark(h.Mark); ok {
@@ -490,11 +586,26 @@ func (s *Server) listingView(d *store.ListingDetail) listingView {
 			v.Hits = append(v.Hits, hitView{Words: HitWords(h, name), Desc: h.Descriptive})
 		}
 		for _, sg := range latest.Signals {
-			v.Signals = append(v.Signals, signalView{Label: SignalLabel(sg.Type), Detail: sg.Detail, Mark: sg.Mark, Weight: sg.Weight})
+			mark := ""
+			if sg.Mark != "" {
+				if info, ok := s.mark(sg.Mark); ok {
+					mark = info.Name
+				}
+			}
+			v.Signals = append(v.Signals, signalView{Label: SignalLabel(sg.Type), Detail: s.reviewerWords(sg.Detail), Mark: mark, Weight: sg.Weight})
 		}
 	} else {
 		v.TitleSegments = []Segment{{Text: title}}
 		v.DescSegments = []Segment{{Text: desc}}
+		if d.OCRText != "" {
+			v.OCRSegments = []Segment{{Text: d.OCRText}}
+		}
+	}
+	for _, segs := range [][]Segment{v.TitleSegments, v.DescSegments, v.OCRSegments} {
+		for _, sg := range segs {
+			v.HasSlang = v.HasSlang || sg.Slang
+			v.HasDesc = v.HasDesc || sg.Desc
+		}
 	}
 	if info, ok := s.mark(d.Mark); ok {
 		v.Mark, v.HasMark = info, true
@@ -503,6 +614,7 @@ func (s *Server) listingView(d *store.ListingDetail) listingView {
 		listing := markwatch.Listing{Price: d.Price}
 		if price, ok := listing.PriceValue(); ok && info.Floor > 0 {
 			v.FloorRatio = fmt.Sprintf("%.0f%% of the genuine floor ¥%.2f", price/info.Floor*100, info.Floor)
+			v.FloorBelow = price < info.Floor
 		}
 	}
 	if d.Evidence != "" {
@@ -607,17 +719,72 @@ func (s *Server) addUserForm(w http.ResponseWriter, r *http.Request, p *principa
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, p *principal) {
-	s.render(w, r, "account.html", p, "Account", map[string]any{})
+	tokens, err := s.store.Tokens(r.Context(), p.User.Name)
+	if err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	s.render(w, r, "account.html", p, "Account", map[string]any{"Tokens": tokens, "Owner": p.User.Name})
+}
+
+func (s *Server) userTokensPage(w http.ResponseWriter, r *http.Request, p *principal) {
+	tokens, err := s.store.Tokens(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	s.render(w, r, "account.html", p, "Tokens of "+r.PathValue("name"), map[string]any{"Tokens": tokens, "Owner": r.PathValue("name"), "Admin": true})
+}
+
+// tokenExpiry reads "expires in N days" (0 or empty: never).
+func tokenExpiry(now time.Time, days string) (time.Time, error) {
+	if days == "" || days == "0" {
+		return time.Time{}, nil
+	}
+	n, err := strconv.Atoi(days)
+	if err != nil || n < 0 || n > 3650 {
+		return time.Time{}, fmt.Errorf("%w: expires_in_days: want 0 to 3650, got %q", store.ErrInvalid, days)
+	}
+	return now.AddDate(0, 0, n), nil
 }
 
 func (s *Server) createTokenForm(w http.ResponseWriter, r *http.Request, p *principal) {
-	token, err := s.store.CreateToken(r.Context(), p.User.Name, p.User.Name, strings.TrimSpace(r.PostFormValue("label")))
+	expires, err := tokenExpiry(s.now(), strings.TrimSpace(r.PostFormValue("expires_in_days")))
+	if err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	token, err := s.store.CreateTokenUntil(r.Context(), p.User.Name, p.User.Name, strings.TrimSpace(r.PostFormValue("label")), expires)
+	if err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	tokens, err := s.store.Tokens(r.Context(), p.User.Name)
 	if err != nil {
 		s.failErr(w, r, false, err)
 		return
 	}
 	// Shown once, on this response only (never in a URL).
-	s.render(w, r, "account.html", p, "Account", map[string]any{"Token": token})
+	s.render(w, r, "account.html", p, "Account", map[string]any{"Token": token, "Tokens": tokens, "Owner": p.User.Name})
+}
+
+// revokeTokenForm revokes one of the user's own tokens (any token for an
+// admin).
+func (s *Server) revokeTokenForm(w http.ResponseWriter, r *http.Request, p *principal) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, false, http.StatusNotFound, "no such token")
+		return
+	}
+	owner := p.User.Name
+	if p.User.Role == store.Admin {
+		owner = ""
+	}
+	if err := s.store.RevokeToken(r.Context(), p.User.Name, id, owner); err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	s.redirectFlash(w, r, localNext(r.PostFormValue("return")), fmt.Sprintf("token %d revoked", id))
 }
 
 func (s *Server) updateUserForm(w http.ResponseWriter, r *http.Request, p *principal) {

@@ -110,7 +110,10 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		"/api/v1/runs/{id}/finish": {"post"}, "/api/v1/batches": {"get", "post"}, "/api/v1/batches/{id}": {"get"},
 		"/api/v1/batches/{id}/takedown.csv": {"get"}, "/api/v1/batches/{id}/takedown.xlsx": {"get"},
 		"/api/v1/batches/{id}/requested": {"post"}, "/api/v1/evidence/{hash}": {"get"}, "/api/v1/audit": {"get"},
-		"/api/v1/users": {"get", "post"}, "/api/v1/users/{name}": {"post"}, "/api/v1/tokens": {"post"},
+		"/api/v1/users": {"get", "post"}, "/api/v1/users/{name}": {"post"}, "/api/v1/tokens": {"get", "post"},
+		"/api/v1/tokens/{id}/revoke": {"post"}, "/api/v1/listings/count": {"get"}, "/api/v1/listings/{id}/next": {"get"},
+		"/api/v1/decisions/by-filter": {"post"}, "/api/v1/undo": {"post"}, "/api/v1/dashboard": {"get"},
+		"/api/v1/dashboard.xlsx": {"get"}, "/api/v1/calibration": {"get"},
 	}
 	if len(doc.Paths) != len(routes) {
 		t.Errorf("openapi.yaml has %d paths, the API %d", len(doc.Paths), len(routes))

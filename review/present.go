@@ -20,6 +20,7 @@ type Segment struct {
 	Text  string
 	Hit   bool
 	Desc  bool   // the span is a descriptive mention (适用于X), not counted
+	Slang bool   // the span is counterfeit slang (高仿, 1:1), not a mark
 	Label string // what matched, for the tooltip
 }
 
@@ -28,13 +29,34 @@ type Segment struct {
 // whose offsets do not select its Text is not highlighted (the text changed
 // or the offsets are wrong), and overlapping spans are merged.
 func Highlight(text string, hits []markwatch.Hit, field string) []Segment {
+	return HighlightAll(text, hits, field, nil)
+}
+
+// HighlightAll is Highlight that also marks every occurrence of the slang
+// words (case-insensitive for Latin letters).
+func HighlightAll(text string, hits []markwatch.Hit, field string, slang []string) []Segment {
 	runes := []rune(text)
 	type span struct {
-		start, end int
-		desc       bool
-		label      string
+		start, end  int
+		desc, slang bool
+		label       string
 	}
 	var spans []span
+	lower := []rune(strings.ToLower(text))
+	if len(lower) == len(runes) {
+		for _, word := range slang {
+			w := []rune(strings.ToLower(word))
+			if len(w) == 0 {
+				continue
+			}
+			for i := 0; i+len(w) <= len(lower); i++ {
+				if string(lower[i:i+len(w)]) == string(w) {
+					spans = append(spans, span{start: i, end: i + len(w), slang: true, label: "counterfeit slang"})
+					i += len(w) - 1
+				}
+			}
+		}
+	}
 	for _, h := range hits {
 		if h.Field != field || h.Start < 0 || h.End > len(runes) || h.Start >= h.End {
 			continue
@@ -42,7 +64,7 @@ func Highlight(text string, hits []markwatch.Hit, field string) []Segment {
 		if h.Text != "" && string(runes[h.Start:h.End]) != h.Text {
 			continue
 		}
-		spans = append(spans, span{h.Start, h.End, h.Descriptive, fmt.Sprintf("%s (%s)", h.Mark, KindLabel(string(h.Kind)))})
+		spans = append(spans, span{start: h.Start, end: h.End, desc: h.Descriptive, label: fmt.Sprintf("%s (%s)", h.Mark, KindLabel(string(h.Kind)))})
 	}
 	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
 	var merged []span
@@ -51,6 +73,7 @@ func Highlight(text string, hits []markwatch.Hit, field string) []Segment {
 			last := &merged[n-1]
 			last.end = max(last.end, sp.end)
 			last.desc = last.desc && sp.desc
+			last.slang = last.slang && sp.slang
 			last.label += ", " + sp.label
 			continue
 		}
@@ -62,11 +85,33 @@ func Highlight(text string, hits []markwatch.Hit, field string) []Segment {
 		if sp.start > pos {
 			out = append(out, Segment{Text: string(runes[pos:sp.start])})
 		}
-		out = append(out, Segment{Text: string(runes[sp.start:sp.end]), Hit: true, Desc: sp.desc, Label: sp.label})
+		out = append(out, Segment{Text: string(runes[sp.start:sp.end]), Hit: true, Desc: sp.desc, Slang: sp.slang, Label: sp.label})
 		pos = sp.end
 	}
 	if pos < len(runes) {
 		out = append(out, Segment{Text: string(runes[pos:])})
+	}
+	return out
+}
+
+// SlangWords reads the counterfeit words out of slang signals, whose detail
+// is "高仿, 1:1 (strong)": the words, then the group in parentheses.
+func SlangWords(signals []markwatch.Signal) []string {
+	var out []string
+	for _, sg := range signals {
+		if sg.Type != "slang" {
+			continue
+		}
+		d := sg.Detail
+		if i := strings.LastIndex(d, " ("); i > 0 {
+			d = d[:i]
+		}
+		d = strings.TrimPrefix(d, "counterfeit slang ")
+		for _, w := range strings.Split(d, ", ") {
+			if w = strings.TrimSpace(w); w != "" {
+				out = append(out, w)
+			}
+		}
 	}
 	return out
 }

@@ -52,6 +52,13 @@ type Options struct {
 	Marks MarkDirectory
 	// SessionTTL is how long a login lasts. Default 12h.
 	SessionTTL time.Duration
+	// SignalsFile is the signals.yaml on disk that an admin may write
+	// calibrated weights to (audited). Empty: the calibration page shows
+	// the suggested diff against Signals but cannot write it.
+	SignalsFile string
+	// Signals is the signals.yaml text in use, when SignalsFile is empty
+	// (the embedded defaults).
+	Signals []byte
 }
 
 // MarkInfo is what the review app shows about a mark.
@@ -62,6 +69,9 @@ type MarkInfo struct {
 	Owner        string
 	Registration string  // registration or certificate number
 	Floor        float64 // genuine price floor in CNY; 0: none
+	// Names are every name the mark is written in (the mark filter finds a
+	// mark by any of them, or by a part of one).
+	Names []string
 }
 
 // MarkDirectory looks marks up by id.
@@ -87,6 +97,7 @@ func MarksOf(marks []matchers.Mark) MarkMap {
 			Registration: strings.Join(m.Registrations, "; "), Floor: m.MinPrice}
 		if len(m.Names) > 0 {
 			info.Name = m.Names[0]
+			info.Names = append([]string(nil), m.Names...)
 		}
 		out[m.ID] = info
 	}
@@ -107,6 +118,9 @@ type Server struct {
 	facetMu    sync.Mutex
 	facetCache store.Facets
 	facetUntil time.Time
+
+	wordsOnce sync.Once
+	words     func(string) string
 
 	demoOnce sync.Once
 	demoUser store.User
@@ -439,4 +453,5 @@ func (l *loginLimiter) succeeded(name string) {
 var (
 	_ http.Handler  = (*Server)(nil)
 	_ MarkDirectory = MarkMap(nil)
+	_ MarkLister    = MarkMap(nil)
 )

@@ -213,7 +213,7 @@ func (s *Store) MarkBatchRequested(ctx context.Context, actor string, id int64, 
 	}
 	rows.Close()
 	for _, it := range items {
-		if err := setStatus(ctx, tx, it.id, it.status, TakedownRequested, actor, note, now, id, ""); err != nil {
+		if err := setStatus(ctx, tx, s.ingest, it.id, it.status, TakedownRequested, actor, note, now, id, ""); err != nil {
 			return b, fmt.Errorf("store: request batch %d: %w", id, err)
 		}
 	}

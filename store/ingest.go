@@ -102,9 +102,14 @@ func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) (
 
 // ingestTx holds the prepared statements of one ingestion transaction.
 type ingestTx struct {
-	tx   *sql.Tx
-	now  int64
-	runs map[string]*runCount // per-run counters, written once at the end
+	tx       *sql.Tx
+	prepared *ingestStatements // the statements as prepared on the connection (for setStatus)
+	now      int64
+	runs     map[string]*runCount // per-run counters, written once at the end
+	tally    *tallyDeltas         // campaign tallies, written once at the end
+	// Listings to (re)index for search at the end: new ones, and known
+	// ones whose text changed.
+	added, changed []int64
 	ingestStatements
 }
 
@@ -112,18 +117,23 @@ type ingestTx struct {
 // each ingestion transaction.
 type ingestStatements struct {
 	selListing, insListing, updListing, seenOld, insHistory, insVerdict, insMark, insDecision, upRun, runCount *sql.Stmt
+	// updStatus and addDecision serve setStatus everywhere: prepared once,
+	// because preparing an UPDATE of listings compiles every trigger on it.
+	updStatus, addDecision, addUndo *sql.Stmt
 }
 
 var ingestSQL = []struct {
 	field func(*ingestStatements) **sql.Stmt
 	sql   string
 }{
-	{func(s *ingestStatements) **sql.Stmt { return &s.selListing }, `SELECT id, title, price, status, status_at, last_seen FROM listings WHERE site = ? AND listing_id = ?`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.selListing }, `SELECT id, title, price, status, status_at, last_seen,
+			mark, kind, ship_from, sweep, last_run, seller, first_seen, suspect, description FROM listings WHERE site = ? AND listing_id = ?`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.insListing }, `INSERT INTO listings (site, listing_id, url, title, description, price, seller, ship_from, category, image,
-			first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, evidence, fetched_at, status, status_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?) RETURNING id`},
+			first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, evidence, fetched_at, status, status_at, signal_key, likelihood)
+			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?, ?, coalesce((SELECT likelihood FROM calibration WHERE key = ?), -1)) RETURNING id`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.updListing }, `UPDATE listings SET url = ?, title = ?, description = ?, price = ?, seller = ?, ship_from = ?, category = ?, image = ?,
 			last_seen = ?, last_run = ?, sweep = ?, suspect = ?, score = ?, mark = ?, kind = ?, reasons = ?,
+			signal_key = ?, likelihood = coalesce((SELECT likelihood FROM calibration WHERE key = ?), -1),
 			evidence = CASE WHEN ? <> '' THEN ? ELSE evidence END, fetched_at = ?,
 			first_seen = min(first_seen, ?)
 			WHERE id = ?`},
@@ -137,6 +147,9 @@ var ingestSQL = []struct {
 	{func(s *ingestStatements) **sql.Stmt { return &s.upRun }, `INSERT INTO runs (id, sweep, started_at) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET started_at = min(started_at, excluded.started_at),
 			sweep = CASE WHEN sweep = '' THEN excluded.sweep ELSE sweep END`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.updStatus }, `UPDATE listings SET status = ?, status_at = ?, status_by = ?, note = ? WHERE id = ? AND status = ?`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.addDecision }, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, batch, run) VALUES (?,?,?,?,?,?,?,?)`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.addUndo }, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, undo_of) VALUES (?,?,?,?,?,?,?)`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.runCount }, `UPDATE runs SET findings = findings + ?, suspects = suspects + ?, reappeared = reappeared + ?,
 			started_at = min(started_at, ?) WHERE id = ?`},
 }
@@ -162,7 +175,7 @@ func (st *ingestStatements) close() {
 }
 
 func newIngestTx(ctx context.Context, tx *sql.Tx, now time.Time, prepared *ingestStatements) (*ingestTx, error) {
-	w := &ingestTx{tx: tx, now: now.UnixMilli(), runs: map[string]*runCount{}}
+	w := &ingestTx{tx: tx, prepared: prepared, now: now.UnixMilli(), runs: map[string]*runCount{}, tally: newTallyDeltas()}
 	for _, p := range ingestSQL {
 		*p.field(&w.ingestStatements) = tx.StmtContext(ctx, *p.field(prepared))
 	}
@@ -194,6 +207,7 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 	}
 	mark, kind := strongest(v)
 	reasons := Reasons(v)
+	signalKey := SignalKey(v.Signals)
 	price := nullPrice(l.Price)
 	suspect := boolInt(v.Suspect)
 
@@ -205,18 +219,25 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 		statusAt int64
 		lastSeen int64
 		reappear int
+		old      facts
+		oldDesc  string
 	)
-	err := w.selListing.QueryRowContext(ctx, site, l.ID).Scan(&id, &oldTitle, &oldPrice, &status, &statusAt, &lastSeen)
+	err := w.selListing.QueryRowContext(ctx, site, l.ID).Scan(&id, &oldTitle, &oldPrice, &status, &statusAt, &lastSeen,
+		&old.mark, &old.kind, &old.shipFrom, &old.sweep, &old.run, &old.seller, &old.firstSeen, &old.suspect, &oldDesc)
+	old.site, old.status = site, status
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		err = w.insListing.QueryRowContext(ctx, site, l.ID, l.URL, l.Title, l.Description, price, l.Seller, l.ShipFrom, l.Category, l.Image,
-			seenMS, seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, l.Evidence, ms(l.FetchedAt), w.now).Scan(&id)
+			seenMS, seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, l.Evidence, ms(l.FetchedAt), w.now, signalKey, signalKey).Scan(&id)
 		if err != nil {
 			return false, err
 		}
 		if _, err := w.insHistory.ExecContext(ctx, id, seenMS, f.Run, l.Title, price); err != nil {
 			return false, err
 		}
+		w.tally.add(+1, facts{mark: mark, kind: kind, site: site, shipFrom: l.ShipFrom, sweep: f.Sweep, run: f.Run,
+			seller: l.Seller, status: string(New), firstSeen: seenMS, suspect: suspect})
+		w.added = append(w.added, id)
 	case err != nil:
 		return false, err
 	}
@@ -234,21 +255,32 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 	if status != "" { // an existing listing
 		if seenMS >= lastSeen {
 			if _, err := w.updListing.ExecContext(ctx, l.URL, l.Title, l.Description, price, l.Seller, l.ShipFrom, l.Category, l.Image,
-				seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, l.Evidence, l.Evidence, ms(l.FetchedAt), seenMS, id); err != nil {
+				seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, signalKey, signalKey, l.Evidence, l.Evidence, ms(l.FetchedAt), seenMS, id); err != nil {
 				return false, err
+			}
+			now := facts{mark: mark, kind: kind, site: site, shipFrom: l.ShipFrom, sweep: f.Sweep, run: f.Run,
+				seller: l.Seller, status: status, firstSeen: min(old.firstSeen, seenMS), suspect: suspect}
+			w.tally.move(old, now)
+			if oldTitle != l.Title || oldDesc != l.Description || old.seller != l.Seller {
+				w.changed = append(w.changed, id)
 			}
 			if oldTitle != l.Title || !samePrice(oldPrice, price) {
 				if _, err := w.insHistory.ExecContext(ctx, id, seenMS, f.Run, l.Title, price); err != nil {
 					return false, err
 				}
 			}
-		} else if _, err := w.seenOld.ExecContext(ctx, seenMS, id); err != nil {
-			return false, err
+		} else {
+			if _, err := w.seenOld.ExecContext(ctx, seenMS, id); err != nil {
+				return false, err
+			}
+			now := old
+			now.firstSeen = min(old.firstSeen, seenMS)
+			w.tally.move(old, now)
 		}
 		// Only a sighting after the removal was recorded counts: a late
 		// redelivery of an older page is not a reappearance.
 		if Status(status) == Removed && seenMS > statusAt {
-			if err := setStatus(ctx, w.tx, id, Removed, Reappeared, SystemActor, "seen again in run "+f.Run, w.now, 0, f.Run); err != nil {
+			if err := setStatus(ctx, w.tx, w.prepared, id, Removed, Reappeared, SystemActor, "seen again in run "+f.Run, w.now, 0, f.Run); err != nil {
 				return false, err
 			}
 			reappear = 1
@@ -274,8 +306,17 @@ type runCount struct {
 	firstSeen                      int64 // a run starts with its earliest fetch
 }
 
-// finish writes the per-run counters.
+// finish writes the per-run counters and the campaign tallies.
 func (w *ingestTx) finish(ctx context.Context) error {
+	if err := w.tally.write(ctx, w.tx); err != nil {
+		return err
+	}
+	if err := reindex(ctx, w.tx, w.added, false); err != nil {
+		return err
+	}
+	if err := reindex(ctx, w.tx, w.changed, true); err != nil {
+		return err
+	}
 	for run, rc := range w.runs {
 		if rc.findings == 0 {
 			continue
@@ -288,9 +329,8 @@ func (w *ingestTx) finish(ctx context.Context) error {
 }
 
 // setStatus changes a listing's status and records the decision.
-func setStatus(ctx context.Context, tx *sql.Tx, id int64, from, to Status, actor, note string, at int64, batch int64, run string) error {
-	res, err := tx.ExecContext(ctx, `UPDATE listings SET status = ?, status_at = ?, status_by = ?, note = ? WHERE id = ? AND status = ?`,
-		string(to), at, actor, note, id, string(from))
+func setStatus(ctx context.Context, tx *sql.Tx, st *ingestStatements, id int64, from, to Status, actor, note string, at int64, batch int64, run string) error {
+	res, err := tx.StmtContext(ctx, st.updStatus).ExecContext(ctx, string(to), at, actor, note, id, string(from))
 	if err != nil {
 		return err
 	}
@@ -301,8 +341,7 @@ func setStatus(ctx context.Context, tx *sql.Tx, id int64, from, to Status, actor
 	if batch > 0 {
 		b = batch
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, batch, run) VALUES (?,?,?,?,?,?,?,?)`,
-		id, string(from), string(to), actor, at, note, b, run)
+	_, err = tx.StmtContext(ctx, st.addDecision).ExecContext(ctx, id, string(from), string(to), actor, at, note, b, run)
 	return err
 }
 

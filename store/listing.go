@@ -18,6 +18,7 @@ type ListingDetail struct {
 	Description string          `json:"description"`
 	Category    string          `json:"category"`
 	Image       string          `json:"image"`
+	OCRText     string          `json:"ocr_text,omitempty"` // text read from the listing's images
 	Marks       []string        `json:"marks"`
 	Verdicts    []VerdictRecord `json:"verdicts"` // newest first, at most 50
 	History     []HistoryEntry  `json:"history"`  // oldest first
@@ -73,10 +74,10 @@ type Decision struct {
 
 // Listing returns a listing with its verdicts, history and decisions.
 func (s *Store) Listing(ctx context.Context, id int64) (*ListingDetail, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+rowColumns+`, l.description, l.category, l.image FROM listings l WHERE l.id = ?`, id)
+	row := s.read.QueryRowContext(ctx, `SELECT `+rowColumns+`, l.description, l.category, l.image, l.ocr_text FROM listings l WHERE l.id = ?`, id)
 	d := &ListingDetail{}
-	var extra [3]string
-	r, err := scanRow(scanExtra{row, []any{&extra[0], &extra[1], &extra[2]}})
+	var extra [4]string
+	r, err := scanRow(scanExtra{row, []any{&extra[0], &extra[1], &extra[2], &extra[3]}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: listing %d", ErrNotFound, id)
 	}
@@ -84,7 +85,7 @@ func (s *Store) Listing(ctx context.Context, id int64) (*ListingDetail, error) {
 		return nil, fmt.Errorf("store: listing %d: %w", id, err)
 	}
 	d.Row = r
-	d.Description, d.Category, d.Image = extra[0], extra[1], extra[2]
+	d.Description, d.Category, d.Image, d.OCRText = extra[0], extra[1], extra[2], extra[3]
 
 	if d.Verdicts, err = s.verdicts(ctx, id); err != nil {
 		return nil, err
@@ -221,12 +222,16 @@ const MaxBulk = 1000
 // named in the result); the others change in one transaction, each with a
 // decision row, and one audit entry records the whole action.
 func (s *Store) Decide(ctx context.Context, actor string, ids []int64, to Status, note string) (DecideResult, error) {
+	return s.decide(ctx, actor, ids, to, note, MaxBulk, "decide")
+}
+
+func (s *Store) decide(ctx context.Context, actor string, ids []int64, to Status, note string, most int, action string) (DecideResult, error) {
 	res := DecideResult{Skipped: map[int64]string{}}
 	if _, err := ParseStatus(string(to)); err != nil {
 		return res, err
 	}
-	if len(ids) == 0 || len(ids) > MaxBulk {
-		return res, fmt.Errorf("%w: decide on 1 to %d listings, got %d", ErrInvalid, MaxBulk, len(ids))
+	if len(ids) == 0 || len(ids) > most {
+		return res, fmt.Errorf("%w: decide on 1 to %d listings, got %d", ErrInvalid, most, len(ids))
 	}
 	if actor == "" {
 		return res, fmt.Errorf("%w: decision without an actor", ErrInvalid)
@@ -261,13 +266,13 @@ func (s *Store) Decide(ctx context.Context, actor string, ids []int64, to Status
 			res.Skipped[id] = fmt.Sprintf("cannot go from %s to %s", Status(cur).Label(), to.Label())
 			continue
 		}
-		if err := setStatus(ctx, tx, id, Status(cur), to, actor, note, now, 0, ""); err != nil {
+		if err := setStatus(ctx, tx, s.ingest, id, Status(cur), to, actor, note, now, 0, ""); err != nil {
 			return res, fmt.Errorf("store: decide: %w", err)
 		}
 		res.Changed = append(res.Changed, id)
 	}
 	if len(res.Changed) > 0 {
-		if err := audit(ctx, tx, now, actor, "decide", "listings "+joinIDs(res.Changed), "status="+string(to)+" note="+note); err != nil {
+		if err := audit(ctx, tx, now, actor, action, "listings "+joinIDs(res.Changed), "status="+string(to)+" note="+note); err != nil {
 			return res, fmt.Errorf("store: decide: %w", err)
 		}
 	}
@@ -339,7 +344,7 @@ func (s *Store) Seller(ctx context.Context, site, seller string, limit int) (*Se
 	if sum.Listings == 0 {
 		return nil, fmt.Errorf("%w: seller %q on %q", ErrNotFound, seller, site)
 	}
-	sum.Rows, _, err = s.Suspects(ctx, Filter{Site: site, Seller: seller, All: true, Limit: limit})
+	sum.Rows, _, err = s.Suspects(ctx, Filter{Site: site, Seller: seller, SellerExact: true, All: true, Limit: limit})
 	return sum, err
 }
 

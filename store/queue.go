@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // CountLimit caps the counting of a filtered queue: past it the total is
@@ -17,28 +19,91 @@ const CountLimit = 1000
 // MaxPageSize bounds Filter.Limit.
 const MaxPageSize = 500
 
+// MaxOffset bounds Filter.Offset: paging deeper than this reads (and
+// discards) too many rows; narrow the filter instead.
+const MaxOffset = 10 * CountLimit
+
+// MaxTerms bounds the search terms of Filter.Q.
+const MaxTerms = 8
+
 // Filter selects listings for the queue. Zero fields do not filter. Every
 // value reaches SQL as a bound parameter; Sort is checked against a fixed
 // list.
 type Filter struct {
-	Status   Status    // empty: any status
-	Mark     string    // any of the listing's marks
-	Kind     string    // kind of the strongest hit: trademark, special, gi, patent
-	Site     string    //
-	Seller   string    // exact seller name
-	Sweep    string    // sweep of the newest verdict
-	Run      string    // run of the newest verdict
-	From, To time.Time // last seen within [From, To)
-	MinScore float64   //
+	Status Status // empty: any status
+	Mark   string // any of the listing's marks
+	// Marks selects listings naming any of these mark ids (a mark filter by
+	// name or substring that matched several marks); Mark, when also set,
+	// must be one of them.
+	Marks []string
+	// Q is full-text search over title, description, seller and OCR text:
+	// whitespace-separated terms, all required, each a substring
+	// (case-insensitive). Terms of three or more characters use the trigram
+	// index over every field; shorter ones (a two-character Chinese
+	// fragment) the bigram index over title and seller.
+	Q      string
+	Kind   string // kind of the strongest hit: trademark, special, gi, patent
+	Site   string //
+	Seller string // seller name contains this (case-insensitive)
+	// SellerExact makes Seller an exact name (the seller page).
+	SellerExact bool
+	Sweep       string    // sweep of the newest verdict
+	Run         string    // run of the newest verdict
+	From, To    time.Time // last seen within [From, To)
+	MinScore    float64   //
 	// All includes listings whose newest verdict is not suspect (leads: a
 	// mark mentioned without counterfeit signals). Default: suspects only.
 	All bool
-	// Sort: "score" (default, highest first), "last_seen", "first_seen"
-	// (newest first) or "price" (lowest first).
+	// Sort: "score" (default, highest first), "likely" (calibrated
+	// likelihood of a confirmed infringement, then score), "last_seen",
+	// "first_seen" (newest first) or "price" (lowest first).
 	Sort   string
 	Limit  int // default 50, at most MaxPageSize
 	Offset int
+
+	// broad marks the search conditions (by index in searchConds) that
+	// match so many listings that checking each candidate listing's text
+	// beats fetching every match from the index (set by planSearch);
+	// broadSeller the same for the seller substring.
+	broad       map[int]bool
+	broadSeller bool
 }
+
+// broadMatches is where a search condition counts as broad.
+var broadMatches = 5000
+
+// planSearch counts each search condition's matches (up to broadMatches)
+// and marks the broad ones: the queue index is then read in order and each
+// candidate's text checked for them, instead of materialising tens of
+// thousands of matches to sort.
+func (s *Store) planSearch(ctx context.Context, f *Filter) error {
+	f.broad, f.broadSeller = nil, false
+	if f.Seller != "" && !f.SellerExact {
+		var n int
+		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM listings
+			WHERE seller IN (SELECT seller FROM seller_counts WHERE instr(lower(seller), ?)) LIMIT ?)`, asciiLower(f.Seller), broadMatches).Scan(&n); err != nil {
+			return fmt.Errorf("store: seller search: %w", err)
+		}
+		f.broadSeller = n >= broadMatches
+	}
+	for i, c := range f.searchConds() {
+		var n int
+		q := "SELECT count(*) FROM (SELECT rowid FROM " + c.table + " WHERE " + c.table + " MATCH ? LIMIT ?)"
+		if err := s.read.QueryRowContext(ctx, q, c.arg, broadMatches).Scan(&n); err != nil {
+			return fmt.Errorf("store: search: %w", err)
+		}
+		if n >= broadMatches {
+			if f.broad == nil {
+				f.broad = map[int]bool{}
+			}
+			f.broad[i] = true
+		}
+	}
+	return nil
+}
+
+// searchConds are the filter's full-text conditions.
+func (f *Filter) searchConds() []searchCond { return searchConds("", strings.Fields(f.Q)) }
 
 // Row is one listing as the queue shows it.
 type Row struct {
@@ -108,7 +173,7 @@ func (f *Filter) Normalize() error {
 	switch f.Sort {
 	case "":
 		f.Sort = "score"
-	case "score", "last_seen", "first_seen", "price":
+	case "score", "last_seen", "first_seen", "price", "likely":
 	default:
 		return fmt.Errorf("%w: unknown sort %q", ErrInvalid, f.Sort)
 	}
@@ -116,7 +181,22 @@ func (f *Filter) Normalize() error {
 		f.Limit = 50
 	}
 	f.Limit = min(f.Limit, MaxPageSize)
-	f.Offset = max(f.Offset, 0)
+	if f.Offset < 0 || f.Offset > MaxOffset {
+		return fmt.Errorf("%w: offset %d: want 0 to %d (narrow the filter to see more)", ErrInvalid, f.Offset, MaxOffset)
+	}
+	if math.IsNaN(f.MinScore) || math.IsInf(f.MinScore, 0) || f.MinScore < 0 {
+		return fmt.Errorf("%w: score: want a finite number of at least 0", ErrInvalid)
+	}
+	f.Q = strings.TrimSpace(f.Q)
+	if terms := strings.Fields(f.Q); len(terms) > MaxTerms {
+		return fmt.Errorf("%w: search: at most %d terms, got %d", ErrInvalid, MaxTerms, len(terms))
+	}
+	if utf8.RuneCountInString(f.Q) > 200 || utf8.RuneCountInString(f.Seller) > 200 {
+		return fmt.Errorf("%w: search text longer than 200 characters", ErrInvalid)
+	}
+	if len(f.Marks) > 500 {
+		return fmt.Errorf("%w: at most 500 marks", ErrInvalid)
+	}
 	return nil
 }
 
@@ -155,8 +235,35 @@ func (f *Filter) where() (string, []any) {
 	if f.Site != "" {
 		add("l.site = ?", f.Site)
 	}
-	if f.Seller != "" {
+	if len(f.Marks) > 0 {
+		add("l.id IN (SELECT listing FROM listing_marks WHERE mark IN (?"+strings.Repeat(",?", len(f.Marks)-1)+"))", anys(f.Marks)...)
+	}
+	switch {
+	case f.Seller == "":
+	case f.SellerExact:
 		add("l.seller = ?", f.Seller)
+	case f.broadSeller:
+		add("instr(lower(l.seller), ?)", asciiLower(f.Seller))
+	default:
+		// The few sellers whose name contains the text, then their
+		// listings by the seller index.
+		add("l.seller IN (SELECT seller FROM seller_counts WHERE instr(lower(seller), ?))", asciiLower(f.Seller))
+	}
+	for i, c := range f.searchConds() {
+		if !f.broad[i] {
+			add("l.id IN (SELECT rowid FROM "+c.table+" WHERE "+c.table+" MATCH ?)", c.arg)
+			continue
+		}
+		// A broad term: check the candidate's own text (the same
+		// substring test, ASCII case folded as SQLite's lower does).
+		for _, term := range c.terms {
+			var ors []string
+			for _, col := range c.columns {
+				ors = append(ors, "instr(lower(l."+col+"), ?)")
+				args = append(args, asciiLower(term))
+			}
+			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+		}
 	}
 	if f.Sweep != "" {
 		add("l.sweep = ?", f.Sweep)
@@ -180,32 +287,70 @@ func (f *Filter) where() (string, []any) {
 }
 
 func (f *Filter) order() string {
+	if f.Mark != "" {
+		return f.orderOn("m")
+	}
+	return f.orderOn("l")
+}
+
+// orderOn is the ORDER BY clause; t is the table carrying the score ("m"
+// with a mark filter, whose index is in score order).
+func (f *Filter) orderOn(t string) string {
 	switch f.Sort {
 	case "last_seen":
 		return " ORDER BY l.last_seen DESC, l.id DESC"
 	case "first_seen":
 		return " ORDER BY l.first_seen DESC, l.id DESC"
 	case "price":
-		return " ORDER BY l.price IS NULL, l.price ASC, l.id DESC"
+		return " ORDER BY -coalesce(l.price, 1e18) DESC, l.id DESC"
+	case "likely":
+		return " ORDER BY l.likelihood DESC, l.score DESC, l.id DESC"
 	}
-	if f.Mark != "" {
+	if t == "m" {
 		return " ORDER BY m.score DESC, m.listing DESC"
 	}
 	return " ORDER BY l.score DESC, l.id DESC"
 }
 
 // CountCap is the most listings Suspects counts for a filter that the
-// status counters cannot answer: a total equal to it means "at least".
-func (f *Filter) CountCap() int { return f.Offset + f.Limit + CountLimit + 1 }
+// status counters cannot answer: a total equal to it means "at least". A
+// broad search counts less far past the page (each count reads the queue
+// index until it has seen that many matches).
+func (f *Filter) CountCap() int {
+	if len(f.broad) > 0 || f.broadSeller {
+		return f.Offset + f.Limit + 1
+	}
+	return f.Offset + f.Limit + CountLimit + 1
+}
 
 // TotalIsLowerBound reports whether a total returned by Suspects for this
 // (normalised) filter is a lower bound rather than an exact count.
+// (Suspects may count a broad search less far; SuspectsPage says so.)
 func (f *Filter) TotalIsLowerBound(total int) bool { return !f.onlyStatus() && total >= f.CountCap() }
+
+// Page is one page of the queue with its count.
+type Page struct {
+	Rows  []Row
+	Total int
+	// LowerBound: at least Total listings match (see Filter.CountCap).
+	LowerBound bool
+}
+
+// SuspectsPage is Suspects that also says whether the total is a lower
+// bound: a broad search (a term in thousands of listings) is counted only
+// as far as the next page.
+func (s *Store) SuspectsPage(ctx context.Context, f Filter) (Page, error) {
+	rows, total, planned, err := s.suspects(ctx, f)
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Rows: rows, Total: total, LowerBound: planned.TotalIsLowerBound(total)}, nil
+}
 
 // onlyStatus reports whether the filter uses nothing but status and
 // suspicion, whose counts the status_counts table keeps.
 func (f *Filter) onlyStatus() bool {
-	return f.Mark == "" && f.Kind == "" && f.Site == "" && f.Seller == "" && f.Sweep == "" && f.Run == "" &&
+	return f.Mark == "" && len(f.Marks) == 0 && f.Q == "" && f.Kind == "" && f.Site == "" && f.Seller == "" && f.Sweep == "" && f.Run == "" &&
 		f.From.IsZero() && f.To.IsZero() && f.MinScore <= 0
 }
 
@@ -213,32 +358,40 @@ func (f *Filter) onlyStatus() bool {
 // filter selects: exact when the filter is only status and suspicion, else
 // capped at Offset+Limit+CountLimit+1 (more than that many match).
 func (s *Store) Suspects(ctx context.Context, f Filter) ([]Row, int, error) {
+	rows, total, _, err := s.suspects(ctx, f)
+	return rows, total, err
+}
+
+func (s *Store) suspects(ctx context.Context, f Filter) ([]Row, int, Filter, error) {
 	if err := f.Normalize(); err != nil {
-		return nil, 0, err
+		return nil, 0, f, err
+	}
+	if err := s.planSearch(ctx, &f); err != nil {
+		return nil, 0, f, err
 	}
 	where, args := f.where()
 	q := "SELECT " + rowColumns + f.from() + where + f.order() + " LIMIT ? OFFSET ?"
 	rows, err := s.read.QueryContext(ctx, q, append(args, f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("store: queue: %w", err)
+		return nil, 0, f, fmt.Errorf("store: queue: %w", err)
 	}
 	defer rows.Close()
 	var out []Row
 	for rows.Next() {
 		r, err := scanRow(rows)
 		if err != nil {
-			return nil, 0, fmt.Errorf("store: queue: %w", err)
+			return nil, 0, f, fmt.Errorf("store: queue: %w", err)
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("store: queue: %w", err)
+		return nil, 0, f, fmt.Errorf("store: queue: %w", err)
 	}
 	total, err := s.count(ctx, &f, where, args)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, f, err
 	}
-	return out, total, nil
+	return out, total, f, nil
 }
 
 func (s *Store) count(ctx context.Context, f *Filter, where string, args []any) (int, error) {
@@ -331,4 +484,77 @@ func (s *Store) Facets(ctx context.Context) (Facets, error) {
 		rows.Close()
 	}
 	return f, nil
+}
+
+type searchCond struct {
+	table   string   // listings_fts (trigrams) or listings_grams (characters)
+	arg     string   // the MATCH expression
+	terms   []string // the terms, for the per-listing check of a broad condition
+	columns []string // the listing columns the terms are looked for in
+}
+
+// searchConds turns search terms into FTS5 conditions: one trigram MATCH
+// for the terms of three or more characters, one bigram MATCH for the
+// shorter ones (see Grams). column limits the match to one field
+// ("seller"); empty searches every indexed field.
+func searchConds(column string, terms []string) []searchCond {
+	var long, short, longTerms, shortTerms []string
+	for _, t := range terms {
+		if utf8.RuneCountInString(t) >= 3 {
+			// An FTS5 string: the term as one literal, quotes doubled.
+			long = append(long, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+			longTerms = append(longTerms, t)
+			continue
+		}
+		// One character: every bigram it starts and every run it ends
+		// (a prefix query); two characters: their bigram.
+		var token string
+		for _, r := range t {
+			token += gram(r)
+		}
+		if utf8.RuneCountInString(t) == 1 {
+			token += "*"
+		}
+		short = append(short, token)
+		shortTerms = append(shortTerms, t)
+	}
+	scope := func(expr []string) string {
+		q := strings.Join(expr, " AND ")
+		if column != "" {
+			q = column + " : (" + q + ")"
+		}
+		return q
+	}
+	cols := func(all ...string) []string {
+		if column != "" {
+			return []string{column}
+		}
+		return all
+	}
+	var out []searchCond
+	if len(long) > 0 {
+		out = append(out, searchCond{"listings_fts", scope(long), longTerms, cols("title", "description", "seller", "ocr_text")})
+	}
+	if len(short) > 0 {
+		out = append(out, searchCond{"listings_grams", scope(short), shortTerms, cols("title", "seller")})
+	}
+	return out
+}
+
+// asciiLower folds A-Z only, as SQLite's lower() does.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
+func anys(v []string) []any {
+	out := make([]any, len(v))
+	for i, s := range v {
+		out[i] = s
+	}
+	return out
 }

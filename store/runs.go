@@ -138,7 +138,7 @@ func (s *Store) FinishRun(ctx context.Context, run string, sites []string) error
 		}
 		rows.Close()
 		for _, id := range ids {
-			if err := setStatus(ctx, tx, id, TakedownRequested, Removed, SystemActor, "not found by run "+run, now, 0, run); err != nil {
+			if err := setStatus(ctx, tx, s.ingest, id, TakedownRequested, Removed, SystemActor, "not found by run "+run, now, 0, run); err != nil {
 				return fmt.Errorf("store: finish run %s: %w", run, err)
 			}
 		}

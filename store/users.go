@@ -131,7 +131,8 @@ func (s *Store) AddUser(ctx context.Context, actor, name string, role Role, pass
 	return User{ID: id, Name: name, Role: role, CreatedAt: fromMS(now)}, nil
 }
 
-// SetPassword replaces a user's password and ends their sessions.
+// SetPassword replaces a user's password, ends their sessions and revokes
+// their API tokens.
 func (s *Store) SetPassword(ctx context.Context, actor, name, password string) error {
 	if len([]rune(password)) < MinPassword || len(password) > 72 {
 		return fmt.Errorf("%w: password must be %d to 72 bytes", ErrInvalid, MinPassword)
@@ -152,8 +153,9 @@ func (s *Store) SetRole(ctx context.Context, actor, name string, role Role) erro
 	return s.userWrite(ctx, actor, name, "set_role", "role="+string(role), `UPDATE users SET role = ? WHERE name = ?`, string(role), name)
 }
 
-// SetDisabled disables or enables a user; a disabled user's sessions and
-// tokens stop working at once.
+// SetDisabled disables or enables a user; a disabled user's sessions end
+// and their tokens are revoked (enabling them again does not bring the
+// tokens back).
 func (s *Store) SetDisabled(ctx context.Context, actor, name string, disabled bool) error {
 	return s.userWrite(ctx, actor, name, "set_disabled", fmt.Sprint("disabled=", disabled),
 		`UPDATE users SET disabled = ? WHERE name = ?`, boolInt(disabled), name)
@@ -172,8 +174,15 @@ func (s *Store) userWrite(ctx context.Context, actor, name, action, detail, q st
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: user %q", ErrNotFound, name)
 	}
-	if action == "set_password" {
+	// A new password or a disabled account ends the user's sessions and
+	// revokes their API tokens: whoever held the old secret, or the account,
+	// loses access at once.
+	if action == "set_password" || (action == "set_disabled" && detail == "disabled=true") {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)`, name); err != nil {
+			return fmt.Errorf("store: %s: %w", action, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ?, revoked_by = ? WHERE revoked_at = 0
+			AND user_id = (SELECT id FROM users WHERE name = ?)`, s.now().UnixMilli(), actor+" ("+action+")", name); err != nil {
 			return fmt.Errorf("store: %s: %w", action, err)
 		}
 	}
@@ -186,7 +195,8 @@ func (s *Store) userWrite(ctx context.Context, actor, name, action, detail, q st
 // Users lists users by name.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT u.id, u.name, u.role, u.created_at, u.disabled,
-		(SELECT count(*) FROM tokens t WHERE t.user_id = u.id) FROM users u ORDER BY u.name`)
+		(SELECT count(*) FROM tokens t WHERE t.user_id = u.id AND t.revoked_at = 0 AND (t.expires_at = 0 OR t.expires_at > ?))
+		FROM users u ORDER BY u.name`, s.now().UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("store: users: %w", err)
 	}
@@ -266,9 +276,18 @@ const TokenPrefix = "mwt_"
 // CreateToken creates an API token for a user and returns it; only its
 // SHA-256 is stored, so it cannot be shown again.
 func (s *Store) CreateToken(ctx context.Context, actor, name, label string) (string, error) {
+	return s.CreateTokenUntil(ctx, actor, name, label, time.Time{})
+}
+
+// CreateTokenUntil is CreateToken for a token that stops working at
+// expires (zero: never).
+func (s *Store) CreateTokenUntil(ctx context.Context, actor, name, label string, expires time.Time) (string, error) {
 	u, err := s.User(ctx, name)
 	if err != nil {
 		return "", err
+	}
+	if !expires.IsZero() && !expires.After(s.now()) {
+		return "", fmt.Errorf("%w: token expiry %s is in the past", ErrInvalid, expires.Format(time.RFC3339))
 	}
 	token := randomToken(TokenPrefix)
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -277,11 +296,15 @@ func (s *Store) CreateToken(ctx context.Context, actor, name, label string) (str
 	}
 	defer tx.Rollback()
 	now := s.now().UnixMilli()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (user_id, hash, label, created_at) VALUES (?,?,?,?)`,
-		u.ID, tokenHash(token), clip(label, 200), now); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (user_id, hash, label, created_at, expires_at) VALUES (?,?,?,?,?)`,
+		u.ID, tokenHash(token), clip(label, 200), now, ms(expires)); err != nil {
 		return "", fmt.Errorf("store: create token: %w", err)
 	}
-	if err := audit(ctx, tx, now, actor, "create_token", "user "+name, "label="+label); err != nil {
+	detail := "label=" + label
+	if !expires.IsZero() {
+		detail += " expires=" + expires.UTC().Format(time.RFC3339)
+	}
+	if err := audit(ctx, tx, now, actor, "create_token", "user "+name, detail); err != nil {
 		return "", fmt.Errorf("store: create token: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -295,22 +318,25 @@ func (s *Store) UserByToken(ctx context.Context, token string) (User, error) {
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return User{}, ErrAuth
 	}
-	var tokenID, lastUsed int64
+	var tokenID, lastUsed, expires, revoked int64
 	var u User
 	var role string
 	var created int64
 	var disabled int
-	err := s.read.QueryRowContext(ctx, `SELECT t.id, t.last_used, u.id, u.name, u.role, u.created_at, u.disabled
+	err := s.read.QueryRowContext(ctx, `SELECT t.id, t.last_used, t.expires_at, t.revoked_at, u.id, u.name, u.role, u.created_at, u.disabled
 		FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?`, tokenHash(token)).
-		Scan(&tokenID, &lastUsed, &u.ID, &u.Name, &role, &created, &disabled)
-	if errors.Is(err, sql.ErrNoRows) || disabled == 1 {
+		Scan(&tokenID, &lastUsed, &expires, &revoked, &u.ID, &u.Name, &role, &created, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrAuth
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("store: token: %w", err)
 	}
-	u.Role, u.CreatedAt = Role(role), fromMS(created)
 	now := s.now().UnixMilli()
+	if disabled == 1 || revoked != 0 || (expires != 0 && now >= expires) {
+		return User{}, ErrAuth
+	}
+	u.Role, u.CreatedAt = Role(role), fromMS(created)
 	if now-lastUsed > time.Minute.Milliseconds() { // at most one write a minute per token
 		s.write.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, now, tokenID)
 	}
@@ -379,4 +405,81 @@ func (s *Store) DeleteSession(ctx context.Context, token string) error {
 // CheckCSRF compares a submitted CSRF token with the session's in constant time.
 func (sess Session) CheckCSRF(got string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) == 1
+}
+
+// Token is an API token as listed (never the secret itself).
+type Token struct {
+	ID        int64     `json:"id"`
+	User      string    `json:"user"`
+	Label     string    `json:"label"`
+	CreatedAt time.Time `json:"created_at"`
+	LastUsed  time.Time `json:"last_used,omitzero"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	RevokedBy string    `json:"revoked_by,omitempty"`
+	// Active: neither revoked nor expired.
+	Active bool `json:"active"`
+}
+
+// Tokens lists a user's tokens (every user's when name is empty), newest
+// first.
+func (s *Store) Tokens(ctx context.Context, name string) ([]Token, error) {
+	q := `SELECT t.id, u.name, t.label, t.created_at, t.last_used, t.expires_at, t.revoked_at, t.revoked_by
+		FROM tokens t JOIN users u ON u.id = t.user_id`
+	var args []any
+	if name != "" {
+		if _, err := s.User(ctx, name); err != nil {
+			return nil, err
+		}
+		q += ` WHERE u.name = ?`
+		args = append(args, name)
+	}
+	rows, err := s.read.QueryContext(ctx, q+` ORDER BY t.id DESC`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: tokens: %w", err)
+	}
+	defer rows.Close()
+	now := s.now()
+	var out []Token
+	for rows.Next() {
+		var t Token
+		var created, used, expires, revoked int64
+		if err := rows.Scan(&t.ID, &t.User, &t.Label, &created, &used, &expires, &revoked, &t.RevokedBy); err != nil {
+			return nil, fmt.Errorf("store: tokens: %w", err)
+		}
+		t.CreatedAt, t.LastUsed, t.ExpiresAt, t.RevokedAt = fromMS(created), fromMS(used), fromMS(expires), fromMS(revoked)
+		t.Active = revoked == 0 && (expires == 0 || now.Before(t.ExpiresAt))
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken revokes token id at once. With owner set, the token must
+// belong to that user (a user revoking their own); admins pass "".
+func (s *Store) RevokeToken(ctx context.Context, actor string, id int64, owner string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: revoke token: %w", err)
+	}
+	defer tx.Rollback()
+	var user string
+	var revoked int64
+	err = tx.QueryRowContext(ctx, `SELECT u.name, t.revoked_at FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?`, id).Scan(&user, &revoked)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && owner != "" && user != owner) {
+		return fmt.Errorf("%w: token %d", ErrNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("store: revoke token: %w", err)
+	}
+	if revoked != 0 {
+		return nil
+	}
+	now := s.now().UnixMilli()
+	if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ?, revoked_by = ? WHERE id = ?`, now, actor, id); err != nil {
+		return fmt.Errorf("store: revoke token: %w", err)
+	}
+	if err := audit(ctx, tx, now, actor, "revoke_token", "user "+user, fmt.Sprintf("token %d", id)); err != nil {
+		return fmt.Errorf("store: revoke token: %w", err)
+	}
+	return tx.Commit()
 }

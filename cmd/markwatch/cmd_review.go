@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/configs"
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/obs"
 	"github.com/markwatch/markwatch/queue"
@@ -56,7 +58,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 	health := &obs.Health{}
 	health.Add("store", st.Ping)
 	mux := obs.Mux(reg, health)
-	mux.Handle("/", review.New(st, review.Options{Logger: log, Registerer: reg, Secure: c.Secure, Marks: marks}))
+	signalsFile, signals := reviewSignals(cfg)
+	mux.Handle("/", review.New(st, review.Options{Logger: log, Registerer: reg, Secure: c.Secure, Marks: marks,
+		SignalsFile: signalsFile, Signals: signals}))
 
 	errc := make(chan error, 2)
 	if url := pick(c.Redis, cfg.Redis); url != "" {
@@ -123,6 +127,18 @@ func reviewMarks(cfg *config.Config) (review.MarkMap, error) {
 		return nil, err
 	}
 	return review.MarksOf(marks), nil
+}
+
+// reviewSignals is the signals.yaml the calibration page suggests weights
+// against: a file on disk it may write (audited, by an admin), or the
+// embedded defaults it can only show a diff of.
+func reviewSignals(cfg *config.Config) (file string, text []byte) {
+	loc := cfg.SignalsLocation()
+	text, _ = fs.ReadFile(loc.FS, loc.Path)
+	if loc.FS != configs.FS {
+		file = "/" + loc.Path
+	}
+	return file, text
 }
 
 func redactURL(u string) string {
@@ -265,6 +281,8 @@ type UsersCmd struct {
 	Add     UsersAddCmd     `cmd:"" help:"Add a user (password read from stdin)."`
 	List    UsersListCmd    `cmd:"" help:"List users."`
 	Token   UsersTokenCmd   `cmd:"" help:"Create an API token for a user."`
+	Tokens  UsersTokensCmd  `cmd:"" help:"List a user's API tokens (never the secrets)."`
+	Revoke  UsersRevokeCmd  `cmd:"" help:"Revoke API tokens by id, or every token of a user with --user."`
 	Passwd  UsersPasswdCmd  `cmd:"" help:"Set a user's password (read from stdin); ends their sessions."`
 	Role    UsersRoleCmd    `cmd:"" help:"Change a user's role."`
 	Disable UsersDisableCmd `cmd:"" help:"Disable a user (sessions and tokens stop working), or enable them again."`
@@ -443,9 +461,10 @@ func (c *UsersListCmd) Run(g *Globals) error {
 
 // UsersTokenCmd creates an API token.
 type UsersTokenCmd struct {
-	Data  string `help:"Data directory (default: the config's)." placeholder:"DIR"`
-	Name  string `arg:""`
-	Label string `help:"What the token is for (shown in the audit log)."`
+	Data    string        `help:"Data directory (default: the config's)." placeholder:"DIR"`
+	Name    string        `arg:""`
+	Label   string        `help:"What the token is for (shown in the audit log)."`
+	Expires time.Duration `help:"Token lifetime, e.g. 2160h for 90 days (default: no expiry)." placeholder:"D"`
 }
 
 func (c *UsersTokenCmd) Run(g *Globals) error {
@@ -455,12 +474,86 @@ func (c *UsersTokenCmd) Run(g *Globals) error {
 		return err
 	}
 	defer st.Close()
-	token, err := st.CreateToken(ctx, cliActor(), c.Name, c.Label)
+	var expires time.Time
+	if c.Expires < 0 {
+		return fmt.Errorf("--expires: want a positive duration, got %s", c.Expires)
+	}
+	if c.Expires > 0 {
+		expires = time.Now().Add(c.Expires)
+	}
+	token, err := st.CreateTokenUntil(ctx, cliActor(), c.Name, c.Label, expires)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(g.stdout, token)
 	return nil
+}
+
+// UsersTokensCmd lists a user's tokens.
+type UsersTokensCmd struct {
+	Data string `help:"Data directory (default: the config's)." placeholder:"DIR"`
+	Name string `arg:"" help:"User name."`
+}
+
+func (c *UsersTokensCmd) Run(g *Globals) error {
+	return withStore(g, c.Data, func(ctx context.Context, st *store.Store) error {
+		tokens, err := st.Tokens(ctx, c.Name)
+		if err != nil {
+			return err
+		}
+		when := func(t time.Time, zero string) string {
+			if t.IsZero() {
+				return zero
+			}
+			return t.UTC().Format(time.DateTime)
+		}
+		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tLABEL\tCREATED\tLAST USED\tEXPIRES\tSTATE")
+		for _, t := range tokens {
+			state := "active"
+			if !t.RevokedAt.IsZero() {
+				state = "revoked " + when(t.RevokedAt, "") + " by " + t.RevokedBy
+			} else if !t.Active {
+				state = "expired"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Label, when(t.CreatedAt, "-"), when(t.LastUsed, "never"), when(t.ExpiresAt, "never"), state)
+		}
+		return tw.Flush()
+	})
+}
+
+// UsersRevokeCmd revokes tokens.
+type UsersRevokeCmd struct {
+	Data string  `help:"Data directory (default: the config's)." placeholder:"DIR"`
+	IDs  []int64 `arg:"" optional:"" name:"id" help:"Token ids (from 'users tokens NAME')."`
+	User string  `help:"Revoke every active token of this user." placeholder:"NAME"`
+}
+
+func (c *UsersRevokeCmd) Run(g *Globals) error {
+	if len(c.IDs) == 0 && c.User == "" {
+		return errors.New("name token ids, or --user NAME for all of a user's tokens")
+	}
+	return withStore(g, c.Data, func(ctx context.Context, st *store.Store) error {
+		ids := c.IDs
+		if c.User != "" {
+			tokens, err := st.Tokens(ctx, c.User)
+			if err != nil {
+				return err
+			}
+			for _, t := range tokens {
+				if t.Active {
+					ids = append(ids, t.ID)
+				}
+			}
+		}
+		for _, id := range ids {
+			if err := st.RevokeToken(ctx, cliActor(), id, c.User); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "token %d revoked\n", id)
+		}
+		return nil
+	})
 }
 
 // openStore opens the store in dataDir, or in the config's data directory,

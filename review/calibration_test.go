@@ -1,0 +1,101 @@
+package review_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/review"
+	"github.com/markwatch/markwatch/store"
+	"github.com/markwatch/markwatch/store/storetest"
+)
+
+// TestCalibrationPageAndWeights: the page shows the precision of the
+// team's decisions; an admin ranks the queue by it and writes the reviewed
+// weight diff to signals.yaml (audited); a stale diff is refused.
+func TestCalibrationPageAndWeights(t *testing.T) {
+	signals := filepath.Join(t.TempDir(), "signals.yaml")
+	if err := os.WriteFile(signals, []byte("threshold: 0.5\nweights:\n  mention: 0.2\n  region: 0.9   # gi shipped from outside\n  price: 0.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, review.Options{SignalsFile: signals})
+	ctx := t.Context()
+	now := time.Now().UTC()
+	var fs []markwatch.Finding
+	decide := map[store.Status][]string{}
+	for i := 0; i < 52; i++ {
+		id := fmt.Sprintf("c%02d", i)
+		x := storetest.Finding("rc", "shop", id, "Rolex", "", 100, now)
+		// 12 region listings, 2 confirmed; 40 slang listings, 35 confirmed.
+		typ, confirmed := "slang", i < 12+35
+		if i < 12 {
+			typ, confirmed = "region", i < 2
+		}
+		x.Verdict.Signals = []markwatch.Signal{{Type: typ, Detail: typ}}
+		fs = append(fs, x)
+		if confirmed {
+			decide[store.Confirmed] = append(decide[store.Confirmed], id)
+		} else {
+			decide[store.Dismissed] = append(decide[store.Dismissed], id)
+		}
+	}
+	if _, err := f.store.PutFindings(ctx, fs); err != nil {
+		t.Fatal(err)
+	}
+	for st, keys := range decide {
+		var ids []int64
+		for _, k := range keys {
+			id, _ := f.store.ListingByKey(ctx, "shop", k)
+			ids = append(ids, id)
+		}
+		if _, err := f.store.Decide(ctx, "rita", ids, st, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin, csrf := f.login("adam")
+	page := f.get(admin, "/calibration", http.StatusOK)
+	for _, want := range []string{"37 confirmed, 15 dismissed", "<td>region</td><td class=\"num\">2</td><td class=\"num\">10</td><td class=\"num\">0.17</td>",
+		"-   region: 0.9", "+   region: 0.16", "id=\"apply-weights\""} {
+		if !strings.Contains(page, want) {
+			t.Errorf("calibration page lacks %q", want)
+		}
+	}
+	digest := regexp.MustCompile(`name="digest" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	if digest == nil {
+		t.Fatal("no digest on the page")
+	}
+	// A viewer may look but not write.
+	if r, _ := f.do(nil, "POST", "/calibration/weights", f.tokens["rita"], "", "application/x-www-form-urlencoded", "digest="+digest[1]); r.StatusCode != http.StatusForbidden {
+		t.Errorf("reviewer wrote weights: %d", r.StatusCode)
+	}
+	r, _ := f.do(admin, "POST", "/calibration/weights", "", "", "application/x-www-form-urlencoded", url.Values{"csrf": {csrf}, "digest": {"stale"}}.Encode())
+	if b, _ := os.ReadFile(signals); r.StatusCode != http.StatusSeeOther || !strings.Contains(string(b), "region: 0.9 ") {
+		t.Errorf("a stale digest wrote the file: %d\n%s", r.StatusCode, b)
+	}
+	r, _ = f.do(admin, "POST", "/calibration/weights", "", "", "application/x-www-form-urlencoded", url.Values{"csrf": {csrf}, "digest": {digest[1]}}.Encode())
+	b, _ := os.ReadFile(signals)
+	// Region alone: likelihood (2 + 5·37/52)/(12 + 5) ≈ 0.327, so the
+	// weight is 1 − (1 − 0.327)/0.8 ≈ 0.16; the comment is kept.
+	if r.StatusCode != http.StatusSeeOther || !strings.Contains(string(b), "  region: 0.16   # gi shipped from outside") || !strings.Contains(string(b), "price: 0.5") {
+		t.Errorf("after writing: %d\n%s", r.StatusCode, b)
+	}
+	log, _ := f.store.AuditLog(ctx, 5, 0)
+	if len(log) == 0 || log[0].Action != "apply_signal_weights" || !strings.Contains(log[0].Detail, "region 0.90→0.16") {
+		t.Errorf("audit: %+v", log)
+	}
+	// Ranking: the default queue switches to calibrated likelihood.
+	r, _ = f.do(admin, "POST", "/calibration/apply", "", "", "application/x-www-form-urlencoded", url.Values{"csrf": {csrf}}.Encode())
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("apply ranking: %d", r.StatusCode)
+	}
+	if q := f.get(admin, "/queue", http.StatusOK); !strings.Contains(q, "ranked by calibrated likelihood") {
+		t.Errorf("the queue does not say it ranks by calibrated likelihood")
+	}
+}
