@@ -149,7 +149,7 @@ func nameReadings(name []rune) [][]string {
 }
 
 // maxLatinReadings bounds the heteronym readings spelled out in Latin.
-const maxLatinReadings = 4
+const maxLatinReadings = 2
 
 // pinyinSpellings returns the Latin and mixed spellings of a Han name:
 // for its most common readings, the whole pinyin (when it has at least 4
