@@ -38,6 +38,9 @@ type scratch struct {
 	accessory string
 	// phonetic scan, alias context words found, claim words found
 	snd          soundScan
+	collapsed    []rune  // a Latin word with its letter runs collapsed
+	collapsedAt  []int32 // skeleton index of each collapsed rune
+	collapsedOcc []occurrence
 	aliasContext map[int32]bool
 	category     []span // category words found (mark: the mark)
 	claims       []span
@@ -162,6 +165,9 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 			}
 		}
 		m.homophones(sc, x, uint8(f))
+		if hasDoubledLetter(x.norm) {
+			m.doubled(sc, x, uint8(f))
+		}
 		if x.digitRun >= 8 {
 			sc.patents = scanPatentsField(x.orig, uint8(f), sc.patents)
 		}
@@ -775,3 +781,53 @@ func lookAlikeLetters(runes []rune) bool {
 }
 
 func isASCIILetterOrig(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }
+
+// doubled reads the Latin words of a field that have a doubled letter
+// through the automaton of collapsed names (phonetic.go): Guccci collapses
+// to guci, which is GUCCI collapsed. A word that is the name itself (gucci)
+// is the main automaton's hit; the same span read twice keeps the name.
+func (m *Matcher) doubled(sc *scratch, x *text, field uint8) {
+	norm := x.norm
+	for i := 0; i < len(norm); {
+		if !isASCIILetter(norm[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(norm) && isASCIILetter(norm[j]) {
+			j++
+		}
+		if j-i >= 4 && hasDoubledLetter(norm[i:j]) {
+			sc.collapsed, sc.collapsedAt = sc.collapsed[:0], sc.collapsedAt[:0]
+			for k := i; k < j; k++ {
+				if k == i || norm[k] != norm[k-1] {
+					sc.collapsed = append(sc.collapsed, norm[k])
+					sc.collapsedAt = append(sc.collapsedAt, int32(k))
+				}
+			}
+			sc.collapsedOcc = m.collapsed.scan(sc.collapsed, sc.collapsedOcc[:0])
+			for _, o := range sc.collapsedOcc {
+				// The last letter's run may go on into the next word
+				// (Adiddas Samba: the s of both): the hit ends at the
+				// first point of that run where a word can end.
+				start := sc.collapsedAt[o.start]
+				last := int32(j)
+				if int(o.end) < len(sc.collapsedAt) {
+					last = sc.collapsedAt[o.end]
+				}
+				p := &m.collapsed.patterns[o.pattern]
+				for ti := range p.targets {
+					t := &p.targets[ti]
+					for end := sc.collapsedAt[o.end-1] + 1; end <= last; end++ {
+						if m.bounded(x, p, occurrence{pattern: o.pattern, start: start, end: end}, t) {
+							sc.cands = append(sc.cands, candidate{field: field, mark: t.index, start: start, end: end,
+								via: viaDoubled, weak: true, alias: t.alias, term: t.term})
+							break
+						}
+					}
+				}
+			}
+		}
+		i = j
+	}
+}

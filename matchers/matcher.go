@@ -38,6 +38,8 @@ type Matcher struct {
 	// soundClass maps a skeleton rune to its syllable's class in it.
 	sound      *automaton
 	soundClass []uint16
+	// collapsed reads doubled letters (phonetic.go).
+	collapsed *automaton
 }
 
 type aliasInfo struct {
@@ -205,6 +207,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	}
 	syl := syllableTableOnce()
 	sb := newAutomatonBuilderSize(6 * len(marks))
+	cb := newAutomatonBuilderSize(len(marks)) // collapsed Latin names (doubled letters)
 	// variantsOf registers what sellers write instead of a name or strong
 	// alias: its pinyin, its homophones (syllable automaton), its
 	// look-alike characters, and, for Latin names, a doubled letter. All
@@ -242,8 +245,8 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 			}
 			return
 		}
-		for _, v := range doubledVariants(sk) {
-			addVariant(v, target{kind: targetName, index: mark, term: term, via: viaDoubled, weak: true, alias: alias})
+		if c := collapsedName(sk); c != nil {
+			cb.add(c, target{kind: targetName, index: mark, term: term, via: viaDoubled, weak: true, alias: alias})
 		}
 	}
 	for i := range marks {
@@ -337,6 +340,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	m.auto.attachFold(m.fold)
 	m.sound = sb.build()
 	m.sound.densify()
+	m.collapsed = cb.build()
 	m.soundClass = make([]uint16, 0x10000)
 	for r, id := range syl.primary {
 		if id != 0 {

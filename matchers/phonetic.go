@@ -149,7 +149,7 @@ func nameReadings(name []rune) [][]string {
 }
 
 // maxLatinReadings bounds the heteronym readings spelled out in Latin.
-const maxLatinReadings = 4
+const maxLatinReadings = 2
 
 // pinyinSpellings returns the Latin and mixed spellings of a Han name:
 // for its most common readings, the whole pinyin (when it has at least 4
@@ -240,23 +240,40 @@ func lookalikeVariants(name []rune) [][]rune {
 	return out
 }
 
-// doubledVariants returns a Latin name of at least four letters with one
-// letter doubled (NIIKE, Guccci, Rollex, NNIKE).
-func doubledVariants(skeleton []rune) [][]rune {
+// Doubled letters (NIIKE, Guccci, Rollex) are read through a small second
+// automaton of collapsed names (every run of one letter written once:
+// gucci is guci), run only over the Latin words of a listing that have a
+// doubled letter, collapsed the same way. Patterns for every doubled
+// position would multiply the Latin states of the main automaton, which
+// every title pays for.
+
+// collapsedName returns a Latin name of at least four letters with its
+// runs of one letter collapsed, or nil for other names.
+func collapsedName(skeleton []rune) []rune {
 	if len(skeleton) < 4 {
 		return nil
 	}
-	for _, r := range skeleton {
+	var out []rune
+	for i, r := range skeleton {
 		if !isASCIILetter(r) {
 			return nil
 		}
-	}
-	var out [][]rune
-	for i := range skeleton {
-		v := append(append(append([]rune(nil), skeleton[:i+1]...), skeleton[i]), skeleton[i+1:]...)
-		out = append(out, v)
+		if i == 0 || r != skeleton[i-1] {
+			out = append(out, r)
+		}
 	}
 	return out
+}
+
+// hasDoubledLetter reports whether a skeleton has two equal Latin letters
+// in a row.
+func hasDoubledLetter(norm []rune) bool {
+	for i := 1; i < len(norm); i++ {
+		if norm[i] == norm[i-1] && isASCIILetter(norm[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 func allHan(rs []rune) bool {
