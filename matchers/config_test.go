@@ -34,7 +34,7 @@ func TestMarksErrorsNameFileLineField(t *testing.T) {
 		{"duplicate in file", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n  - id: m\n    kind: trademark\n    names: [B]\n", `a.yaml:5:9: marks[1].id: duplicate id "m"`},
 		{"class", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    classes: [25, 46]\n", "a.yaml:5:19: marks[0].classes[1]: Nice classes are 1..45, got 46"},
 		{"alias strength", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    aliases: [{name: 驴家, strength: medium}]\n", `marks[0].aliases[0].strength: must be strong or weak, got "medium"`},
-		{"alias unknown field", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    aliases:\n      - {name: 驴家, colour: red}\n", `unknown field "colour"`},
+		{"alias unknown field", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    aliases:\n      - {name: 驴家, colour: red}\n", "a.yaml:6:20: marks[0].aliases[0].colour: unknown field; valid fields here: context, name, signal, strength"},
 		{"alias empty", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    aliases: ['··']\n", `marks[0].aliases[0].name: "··" has no letters or digits to match`},
 		{"alias signal", "marks:\n  - id: m\n    kind: trademark\n    names: [A]\n    aliases: [{name: 驴家, signal: 2}]\n", "marks[0].aliases[0].signal: must be within 0..1, got 2"},
 	}

@@ -317,7 +317,10 @@ func TestWorkerLeaseWaitsOutRedisOutage(t *testing.T) {
 	t.Cleanup(func() { redisRetryFirst, redisRetryMax = first, most })
 
 	srv := testredis.Start(t)
-	client, err := queue.Dial(srv.URL())
+	// A short failover budget: each call gives up quickly, so that the
+	// outage reaches the lease loop's own waiting (with the default budget
+	// every call would first ride out 15s of it inside the client).
+	client, err := queue.DialWith(srv.URL(), queue.DialOptions{FailoverBudget: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
