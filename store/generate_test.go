@@ -16,7 +16,7 @@ func TestGenerateKeepsIndexesAndTallies(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if err := store.Generate(ctx, st, 2000, 7); err != nil {
+	if err := store.Generate(ctx, st, 500, 7); err != nil {
 		t.Fatal(err)
 	}
 	_, total, err := st.Suspects(ctx, store.Filter{All: true, Q: "劳力", Limit: 10})
@@ -30,7 +30,7 @@ func TestGenerateKeepsIndexesAndTallies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Totals.Listings != 2000 || len(d.ByProvince) == 0 || len(d.ByDay) == 0 {
+	if d.Totals.Listings != 500 || len(d.ByProvince) == 0 || len(d.ByDay) == 0 {
 		t.Errorf("dashboard of a generated store: %+v, %d provinces, %d days", d.Totals, len(d.ByProvince), len(d.ByDay))
 	}
 }
