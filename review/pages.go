@@ -83,6 +83,8 @@ func (s *Server) routes() {
 	s.handle("GET /exports/{id}", "batch", read, s.batchPage)
 	s.handle("GET /exports/{id}/takedown.csv", "export_csv", read, s.exportCSV)
 	s.handle("GET /exports/{id}/takedown.xlsx", "export_xlsx", read, s.exportXLSX)
+	s.handle("GET /exports/{id}/export", "export_profile", read, s.exportProfile)
+	s.handle("GET /exports/{id}/evidence.zip", "evidence_bundle", read, s.evidenceBundle)
 	s.handle("POST /exports/{id}/requested", "request_batch", write, s.requestBatchForm)
 	s.handle("GET /evidence/{hash}", "evidence", read, s.evidenceRaw)
 	s.handle("GET /audit", "audit", read, s.auditPage)

@@ -26,6 +26,7 @@ import (
 	"github.com/markwatch/markwatch/queue"
 	"github.com/markwatch/markwatch/review"
 	"github.com/markwatch/markwatch/store"
+	"github.com/markwatch/markwatch/takedown"
 )
 
 // ServeCmd serves the review app.
@@ -34,6 +35,9 @@ type ServeCmd struct {
 	Addr   string `help:"Listen address (default: the config's)." placeholder:"HOST:PORT"`
 	Redis  string `help:"Consume findings from this Redis (default: the config's)." placeholder:"URL"`
 	Secure bool   `help:"Mark cookies Secure (set when the app is reached over HTTPS, e.g. behind a TLS proxy)."`
+	// Takedown exports and evidence bundles (issue 17).
+	Exports string `help:"Directory of takedown export profiles (*.yaml; default: the shipped configs/exports)." type:"existingdir" placeholder:"DIR"`
+	TSA     string `name:"tsa" help:"URL of an RFC 3161 time-stamping authority: every evidence bundle's manifest is timestamped." placeholder:"URL"`
 }
 
 func (c *ServeCmd) Run(g *Globals) error {
@@ -59,8 +63,14 @@ func (c *ServeCmd) Run(g *Globals) error {
 	health.Add("store", st.Ping)
 	mux := obs.Mux(reg, health)
 	signalsFile, signals := reviewSignals(cfg)
+	var profiles []*takedown.Profile
+	if c.Exports != "" {
+		if profiles, err = takedown.LoadProfiles(os.DirFS(c.Exports), "."); err != nil {
+			return err
+		}
+	}
 	mux.Handle("/", review.New(st, review.Options{Logger: log, Registerer: reg, Secure: c.Secure, Marks: marks,
-		SignalsFile: signalsFile, Signals: signals}))
+		SignalsFile: signalsFile, Signals: signals, Profiles: profiles, TSA: c.TSA}))
 
 	errc := make(chan error, 2)
 	if url := pick(c.Redis, cfg.Redis); url != "" {

@@ -1,0 +1,101 @@
+package review_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/markwatch/markwatch/review"
+	"github.com/markwatch/markwatch/takedown"
+)
+
+func TestBatchByOwnerExportsProfileAndBundle(t *testing.T) {
+	f := newFixture(t, review.Options{Marks: review.MarkMap{
+		"Nike":   {Name: "耐克", Owner: "Nike Innovate C.V.", Registration: "TEST-NIKE-1"},
+		"Adidas": {Name: "阿迪达斯", Owner: "adidas AG"},
+	}})
+	r, body := f.do(nil, "POST", "/api/v1/decisions", f.tokens["rita"], "", "application/json", fmt.Sprintf(`{"ids":[%d,%d],"status":"confirmed"}`, f.plain, f.hostile))
+	if r.StatusCode != 200 {
+		t.Fatalf("confirm: %d %s", r.StatusCode, body)
+	}
+	c, csrf := f.login("rita")
+	create := func(form url.Values) string {
+		t.Helper()
+		form.Set("csrf", csrf)
+		resp, err := c.PostForm(f.srv.URL+"/exports", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("create batch %v: %d", form, resp.StatusCode)
+		}
+		return resp.Header.Get("Location")
+	}
+	// Any site, Nike's rights holder only: the Adidas listing stays out.
+	nike := create(url.Values{"owner": {"Nike Innovate C.V."}})
+	page := f.get(c, nike, http.StatusOK)
+	if !strings.Contains(page, "owner=Nike Innovate C.V.") || strings.Contains(page, "missing-registrations") {
+		t.Fatalf("Nike batch page: filter or warning wrong:\n%.2000s", page)
+	}
+	for _, prof := range []string{"alibaba-ipp", "jd", "pinduoduo", "generic"} {
+		if !strings.Contains(page, "profile="+prof) {
+			t.Errorf("batch page lacks profile %s", prof)
+		}
+	}
+	resp, err := c.Get(f.srv.URL + nike + "/export?profile=jd&format=xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	x, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("jd export: %d %v", resp.StatusCode, err)
+	}
+	rows, _ := x.GetRows("Sheet1")
+	x.Close()
+	if len(rows) != 2 || rows[0][0] != "商品链接" || rows[0][5] != "注册证号" || rows[1][5] != "TEST-NIKE-1" || rows[1][7] == "" {
+		t.Fatalf("jd export rows: %q", rows)
+	}
+	// The evidence bundle of the batch verifies and holds the stored page.
+	resp, err = c.Get(f.srv.URL + nike + "/evidence.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	v, err := takedown.VerifyBundle(bytes.NewReader(data), int64(len(data)), takedown.VerifyTimestampOptions{})
+	if err != nil {
+		t.Fatalf("bundle: %d %v", resp.StatusCode, err)
+	}
+	if len(v.Manifest.Listings) != 1 || v.Manifest.Listings[0].Page != takedown.EvidenceFile(f.evidence, "text/html") {
+		t.Fatalf("bundle listings: %+v", v.Manifest.Listings)
+	}
+	if _, ok := v.Manifest.Files[v.Manifest.Listings[0].Page]; !ok {
+		t.Fatalf("bundle lacks the page: %v", v.Manifest.Files)
+	}
+	// The rest (Adidas, no registration number) is warned about.
+	rest := create(url.Values{})
+	page = f.get(c, rest, http.StatusOK)
+	if m := regexp.MustCompile(`id="missing-registrations"[^<]*<bdi>([^<]+)</bdi>`).FindStringSubmatch(page); m == nil || m[1] != "阿迪达斯" {
+		t.Fatalf("no warning naming 阿迪达斯:\n%.3000s", page)
+	}
+	// An unknown owner is refused.
+	form := url.Values{"owner": {"Nobody"}, "csrf": {csrf}}
+	resp, err = c.PostForm(f.srv.URL+"/exports", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown owner: %d", resp.StatusCode)
+	}
+}
