@@ -391,3 +391,13 @@ func TestConfigErrorsNameField(t *testing.T) {
 		}
 	}
 }
+
+func TestExampleConfigParses(t *testing.T) {
+	cfg, err := LoadConfig("../configs/notify.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Channels) != 5 || len(cfg.Rules) != 3 || cfg.Backoff != 10*time.Second {
+		t.Fatalf("%+v", cfg)
+	}
+}

@@ -77,6 +77,7 @@ func (s *Server) routes() {
 	s.handle("POST /queue/bulk", "decide_filter", write, s.bulkForm)
 	s.handle("GET /seller", "seller", read, s.sellerPage)
 	s.handle("GET /runs", "runs", read, s.runsPage)
+	s.handle("GET /notifications", "notifications", read, s.notificationsPage)
 	s.handle("GET /runs/{id}", "run", read, s.runPage)
 	s.handle("GET /exports", "exports", read, s.exportsPage)
 	s.handle("POST /exports", "create_batch", write, s.createBatchForm)

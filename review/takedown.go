@@ -226,3 +226,13 @@ func (s *Server) evidenceBundle(w http.ResponseWriter, r *http.Request, p *princ
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fmt.Sprintf("evidence-%d.zip", b.ID)}))
 	w.Write(buf.Bytes())
 }
+
+// notificationsPage is the delivery log of the notification outbox.
+func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request, p *principal) {
+	log, err := s.store.Notifications(r.Context(), 500)
+	if err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	s.render(w, r, "notifications.html", p, "Notifications", log)
+}

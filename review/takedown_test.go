@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/markwatch/markwatch/review"
+	"github.com/markwatch/markwatch/store"
 	"github.com/markwatch/markwatch/takedown"
 )
 
@@ -97,5 +98,17 @@ func TestBatchByOwnerExportsProfileAndBundle(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown owner: %d", resp.StatusCode)
+	}
+}
+
+func TestNotificationsPageShowsDeliveryLog(t *testing.T) {
+	f := newFixture(t, review.Options{})
+	if _, err := f.store.EnqueueNotifications(t.Context(), []store.Notification{{Channel: "team-dingtalk", Key: "suspect/shop/h1", Kind: "new_suspect", Payload: "{}"}}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.login("vera")
+	page := f.get(c, "/notifications", http.StatusOK)
+	if !strings.Contains(page, "team-dingtalk") || !strings.Contains(page, "suspect/shop/h1") || !strings.Contains(page, "pending") {
+		t.Fatalf("delivery log:\n%.2000s", page)
 	}
 }
