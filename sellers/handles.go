@@ -39,7 +39,7 @@ var (
 	phoneRE = regexp.MustCompile(`(?:^|[^0-9])(1[3-9][0-9](?:[\s-]?[0-9]){8})(?:[^0-9]|$)`)
 	// Shop links on the major marketplaces and the fake ones.
 	shopRE = regexp.MustCompile(`(?i)(?:https?://)?((?:shop[0-9]+|[a-z0-9-]+)\.(?:taobao|tmall|jd|1688|yangkeduo|pinduoduo)\.com(?:/[-_a-z0-9/]*)?|(?:mall\.jd\.com|shop\.m\.jd\.com)/[-_a-z0-9./?=]+|[a-z0-9.-]*\.test/shop/[-_a-z0-9]+)`)
-	digits  = regexp.MustCompile(`[^0-9]`)
+	digits = regexp.MustCompile(`[^0-9]`)
 )
 
 // fold undoes width tricks (ＶＸ１３８ → VX138) and lower-cases.
