@@ -9,11 +9,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/review"
 	"github.com/markwatch/markwatch/store"
+	"github.com/markwatch/markwatch/store/storetest"
 	"github.com/markwatch/markwatch/takedown"
 )
 
@@ -110,5 +113,51 @@ func TestNotificationsPageShowsDeliveryLog(t *testing.T) {
 	page := f.get(c, "/notifications", http.StatusOK)
 	if !strings.Contains(page, "team-dingtalk") || !strings.Contains(page, "suspect/shop/h1") || !strings.Contains(page, "pending") {
 		t.Fatalf("delivery log:\n%.2000s", page)
+	}
+}
+
+func TestNetworksPageLinksSellersAcrossSites(t *testing.T) {
+	f := newFixture(t, review.Options{})
+	ctx := t.Context()
+	now := time.Now().UTC()
+	var fs []markwatch.Finding
+	for i, c := range []struct{ site, seller, desc string }{
+		{"mart", "阿强潮鞋旗舰店", "加V: aq_shoe1 支持验货"},
+		{"gbk", "东哥优选店", "薇信 aq_shoe1，电话 139-0011-2233"},
+		{"api", "小美精品店", "联系 13900112233"},
+		{"api", "无关百货店", "QQ 55555555"},
+	} {
+		for k := range 2 {
+			fd := storetest.Finding("run-n", c.site, fmt.Sprintf("N%d%d", i, k), "Nike", "", 59, now)
+			fd.Listing.Seller, fd.Listing.Description = c.seller, c.desc
+			fs = append(fs, fd)
+		}
+	}
+	if _, err := f.store.PutFindings(ctx, fs); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 3 {
+		id, _ := f.store.ListingByKey(ctx, []string{"mart", "gbk", "api"}[i], fmt.Sprintf("N%d0", i))
+		ids = append(ids, fmt.Sprint(id))
+	}
+	if r, body := f.do(nil, "POST", "/api/v1/decisions", f.tokens["rita"], "", "application/json", `{"ids":[`+strings.Join(ids, ",")+`],"status":"confirmed"}`); r.StatusCode != 200 {
+		t.Fatalf("confirm: %d %s", r.StatusCode, body)
+	}
+	c, _ := f.login("vera")
+	page := f.get(c, "/networks", http.StatusOK)
+	m := regexp.MustCompile(`href="/networks/([0-9a-f]+)"`).FindAllStringSubmatch(page, -1)
+	if len(m) != 1 || !strings.Contains(page, "repeat offender") || strings.Contains(page, "无关百货店") {
+		t.Fatalf("want one repeat-offender network without the unrelated shop:\n%.3000s", page)
+	}
+	detail := f.get(c, "/networks/"+m[0][1], http.StatusOK)
+	for _, want := range []string{"阿强潮鞋旗舰店", "东哥优选店", "小美精品店", "wechat", "aq_shoe1", "phone", "13900112233", "6 listing(s): 3 confirmed"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("network page lacks %q", want)
+		}
+	}
+	csvBody := f.get(c, "/networks/"+m[0][1]+"/export.csv", http.StatusOK)
+	if n := strings.Count(csvBody, "\n"); n != 7 {
+		t.Errorf("network export has %d lines, want header + 6", n)
 	}
 }
