@@ -401,3 +401,57 @@ func TestExampleConfigParses(t *testing.T) {
 		t.Fatalf("%+v", cfg)
 	}
 }
+
+// A removed listing of a seller with 3 confirmed listings seen again is a
+// repeat offender reappearing: notified once for that listing and run.
+func TestRepeatOffenderReappearing(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)}
+	st := openStore(t, clk.now)
+	ctx := context.Background()
+	cfg, _ := ParseConfig("n.yaml", []byte("channels: [{name: a, type: webhook, url: 'http://127.0.0.1:1/'}]\nrules: [{on: repeat_offender, channels: [a]}]\n"))
+	n := New(st, cfg, Options{Now: clk.now})
+	mk := func(run string, ids ...string) []markwatch.Finding {
+		var fs []markwatch.Finding
+		for _, id := range ids {
+			fs = append(fs, storetest.Finding(run, "shop", id, "Nike", "", 59, clk.now()))
+		}
+		return fs
+	}
+	if _, err := st.PutFindings(ctx, mk("run1", "X1", "X2", "X3")); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, id := range []string{"X1", "X2", "X3"} {
+		l, _ := st.ListingByKey(ctx, "shop", id)
+		ids = append(ids, l)
+	}
+	if _, err := st.Decide(ctx, "rita", ids, store.Confirmed, ""); err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.CreateBatch(ctx, "rita", "shop", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.MarkBatchRequested(ctx, "rita", b.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(time.Hour)
+	st.PutFindings(ctx, mk("run2", "X1", "X2"))
+	if err := st.FinishRun(ctx, "run2", []string{"shop"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := st.ListingStatus(ctx, "shop", "X3"); s != store.Removed {
+		t.Fatalf("X3 is %s, want removed", s)
+	}
+	clk.add(time.Hour)
+	run3 := mk("run3", "X3", "X1")
+	st.PutFindings(ctx, run3)
+	if err := n.Findings(ctx, run3); err != nil {
+		t.Fatal(err)
+	}
+	n.Findings(ctx, run3)
+	log, _ := st.Notifications(ctx, 10)
+	if len(log) != 1 || log[0].Kind != RepeatOffender || log[0].Key != "reappeared/shop/X3/run3" {
+		t.Fatalf("outbox: %+v", log)
+	}
+}
