@@ -23,20 +23,9 @@ var TakedownHeader = []string{
 	"Reason", "Evidence SHA-256", "Fetched at (UTC)",
 }
 
-// Neutralize makes a cell safe to open in a spreadsheet: a value starting
-// with = + - @ tab or carriage return would be read as a formula (CSV
-// injection), so it gets a leading apostrophe, which spreadsheets show as
-// text and do not evaluate.
-func Neutralize(v string) string {
-	if v == "" {
-		return v
-	}
-	switch v[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + v
-	}
-	return v
-}
+// Neutralize makes a cell safe to open in a spreadsheet (see
+// takedown.Neutralize, the one implementation).
+func Neutralize(v string) string { return takedown.Neutralize(v) }
 
 func (s *Server) takedownRows(rows []store.Row) [][]string {
 	out := make([][]string, 0, len(rows))
