@@ -32,7 +32,7 @@ type SellerNetworks struct {
 // separators), shares product photos, or keeps its shop name. Independent
 // sellers give their own contacts and carry the hard negatives: service
 // hotlines (400-…), model and order numbers, generic shop names (运动鞋专卖店)
-// on several sites.
+// on several sites, and a stock photo many of them share.
 func GenerateSellerNetworks(seed int64, networks, independents int) *SellerNetworks {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x73656c6c657273)) // "sellers"
 	out := &SellerNetworks{Network: map[string]int{}}
@@ -100,12 +100,20 @@ func GenerateSellerNetworks(seed int64, networks, independents int) *SellerNetwo
 			fmt.Sprintf("QQ %d", 200000000+i*31),
 		}[i%3]
 		noise := []string{"客服热线 400-820-8820", "货号 20231145678-2", "订单号 2026030112345678", "型号 AJ1-1985", "正品保证 假一赔十"}[i%5]
+		photo := fmt.Sprintf("phash:%016x", rng.Uint64())
+		if i%6 == 0 {
+			photo = StockPhoto // the brand's official product shot, used by many
+		}
 		for k := 0; k < 2; k++ {
-			listing(site, seller, goods[rng.IntN(len(goods))], own+"，"+noise, fmt.Sprintf("phash:%016x", rng.Uint64()))
+			listing(site, seller, goods[rng.IntN(len(goods))], own+"，"+noise, photo)
 		}
 	}
 	return out
 }
+
+// StockPhoto is the hash of a product photo that many unrelated sellers
+// use (a brand's official shot): sharing it links nobody.
+const StockPhoto = "phash:5t0c4f0t0ff1c1a1"
 
 func disguiseWeChat(rng *rand.Rand, id string) string {
 	switch rng.IntN(6) {

@@ -48,6 +48,12 @@ type occurrence struct {
 	text    string
 }
 
+// MaxImageSellers: a photo used by more sellers than this is a stock
+// photo (a brand's official shot, a platform placeholder) and links
+// nobody. Handles have no such bound: a network of many shops behind one
+// WeChat id is what linking is for.
+const MaxImageSellers = 8
+
 // Link groups the sellers of listings into networks. Sellers of one
 // network share, pairwise or through others, a handle, an image hash, or
 // a distinctive normalised name across sites. Sellers linked to nobody are
@@ -103,6 +109,9 @@ func LinkListings(listings []Listing) []Network {
 			continue
 		}
 		via, value, _ := strings.Cut(key, ":")
+		if via == Image && len(occ) > MaxImageSellers {
+			continue
+		}
 		if via == Name {
 			// A name alone links shops on different sites only: on one
 			// site the same name is the same shop, or a coincidence.
