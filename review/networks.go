@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 
 	"mime"
 	"net/http"
@@ -150,4 +151,27 @@ func (s *Server) networkExport(w http.ResponseWriter, r *http.Request, p *princi
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": files[0].Name}))
 	w.Write(bytes.Clone(files[0].Data))
+}
+
+// networkBatchForm cuts a takedown batch of the network's waiting
+// listings (every site of it).
+func (s *Server) networkBatchForm(w http.ResponseWriter, r *http.Request, p *principal) {
+	n, ok := s.network(w, r)
+	if !ok {
+		return
+	}
+	f := store.BatchFilter{Label: "network=" + n.ID}
+	for _, k := range n.Sellers {
+		f.Sellers = append(f.Sellers, [2]string{k.Site, k.Name})
+	}
+	if len(n.Sites) == 1 {
+		f.Site = n.Sites[0]
+	}
+	b, err := s.store.CreateBatchWhere(r.Context(), p.User.Name, f, store.BatchLimit)
+	if err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	s.log.Info("takedown batch created", "user", p.User.Name, "batch", b.ID, "site", b.Site, "filter", b.Filter, "size", b.Size)
+	http.Redirect(w, r, fmt.Sprintf("/exports/%d", b.ID), http.StatusSeeOther)
 }

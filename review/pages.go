@@ -81,6 +81,7 @@ func (s *Server) routes() {
 	s.handle("GET /networks", "networks", read, s.networksPage)
 	s.handle("GET /networks/{id}", "network", read, s.networkPage)
 	s.handle("GET /networks/{id}/export.csv", "network_export", read, s.networkExport)
+	s.handle("POST /networks/{id}/batch", "network_batch", write, s.networkBatchForm)
 	s.handle("GET /runs/{id}", "run", read, s.runPage)
 	s.handle("GET /exports", "exports", read, s.exportsPage)
 	s.handle("POST /exports", "create_batch", write, s.createBatchForm)

@@ -160,4 +160,19 @@ func TestNetworksPageLinksSellersAcrossSites(t *testing.T) {
 	if n := strings.Count(csvBody, "\n"); n != 7 {
 		t.Errorf("network export has %d lines, want header + 6", n)
 	}
+	// A reviewer cuts a takedown batch of the network: its 3 confirmed
+	// listings, not the unrelated shop's.
+	rc, csrf := f.login("rita")
+	resp, err := rc.PostForm(f.srv.URL+"/networks/"+m[0][1]+"/batch", url.Values{"csrf": {csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("network batch: %d", resp.StatusCode)
+	}
+	batch := f.get(rc, resp.Header.Get("Location"), http.StatusOK)
+	if !strings.Contains(batch, "3 listing(s)") || !strings.Contains(batch, "network="+m[0][1]) {
+		t.Fatalf("network batch page:\n%.1500s", batch)
+	}
 }

@@ -38,6 +38,9 @@ type BatchFilter struct {
 	Site  string   // empty: any site
 	Marks []string // mark ids; empty: any mark
 	Sweep string   // empty: any sweep
+	// Sellers: only listings of these sellers (a seller network); each
+	// is {site, seller name}. Empty: any seller.
+	Sellers [][2]string
 	// Label describes the cut for people (e.g. "owner=Nike Innovate
 	// C.V."); stored with the batch.
 	Label string
@@ -109,6 +112,12 @@ func (s *Store) CreateBatchWhere(ctx context.Context, actor string, f BatchFilte
 		q += ` AND l.mark IN (` + strings.TrimSuffix(strings.Repeat("?,", len(f.Marks)), ",") + `)`
 		for _, m := range f.Marks {
 			args = append(args, m)
+		}
+	}
+	if len(f.Sellers) > 0 {
+		q += ` AND (l.site, l.seller) IN (VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?),", len(f.Sellers)), ",") + `)`
+		for _, s := range f.Sellers {
+			args = append(args, s[0], s[1])
 		}
 	}
 	if f.Sweep != "" {

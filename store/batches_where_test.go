@@ -55,7 +55,12 @@ func TestCreateBatchWhereMarksAndSweep(t *testing.T) {
 	if _, err := s.CreateBatchWhere(ctx, "rita", store.BatchFilter{Marks: []string{"Nike"}, Sweep: "618"}, 0); !errors.Is(err, store.ErrNothingToExport) {
 		t.Errorf("second cut: %v, want nothing left", err)
 	}
-	rest, err := s.CreateBatch(ctx, "rita", "", 0)
+	// A seller network's listings: storetest names the seller of W1
+	// "seller-W", like all of them, so a cut by another seller is empty.
+	if _, err := s.CreateBatchWhere(ctx, "rita", store.BatchFilter{Sellers: [][2]string{{"shop", "nobody"}}}, 0); !errors.Is(err, store.ErrNothingToExport) {
+		t.Errorf("cut by another seller: %v", err)
+	}
+	rest, err := s.CreateBatchWhere(ctx, "rita", store.BatchFilter{Sellers: [][2]string{{"other", "x"}, {"shop", "seller-W"}}, Label: "network=abc"}, 0)
 	if err != nil || rest.Size != 2 {
 		t.Fatalf("rest = %+v, %v; want the other 2", rest, err)
 	}
