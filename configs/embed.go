@@ -4,7 +4,8 @@ package configs
 
 import "embed"
 
-// FS holds markwatch.yaml, signals.yaml, sweeps.yaml, marks/ and sites/.
+// FS holds markwatch.yaml, signals.yaml, sweeps.yaml, marks/, sites/ and
+// exports/ (takedown profiles).
 //
-//go:embed markwatch.yaml signals.yaml sweeps.yaml marks sites
+//go:embed markwatch.yaml signals.yaml sweeps.yaml marks sites exports
 var FS embed.FS

@@ -66,6 +66,7 @@ var catalogue = map[string]metric{
 	"markwatch_store_findings_written_total":  {"counter", nil},
 	"markwatch_http_requests_total":           {"counter", []string{"handler", "code"}},
 	"markwatch_http_request_duration_seconds": {"histogram", []string{"handler"}},
+	"markwatch_notifications_total":           {"counter", []string{"result"}},
 	// every process
 	"markwatch_build_info": {"gauge", []string{"version", "goversion"}},
 }
@@ -92,6 +93,7 @@ var labelValues = map[string]map[string][]string{
 	"markwatch_sweep_runs_total":        {"trigger": {"schedule", "manual", "catchup"}},
 	"markwatch_sweep_runs":              {"state": {"running", "finished", "cancelled"}},
 	"markwatch_review_listings":         {"status": {"new", "confirmed", "dismissed", "takedown_requested", "removed", "reappeared"}},
+	"markwatch_notifications_total":     {"result": {"delivered", "retried", "failed", "duplicate"}},
 	"ALERTS":                            {"alertstate": {"pending", "firing"}},
 }
 

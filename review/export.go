@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/markwatch/markwatch/store"
+	"github.com/markwatch/markwatch/takedown"
 )
 
 // TakedownHeader is the takedown-request layout of an export, one listing a
@@ -22,20 +23,9 @@ var TakedownHeader = []string{
 	"Reason", "Evidence SHA-256", "Fetched at (UTC)",
 }
 
-// Neutralize makes a cell safe to open in a spreadsheet: a value starting
-// with = + - @ tab or carriage return would be read as a formula (CSV
-// injection), so it gets a leading apostrophe, which spreadsheets show as
-// text and do not evaluate.
-func Neutralize(v string) string {
-	if v == "" {
-		return v
-	}
-	switch v[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + v
-	}
-	return v
-}
+// Neutralize makes a cell safe to open in a spreadsheet (see
+// takedown.Neutralize, the one implementation).
+func Neutralize(v string) string { return takedown.Neutralize(v) }
 
 func (s *Server) takedownRows(rows []store.Row) [][]string {
 	out := make([][]string, 0, len(rows))
@@ -124,16 +114,22 @@ func (s *Server) exportsPage(w http.ResponseWriter, r *http.Request, p *principa
 		s.failErr(w, r, false, err)
 		return
 	}
-	s.render(w, r, "exports.html", p, "Exports", map[string]any{"Pending": pending, "Batches": batches, "Limit": store.BatchLimit})
+	s.render(w, r, "exports.html", p, "Exports", map[string]any{"Pending": pending, "Batches": batches, "Limit": store.BatchLimit,
+		"Owners": s.owners(), "Profiles": s.profiles()})
 }
 
 func (s *Server) createBatchForm(w http.ResponseWriter, r *http.Request, p *principal) {
-	b, err := s.store.CreateBatch(r.Context(), p.User.Name, strings.TrimSpace(r.PostFormValue("site")), store.BatchLimit)
+	f, err := s.batchFilter(r)
 	if err != nil {
 		s.failErr(w, r, false, err)
 		return
 	}
-	s.log.Info("takedown batch created", "user", p.User.Name, "batch", b.ID, "site", b.Site, "size", b.Size)
+	b, err := s.store.CreateBatchWhere(r.Context(), p.User.Name, f, store.BatchLimit)
+	if err != nil {
+		s.failErr(w, r, false, err)
+		return
+	}
+	s.log.Info("takedown batch created", "user", p.User.Name, "batch", b.ID, "site", b.Site, "filter", b.Filter, "size", b.Size)
 	http.Redirect(w, r, fmt.Sprintf("/exports/%d", b.ID), http.StatusSeeOther)
 }
 
@@ -147,7 +143,8 @@ func (s *Server) batchPage(w http.ResponseWriter, r *http.Request, p *principal)
 		s.failErr(w, r, false, err)
 		return
 	}
-	s.render(w, r, "batch.html", p, fmt.Sprintf("Batch %d", id), map[string]any{"Batch": b, "Rows": rows})
+	s.render(w, r, "batch.html", p, fmt.Sprintf("Batch %d", id), map[string]any{"Batch": b, "Rows": rows,
+		"Profiles": s.profiles(), "Missing": takedown.MissingRegistrations(s.takedownItems(rows)), "TSA": s.opts.TSA != ""})
 }
 
 func (s *Server) requestBatchForm(w http.ResponseWriter, r *http.Request, p *principal) {

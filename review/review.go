@@ -20,6 +20,7 @@ import (
 
 	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/store"
+	"github.com/markwatch/markwatch/takedown"
 )
 
 //go:embed templates/*.html
@@ -59,6 +60,14 @@ type Options struct {
 	// Signals is the signals.yaml text in use, when SignalsFile is empty
 	// (the embedded defaults).
 	Signals []byte
+	// Profiles are the takedown export profiles (configs/exports). Nil:
+	// the shipped ones.
+	Profiles []*takedown.Profile
+	// TSA is the URL of an RFC 3161 time-stamping authority that stamps
+	// every evidence bundle's manifest. Empty: bundles are not stamped.
+	TSA string
+	// TSAClient posts to the TSA. Nil: a client with a 30 s timeout.
+	TSAClient *http.Client
 }
 
 // MarkInfo is what the review app shows about a mark.
@@ -106,14 +115,16 @@ func MarksOf(marks []matchers.Mark) MarkMap {
 
 // Server is the review app. Use New.
 type Server struct {
-	store   *store.Store
-	opts    Options
-	log     *slog.Logger
-	now     func() time.Time
-	metrics *Metrics
-	pages   map[string]*template.Template
-	mux     *http.ServeMux
-	logins  *loginLimiter
+	shippedOnce sync.Once
+	shipped     []*takedown.Profile
+	store       *store.Store
+	opts        Options
+	log         *slog.Logger
+	now         func() time.Time
+	metrics     *Metrics
+	pages       map[string]*template.Template
+	mux         *http.ServeMux
+	logins      *loginLimiter
 
 	facetMu    sync.Mutex
 	facetCache store.Facets

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -26,17 +27,34 @@ type Batch struct {
 	RequestedAt time.Time `json:"requested_at,omitzero"`
 	RequestedBy string    `json:"requested_by,omitempty"`
 	Note        string    `json:"note,omitempty"`
+	// Filter says how the batch was cut beyond its site ("owner=…
+	// marks=… sweep=…"); empty: every waiting listing of the site.
+	Filter string `json:"filter,omitempty"`
+}
+
+// BatchFilter cuts a batch: by site, and optionally by marks (a rights
+// holder is the set of its marks) and by sweep.
+type BatchFilter struct {
+	Site  string   // empty: any site
+	Marks []string // mark ids; empty: any mark
+	Sweep string   // empty: any sweep
+	// Sellers: only listings of these sellers (a seller network); each
+	// is {site, seller name}. Empty: any seller.
+	Sellers [][2]string
+	// Label describes the cut for people (e.g. "owner=Nike Innovate
+	// C.V."); stored with the batch.
+	Label string
 }
 
 // Requested reports whether the batch was marked as requested.
 func (b Batch) Requested() bool { return !b.RequestedAt.IsZero() }
 
-const batchColumns = `id, site, created_at, created_by, size, coalesce(requested_at, 0), requested_by, note`
+const batchColumns = `id, site, created_at, created_by, size, coalesce(requested_at, 0), requested_by, note, filter`
 
 func scanBatch(sc interface{ Scan(...any) error }) (Batch, error) {
 	var b Batch
 	var created, requested int64
-	err := sc.Scan(&b.ID, &b.Site, &created, &b.CreatedBy, &b.Size, &requested, &b.RequestedBy, &b.Note)
+	err := sc.Scan(&b.ID, &b.Site, &created, &b.CreatedBy, &b.Size, &requested, &b.RequestedBy, &b.Note, &b.Filter)
 	b.CreatedAt, b.RequestedAt = fromMS(created), fromMS(requested)
 	return b, err
 }
@@ -69,6 +87,12 @@ func (s *Store) Pending(ctx context.Context) (map[string]int, error) {
 // any site) that wait for a takedown request into a new batch, highest score
 // first.
 func (s *Store) CreateBatch(ctx context.Context, actor, site string, size int) (Batch, error) {
+	return s.CreateBatchWhere(ctx, actor, BatchFilter{Site: site}, size)
+}
+
+// CreateBatchWhere is CreateBatch cut by f.
+func (s *Store) CreateBatchWhere(ctx context.Context, actor string, f BatchFilter, size int) (Batch, error) {
+	site := f.Site
 	if size <= 0 || size > BatchLimit {
 		size = BatchLimit
 	}
@@ -83,6 +107,22 @@ func (s *Store) CreateBatch(ctx context.Context, actor, site string, size int) (
 	if site != "" {
 		q += ` AND l.site = ?`
 		args = append(args, site)
+	}
+	if len(f.Marks) > 0 {
+		q += ` AND l.mark IN (` + strings.TrimSuffix(strings.Repeat("?,", len(f.Marks)), ",") + `)`
+		for _, m := range f.Marks {
+			args = append(args, m)
+		}
+	}
+	if len(f.Sellers) > 0 {
+		q += ` AND (l.site, l.seller) IN (VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?),", len(f.Sellers)), ",") + `)`
+		for _, s := range f.Sellers {
+			args = append(args, s[0], s[1])
+		}
+	}
+	if f.Sweep != "" {
+		q += ` AND l.sweep = ?`
+		args = append(args, f.Sweep)
 	}
 	q += ` AND NOT EXISTS (SELECT 1 FROM batch_items bi JOIN batches b ON b.id = bi.batch
 			WHERE bi.listing = l.id AND b.requested_at IS NULL)
@@ -105,8 +145,8 @@ func (s *Store) CreateBatch(ctx context.Context, actor, site string, size int) (
 		return Batch{}, ErrNothingToExport
 	}
 	var id int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO batches (site, created_at, created_by, size) VALUES (?,?,?,?) RETURNING id`,
-		site, now, actor, len(ids)).Scan(&id); err != nil {
+	if err := tx.QueryRowContext(ctx, `INSERT INTO batches (site, created_at, created_by, size, filter) VALUES (?,?,?,?,?) RETURNING id`,
+		site, now, actor, len(ids), f.Label).Scan(&id); err != nil {
 		return Batch{}, fmt.Errorf("store: create batch: %w", err)
 	}
 	for _, l := range ids {
@@ -114,13 +154,13 @@ func (s *Store) CreateBatch(ctx context.Context, actor, site string, size int) (
 			return Batch{}, fmt.Errorf("store: create batch: %w", err)
 		}
 	}
-	if err := audit(ctx, tx, now, actor, "create_batch", fmt.Sprintf("batch %d", id), fmt.Sprintf("site=%s size=%d", site, len(ids))); err != nil {
+	if err := audit(ctx, tx, now, actor, "create_batch", fmt.Sprintf("batch %d", id), fmt.Sprintf("site=%s %s size=%d", site, f.Label, len(ids))); err != nil {
 		return Batch{}, fmt.Errorf("store: create batch: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return Batch{}, fmt.Errorf("store: create batch: %w", err)
 	}
-	return Batch{ID: id, Site: site, CreatedAt: fromMS(now), CreatedBy: actor, Size: len(ids)}, nil
+	return Batch{ID: id, Site: site, CreatedAt: fromMS(now), CreatedBy: actor, Size: len(ids), Filter: f.Label}, nil
 }
 
 // Batches lists batches, newest first.

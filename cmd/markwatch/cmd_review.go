@@ -22,10 +22,12 @@ import (
 	"github.com/markwatch/markwatch/config"
 	"github.com/markwatch/markwatch/configs"
 	"github.com/markwatch/markwatch/matchers"
+	"github.com/markwatch/markwatch/notify"
 	"github.com/markwatch/markwatch/obs"
 	"github.com/markwatch/markwatch/queue"
 	"github.com/markwatch/markwatch/review"
 	"github.com/markwatch/markwatch/store"
+	"github.com/markwatch/markwatch/takedown"
 )
 
 // ServeCmd serves the review app.
@@ -34,6 +36,11 @@ type ServeCmd struct {
 	Addr   string `help:"Listen address (default: the config's)." placeholder:"HOST:PORT"`
 	Redis  string `help:"Consume findings from this Redis (default: the config's)." placeholder:"URL"`
 	Secure bool   `help:"Mark cookies Secure (set when the app is reached over HTTPS, e.g. behind a TLS proxy)."`
+	// Takedown exports and evidence bundles (issue 17).
+	Exports string `help:"Directory of takedown export profiles (*.yaml; default: the shipped configs/exports)." type:"existingdir" placeholder:"DIR"`
+	TSA     string `name:"tsa" help:"URL of an RFC 3161 time-stamping authority: every evidence bundle's manifest is timestamped." placeholder:"URL"`
+	Notify  string `help:"Notification rules and channels (notify.yaml; see configs/notify.example.yaml). Default: no notifications." type:"existingfile" placeholder:"PATH"`
+	BaseURL string `name:"base-url" help:"The review app's public URL, for links in notifications." placeholder:"URL"`
 }
 
 func (c *ServeCmd) Run(g *Globals) error {
@@ -59,9 +66,25 @@ func (c *ServeCmd) Run(g *Globals) error {
 	health.Add("store", st.Ping)
 	mux := obs.Mux(reg, health)
 	signalsFile, signals := reviewSignals(cfg)
+	var profiles []*takedown.Profile
+	if c.Exports != "" {
+		if profiles, err = takedown.LoadProfiles(os.DirFS(c.Exports), "."); err != nil {
+			return err
+		}
+	}
 	mux.Handle("/", review.New(st, review.Options{Logger: log, Registerer: reg, Secure: c.Secure, Marks: marks,
-		SignalsFile: signalsFile, Signals: signals}))
+		SignalsFile: signalsFile, Signals: signals, Profiles: profiles, TSA: c.TSA}))
 
+	var notifier *notify.Notifier
+	if c.Notify != "" {
+		ncfg, err := notify.LoadConfig(c.Notify)
+		if err != nil {
+			return err
+		}
+		notifier = notify.New(st, ncfg, notify.Options{Logger: log, Registerer: reg, BaseURL: c.BaseURL})
+		go notifier.Run(ctx)
+		log.Info("notifications on", "channels", len(ncfg.Channels), "rules", len(ncfg.Rules))
+	}
 	errc := make(chan error, 2)
 	if url := pick(c.Redis, cfg.Redis); url != "" {
 		client, err := dialRedis(url, cfg, log)
@@ -73,7 +96,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		queue.NewCollector(reg, client, cfg.Crawl.Lease.Std(), log)
 		consumer := &queue.FindingsConsumer{
 			Client: client, Group: "store", Consumer: consumerName(),
-			Handle: StoreFindingsBatch(st), Logger: log, Metrics: queue.NewMetrics(reg),
+			Handle: notifyAfter(StoreFindingsBatch(st), notifier, log), Logger: log, Metrics: queue.NewMetrics(reg),
 		}
 		go func() { errc <- consumer.Run(ctx) }()
 		frontier := queue.NewRedis(client, queue.Options{Logger: log, Lease: cfg.Crawl.Lease.Std()})
@@ -91,6 +114,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 				}
 				return runs, err
 			},
+		}
+		if notifier != nil {
+			finisher.Finished = notifier.RunFinished
 		}
 		go finisher.Run(ctx)
 		log.Info("consuming findings", "redis", redactURL(url), "consumer", consumer.Consumer)
@@ -117,6 +143,25 @@ func StoreFindingsBatch(st *store.Store) func(context.Context, queue.FindingsBat
 			return err
 		}
 		return st.Put(ctx, page, b.Findings)
+	}
+}
+
+// notifyAfter applies the notification rules to a findings batch once it
+// is stored: enqueueing is one small transaction, delivery happens in the
+// notifier's own loop, so a slow receiver never holds the consumer. A
+// failure to enqueue is logged, never a reason to redeliver the batch.
+func notifyAfter(handle func(context.Context, queue.FindingsBatch) error, n *notify.Notifier, log *slog.Logger) func(context.Context, queue.FindingsBatch) error {
+	if n == nil {
+		return handle
+	}
+	return func(ctx context.Context, b queue.FindingsBatch) error {
+		if err := handle(ctx, b); err != nil {
+			return err
+		}
+		if err := n.Findings(ctx, b.Findings); err != nil {
+			log.Error("notifications: enqueue", "run", b.Run, "sweep", b.Sweep, "site", b.Site, "task", b.Task, "err", err)
+		}
+		return nil
 	}
 }
 

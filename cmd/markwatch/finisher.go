@@ -32,6 +32,9 @@ type runFinisher struct {
 	SetAside func(ctx context.Context) (map[string]bool, error)
 	Every    time.Duration
 	Logger   *slog.Logger
+	// Finished, when set, hears of each run the store finished (the
+	// sweep_end notification); its error is logged, not returned.
+	Finished func(ctx context.Context, run string) error
 
 	marks  map[string]string // run → findings stream mark
 	warned map[string]bool   // runs whose "cannot finish" was logged
@@ -113,6 +116,11 @@ func (f *runFinisher) Once(ctx context.Context) error {
 		}
 		delete(f.marks, run)
 		f.Logger.Info("run finished", "run", run, "pages", st.Pages, "listings", st.Listings)
+		if f.Finished != nil {
+			if err := f.Finished(ctx, run); err != nil {
+				f.Logger.Error("run finished: notification", "run", run, "err", err)
+			}
+		}
 	}
 	return nil
 }

@@ -32,6 +32,7 @@ type CLI struct {
 	Serve      ServeCmd      `cmd:"" help:"Serve the review web app, JSON API and /metrics; consume findings from Redis."`
 	Ingest     IngestCmd     `cmd:"" help:"Store verdict lines (markwatch match --with-listing) read on stdin."`
 	Users      UsersCmd      `cmd:"" help:"Manage review users and API tokens."`
+	Evidence   EvidenceCmd   `cmd:"" help:"Evidence tools: verify a takedown batch's evidence bundle."`
 }
 
 func main() {

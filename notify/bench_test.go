@@ -1,0 +1,51 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// BenchmarkIngest stores a batch of 10 suspect findings and applies the
+// notification rules, with no notifier (baseline) and with a notifier
+// whose receiver never answers and whose deliverer is stuck in it.
+func BenchmarkIngest(b *testing.B) {
+	for _, mode := range []string{"no-notifier", "hanging-receiver"} {
+		b.Run(mode, func(b *testing.B) {
+			clk := &clock{t: time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)}
+			st := openStore(b, clk.now)
+			ctx, cancel := context.WithCancel(context.Background())
+			var n *Notifier
+			if mode == "hanging-receiver" {
+				release := make(chan struct{})
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+				defer srv.Close()
+				defer close(release)
+				cfg, _ := ParseConfig("n.yaml", []byte(fmt.Sprintf("channels: [{name: a, type: webhook, url: %q}]\nrules: [{on: new_suspect, channels: [a]}]\ntimeout: 1h\n", srv.URL)))
+				n = New(st, cfg, Options{Now: clk.now})
+				done := make(chan struct{})
+				go func() { n.Run(ctx); close(done) }()
+				defer func() { cancel(); <-done }()
+			}
+			defer cancel()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				fs := findings(fmt.Sprintf("r%d", i), 10, clk.now())
+				for j := range fs {
+					fs[j].Listing.ID = fmt.Sprintf("B%d-%d", i, j)
+				}
+				if _, err := st.PutFindings(ctx, fs); err != nil {
+					b.Fatal(err)
+				}
+				if n != nil {
+					if err := n.Findings(ctx, fs); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
