@@ -21,6 +21,23 @@ const SystemActor = "markwatch"
 // evidence first and every finding's Listing.Evidence is set to its SHA-256.
 // Writing is idempotent per (run, site, listing id).
 func (s *Store) Put(ctx context.Context, page *markwatch.Page, findings []markwatch.Finding) error {
+	var body []byte
+	if page != nil {
+		body = page.Body
+	}
+	return s.put(ctx, page, len(body) > 0, func() (string, error) { return s.evidence.Put(page) }, findings)
+}
+
+// PutGzipped is Put for a page whose body comes gzip'd with its SHA-256
+// (a findings batch from the stream; page.Body is ignored): a body the
+// evidence store holds already is neither decompressed nor compressed
+// again, and a new one is checked against hash and stored as it came
+// (evidence.Store.PutGzip).
+func (s *Store) PutGzipped(ctx context.Context, page *markwatch.Page, hash string, gz []byte, findings []markwatch.Finding) error {
+	return s.put(ctx, page, page != nil && len(gz) > 0, func() (string, error) { return s.evidence.PutGzip(page, hash, gz) }, findings)
+}
+
+func (s *Store) put(ctx context.Context, page *markwatch.Page, hasBody bool, preserve func() (string, error), findings []markwatch.Finding) error {
 	if len(findings) == 0 {
 		return nil
 	}
@@ -31,8 +48,8 @@ func (s *Store) Put(ctx context.Context, page *markwatch.Page, findings []markwa
 		for _, f := range findings {
 			suspect = suspect || f.Verdict.Suspect
 		}
-		if suspect && len(page.Body) > 0 {
-			hash, err := s.evidence.Put(page)
+		if suspect && hasBody {
+			hash, err := preserve()
 			if err != nil {
 				return fmt.Errorf("store: preserve evidence of %s: %w", page.URL, err)
 			}

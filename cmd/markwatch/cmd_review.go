@@ -112,6 +112,11 @@ func (c *ServeCmd) Run(g *Globals) error {
 // batch. Storing is idempotent, so a redelivered batch is harmless.
 func StoreFindingsBatch(st *store.Store) func(context.Context, queue.FindingsBatch) error {
 	return func(ctx context.Context, b queue.FindingsBatch) error {
+		if len(b.Page.BodyGzip) > 0 {
+			// Stored as it came: checked against its SHA-256 only when
+			// the evidence store does not hold it yet.
+			return st.PutGzipped(ctx, b.PageWithoutBody(), b.Page.SHA256, b.Page.BodyGzip, b.Findings)
+		}
 		page, err := b.PageOf()
 		if err != nil {
 			return err
