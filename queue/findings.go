@@ -203,6 +203,11 @@ type FindingsConsumer struct {
 	Group    string
 	Consumer string
 	Handle   func(ctx context.Context, b FindingsBatch) error
+	// HandleBatch, when set, stores all the new entries of one read at
+	// once (one store transaction instead of one per page); they are then
+	// acked together. If it fails, each entry goes through Handle on its
+	// own, so that one bad batch is retried and dead-lettered alone.
+	HandleBatch func(ctx context.Context, bs []FindingsBatch) error
 	// ClaimIdle: entries pending this long with another consumer (it died)
 	// are claimed. Default 1m.
 	ClaimIdle time.Duration
@@ -285,6 +290,9 @@ func (c *FindingsConsumer) Run(ctx context.Context) error {
 			continue
 		}
 		for _, s := range res {
+			if c.HandleBatch != nil && len(s.Messages) > 1 && c.processAll(ctx, log, s.Messages) {
+				continue
+			}
 			for _, m := range s.Messages {
 				c.process(ctx, log, m, 1) // a new entry's first delivery
 			}
@@ -399,6 +407,32 @@ func (c *FindingsConsumer) process(ctx context.Context, log *slog.Logger, m redi
 	}
 }
 
+// processAll stores new entries with HandleBatch and acks them together.
+// It reports false, having acked nothing, when any entry cannot be decoded
+// or HandleBatch fails: the caller then processes each on its own.
+func (c *FindingsConsumer) processAll(ctx context.Context, log *slog.Logger, msgs []redis.XMessage) bool {
+	bs := make([]FindingsBatch, len(msgs))
+	ids := make([]string, len(msgs))
+	findings := 0
+	for i, m := range msgs {
+		raw, _ := m.Values["b"].(string)
+		if raw == "" || json.Unmarshal([]byte(raw), &bs[i]) != nil {
+			return false
+		}
+		bs[i].ID, ids[i] = m.ID, m.ID
+		findings += len(bs[i].Findings)
+	}
+	if err := c.HandleBatch(ctx, bs); err != nil {
+		log.Warn("store findings batches together failed, storing each on its own", "entries", len(msgs), "err", err)
+		return false
+	}
+	c.ack(ctx, log, ids...)
+	if c.Metrics != nil {
+		c.Metrics.FindingsIngested.Add(float64(findings))
+	}
+	return true
+}
+
 // deadLetter moves an entry to the findings dead-letter stream with why it
 // could not be stored, and acks it, in one transaction (both keys share the
 // {findings} slot): it is never both kept and pending, nor lost.
@@ -423,14 +457,14 @@ func (c *FindingsConsumer) deadLetter(ctx context.Context, log *slog.Logger, id,
 	}
 }
 
-func (c *FindingsConsumer) ack(ctx context.Context, log *slog.Logger, id string) {
+func (c *FindingsConsumer) ack(ctx context.Context, log *slog.Logger, ids ...string) {
 	_, err := c.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, findingsStream, c.Group, id)
-		p.XDel(ctx, findingsStream, id)
+		p.XAck(ctx, findingsStream, c.Group, ids...)
+		p.XDel(ctx, findingsStream, ids...)
 		return nil
 	})
 	if err != nil {
-		log.Warn("ack finding (it will be delivered again)", "entry", id, "err", err)
+		log.Warn("ack findings (they will be delivered again)", "entries", ids, "err", err)
 	}
 }
 

@@ -73,7 +73,8 @@ func (c *ServeCmd) Run(g *Globals) error {
 		queue.NewCollector(reg, client, cfg.Crawl.Lease.Std(), log)
 		consumer := &queue.FindingsConsumer{
 			Client: client, Group: "store", Consumer: consumerName(),
-			Handle: StoreFindingsBatch(st), Logger: log, Metrics: queue.NewMetrics(reg),
+			Handle: StoreFindingsBatch(st), HandleBatch: StoreFindingsBatches(st), Count: 64,
+			Logger: log, Metrics: queue.NewMetrics(reg),
 		}
 		go func() { errc <- consumer.Run(ctx) }()
 		frontier := queue.NewRedis(client, queue.Options{Logger: log, Lease: cfg.Crawl.Lease.Std()})
@@ -122,6 +123,27 @@ func StoreFindingsBatch(st *store.Store) func(context.Context, queue.FindingsBat
 			return err
 		}
 		return st.Put(ctx, page, b.Findings)
+	}
+}
+
+// StoreFindingsBatches stores several findings batches in one store
+// transaction (the consumer's HandleBatch).
+func StoreFindingsBatches(st *store.Store) func(context.Context, []queue.FindingsBatch) error {
+	return func(ctx context.Context, bs []queue.FindingsBatch) error {
+		pages := make([]store.PageFindings, len(bs))
+		for i, b := range bs {
+			pages[i] = store.PageFindings{Findings: b.Findings}
+			if len(b.Page.BodyGzip) > 0 {
+				pages[i].Page, pages[i].BodyHash, pages[i].BodyGzip = b.PageWithoutBody(), b.Page.SHA256, b.Page.BodyGzip
+				continue
+			}
+			page, err := b.PageOf()
+			if err != nil {
+				return err
+			}
+			pages[i].Page = page
+		}
+		return st.PutPages(ctx, pages)
 	}
 }
 
