@@ -215,6 +215,11 @@ type FindingsConsumer struct {
 	Block time.Duration
 	// Count is the most entries read at once. Default 16.
 	Count int
+	// Linger, with HandleBatch, is how long to wait after a read that
+	// brought fewer than Count entries before reading again, so that a
+	// steady trickle is stored in fewer, larger transactions: entries wait
+	// at most this much longer. Default 0 (read again at once).
+	Linger time.Duration
 	// MaxDeliveries bounds the retries of a batch that cannot be stored
 	// (its page body fails the SHA-256 check, the store keeps refusing it):
 	// once an entry has been delivered this many times (the group's
@@ -289,6 +294,10 @@ func (c *FindingsConsumer) Run(ctx context.Context) error {
 			sleepCtx(ctx, time.Second)
 			continue
 		}
+		n := 0
+		for _, s := range res {
+			n += len(s.Messages)
+		}
 		for _, s := range res {
 			if c.HandleBatch != nil && len(s.Messages) > 1 && c.processAll(ctx, log, s.Messages) {
 				continue
@@ -296,6 +305,9 @@ func (c *FindingsConsumer) Run(ctx context.Context) error {
 			for _, m := range s.Messages {
 				c.process(ctx, log, m, 1) // a new entry's first delivery
 			}
+		}
+		if c.HandleBatch != nil && c.Linger > 0 && n < c.Count {
+			sleepCtx(ctx, c.Linger)
 		}
 	}
 	return nil

@@ -73,7 +73,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		queue.NewCollector(reg, client, cfg.Crawl.Lease.Std(), log)
 		consumer := &queue.FindingsConsumer{
 			Client: client, Group: "store", Consumer: consumerName(),
-			Handle: StoreFindingsBatch(st), HandleBatch: StoreFindingsBatches(st), Count: 64,
+			Handle: StoreFindingsBatch(st), HandleBatch: StoreFindingsBatches(st), Count: 64, Linger: 50 * time.Millisecond,
 			Logger: log, Metrics: queue.NewMetrics(reg),
 		}
 		go func() { errc <- consumer.Run(ctx) }()
