@@ -1,8 +1,12 @@
 package crawler_test
 
 import (
+	stdbytes "bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"runtime"
@@ -13,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
 	"github.com/gocolly/colly/v2"
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/crawler"
@@ -124,49 +130,72 @@ func crawlMarkwatch(b *testing.B, base string, queries []string, conc int, items
 	return stats.Pages, stats.Listings, int64(testutil.ToFloat64(metrics.ResponseBytes.WithLabelValues(site.Name)))
 }
 
-// crawlBareColly is what a Colly user writes: an async collector, the
-// same selectors as the fakemart adapter, links followed by Visit.
+// crawlBareColly is the strongest bare Colly we know for these pages (the
+// baseline must be honest, issue 14): an async collector with a pooled
+// transport sized for the concurrency, the fakemart adapter's selectors
+// compiled once and run on one goquery document per response, links
+// resolved with net/url (Colly's AbsoluteURL runs a WHATWG parser).
 func crawlBareColly(b *testing.B, base string, queries []string, conc int, items bool) (pages, listings int, bytes int64) {
 	u, _ := url.Parse(base)
 	c := colly.NewCollector(colly.Async(true), colly.AllowedDomains(u.Hostname()))
+	c.WithTransport(&http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        4 * conc,
+		MaxIdleConnsPerHost: 4 * conc,
+		IdleConnTimeout:     90 * time.Second,
+	})
 	if err := c.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: conc}); err != nil {
 		b.Fatal(err)
 	}
+	sel := func(s string) cascadia.Selector { return cascadia.MustCompile(s) }
+	var (
+		card, title, pic, price, shop, loc = sel("ul.goods-list > li.goods-card"), sel(".goods-title a"), sel(".goods-pic img"), sel(".goods-price strong"), sel(".goods-shop a.shop-name"), sel(".goods-meta span.goods-loc")
+		next                               = sel(".pager a.pager-next")
+		item, iTitle, iPrice, iShop, iLoc  = sel("div.item-detail"), sel("h1.item-title"), sel(".item-price span.price-now"), sel(".item-shop a.shop-name"), sel("dl.item-props dd.item-origin")
+		iDesc, iCrumbs                     = sel("div.item-desc"), sel("nav.crumbs")
+	)
 	var pageCount, listingCount, byteCount atomic.Int64
-	c.OnResponse(func(r *colly.Response) { pageCount.Add(1); byteCount.Add(int64(len(r.Body))) })
-	c.OnHTML("ul.goods-list > li.goods-card", func(e *colly.HTMLElement) {
-		l := markwatch.Listing{
-			ID:       e.Attr("data-sku"),
-			Title:    e.ChildAttr(".goods-title a", "title"),
-			URL:      e.Request.AbsoluteURL(e.ChildAttr(".goods-title a", "href")),
-			Image:    e.Request.AbsoluteURL(e.ChildAttr(".goods-pic img", "src")),
-			Seller:   e.ChildText(".goods-shop a.shop-name"),
-			ShipFrom: e.ChildText(".goods-meta span.goods-loc"),
+	c.OnResponse(func(r *colly.Response) {
+		pageCount.Add(1)
+		byteCount.Add(int64(len(r.Body)))
+		doc, err := goquery.NewDocumentFromReader(bytesReader(r.Body))
+		if err != nil {
+			return
 		}
-		if p, ok := crawler.ParsePrice(e.ChildText(".goods-price strong")); ok {
-			l.Price = &p
+		abs := func(href string) string {
+			ref, err := url.Parse(href)
+			if err != nil {
+				return ""
+			}
+			return r.Request.URL.ResolveReference(ref).String()
 		}
-		if items {
-			e.Request.Visit(l.URL)
-		} else {
+		doc.FindMatcher(card).Each(func(_ int, e *goquery.Selection) {
+			a := e.FindMatcher(title)
+			l := markwatch.Listing{ID: e.AttrOr("data-sku", ""), Title: a.AttrOr("title", ""), URL: abs(a.AttrOr("href", "")),
+				Image: abs(e.FindMatcher(pic).AttrOr("src", "")), Seller: strings.TrimSpace(e.FindMatcher(shop).Text()),
+				ShipFrom: strings.TrimSpace(e.FindMatcher(loc).Text())}
+			if p, ok := crawler.ParsePrice(e.FindMatcher(price).Text()); ok {
+				l.Price = &p
+			}
+			if items {
+				r.Request.Visit(l.URL)
+			} else {
+				listingCount.Add(1)
+			}
+		})
+		if href, ok := doc.FindMatcher(next).Attr("href"); ok {
+			r.Request.Visit(abs(href))
+		}
+		doc.FindMatcher(item).Each(func(_ int, e *goquery.Selection) {
+			l := markwatch.Listing{ID: e.AttrOr("data-sku", ""), Title: strings.TrimSpace(e.FindMatcher(iTitle).Text()),
+				Seller: strings.TrimSpace(e.FindMatcher(iShop).Text()), ShipFrom: strings.TrimSpace(e.FindMatcher(iLoc).Text()),
+				Description: strings.TrimSpace(e.FindMatcher(iDesc).Text()), Category: e.FindMatcher(iCrumbs).AttrOr("data-path", "")}
+			if p, ok := crawler.ParsePrice(e.FindMatcher(iPrice).Text()); ok {
+				l.Price = &p
+			}
+			_ = l
 			listingCount.Add(1)
-		}
-	})
-	c.OnHTML(".pager a.pager-next", func(e *colly.HTMLElement) { e.Request.Visit(e.Attr("href")) })
-	c.OnHTML("div.item-detail", func(e *colly.HTMLElement) {
-		l := markwatch.Listing{
-			ID:          e.Attr("data-sku"),
-			Title:       e.ChildText("h1.item-title"),
-			Seller:      e.ChildText(".item-shop a.shop-name"),
-			ShipFrom:    e.ChildText("dl.item-props dd.item-origin"),
-			Description: e.ChildText("div.item-desc"),
-			Category:    e.ChildAttr("nav.crumbs", "data-path"),
-		}
-		if p, ok := crawler.ParsePrice(e.ChildText(".item-price span.price-now")); ok {
-			l.Price = &p
-		}
-		_ = l
-		listingCount.Add(1)
+		})
 	})
 	for _, q := range queries {
 		c.Visit(base + "/mart/search?q=" + url.QueryEscape(q) + "&p=1")
@@ -174,6 +203,8 @@ func crawlBareColly(b *testing.B, base string, queries []string, conc int, items
 	c.Wait()
 	return int(pageCount.Load()), int(listingCount.Load()), byteCount.Load()
 }
+
+func bytesReader(b []byte) io.Reader { return stdbytes.NewReader(b) }
 
 // resetPeakRSS resets the kernel's high-water mark of this process's
 // resident set (Linux 4.0+: writing 5 to clear_refs).

@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -160,8 +161,13 @@ func usedMemory(b *testing.B, c redis.UniversalClient) int64 {
 // entries alone, and the whole INFO delta, which includes the dedup set)
 // and per dedup entry, for 100,000 queued search-page tasks; and the stream
 // entry of 100,000 item-page tasks, each with its search card's listing.
+// MARKWATCH_BENCH_FRONTIER_TASKS sets another count (issue 14's target is
+// stated at 1,000,000 queued).
 func BenchmarkFrontierMemory(b *testing.B) {
-	const n = 100000
+	n := 100000
+	if v, err := strconv.Atoi(os.Getenv("MARKWATCH_BENCH_FRONTIER_TASKS")); err == nil && v >= 1000 {
+		n = v / 1000 * 1000
+	}
 	srv := testredis.Start(b)
 	client := srv.Client()
 	ctx := context.Background()
@@ -187,9 +193,9 @@ func BenchmarkFrontierMemory(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(float64(stream)/n, "stream_B/task")
-		b.ReportMetric(float64(seen)/n, "B/dedup")
-		b.ReportMetric(float64(after-before)/n, "total_B/task")
+		b.ReportMetric(float64(stream)/float64(n), "stream_B/task")
+		b.ReportMetric(float64(seen)/float64(n), "B/dedup")
+		b.ReportMetric(float64(after-before)/float64(n), "total_B/task")
 		sample := queue.ItemTaskSample()
 		for done := 0; done < n; done += 1000 {
 			items := make([]markwatch.Task, 1000)
@@ -208,7 +214,7 @@ func BenchmarkFrontierMemory(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(float64(itemStream)/n, "item_stream_B/task")
+		b.ReportMetric(float64(itemStream)/float64(n), "item_stream_B/task")
 		f.Close()
 	}
 	b.ReportMetric(0, "ns/op")

@@ -20,6 +20,9 @@ plan=(
 	"./queue/;Frontier;"
 	"./store/;Ingest;"
 	"./review/;QueuePage;-benchtime 20x"
+	# The whole job (worker, serve, Redis, fake marketplace as processes)
+	# against bare Colly, interleaved rounds (MARKWATCH_BENCH_ROUNDS, 3).
+	"./bench/;WholeJob;-benchtime 1x"
 )
 for row in "${plan[@]}"; do
 	IFS=';' read -r pkg pattern flags <<<"$row"

@@ -21,6 +21,51 @@ const SystemActor = "markwatch"
 // evidence first and every finding's Listing.Evidence is set to its SHA-256.
 // Writing is idempotent per (run, site, listing id).
 func (s *Store) Put(ctx context.Context, page *markwatch.Page, findings []markwatch.Finding) error {
+	return s.PutPages(ctx, []PageFindings{{Page: page, Findings: findings}})
+}
+
+// PutGzipped is Put for a page whose body comes gzip'd with its SHA-256
+// (a findings batch from the stream; page.Body is ignored): a body the
+// evidence store holds already is neither decompressed nor compressed
+// again, and a new one is checked against hash and stored as it came
+// (evidence.Store.PutGzip).
+func (s *Store) PutGzipped(ctx context.Context, page *markwatch.Page, hash string, gz []byte, findings []markwatch.Finding) error {
+	return s.PutPages(ctx, []PageFindings{{Page: page, BodyHash: hash, BodyGzip: gz, Findings: findings}})
+}
+
+// PageFindings is one page's findings for PutPages.
+type PageFindings struct {
+	Page *markwatch.Page // nil for a search card judged without its item page
+	// BodyHash and BodyGzip, when BodyGzip is set, are the page's body
+	// gzip'd and the SHA-256 of the raw body (Page.Body is then ignored):
+	// see PutGzipped.
+	BodyHash string
+	BodyGzip []byte
+	Findings []markwatch.Finding
+}
+
+// PutPages is Put for several pages with one transaction for all their
+// findings (the findings consumer's batch): each page's evidence is
+// preserved first, then every finding is written, or none is.
+func (s *Store) PutPages(ctx context.Context, pages []PageFindings) error {
+	var all []markwatch.Finding
+	for i := range pages {
+		if err := s.preserve(&pages[i]); err != nil {
+			return err
+		}
+		all = append(all, pages[i].Findings...)
+	}
+	if len(pages) == 1 {
+		all = pages[0].Findings
+	}
+	_, err := s.PutFindings(ctx, all)
+	return err
+}
+
+// preserve keeps pf's page as evidence when any finding is suspect and
+// sets the findings' evidence hash, fetch time and site.
+func (s *Store) preserve(pf *PageFindings) error {
+	page, findings := pf.Page, pf.Findings
 	if len(findings) == 0 {
 		return nil
 	}
@@ -31,8 +76,14 @@ func (s *Store) Put(ctx context.Context, page *markwatch.Page, findings []markwa
 		for _, f := range findings {
 			suspect = suspect || f.Verdict.Suspect
 		}
-		if suspect && len(page.Body) > 0 {
-			hash, err := s.evidence.Put(page)
+		if suspect && (len(pf.BodyGzip) > 0 || len(page.Body) > 0) {
+			var hash string
+			var err error
+			if len(pf.BodyGzip) > 0 {
+				hash, err = s.evidence.PutGzip(page, pf.BodyHash, pf.BodyGzip)
+			} else {
+				hash, err = s.evidence.Put(page)
+			}
 			if err != nil {
 				return fmt.Errorf("store: preserve evidence of %s: %w", page.URL, err)
 			}
@@ -49,8 +100,7 @@ func (s *Store) Put(ctx context.Context, page *markwatch.Page, findings []markwa
 			findings[i].Listing.Site = page.Task.Site
 		}
 	}
-	_, err := s.PutFindings(ctx, findings)
-	return err
+	return nil
 }
 
 // PutFindings stores findings in one transaction (ingestion of verdict

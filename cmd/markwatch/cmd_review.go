@@ -96,7 +96,8 @@ func (c *ServeCmd) Run(g *Globals) error {
 		queue.NewCollector(reg, client, cfg.Crawl.Lease.Std(), log)
 		consumer := &queue.FindingsConsumer{
 			Client: client, Group: "store", Consumer: consumerName(),
-			Handle: notifyAfter(StoreFindingsBatch(st), notifier, log), Logger: log, Metrics: queue.NewMetrics(reg),
+			Handle: notifyAfter(StoreFindingsBatch(st), notifier, log), HandleBatch: notifyAfterBatches(StoreFindingsBatches(st), notifier, log),
+			Count: 64, Linger: 50 * time.Millisecond, Logger: log, Metrics: queue.NewMetrics(reg),
 		}
 		go func() { errc <- consumer.Run(ctx) }()
 		frontier := queue.NewRedis(client, queue.Options{Logger: log, Lease: cfg.Crawl.Lease.Std()})
@@ -138,6 +139,11 @@ func (c *ServeCmd) Run(g *Globals) error {
 // batch. Storing is idempotent, so a redelivered batch is harmless.
 func StoreFindingsBatch(st *store.Store) func(context.Context, queue.FindingsBatch) error {
 	return func(ctx context.Context, b queue.FindingsBatch) error {
+		if len(b.Page.BodyGzip) > 0 {
+			// Stored as it came: checked against its SHA-256 only when
+			// the evidence store does not hold it yet.
+			return st.PutGzipped(ctx, b.PageWithoutBody(), b.Page.SHA256, b.Page.BodyGzip, b.Findings)
+		}
 		page, err := b.PageOf()
 		if err != nil {
 			return err
@@ -162,6 +168,46 @@ func notifyAfter(handle func(context.Context, queue.FindingsBatch) error, n *not
 			log.Error("notifications: enqueue", "run", b.Run, "sweep", b.Sweep, "site", b.Site, "task", b.Task, "err", err)
 		}
 		return nil
+	}
+}
+
+// notifyAfterBatches is notifyAfter for the consumer's several batches
+// stored in one transaction.
+func notifyAfterBatches(handle func(context.Context, []queue.FindingsBatch) error, n *notify.Notifier, log *slog.Logger) func(context.Context, []queue.FindingsBatch) error {
+	if n == nil {
+		return handle
+	}
+	return func(ctx context.Context, bs []queue.FindingsBatch) error {
+		if err := handle(ctx, bs); err != nil {
+			return err
+		}
+		for _, b := range bs {
+			if err := n.Findings(ctx, b.Findings); err != nil {
+				log.Error("notifications: enqueue", "run", b.Run, "sweep", b.Sweep, "site", b.Site, "task", b.Task, "err", err)
+			}
+		}
+		return nil
+	}
+}
+
+// StoreFindingsBatches stores several findings batches in one store
+// transaction (the consumer's HandleBatch).
+func StoreFindingsBatches(st *store.Store) func(context.Context, []queue.FindingsBatch) error {
+	return func(ctx context.Context, bs []queue.FindingsBatch) error {
+		pages := make([]store.PageFindings, len(bs))
+		for i, b := range bs {
+			pages[i] = store.PageFindings{Findings: b.Findings}
+			if len(b.Page.BodyGzip) > 0 {
+				pages[i].Page, pages[i].BodyHash, pages[i].BodyGzip = b.PageWithoutBody(), b.Page.SHA256, b.Page.BodyGzip
+				continue
+			}
+			page, err := b.PageOf()
+			if err != nil {
+				return err
+			}
+			pages[i].Page = page
+		}
+		return st.PutPages(ctx, pages)
 	}
 }
 
