@@ -41,6 +41,10 @@ type Judge interface {
 	Match(ctx context.Context, l markwatch.Listing) (markwatch.Verdict, error)
 }
 
+// MinSide is the smallest width or height compared and read: smaller
+// images are placeholders, spacers and icons.
+const MinSide = 32
+
 // Step is the pipeline step between crawl and match: it fetches a listing's
 // photos, keeps them, looks them up in the reference index and, where the
 // policy says, reads them with OCR, filling Listing.Photos, PhotoHits and
@@ -107,6 +111,10 @@ func (s *Step) Enrich(ctx context.Context, log *slog.Logger, l *markwatch.Listin
 			}
 		}
 		l.Photos = append(l.Photos, p)
+		if min(p.Width, p.Height) < MinSide {
+			decoded = append(decoded, nil) // a placeholder or a spacer: nothing to compare or read
+			continue
+		}
 		decoded = append(decoded, img)
 		s.lookup(l, n+1, img)
 	}
