@@ -274,6 +274,7 @@ func (d *Demo) Handler() http.Handler {
 	obs.Mount(mux, d.reg, d.health)
 	mux.Handle("/", review.New(d.store, review.Options{
 		Logger: d.log, Registerer: d.reg, DemoUser: "demo", Marks: review.MarksOf(d.marks),
+		References: images.ReferenceFiles(d.opts.Config.MarksLocation(), d.marks),
 	}))
 	return loopbackHost(mux)
 }

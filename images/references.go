@@ -98,3 +98,22 @@ func LoadReferences(loc config.Location, marks []matchers.Mark, maxPixels int) (
 	}
 	return ix, nil
 }
+
+// ReferenceFiles returns the bytes of every mark's reference images by
+// file name (the review app shows them beside the photos that matched);
+// files that cannot be read are left out (LoadReferences reports them).
+func ReferenceFiles(loc config.Location, marks []matchers.Mark) map[string][]byte {
+	base := loc.Path
+	if files, err := loc.Files(); err == nil && len(files) == 1 && files[0] == loc.Path {
+		base = path.Dir(loc.Path)
+	}
+	out := map[string][]byte{}
+	for _, mk := range marks {
+		for _, file := range mk.Images {
+			if data, err := loc.ReadFile(path.Join(base, file)); err == nil {
+				out[path.Base(file)] = data
+			}
+		}
+	}
+	return out
+}

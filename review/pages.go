@@ -99,6 +99,7 @@ func (s *Server) routes() {
 	s.handle("POST /calibration/weights", "apply_weights", admin, s.applyWeightsForm)
 	s.handle("GET /dashboard.xlsx", "dashboard_xlsx", read, s.dashboardXLSX)
 	s.apiRoutes()
+	s.photoRoutes()
 }
 
 // ---- login ----
@@ -510,6 +511,7 @@ type listingView struct {
 	TitleSegments []Segment
 	DescSegments  []Segment
 	OCRSegments   []Segment
+	Photos        []photoView
 	// FloorBelow: the price is below the mark's genuine floor (shown as a
 	// warning; a price above it is a plain fact).
 	FloorBelow bool
@@ -578,6 +580,7 @@ func (s *Server) listingView(d *store.ListingDetail) listingView {
 		if d.OCRText != "" {
 			v.OCRSegments = HighlightAll(d.OCRText, latest.Hits, "image_text", slang)
 		}
+		v.Photos = photoViews(d.Photos, latest.Hits)
 		for _, h := range latest.Hits {
 			name := ""
 			if info, ok := s.mark(h.Mark); ok {
@@ -595,6 +598,7 @@ func (s *Server) listingView(d *store.ListingDetail) listingView {
 			v.Signals = append(v.Signals, signalView{Label: SignalLabel(sg.Type), Detail: s.reviewerWords(sg.Detail), Mark: mark, Weight: sg.Weight})
 		}
 	} else {
+		v.Photos = photoViews(d.Photos, nil)
 		v.TitleSegments = []Segment{{Text: title}}
 		v.DescSegments = []Segment{{Text: desc}}
 		if d.OCRText != "" {
