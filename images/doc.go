@@ -4,8 +4,9 @@
 // limit, content type, magic number, a pixel limit read from the header
 // before decoding), keeps each accepted image content-addressed beside the
 // page evidence, compares it with the marks' reference pictures by
-// perceptual hash (pHash to search a BK-tree, dHash to confirm; mirrored
-// references are indexed too) and, where the OCR policy says, reads the
+// perceptual hash (pHash to search a multi-index hash table, dHash and a
+// 3×3 colour grid to confirm; crops and mirrors of each reference
+// are indexed too) and, where the OCR policy says, reads the
 // text in it with Tesseract.
 //
 // The results reach the matcher through the listing: Listing.PhotoHits
