@@ -2,7 +2,8 @@ package images
 
 import (
 	"image"
-	"image/draw"
+
+	xdraw "golang.org/x/image/draw"
 	"math/bits"
 
 	"github.com/corona10/goimagehash"
@@ -88,8 +89,9 @@ func Mirror(img image.Image) image.Image {
 	return out
 }
 
-// thumbnail scales img down (box filter) so that its longer side is at
-// most side; smaller images are returned as they are.
+// thumbnail scales img down (approximate bilinear, golang.org/x/image/draw)
+// so that its longer side is at most side; smaller images are returned as
+// they are.
 func thumbnail(img image.Image, side int) image.Image {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -100,26 +102,7 @@ func thumbnail(img image.Image, side int) image.Image {
 	if h > w {
 		tw, th = w*side/h, side
 	}
-	tw, th = max(tw, 1), max(th, 1)
-	src := image.NewRGBA(b)
-	draw.Draw(src, b, img, b.Min, draw.Src)
-	out := image.NewRGBA(image.Rect(0, 0, tw, th))
-	for ty := 0; ty < th; ty++ {
-		y0, y1 := ty*h/th, max((ty+1)*h/th, ty*h/th+1)
-		for tx := 0; tx < tw; tx++ {
-			x0, x1 := tx*w/tw, max((tx+1)*w/tw, tx*w/tw+1)
-			var r, g, bl, a, n uint32
-			for y := y0; y < y1; y++ {
-				row := src.Pix[y*src.Stride:]
-				for x := x0; x < x1; x++ {
-					p := row[x*4 : x*4+4]
-					r, g, bl, a = r+uint32(p[0]), g+uint32(p[1]), bl+uint32(p[2]), a+uint32(p[3])
-					n++
-				}
-			}
-			o := out.Pix[ty*out.Stride+tx*4:]
-			o[0], o[1], o[2], o[3] = uint8(r/n), uint8(g/n), uint8(bl/n), uint8(a/n)
-		}
-	}
+	out := image.NewRGBA(image.Rect(0, 0, max(tw, 1), max(th, 1)))
+	xdraw.ApproxBiLinear.Scale(out, out.Bounds(), img, b, xdraw.Src, nil)
 	return out
 }
