@@ -45,6 +45,9 @@ func TestListingPageShowsPhotosAndReferences(t *testing.T) {
 			t.Errorf("listing page lacks %q", want)
 		}
 	}
+	if queue := f.get(c, "/queue?site=mart", 200); !strings.Contains(queue, `src="/photos/`+sum+`"`) {
+		t.Error("queue lacks the thumbnail")
+	}
 	if got := f.get(c, "/photos/"+sum, 200); got != string(photo) {
 		t.Error("photo route served other bytes")
 	}

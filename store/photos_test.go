@@ -29,6 +29,9 @@ func TestPhotosAndOCRTextKeptAndSearchable(t *testing.T) {
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("search of OCR text: got %d rows, %v", len(rows), err)
 	}
+	if rows[0].Thumbnail != "ab" {
+		t.Errorf("queue row thumbnail = %q, want the first kept photo", rows[0].Thumbnail)
+	}
 	d, err := st.Listing(ctx, rows[0].ID)
 	if err != nil {
 		t.Fatal(err)
