@@ -14,13 +14,16 @@ type Listing struct {
 	Price       *float64 `json:"price,omitempty"` // in Currency; nil when the page showed none
 	// Currency of Price (ISO 4217): the price text's own mark, else the
 	// site adapter's currency (default CNY). Empty reads as CNY.
-	Currency  string    `json:"currency,omitempty"`
-	Seller    string    `json:"seller,omitempty"`
-	ShipFrom  string    `json:"ship_from,omitempty"`
-	Category  string    `json:"category,omitempty"`
-	URL       string    `json:"url,omitempty"`
-	Site      string    `json:"site,omitempty"`
-	Image     string    `json:"image,omitempty"`
+	Currency string `json:"currency,omitempty"`
+	Seller   string `json:"seller,omitempty"`
+	ShipFrom string `json:"ship_from,omitempty"`
+	Category string `json:"category,omitempty"`
+	URL      string `json:"url,omitempty"`
+	Site     string `json:"site,omitempty"`
+	Image    string `json:"image,omitempty"`
+	// Images are further image URLs of the listing (an adapter's images:
+	// field), after Image; the images step fetches a bounded number.
+	Images    []string  `json:"images,omitempty"`
 	FetchedAt time.Time `json:"fetched_at,omitzero"`
 	// ItemPage, on a listing that is its search card alone although the
 	// adapter follows item pages, says why the item page was not read: an
@@ -35,6 +38,54 @@ type Listing struct {
 	// Evidence is the SHA-256 (hex) of the stored page this listing was read
 	// from; empty until the page is preserved.
 	Evidence string `json:"evidence,omitempty"`
+	// Photos are the listing's images as the images step fetched (or
+	// refused) them, main image first; empty when images are off.
+	Photos []Photo `json:"photos,omitempty"`
+	// ImageText is the text OCR read in the listing's photos, one photo's
+	// text after another separated by ImageTextSeparator; the matcher reads
+	// it as the field "image_text".
+	ImageText string `json:"image_text,omitempty"`
+	// PhotoHits are the near-duplicate hits of the photos against the
+	// marks' reference images (Via "photo"); the matcher puts them in the
+	// verdict beside the text hits.
+	PhotoHits []Hit `json:"photo_hits,omitempty"`
+}
+
+// ImageTextSeparator separates the OCR text of consecutive photos in
+// Listing.ImageText (a form feed, as Tesseract ends a page).
+const ImageTextSeparator = "\f"
+
+// Photo is one listing image: where it came from, its content address in
+// evidence (beside the page) and what OCR read in it, or why it was
+// refused.
+type Photo struct {
+	URL    string `json:"url"`
+	SHA256 string `json:"sha256,omitempty"` // of the fetched bytes; empty when refused
+	Format string `json:"format,omitempty"` // jpeg, png, gif, webp
+	Width  int    `json:"width,omitempty"`
+	Height int    `json:"height,omitempty"`
+	// Refused says why the image was not used (a reason word such as
+	// "pixels", "too_large", "content_type", "domain", and the error).
+	Refused string `json:"refused,omitempty"`
+	// Text is what OCR read in it (empty when OCR did not run).
+	Text string `json:"text,omitempty"`
+	OCR  bool   `json:"ocr,omitempty"` // OCR ran on it
+}
+
+// PhotoIndex returns the 1-based number of the photo whose OCR text holds
+// rune offset start of ImageText.
+func (l *Listing) PhotoIndex(start int) int {
+	n, i := 1, 0
+	for _, r := range l.ImageText {
+		if i >= start {
+			break
+		}
+		if string(r) == ImageTextSeparator {
+			n++
+		}
+		i++
+	}
+	return n
 }
 
 // PriceValue returns the price and whether one is known. A price of zero

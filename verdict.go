@@ -29,11 +29,26 @@ type Hit struct {
 	// ReadAs is what the text was read as, when it is not the name itself:
 	// "耐克 (naike)" for 奈克, "路易威登" for 驴家.
 	ReadAs string `json:"read_as,omitempty"`
+	// Photo hits (Field "photo", Via "photo"): Reference is the mark's
+	// reference image file, Photo the 1-based listing photo, Distance the
+	// Hamming distance of their perceptual hashes; Mirrored when the photo
+	// matched the mirrored reference.
+	Reference string `json:"reference,omitempty"`
+	Photo     int    `json:"photo,omitempty"`
+	Distance  int    `json:"distance,omitempty"`
+	Mirrored  bool   `json:"mirrored,omitempty"`
 }
 
 // Explain says in one line how a hit reads its mark:
 // `"奈克" read as 耐克 (naike), via homophone`.
 func (h Hit) Explain() string {
+	if h.Via == "photo" {
+		s := "photo " + strconv.Itoa(h.Photo) + " matches " + h.Reference
+		if h.Mirrored {
+			s += " (mirrored)"
+		}
+		return s + ", distance " + strconv.Itoa(h.Distance)
+	}
 	s := strconv.Quote(h.Text)
 	if h.ReadAs != "" {
 		s += " read as " + h.ReadAs

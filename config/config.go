@@ -43,6 +43,9 @@ type Config struct {
 	Crawl Crawl `yaml:"crawl"`
 	// Log configures structured logging.
 	Log Log `yaml:"log"`
+	// Images configures the image channel (listing photos: fetch, compare
+	// with the marks' reference images, OCR). Off unless enabled.
+	Images Images `yaml:"images"`
 
 	// dir is where relative paths resolve: a directory on disk, or the
 	// embedded defaults when fsys is configs.FS.
@@ -145,6 +148,17 @@ func (c *Config) Validate() error {
 	}
 	if r := c.Durability.Replicas; r != nil && (*r < 0 || *r > 16) {
 		errs = append(errs, Errorf("durability.replicas", "must be 0..16, got %d", *r))
+	}
+	if c.Images.MaxPerListing < 0 || c.Images.MaxPerListing > 20 {
+		errs = append(errs, Errorf("images.max_per_listing", "must be 0..20, got %d", c.Images.MaxPerListing))
+	}
+	switch c.Images.OCR {
+	case "", "off", "hit", "slang", "category", "all":
+	default:
+		errs = append(errs, Errorf("images.ocr", "must be off, hit, slang, category or all, got %q", c.Images.OCR))
+	}
+	if c.Images.OCRWorkers < 0 || c.Images.MaxBytes < 0 || c.Images.MaxPixels < 0 {
+		errs = append(errs, Errorf("images", "ocr_workers, max_bytes and max_pixels must not be negative"))
 	}
 	if c.Durability.Timeout < 0 {
 		errs = append(errs, Errorf("durability.timeout", "must not be negative"))

@@ -33,6 +33,7 @@ func TestLoadErrorsNameFileLineField(t *testing.T) {
 		{"validation", "crawl:\n  concurrency: -4\n", "markwatch.yaml:2:16: crawl.concurrency: must be 1..1024, got -4"},
 		{"syntax", "crawl: [\n", "markwatch.yaml:1:"},
 		{"duplicate key", "listen: a\nlisten: b\n", "markwatch.yaml:2:"},
+		{"images ocr policy", "images:\n  enabled: true\n  ocr: sometimes\n", `markwatch.yaml:3:8: images.ocr: must be off, hit, slang, category or all, got "sometimes"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

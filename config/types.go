@@ -109,3 +109,26 @@ type ValueError struct {
 }
 
 func (e *ValueError) Error() string { return e.Msg }
+
+// Images configures the image channel (package images).
+type Images struct {
+	// Enabled turns the channel on: listing photos are fetched (under the
+	// site's allowed_domains, robots.txt and rate), kept beside the page
+	// evidence, compared with the marks' images: and read by OCR where
+	// OCR says. Default false.
+	Enabled bool `yaml:"enabled"`
+	// MaxPerListing bounds the photos fetched per listing, main image
+	// first. Default 4.
+	MaxPerListing int `yaml:"max_per_listing"`
+	// MaxBytes is the largest image body read. Default 8 MiB.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// MaxPixels is the largest width × height decoded (checked from the
+	// header before decoding). Default 16,777,216.
+	MaxPixels int `yaml:"max_pixels"`
+	// OCR says which listings' photos Tesseract reads: off, hit (a mark
+	// hit in the text or a photo hit), slang (also counterfeit slang),
+	// category (also a registered mark's category), all. Default hit.
+	OCR string `yaml:"ocr"`
+	// OCRWorkers bounds concurrent OCR processes. Default 2.
+	OCRWorkers int `yaml:"ocr_workers"`
+}

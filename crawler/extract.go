@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
@@ -361,6 +362,13 @@ func (s *Site) setField(l *markwatch.Listing, name, v string, base *url.URL) {
 		l.ShipFrom = v
 	case "image":
 		l.Image = resolve(base, v)
+	case "images":
+		l.Images = nil
+		for _, u := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+			if !unusable("image", u, nil) {
+				l.Images = append(l.Images, resolve(base, u))
+			}
+		}
 	case "description":
 		l.Description = v
 	case "category":
@@ -382,6 +390,9 @@ func merge(card markwatch.Listing, item markwatch.Listing) markwatch.Listing {
 	set(&out.ShipFrom, item.ShipFrom)
 	set(&out.Category, item.Category)
 	set(&out.Image, item.Image)
+	if len(item.Images) > 0 {
+		out.Images = item.Images
+	}
 	// A price of zero or below is no price (a placeholder, 面议): it does
 	// not replace the card's.
 	if _, ok := item.PriceValue(); ok || out.Price == nil {
@@ -416,6 +427,8 @@ func fieldText(l markwatch.Listing, name string) string {
 		return l.ShipFrom
 	case "image":
 		return l.Image
+	case "images":
+		return strings.Join(l.Images, " ")
 	case "description":
 		return l.Description
 	case "category":

@@ -266,7 +266,11 @@ type Field struct {
 }
 
 // listingFields are the fields an adapter may extract, in output order.
-var listingFields = []string{"id", "title", "url", "price", "seller", "ship_from", "image", "description", "category"}
+// images is every further photo: read with join (any separator of spaces
+// or commas), each URL resolved and placeholders dropped, e.g.
+//
+//	images: {selector: ".gallery img", attr: src, join: " "}
+var listingFields = []string{"id", "title", "url", "price", "seller", "ship_from", "image", "images", "description", "category"}
 
 var siteNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/markwatch/markwatch/images"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"log/slog"
 	"maps"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -70,12 +73,15 @@ type Summary struct {
 	Seconds   float64 `json:"seconds"`
 	// TruePositives, FalsePositives, FalseNegatives: the counts behind
 	// precision and recall (unique listings per site).
-	TruePositives  int      `json:"true_positives"`
-	FalsePositives int      `json:"false_positives"`
-	FalseNegatives int      `json:"false_negatives"`
-	Dead           int64    `json:"dead"`
-	Missed         []string `json:"missed,omitempty"` // false negatives, site/id (at most 20)
-	Wrong          []string `json:"wrong,omitempty"`  // false positives, site/id (at most 20)
+	TruePositives  int   `json:"true_positives"`
+	FalsePositives int   `json:"false_positives"`
+	FalseNegatives int   `json:"false_negatives"`
+	Dead           int64 `json:"dead"`
+	// Images measures the image channel against the photos' ground truth
+	// (nil when images are off).
+	Images *ImageSummary `json:"images,omitempty"`
+	Missed []string      `json:"missed,omitempty"` // false negatives, site/id (at most 20)
+	Wrong  []string      `json:"wrong,omitempty"`  // false positives, site/id (at most 20)
 }
 
 // Demo is a running demo: the fake marketplace, the stages, and after
@@ -96,8 +102,36 @@ type Demo struct {
 	redis    redis.UniversalClient
 	workerM  *pipeline.Metrics
 
+	images *images.Step
+
 	mu       sync.Mutex
 	verdicts map[string]bool // site/id → suspect
+	// photoHits and textHits: site/id → marks hit via a photo, and read in
+	// a photo's OCR text (image channel on).
+	photoHits, textHits map[string][]string
+}
+
+// ImageSummary is the image channel's part of Summary: near-duplicate
+// photos (a stolen reference photo, edited) and marks written in photos
+// (OCR), each scored per listing against the catalogue's ImageTruth.
+type ImageSummary struct {
+	NearDuplicates Score `json:"near_duplicates"`
+	MarksInImages  Score `json:"marks_in_images"`
+	// Fetched, Refused, OCR: images accepted, refused, and read by OCR.
+	Fetched float64 `json:"fetched"`
+	Refused float64 `json:"refused"`
+	OCR     float64 `json:"ocr"`
+	// Tesseract is false when OCR was off for want of it.
+	Tesseract bool `json:"tesseract"`
+}
+
+// Score is precision and recall with their counts.
+type Score struct {
+	Precision      float64 `json:"precision"`
+	Recall         float64 `json:"recall"`
+	TruePositives  int     `json:"true_positives"`
+	FalsePositives int     `json:"false_positives"`
+	FalseNegatives int     `json:"false_negatives"`
 }
 
 // Start starts the fake marketplace and builds every stage.
@@ -117,7 +151,8 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	d := &Demo{opts: opts, log: opts.Logger, reg: opts.Registry, health: &obs.Health{}, verdicts: map[string]bool{}}
+	d := &Demo{opts: opts, log: opts.Logger, reg: opts.Registry, health: &obs.Health{}, verdicts: map[string]bool{},
+		photoHits: map[string][]string{}, textHits: map[string][]string{}}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -162,6 +197,12 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 
 	if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
+	}
+	if opts.Config.Images.Enabled {
+		if d.images, err = images.Build(opts.Config.Images, opts.Config.Crawl.UserAgent, d.crawler, nil, d.matcher,
+			opts.Config.MarksLocation(), d.marks, filepath.Join(opts.DataDir, "evidence", "images"), d.reg, d.log); err != nil {
+			return nil, err
+		}
 	}
 	if d.store, err = store.Open(ctx, opts.DataDir, store.WithRegisterer(d.reg), store.WithLogger(d.log)); err != nil {
 		return nil, err
@@ -233,6 +274,7 @@ func (d *Demo) Handler() http.Handler {
 	obs.Mount(mux, d.reg, d.health)
 	mux.Handle("/", review.New(d.store, review.Options{
 		Logger: d.log, Registerer: d.reg, DemoUser: "demo", Marks: review.MarksOf(d.marks),
+		References: images.ReferenceFiles(d.opts.Config.MarksLocation(), d.marks),
 	}))
 	return loopbackHost(mux)
 }
@@ -264,7 +306,17 @@ func (r recordingMatcher) Match(ctx context.Context, l markwatch.Listing) (markw
 	v, err := r.d.matcher.Match(ctx, l)
 	if err == nil {
 		r.d.mu.Lock()
-		r.d.verdicts[l.Site+"/"+l.ID] = v.Suspect
+		key := l.Site + "/" + l.ID
+		r.d.verdicts[key] = v.Suspect
+		for _, h := range v.Hits {
+			switch {
+			case h.Descriptive:
+			case h.Via == "photo":
+				r.d.photoHits[key] = append(r.d.photoHits[key], h.Mark)
+			case h.Field == "image_text":
+				r.d.textHits[key] = append(r.d.textHits[key], h.Mark)
+			}
+		}
 		r.d.mu.Unlock()
 	}
 	return v, err
@@ -297,6 +349,7 @@ func (d *Demo) Sweep(ctx context.Context) (Summary, error) {
 		Crawler:     d.crawler,
 		Matcher:     recordingMatcher{d},
 		Sink:        d.store,
+		Images:      d.enricher(),
 		Concurrency: d.opts.Config.Crawl.Concurrency,
 		Lease:       d.opts.Config.Crawl.Lease.Std(),
 		Retries:     d.opts.Config.Crawl.Retries,
@@ -383,7 +436,68 @@ func (d *Demo) score(queries []string) Summary {
 	}
 	s.Precision = ratio(s.TruePositives, s.TruePositives+s.FalsePositives)
 	s.Recall = ratio(s.TruePositives, s.TruePositives+s.FalseNegatives)
+	if d.images != nil {
+		s.Images = d.scoreImages(reachable)
+	}
 	return s
+}
+
+// enricher is the images step, or nil (a nil *images.Step in the
+// interface would not be nil).
+func (d *Demo) enricher() pipeline.Enricher {
+	if d.images == nil {
+		return nil
+	}
+	return d.images
+}
+
+// scoreImages compares the photo and OCR hits with the catalogue's image
+// truth, per listing: a hit counts once per listing and mark.
+func (d *Demo) scoreImages(reachable map[string]bool) *ImageSummary {
+	cat := d.market.Catalogue()
+	var dup, text Score
+	keys := maps.Clone(reachable)
+	for key := range d.verdicts {
+		keys[key] = true
+	}
+	for key := range keys {
+		_, id, _ := strings.Cut(key, "/")
+		truth, ok := cat.Truth(id)
+		if !ok {
+			continue
+		}
+		it := truth.Image
+		tally := func(sc *Score, kind string, hits []string) {
+			want := it != nil && it.Kind == kind
+			found := false
+			for _, m := range slices.Compact(slices.Sorted(slices.Values(hits))) {
+				if want && m == it.Mark {
+					found = true
+				} else {
+					sc.FalsePositives++
+				}
+			}
+			switch {
+			case found:
+				sc.TruePositives++
+			case want && reachable[key]:
+				sc.FalseNegatives++
+			}
+		}
+		tally(&dup, "duplicate", d.photoHits[key])
+		tally(&text, "text", d.textHits[key])
+	}
+	for _, sc := range []*Score{&dup, &text} {
+		sc.Precision = ratio(sc.TruePositives, sc.TruePositives+sc.FalsePositives)
+		sc.Recall = ratio(sc.TruePositives, sc.TruePositives+sc.FalseNegatives)
+	}
+	m := d.images.Metrics
+	refused := 0.0
+	for _, r := range images.Reasons {
+		refused += testutil.ToFloat64(m.Refused.WithLabelValues(r))
+	}
+	return &ImageSummary{NearDuplicates: dup, MarksInImages: text, Fetched: testutil.ToFloat64(m.Fetched), Refused: refused,
+		OCR: testutil.ToFloat64(m.OCR.WithLabelValues("ok")), Tesseract: d.images.OCR != nil}
 }
 
 func ratio(a, b int) float64 {

@@ -34,6 +34,15 @@ var catalogue = map[string]metric{
 	"markwatch_match_hits_total":       {"counter", []string{"kind"}},
 	"markwatch_match_suspects_total":   {"counter", []string{"kind"}},
 	"markwatch_match_duration_seconds": {"histogram", nil},
+	// images
+	"markwatch_images_fetched_total":            {"counter", nil},
+	"markwatch_images_refused_total":            {"counter", []string{"reason"}},
+	"markwatch_images_fetched_bytes_total":      {"counter", nil},
+	"markwatch_images_photo_hits_total":         {"counter", nil},
+	"markwatch_images_ocr_total":                {"counter", []string{"outcome"}},
+	"markwatch_images_ocr_duration_seconds":     {"histogram", nil},
+	"markwatch_images_hash_duration_seconds":    {"histogram", nil},
+	"markwatch_images_listing_duration_seconds": {"histogram", nil},
 	// pipeline
 	"markwatch_worker_tasks_total":           {"counter", []string{"kind", "outcome"}},
 	"markwatch_worker_suspects_total":        {"counter", nil},

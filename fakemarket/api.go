@@ -126,7 +126,7 @@ func (s *Server) api(r *http.Request, layout int) *response {
 		}
 		return s.apiItem(l, layout, trace)
 	case strings.HasPrefix(p, "/api/static/pic/"):
-		return image()
+		return s.image(p)
 	case strings.HasPrefix(p, "/api/private/") || strings.HasPrefix(p, "/api/v1/internal"):
 		return jsonResponse(http.StatusOK, apiEnvelope{Message: "success", TraceID: trace, Data: map[string]string{"member": "private"}})
 	}

@@ -102,6 +102,9 @@ type Truth struct {
 	// Patent is the patent number written in the listing, normalised as
 	// YYYYTNNNNNNN.C (digits, a dot, the check character), if any.
 	Patent string `json:"patent,omitempty"`
+	// Image is the truth of the listing's generated photo (nil: a
+	// placeholder GIF).
+	Image *ImageTruth `json:"image,omitempty"`
 }
 
 // Listing is one generated listing: the fields a site shows (URL and Image
@@ -204,6 +207,7 @@ func Generate(seed int64, opts ...Option) *Catalogue {
 		slices.Sort(l.Truth.Descriptive)
 		l.Truth.Descriptive = slices.Compact(l.Truth.Descriptive)
 		l.Terms = normaliseTerms(l.Terms)
+		assignImage(&l)
 		cat.byID[l.ID] = len(cat.listings)
 		cat.listings = append(cat.listings, l)
 	}

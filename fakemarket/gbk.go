@@ -81,7 +81,7 @@ func (s *Server) gbk(r *http.Request, layout int) *response {
 		}
 		return gbkPage(s.gbkItem(l, c), false)
 	case strings.HasPrefix(p, "/gbk/pic/"):
-		return image()
+		return s.image(p)
 	case strings.HasPrefix(p, "/gbk/private/") || p == "/gbk/member.php":
 		return gbkPage(gbkSimple("会员中心", "<div class=\"member\">我的订单 | 收货地址 | 修改密码</div>"), true)
 	}

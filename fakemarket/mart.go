@@ -66,7 +66,7 @@ func (s *Server) mart(r *http.Request, layout int) *response {
 	case strings.HasPrefix(p, "/mart/js/"):
 		return s.jsMart(r)
 	case strings.HasPrefix(p, "/mart/img/"):
-		return image()
+		return s.image(p)
 	case p == "/mart/shop":
 		return htmlPage(martSimple("店铺首页", "<div class=\"shop-home\"><h1>"+esc(r.URL.Query().Get("name"))+"</h1><p>店铺装修中，敬请期待。</p></div>"))
 	case strings.HasPrefix(p, "/mart/private/"):

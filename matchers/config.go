@@ -89,6 +89,11 @@ type Mark struct {
 	// Regions (gi only): words naming the places the genuine goods come
 	// from; a listing's ship_from matches when it contains any of them.
 	Regions []string `yaml:"regions"`
+	// Images are reference pictures of the mark (official product photos,
+	// the emblem, the mascots), paths relative to the marks folder; a
+	// listing photo near one of them is a hit with Via "photo". Read by
+	// the images package, not the text matcher.
+	Images []string `yaml:"images"`
 	// Note is free text for people (what the mark is, where a fact comes from).
 	Note string `yaml:"note"`
 
@@ -359,6 +364,11 @@ type Weights struct {
 	// listing is a lead for keyword review, and must never reach the
 	// threshold by itself. Default 0.4.
 	Unmarked float64 `yaml:"unmarked"`
+	// Photo: a listing photo is a near-duplicate of one of the mark's
+	// reference images (a stolen official photo). Default 0.3: with the
+	// mention it stays below the threshold (resellers use official photos
+	// too), with a price below the floor it is suspect.
+	Photo float64 `yaml:"photo"`
 }
 
 // SlangGroup is a set of counterfeit words of one strength.
@@ -411,6 +421,7 @@ func (s *Signals) Provision() error {
 	def(&w.Patent, 0.9)
 	def(&w.PatentValid, 0.1)
 	def(&w.Unmarked, 0.4)
+	def(&w.Photo, 0.3)
 	def(&s.Claims.Weight, 0.6)
 	return nil
 }
@@ -439,6 +450,7 @@ func (s *Signals) Validate() error {
 		{"weights.price", w.Price, false}, {"weights.price_far", w.PriceFar, false},
 		{"weights.price_far_ratio", w.PriceFarRatio, false}, {"weights.patent", w.Patent, false},
 		{"weights.patent_valid", w.PatentValid, true}, {"weights.unmarked", w.Unmarked, true},
+		{"weights.photo", w.Photo, false},
 	} {
 		unit(x.path, x.value)
 		if x.base && x.value >= s.Threshold {

@@ -12,13 +12,14 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Fields of a listing that are matched, in verdict order.
-var fieldNames = [2]string{"title", "description"}
+// Fields of a listing that are matched, in verdict order: image_text is
+// the OCR text of the listing's photos (images.Step).
+var fieldNames = [3]string{"title", "description", "image_text"}
 
 // scratch is the per-call working memory, pooled so that a match allocates
 // little beyond its verdict.
 type scratch struct {
-	fields  [2]text
+	fields  [3]text
 	occ     []occurrence
 	cands   []candidate
 	excl    []span
@@ -96,14 +97,14 @@ func (sc *scratch) reset() {
 
 // small reports whether the scratch's buffers are small enough to reuse.
 func (sc *scratch) small() bool {
-	return cap(sc.fields[0].orig)+cap(sc.fields[1].orig) <= 1<<16
+	return cap(sc.fields[0].orig)+cap(sc.fields[1].orig)+cap(sc.fields[2].orig) <= 1<<16
 }
 
 // judge is Match without metrics; it also returns the kind of the
 // strongest hit.
 func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markwatch.Verdict, markwatch.MarkKind) {
 	sc.reset()
-	texts := [2]string{l.Title, l.Description}
+	texts := [3]string{l.Title, l.Description, l.ImageText}
 	sc.snd.auto, sc.snd.class = m.sound, m.soundClass
 	for f := range texts {
 		x := &sc.fields[f]
@@ -536,6 +537,39 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 		}
 	}
 
+	// Photo hits (images.Step) join the text hits: the mark is in play as
+	// if named, and a stolen reference photo is a signal of its own.
+	var photoMarks map[int32][]float64
+	for _, h := range l.PhotoHits {
+		idx, ok := m.markIndex[h.Mark]
+		if !ok {
+			continue
+		}
+		mk := &m.info[idx]
+		h.Kind, h.Field, h.Via = mk.kind, "photo", "photo"
+		v.Hits = append(v.Hits, h)
+		if !slices.ContainsFunc(evals, func(e markEval) bool { return e.mark == idx }) {
+			evals = append(evals, markEval{mark: idx})
+		} else {
+			k := slices.IndexFunc(evals, func(e markEval) bool { return e.mark == idx })
+			evals[k].descriptive = false
+		}
+		if photoMarks == nil {
+			photoMarks = map[int32][]float64{}
+		}
+		if len(photoMarks[idx]) == 0 {
+			photoMarks[idx] = append(photoMarks[idx], w.Photo)
+		}
+		v.Signals = append(v.Signals, markwatch.Signal{Type: "photo", Mark: mk.id, Weight: w.Photo, Detail: h.Explain()})
+	}
+	// A hit in the OCR text says which photo it was read in.
+	for _, h := range v.Hits {
+		if h.Field == fieldNames[2] {
+			v.Signals = append(v.Signals, markwatch.Signal{Type: "image_text", Mark: h.Mark,
+				Detail: fmt.Sprintf("text in image %d reads %q", l.PhotoIndex(h.Start), h.Text)})
+		}
+	}
+
 	// Slang is listing-wide and counts once per group: one signal per
 	// group found, naming its terms.
 	for gi := range m.signals.Slang {
@@ -633,6 +667,7 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 				}
 			}
 			ws = append(ws, markSlang[e.mark]...)
+			ws = append(ws, photoMarks[e.mark]...)
 			e.score = noisyOr(ws...)
 			sc.markWeights = ws[:0]
 		}
@@ -665,7 +700,7 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 	}
 	slices.SortStableFunc(v.Hits, func(a, b markwatch.Hit) int {
 		if a.Field != b.Field {
-			return strings.Compare(b.Field, a.Field) // title before description
+			return fieldRank(a.Field) - fieldRank(b.Field) // title, description, image_text, photo
 		}
 		return a.Start - b.Start
 	})
@@ -681,6 +716,13 @@ func inRegion(shipFrom string, regions []string) bool {
 		}
 	}
 	return false
+}
+
+func fieldRank(f string) int {
+	if i := slices.Index(fieldNames[:], f); i >= 0 {
+		return i
+	}
+	return len(fieldNames)
 }
 
 func fmtPrice(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }

@@ -40,6 +40,8 @@ type Matcher struct {
 	soundClass []uint16
 	// collapsed reads doubled letters (phonetic.go).
 	collapsed *automaton
+	// markIndex maps a mark id to its index (photo hits name marks by id).
+	markIndex map[string]int32
 }
 
 type aliasInfo struct {
@@ -176,7 +178,10 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		return nil, err
 	}
 
-	m := &Matcher{signals: signals, fold: folds(), now: time.Now}
+	m := &Matcher{signals: signals, fold: folds(), now: time.Now, markIndex: make(map[string]int32, len(marks))}
+	for i := range marks {
+		m.markIndex[marks[i].ID] = int32(i)
+	}
 	// A euphemism of a mark that is not in the registry means nothing here
 	// (the default signals name default marks; a registry of other marks
 	// still loads with them): skip the group and say so in marks check.

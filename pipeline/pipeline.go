@@ -31,6 +31,12 @@ func (f MatcherFunc) Match(ctx context.Context, l markwatch.Listing) (markwatch.
 	return f(ctx, l)
 }
 
+// Enricher adds to a listing what its photos show before it is matched.
+// It records its own failures in the listing; an error means ctx ended.
+type Enricher interface {
+	Enrich(ctx context.Context, log *slog.Logger, listing *markwatch.Listing) error
+}
+
 // Sink receives the findings read from one page, with the page itself so
 // that evidence can be preserved when any finding is suspect.
 type Sink interface {
@@ -43,6 +49,9 @@ type Worker struct {
 	Crawler  Crawler
 	Matcher  Matcher
 	Sink     Sink
+	// Images, when set, runs on every listing between crawl and match
+	// (images.Step: fetch its photos, photo hits, OCR text).
+	Images Enricher
 	// Concurrency is how many tasks run at once. Default 8.
 	Concurrency int
 	// Lease is the frontier's lease length; leases of in-flight tasks are
@@ -237,6 +246,11 @@ func (w *Worker) deliver(ctx context.Context, log *slog.Logger, t markwatch.Task
 	var findings []markwatch.Finding
 	var suspects int64
 	for _, l := range listings {
+		if w.Images != nil {
+			if err := w.Images.Enrich(ctx, log, &l); err != nil {
+				return 0, err // cancelled: the task goes back untouched
+			}
+		}
 		v, err := w.Matcher.Match(ctx, l)
 		if err != nil {
 			log.Error("match failed", "listing", l.ID, "err", err)

@@ -106,6 +106,7 @@ func (s *Server) routes() {
 	s.handle("POST /calibration/weights", "apply_weights", admin, s.applyWeightsForm)
 	s.handle("GET /dashboard.xlsx", "dashboard_xlsx", read, s.dashboardXLSX)
 	s.apiRoutes()
+	s.photoRoutes()
 }
 
 // ---- login ----
@@ -517,6 +518,7 @@ type listingView struct {
 	TitleSegments []Segment
 	DescSegments  []Segment
 	OCRSegments   []Segment
+	Photos        []photoView
 	// FloorBelow: the price is below the mark's genuine floor (shown as a
 	// warning; a price above it is a plain fact).
 	FloorBelow bool
@@ -585,6 +587,7 @@ func (s *Server) listingView(d *store.ListingDetail) listingView {
 		if d.OCRText != "" {
 			v.OCRSegments = HighlightAll(d.OCRText, latest.Hits, "image_text", slang)
 		}
+		v.Photos = photoViews(d.Photos, latest.Hits)
 		for _, h := range latest.Hits {
 			name := ""
 			if info, ok := s.mark(h.Mark); ok {
@@ -602,6 +605,7 @@ func (s *Server) listingView(d *store.ListingDetail) listingView {
 			v.Signals = append(v.Signals, signalView{Label: SignalLabel(sg.Type), Detail: s.reviewerWords(sg.Detail), Mark: mark, Weight: sg.Weight})
 		}
 	} else {
+		v.Photos = photoViews(d.Photos, nil)
 		v.TitleSegments = []Segment{{Text: title}}
 		v.DescSegments = []Segment{{Text: desc}}
 		if d.OCRText != "" {

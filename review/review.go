@@ -51,6 +51,9 @@ type Options struct {
 	// Marks describes marks by id (name, owner, registration number, price
 	// floor) for listing pages and takedown exports. Nil: ids only.
 	Marks MarkDirectory
+	// References are the marks' reference images by file name, shown
+	// beside the listing photos that matched them. Nil: none.
+	References map[string][]byte
 	// SessionTTL is how long a login lasts. Default 12h.
 	SessionTTL time.Duration
 	// SignalsFile is the signals.yaml on disk that an admin may write

@@ -4,7 +4,9 @@
 #   demo: nothing beyond Go (the demo is one self-contained binary).
 #   test: redis-server (queue and scheduler tests), chromium (review UI
 #         browser test), prometheus (promtool rule tests and the Prometheus
-#         integration test).
+#         integration test), tesseract with its Simplified Chinese and
+#         English data (image OCR tests) and a CJK font (the fake
+#         marketplace renders brand text into product images).
 # As root it installs missing Debian packages with apt-get; otherwise it
 # prints the exact install line and fails.
 set -euo pipefail
@@ -22,14 +24,27 @@ pkg_for() {
 	redis-server | redis-cli) echo redis-server ;;
 	chromium) echo chromium ;;
 	promtool | prometheus) echo prometheus ;;
+	tesseract) echo tesseract-ocr ;;
+	# files, not binaries: checked by path below
+	/usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata) echo tesseract-ocr-chi-sim ;;
+	/usr/share/tesseract-ocr/*/tessdata/eng.traineddata) echo tesseract-ocr-eng ;;
+	/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf) echo fonts-droid-fallback ;;
 	*) echo "$1" ;;
+	esac
+}
+
+# present NAME: a binary on PATH, or (a path with a glob) an existing file
+present() {
+	case "$1" in
+	/*) compgen -G "$1" >/dev/null ;;
+	*) command -v "$1" >/dev/null 2>&1 ;;
 	esac
 }
 
 install_missing() {
 	local missing=() pkgs=()
 	for bin in "$@"; do
-		command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
+		present "$bin" || missing+=("$bin")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	for bin in "${missing[@]}"; do pkgs+=("$(pkg_for "$bin")"); done
@@ -51,7 +66,7 @@ install_missing() {
 		pkill -x prometheus 2>/dev/null || true
 	fi
 	for bin in "${missing[@]}"; do
-		if ! command -v "$bin" >/dev/null 2>&1; then
+		if ! present "$bin"; then
 			echo "setup: $bin still missing after installing ${pkgs[*]}" >&2
 			exit 1
 		fi
@@ -61,7 +76,10 @@ install_missing() {
 need_go
 case "${1:-test}" in
 demo) ;;
-test) install_missing redis-server redis-cli chromium promtool prometheus ;;
+test) install_missing redis-server redis-cli chromium promtool prometheus tesseract \
+	'/usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata' \
+	'/usr/share/tesseract-ocr/*/tessdata/eng.traineddata' \
+	/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ;;
 *)
 	echo "usage: scripts/setup.sh [demo|test]" >&2
 	exit 2

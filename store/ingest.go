@@ -166,6 +166,7 @@ type ingestTx struct {
 // ingestStatements are prepared once on the write connection and bound to
 // each ingestion transaction.
 type ingestStatements struct {
+	setPhotos                                                                                                  *sql.Stmt
 	selListing, insListing, updListing, seenOld, insHistory, insVerdict, insMark, insDecision, upRun, runCount *sql.Stmt
 	// updStatus and addDecision serve setStatus everywhere: prepared once,
 	// because preparing an UPDATE of listings compiles every trigger on it.
@@ -187,6 +188,7 @@ var ingestSQL = []struct {
 			evidence = CASE WHEN ? <> '' THEN ? ELSE evidence END, fetched_at = ?,
 			first_seen = min(first_seen, ?)
 			WHERE id = ?`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.setPhotos }, `UPDATE listings SET ocr_text = ?, photos = ? WHERE id = ?`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.seenOld }, `UPDATE listings SET first_seen = min(first_seen, ?) WHERE id = ?`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.insHistory }, `INSERT INTO listing_history (listing, seen_at, run, title, price) VALUES (?,?,?,?,?)`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.insVerdict }, `INSERT INTO verdicts (run, listing, sweep, suspect, score, title, description, price, hits, signals, evidence, fetched_at, stored_at)
@@ -301,6 +303,16 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil // this run's verdict on this listing is already stored
+	}
+	if len(l.Photos) > 0 { // the images step ran: its photos and their OCR text
+		photos, _ := json.Marshal(l.Photos)
+		text := strings.ReplaceAll(l.ImageText, markwatch.ImageTextSeparator, "\n")
+		if _, err := w.setPhotos.ExecContext(ctx, text, string(photos), id); err != nil {
+			return false, err
+		}
+		if status != "" && text != "" {
+			w.changed = append(w.changed, id) // reindex ocr_text
+		}
 	}
 	if status != "" { // an existing listing
 		if seenMS >= lastSeen {

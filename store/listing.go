@@ -15,15 +15,17 @@ import (
 // ListingDetail is everything the listing page shows.
 type ListingDetail struct {
 	Row
-	Description string          `json:"description"`
-	Category    string          `json:"category"`
-	Image       string          `json:"image"`
-	OCRText     string          `json:"ocr_text,omitempty"` // text read from the listing's images
-	Marks       []string        `json:"marks"`
-	Verdicts    []VerdictRecord `json:"verdicts"` // newest first, at most 50
-	History     []HistoryEntry  `json:"history"`  // oldest first
-	Decisions   []Decision      `json:"decisions"`
-	Batches     []int64         `json:"batches,omitempty"`
+	Description string `json:"description"`
+	Category    string `json:"category"`
+	Image       string `json:"image"`
+	OCRText     string `json:"ocr_text,omitempty"` // text read from the listing's images
+	// Photos are the listing's images as the images step last saw them.
+	Photos    []markwatch.Photo `json:"photos,omitempty"`
+	Marks     []string          `json:"marks"`
+	Verdicts  []VerdictRecord   `json:"verdicts"` // newest first, at most 50
+	History   []HistoryEntry    `json:"history"`  // oldest first
+	Decisions []Decision        `json:"decisions"`
+	Batches   []int64           `json:"batches,omitempty"`
 }
 
 // Latest is the newest verdict (by fetch time), or nil.
@@ -74,10 +76,10 @@ type Decision struct {
 
 // Listing returns a listing with its verdicts, history and decisions.
 func (s *Store) Listing(ctx context.Context, id int64) (*ListingDetail, error) {
-	row := s.read.QueryRowContext(ctx, `SELECT `+rowColumns+`, l.description, l.category, l.image, l.ocr_text FROM listings l WHERE l.id = ?`, id)
+	row := s.read.QueryRowContext(ctx, `SELECT `+rowColumns+`, l.description, l.category, l.image, l.ocr_text, l.photos FROM listings l WHERE l.id = ?`, id)
 	d := &ListingDetail{}
-	var extra [4]string
-	r, err := scanRow(scanExtra{row, []any{&extra[0], &extra[1], &extra[2], &extra[3]}})
+	var extra [5]string
+	r, err := scanRow(scanExtra{row, []any{&extra[0], &extra[1], &extra[2], &extra[3], &extra[4]}})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: listing %d", ErrNotFound, id)
 	}
@@ -86,6 +88,11 @@ func (s *Store) Listing(ctx context.Context, id int64) (*ListingDetail, error) {
 	}
 	d.Row = r
 	d.Description, d.Category, d.Image, d.OCRText = extra[0], extra[1], extra[2], extra[3]
+	if extra[4] != "" {
+		if err := json.Unmarshal([]byte(extra[4]), &d.Photos); err != nil {
+			return nil, fmt.Errorf("store: listing %d photos: %w", id, err)
+		}
+	}
 
 	if d.Verdicts, err = s.verdicts(ctx, id); err != nil {
 		return nil, err

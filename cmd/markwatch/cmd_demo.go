@@ -17,12 +17,13 @@ import (
 
 // DemoCmd runs the whole pipeline in one process.
 type DemoCmd struct {
-	Addr  string   `help:"Review server and /metrics address." default:"127.0.0.1:8080"`
-	Data  string   `help:"Data directory (default: a new temporary directory)." placeholder:"DIR"`
-	Once  bool     `help:"Run one sweep, print a JSON summary with precision and recall, and exit."`
-	Seed  int64    `help:"Fake marketplace seed." default:"1"`
-	Redis string   `help:"Run the sweep on a Redis frontier at this URL instead of in-process." placeholder:"URL"`
-	Fault []string `help:"Make the fake marketplace misbehave: SITE:PATHPREFIX:KIND[:N] (e.g. mart:/mart/search:layout), repeatable; see fakemarket's doc." placeholder:"RULE" sep:"none"`
+	Addr   string   `help:"Review server and /metrics address." default:"127.0.0.1:8080"`
+	Data   string   `help:"Data directory (default: a new temporary directory)." placeholder:"DIR"`
+	Once   bool     `help:"Run one sweep, print a JSON summary with precision and recall, and exit."`
+	Seed   int64    `help:"Fake marketplace seed." default:"1"`
+	Redis  string   `help:"Run the sweep on a Redis frontier at this URL instead of in-process." placeholder:"URL"`
+	Images bool     `help:"Run the image channel (photos, near-duplicates, OCR) and report its precision and recall." default:"true" negatable:""`
+	Fault  []string `help:"Make the fake marketplace misbehave: SITE:PATHPREFIX:KIND[:N] (e.g. mart:/mart/search:layout), repeatable; see fakemarket's doc." placeholder:"RULE" sep:"none"`
 }
 
 // Run starts the demo.
@@ -31,6 +32,7 @@ func (c *DemoCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
+	cfg.Images.Enabled = cfg.Images.Enabled || c.Images
 	log := g.Logger(cfg)
 	if !c.Once {
 		if err := loopbackOnly(c.Addr); err != nil {

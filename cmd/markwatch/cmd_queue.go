@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/markwatch/markwatch/images"
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -134,6 +136,21 @@ func (c *WorkerCmd) Run(g *Globals) error {
 		Retries:     cfg.Crawl.Retries,
 		Logger:      log,
 		Metrics:     pipeline.NewMetrics(reg),
+	}
+
+	if cfg.Images.Enabled {
+		marks, err := matchers.LoadMarks(cfg.MarksLocation())
+		if err != nil {
+			return err
+		}
+		// Images are kept in this worker's data directory (a fleet shares
+		// it, or keeps none: the hashes and OCR text travel in the finding).
+		step, err := images.Build(cfg.Images, cfg.Crawl.UserAgent, cr, nil, matcher, cfg.MarksLocation(), marks,
+			filepath.Join(cfg.DataDir, "evidence", "images"), reg, log)
+		if err != nil {
+			return err
+		}
+		w.Images = step
 	}
 
 	serveCtx, stopServe := context.WithCancel(context.Background())

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/markwatch/markwatch/images"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -73,6 +74,7 @@ func (c *ServeCmd) Run(g *Globals) error {
 		}
 	}
 	mux.Handle("/", review.New(st, review.Options{Logger: log, Registerer: reg, Secure: c.Secure, Marks: marks,
+		References:  reviewReferences(cfg),
 		SignalsFile: signalsFile, Signals: signals, Profiles: profiles, TSA: c.TSA}))
 
 	var notifier *notify.Notifier
@@ -218,6 +220,16 @@ func reviewMarks(cfg *config.Config) (review.MarkMap, error) {
 		return nil, err
 	}
 	return review.MarksOf(marks), nil
+}
+
+// reviewReferences are the marks' reference images, shown beside the
+// listing photos that matched them.
+func reviewReferences(cfg *config.Config) map[string][]byte {
+	marks, err := matchers.LoadMarks(cfg.MarksLocation())
+	if err != nil {
+		return nil
+	}
+	return images.ReferenceFiles(cfg.MarksLocation(), marks)
 }
 
 // reviewSignals is the signals.yaml the calibration page suggests weights
