@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,6 +49,10 @@ type backend interface {
 	// rejoin restarts a killed node as a replica and waits until every
 	// master has its replica again.
 	rejoin(t *testing.T, old *testredis.Server)
+	// promotable waits until killing r's master will fail over to r,
+	// whose link has been held back for heldFor (0: not held); the
+	// returned func undoes what it changed, once the failover is done.
+	promotable(t *testing.T, r *testredis.Server, heldFor time.Duration) (undo func())
 }
 
 type clusterBackend struct{ cl *testredis.Cluster }
@@ -65,6 +70,12 @@ func (b clusterBackend) waitFailover(t *testing.T, key string, old *testredis.Se
 func (b clusterBackend) rejoin(t *testing.T, old *testredis.Server) {
 	old.Restart(t)
 	b.cl.WaitReplicated(t, 1, 60*time.Second)
+}
+
+// promotable: the Cluster's replicas are always eligible
+// (cluster-replica-validity-factor 0), however long they were held.
+func (b clusterBackend) promotable(*testing.T, *testredis.Server, time.Duration) func() {
+	return func() {}
 }
 
 type sentinelBackend struct{ s *testredis.Sentinel }
@@ -91,6 +102,12 @@ func (b sentinelBackend) waitFailover(t *testing.T, _ string, old *testredis.Ser
 func (b sentinelBackend) rejoin(t *testing.T, old *testredis.Server) {
 	old.RestartAsReplicaOf(t, b.s.Master(t, 30*time.Second))
 	b.s.Replicated(t, 1, 60*time.Second)
+}
+
+// promotable: every Sentinel must see r healthy, and a held link must be
+// within Sentinel's replica validity window (else no failover ever comes).
+func (b sentinelBackend) promotable(t *testing.T, r *testredis.Server, heldFor time.Duration) func() {
+	return b.s.ReadyToPromote(t, r, heldFor, 30*time.Second)
 }
 
 // foDrill is a drill on a failing-over backend.
@@ -216,20 +233,28 @@ func (x *foDrill) kill(key string, hold bool, held func(master *testredis.Server
 	t := x.t
 	m := x.be.masterOf(t, key)
 	r := x.be.replicaOf(t, m)
+	var heldSince time.Time
 	if hold {
+		heldSince = time.Now()
 		r.HoldReplication(t)
 		if held != nil {
 			held(m)
 		}
 	}
+	var heldFor time.Duration
+	if hold {
+		heldFor = time.Since(heldSince)
+	}
+	undo := x.be.promotable(t, r, heldFor)
 	lag := replicationLag(m, r)
 	killedAt := time.Now()
 	m.Kill()
 	okAt = x.be.waitFailover(t, key, m)
+	undo()
 	if hold {
 		r.LetReplicate(t)
 	}
-	t.Logf("killed master %s of %s (replica %s bytes behind just before); failover done after %v", m.Addr, key, lag, okAt.Sub(killedAt).Round(time.Millisecond))
+	t.Logf("killed master %s of %s (replica %s bytes behind just before, held back for %v); failover done after %v", m.Addr, key, lag, heldFor.Round(time.Millisecond), okAt.Sub(killedAt).Round(time.Millisecond))
 	done := make(chan struct{})
 	go func() { defer close(done); x.be.rejoin(t, m) }()
 	return okAt, func() { <-done }
@@ -264,7 +289,11 @@ func replicationLag(m, r *testredis.Server) string {
 // okAt, for the run's next progress; the returned func waits for it and
 // says how long after okAt it came.
 func (x *foDrill) watchResume(run string, okAt time.Time) func() time.Duration {
-	base := x.done(run)
+	return x.watchResumeFrom(run, okAt, x.done(run))
+}
+
+// watchResumeFrom is watchResume from a count of done pages read before.
+func (x *foDrill) watchResumeFrom(run string, okAt time.Time, base int64) func() time.Duration {
 	ch := make(chan time.Duration, 1)
 	go func() {
 		deadline := time.Now().Add(60 * time.Second)
@@ -327,6 +356,15 @@ func (x *foDrill) resumeBound() time.Duration {
 		return resumeBound
 	}
 	return 15*time.Second + resumeBound
+}
+
+// signalWorkers sends sig to every worker process (SIGSTOP, SIGCONT).
+func (x *foDrill) signalWorkers(sig syscall.Signal) {
+	for _, w := range x.workers {
+		if err := w.cmd.Process.Signal(sig); err != nil {
+			x.t.Errorf("signal %v to worker %d: %v", sig, w.cmd.Process.Pid, err)
+		}
+	}
 }
 
 func (x *foDrill) multiMaster() bool { _, ok := x.be.(clusterBackend); return ok }
@@ -520,8 +558,17 @@ func (x *foDrill) plainKills(prefix string, findingsToo bool) []outcome {
 		rejoined()
 		x.waitDone(run, x.pages*8/10)
 		okAt, rejoined = x.kill(siteRunsKey, false, nil)
-		if x.done(run) < x.pages {
-			o.resume = append(o.resume, x.watchResume(run, okAt)())
+		// One read decides and is the base of the watch: read twice, the
+		// run could finish in between and never progress past the base.
+		// (done reads 0 when Stats fails just after a failover: retry.)
+		var base int64
+		waitFor(x.t, "run "+run+" stats after the failover", 30*time.Second, func() bool {
+			st, err := x.f.Stats(context.Background(), run)
+			base = st.Done
+			return err == nil
+		})
+		if base < x.pages {
+			o.resume = append(o.resume, x.watchResumeFrom(run, okAt, base)())
 		} else {
 			x.t.Logf("%s: the run finished before the second kill took effect (a slow machine)", o.name)
 		}
@@ -583,6 +630,13 @@ func (x *foDrill) laggedKills(prefix string, durable bool) outcome {
 	if !durable && x.multiMaster() && st.Finished {
 		t.Errorf("%s: a run with lost seeds reported finished: %+v", o.name, st)
 	}
+	// The workers are stopped (SIGSTOP) from before the re-seeding until
+	// the findings replica below is held: else a fast crawl can finish
+	// the re-seeded half before the hold is in place, and no batch is left
+	// to publish during the lag. A stop of a few seconds is well within
+	// the workers' 20s lease.
+	x.signalWorkers(syscall.SIGSTOP)
+	defer x.signalWorkers(syscall.SIGCONT) // also when the drill fails meanwhile
 	// Re-seeding every query is safe and puts a lost seed back (one call,
 	// so that the run has pages left to crawl once it returns).
 	if err := x.enqueueQuery(run, queries[half:]...); err != nil {
@@ -591,12 +645,13 @@ func (x *foDrill) laggedKills(prefix string, durable bool) outcome {
 	// Findings: hold the findings master's replica mid-crawl, with the
 	// store's consumer paused, until several batches are on the master
 	// alone; kill it.
-	// (At once: the re-seeded half is still to crawl, so the workers are
-	// publishing; the first half may be more than the run's third.)
+	// (The re-seeded half is still to crawl when the workers go on, so
+	// they are publishing.)
 	x.st.pause()
 	var held map[string]bool
 	okAt, rejoined := x.kill(findingsKey, true, func(m *testredis.Server) {
 		from := lastID(t, m, findingsKey)
+		x.signalWorkers(syscall.SIGCONT)
 		deadline := time.Now().Add(60 * time.Second)
 		for held = heldBatches(t, m, from); len(held) < 3; held = heldBatches(t, m, from) {
 			if time.Now().After(deadline) {

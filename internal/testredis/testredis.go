@@ -560,6 +560,8 @@ type Sentinel struct {
 	Name      string
 	Data      []*Server // the master first, then its replicas (roles change with failovers)
 	Sentinels []*Server
+
+	downAfter time.Duration // the configured down-after-milliseconds
 }
 
 // StartSentinel starts a master, replicas replicas of it and sentinels
@@ -568,7 +570,7 @@ type Sentinel struct {
 // replicas.
 func StartSentinel(t testing.TB, replicas, sentinels int, downAfter time.Duration) *Sentinel {
 	t.Helper()
-	s := &Sentinel{Name: "mw"}
+	s := &Sentinel{Name: "mw", downAfter: downAfter}
 	master := start(t, t.TempDir())
 	s.Data = append(s.Data, master)
 	for i := 0; i < replicas; i++ {
@@ -703,6 +705,75 @@ func (c *Cluster) WaitFailover(t testing.TB, key string, old *Server, timeout ti
 			t.Fatalf("testredis: no failover of %q away from %s after %v", key, old.Addr, timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ReadyToPromote waits until every Sentinel lists r as a replica it may
+// promote (known, and flagged neither s_down, o_down nor disconnected),
+// so that killing r's master then fails over to r. heldFor is how long
+// r's link to its master has been cut on purpose (HoldReplication; 0 when
+// it is not held). Sentinel promotes no replica whose link has been down
+// longer than 10 down-after periods plus the time since the master went
+// SDOWN (its replica validity check; the factor is fixed): since the held
+// link's down time grows as fast as the master's SDOWN time, a replica
+// held longer than about 9 down-after periods is never promoted and the
+// master's kill is never failed over. ReadyToPromote then raises
+// down-after-milliseconds on every Sentinel to cover heldFor, with a
+// margin for INFO's whole seconds and the Sentinels' detection lag on a
+// loaded machine. The returned func restores the configured down-after:
+// call it once the failover is done.
+func (s *Sentinel) ReadyToPromote(t testing.TB, r *Server, heldFor, timeout time.Duration) (restore func()) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for _, n := range s.Sentinels {
+		rc := redis.NewSentinelClient(&redis.Options{Addr: n.Addr, MaxRetries: -1})
+		for {
+			replicas, err := rc.Replicas(ctx, s.Name).Result()
+			var state string
+			if err == nil {
+				state = "not listed"
+				for _, rep := range replicas {
+					if net.JoinHostPort(rep["ip"], rep["port"]) != r.Addr {
+						continue
+					}
+					state = rep["flags"]
+					if !strings.Contains(state, "s_down") && !strings.Contains(state, "o_down") && !strings.Contains(state, "disconnected") {
+						state = ""
+					}
+				}
+			}
+			if err == nil && state == "" {
+				break
+			}
+			if time.Now().After(deadline) {
+				rc.Close()
+				t.Fatalf("testredis: sentinel %s does not list replica %s as promotable after %v: %s %v", n.Addr, r.Addr, timeout, state, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		rc.Close()
+	}
+	// Promotable when heldFor + margin <= 9 * down-after.
+	const margin, step = 4 * time.Second, 100 * time.Millisecond
+	need := ((heldFor+margin)/9 + step - 1) / step * step
+	if need <= s.downAfter {
+		return func() {}
+	}
+	s.setDownAfter(t, need)
+	return func() { s.setDownAfter(t, s.downAfter) }
+}
+
+// setDownAfter sets down-after-milliseconds on every Sentinel.
+func (s *Sentinel) setDownAfter(t testing.TB, d time.Duration) {
+	t.Helper()
+	for _, n := range s.Sentinels {
+		rc := redis.NewSentinelClient(&redis.Options{Addr: n.Addr})
+		err := rc.Set(context.Background(), s.Name, "down-after-milliseconds", strconv.FormatInt(d.Milliseconds(), 10)).Err()
+		rc.Close()
+		if err != nil {
+			t.Fatalf("testredis: sentinel %s: set down-after-milliseconds %v: %v", n.Addr, d, err)
+		}
 	}
 }
 
