@@ -72,6 +72,7 @@ const (
 	tagCurrency    = 'C'
 	tagItemPage    = 'P'
 	tagAd          = 'A' // empty value: the listing was shown as an ad
+	tagImages      = 'G' // one per further image URL, in order
 )
 
 func appendUvarint(b []byte, v uint64) []byte {
@@ -185,6 +186,11 @@ func appendListing(b []byte, l *markwatch.Listing, t *markwatch.Task) []byte {
 		b = appendString(b, tagSite, l.Site)
 	}
 	b = appendString(b, tagImage, l.Image)
+	for _, img := range l.Images {
+		b = appendString(b, tagImages, img)
+	}
+	// Photos, ImageText and PhotoHits are not carried: the images step
+	// makes them after a task is leased, from Image and Images.
 	b = appendTime(b, tagFetchedAt, l.FetchedAt)
 	b = appendString(b, tagCurrency, l.Currency)
 	b = appendString(b, tagItemPage, l.ItemPage)
@@ -353,6 +359,8 @@ func decodeListing(rec string, t *markwatch.Task) (*markwatch.Listing, error) {
 			l.Site = t.Site
 		case tagImage:
 			l.Image = v
+		case tagImages:
+			l.Images = append(l.Images, v)
 		case tagFetchedAt:
 			sec, n := readVarint(v)
 			nsec, m := readUvarint(v[n:])

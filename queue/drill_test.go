@@ -344,7 +344,7 @@ func TestDrillCrashWorker(t *testing.T) {
 		}
 	}
 	consumeStart := time.Now()
-	d.waitConsumed(120 * time.Second) // generous: the store consumes slowly on a loaded machine
+	d.waitConsumed(5 * time.Minute) // only against a hang: the store consumes slowly on a loaded machine
 	checkStart := time.Now()
 	stored, _ := st.checkStored(t, ctx, run, d.expectFindings(ctx, reachable))
 	t.Logf("findings consumed %v after the run finished; store checked in %v", checkStart.Sub(consumeStart), time.Since(checkStart))
@@ -473,7 +473,7 @@ func TestDrillRedisRestart(t *testing.T) {
 	// The store's consumer read through the restart too: every expected
 	// finding is stored exactly once.
 	ctx := context.Background()
-	d.waitConsumed(120 * time.Second) // generous: the store consumes slowly on a loaded machine
+	d.waitConsumed(5 * time.Minute) // only against a hang: the store consumes slowly on a loaded machine
 	stored, _ := st.checkStored(t, ctx, run, d.expectFindings(ctx, want))
 	t.Logf("run %+v; %d item pages, %d fetched more than once (in flight during the restart); store counted %d findings of the run from %d deliveries in %d batches",
 		final, len(items), twice, stored, st.deliveries.Load(), st.batches.Load())

@@ -434,7 +434,7 @@ func (x *foDrill) finish(o *outcome, run string, since int, strict bool, boundRe
 	}
 	want, _ := x.reachable()
 	expect := x.expectFindings(context.Background(), want)
-	x.waitConsumed(60 * time.Second)
+	x.waitConsumed(5 * time.Minute) // only against a hang
 	o.expected = len(expect)
 	if strict {
 		o.stored, _ = x.st.checkStored(t, context.Background(), run, expect)
