@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/markwatch/markwatch/store"
 	"github.com/markwatch/markwatch/takedown"
 )
@@ -62,36 +60,7 @@ func (s *Server) WriteCSV(w *bytes.Buffer, rows []store.Row) error {
 // WriteXLSX writes rows in the takedown layout as an Excel workbook. Every
 // cell is a string cell; none is a formula.
 func (s *Server) WriteXLSX(w *bytes.Buffer, rows []store.Row) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	const sheet = "Takedown"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return err
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return err
-	}
-	row := func(n int, values []string) error {
-		cells := make([]any, len(values))
-		for i, v := range values {
-			cells[i] = excelize.Cell{Value: v}
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, n)
-		return sw.SetRow(cell, cells)
-	}
-	if err := row(1, TakedownHeader); err != nil {
-		return err
-	}
-	for i, rec := range s.takedownRows(rows) {
-		if err := row(i+2, rec); err != nil {
-			return err
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	return f.Write(w)
+	return takedown.WriteXLSX(w, "Takedown", TakedownHeader, s.takedownRows(rows))
 }
 
 func (s *Server) batchID(w http.ResponseWriter, r *http.Request, api bool) (int64, bool) {

@@ -186,7 +186,7 @@ func (p *Profile) Export(items []Item, format, base string) ([]File, error) {
 		if format == "csv" {
 			err = writeCSV(&buf, p.Headers(), records)
 		} else {
-			err = writeXLSX(&buf, p.Sheet, p.Headers(), records)
+			err = WriteXLSX(&buf, p.Sheet, p.Headers(), records)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("takedown: export %s: %w", p.ID, err)
@@ -216,8 +216,9 @@ func writeCSV(w *bytes.Buffer, header []string, records [][]string) error {
 	return cw.Error()
 }
 
-// writeXLSX writes string cells only; none is a formula.
-func writeXLSX(w *bytes.Buffer, sheet string, header []string, records [][]string) error {
+// WriteXLSX writes a header and records as one sheet of string cells;
+// none is a formula (neutralise the values first).
+func WriteXLSX(w *bytes.Buffer, sheet string, header []string, records [][]string) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
