@@ -1,8 +1,8 @@
 package images
 
 import (
+	"math"
 	"math/bits"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -25,14 +25,32 @@ type Match struct {
 }
 
 // Index finds the references near a photo's hashes by multi-index hashing
-// (Norouzi et al.): the 64-bit pHash is cut into four 16-bit chunks, each
-// with its own table; two hashes within distance r agree within ⌊r/4⌋ bits
-// on at least one chunk, so a lookup probes, in each table, the buckets
-// within ⌊r/4⌋ bits of the query's chunk (697 buckets for r = 14) and
-// checks only what they hold: about 4·697/65536 ≈ 4% of the entries, plus
-// a constant, instead of all of them. (A BK-tree was tried first: at
-// r = 14 on 64 bits it visits nearly every node and was 200× slower than
-// a linear scan; bench_test.go keeps the linear scan as the baseline.)
+// (Norouzi, Punjani, Fleet, "Fast exact search in Hamming space with
+// multi-index hashing", 2014).
+//
+// A match needs pHash distance ≤ MaxDistance and, when MaxSum is set,
+// pHash + dHash distance ≤ MaxSum: the Hamming distance of the 128-bit
+// concatenation pHash‖dHash. The key (64 bits of pHash, or 128 of
+// pHash‖dHash when MaxSum is set, whichever the cost model prefers) is cut
+// into m chunks, each with its own table of exact-match buckets. If the
+// key radius is r = a·m + b (0 ≤ b < m), a match agrees within a bits on
+// one of the first b+1 chunks or within a−1 bits on one of the others
+// (else the distance would be ≥ (b+1)(a+1) + (m−b−1)a = r+1): a lookup
+// probes, per chunk, the buckets within that radius of the query's chunk
+// and checks only the entries they hold. m and the chunk widths are
+// chosen when the tables are built, for the number of entries n, to
+// minimise probes + candidates (chunks of about log2 n bits); when that
+// is not cheaper than checking every entry (small indexes, large radii) a
+// lookup scans. The result is exactly the linear scan's (index_test.go).
+//
+// Cost: for uniformly random hashes the expected candidates are
+// n·Σ V(w, rᵢ)/2^w, which with w ≈ log2 n grows like a power of n below
+// one, not like log n: an exact radius-24 search in 128 bits (19% of the
+// bits may differ) has no logarithmic method. Real photos' hashes are
+// clustered (many photos share coarse structure), which fills some
+// buckets more than random hashes do; bench_test.go measures both.
+// (A BK-tree was tried first: at r = 14 on 64 bits it visits nearly every
+// node and was 200× slower than a linear scan.)
 type Index struct {
 	// MaxDistance is the largest pHash distance searched; MaxSum the
 	// largest pHash + dHash distance that matches (dHash confirms; 0 means
@@ -42,18 +60,26 @@ type Index struct {
 	// matches (0 means no check).
 	MaxColor int
 
-	refs []Reference
-	ps   []uint64 // refs' pHashes, flat: candidates are checked here first
-
 	mu    sync.Mutex
+	refs  []Reference
+	hs    [][2]uint64            // refs' pHash and dHash, flat: candidates are checked here first
 	built atomic.Pointer[tables] // nil after an Add until the next Lookup
 }
 
-// tables are the four chunk tables in compressed-row form: the entries
-// of chunk value v in table c are ids[c][start[c][v]:start[c][v+1]].
+// chunk is one table: bits [off, off+width) of the key, probed within radius.
+type chunk struct {
+	off, width, radius int
+	start              []uint32 // entries of value v: ids[start[v]:start[v+1]]
+	ids                []int32
+	masks              []uint32 // XOR masks of at most radius bits in width
+}
+
+// tables are the chunk tables for the first n entries (refs and hs as
+// they were when built); no chunks means scan.
 type tables struct {
-	start [4][]uint32
-	ids   [4][]int32
+	refs   []Reference
+	hs     [][2]uint64
+	chunks []chunk
 }
 
 // Add indexes ref. Adds are not safe concurrently with each other;
@@ -62,8 +88,16 @@ func (ix *Index) Add(ref Reference) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.refs = append(ix.refs, ref)
-	ix.ps = append(ix.ps, ref.P)
+	ix.hs = append(ix.hs, [2]uint64{ref.P, ref.D})
 	ix.built.Store(nil)
+}
+
+// Len is the number of indexed hashes (a reference counts once per crop
+// and mirror).
+func (ix *Index) Len() int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return len(ix.refs)
 }
 
 // tables builds (once after adds) the chunk tables.
@@ -76,97 +110,209 @@ func (ix *Index) tables() *tables {
 	if t := ix.built.Load(); t != nil {
 		return t
 	}
-	t := &tables{}
-	for c := range 4 {
-		start := make([]uint32, 1<<16+1)
-		for _, p := range ix.ps {
-			start[int(chunk(p, c))+1]++
+	t := &tables{refs: ix.refs, hs: ix.hs}
+	for _, c := range plan(len(ix.hs), ix.MaxDistance, ix.MaxSum) {
+		size := 1 << c.width
+		c.start = make([]uint32, size+1)
+		for _, h := range ix.hs {
+			c.start[extract(h, c.off, c.width)+1]++
 		}
-		for v := 1; v < len(start); v++ {
-			start[v] += start[v-1]
+		for v := 1; v <= size; v++ {
+			c.start[v] += c.start[v-1]
 		}
-		ids := make([]int32, len(ix.ps))
-		fill := slices.Clone(start[:1<<16])
-		for i, p := range ix.ps {
-			k := chunk(p, c)
-			ids[fill[k]] = int32(i)
+		c.ids = make([]int32, len(ix.hs))
+		fill := make([]uint32, size)
+		copy(fill, c.start[:size])
+		for i, h := range ix.hs {
+			k := extract(h, c.off, c.width)
+			c.ids[fill[k]] = int32(i)
 			fill[k]++
 		}
-		t.start[c], t.ids[c] = start, ids
+		c.masks = masks(c.width, c.radius)
+		t.chunks = append(t.chunks, c)
 	}
 	ix.built.Store(t)
 	return t
 }
 
-// Len is the number of indexed hashes (a reference counts once per crop
-// and mirror).
-func (ix *Index) Len() int {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	return len(ix.refs)
-}
+// Cost model of plan: a probe (two reads of a start table) and a
+// candidate (a random read of hs and two POPCNTs) cost about the same; a
+// scanned entry, read in order, costs much less (measured: a fifth or less).
+const (
+	candidateCost = 1.0
+	scanCost      = 0.2
+	maxWidth      = 24 // a start table of at most 64 MiB
+)
 
-func chunk(h uint64, c int) uint16 { return uint16(h >> (16 * c)) }
-
-// masks[r] are the 16-bit XOR masks of at most r set bits.
-var masks = func() [17][]uint16 {
-	var out [17][]uint16
-	for r := range out {
-		for m := 0; m < 1<<16; m++ {
-			if bits.OnesCount16(uint16(m)) <= r {
-				out[r] = append(out[r], uint16(m))
+// plan chooses the chunks for n entries: the cheapest of multi-index
+// hashing on pHash (64 bits, radius MaxDistance) and, when MaxSum is set,
+// on pHash‖dHash (128 bits, radius MaxSum), over every chunk count; nil
+// when a scan is cheaper.
+func plan(n, maxDist, maxSum int) []chunk {
+	var best []chunk
+	bestCost := scanCost * float64(n)
+	try := func(keyBits, r int) {
+		if r < 0 || r >= keyBits {
+			return
+		}
+		for m := 1; m <= keyBits; m++ {
+			width := keyBits / m
+			if width > maxWidth || 1<<width > max(1<<16, 16*n) {
+				continue // memory: start tables of at most 16 words an entry
+			}
+			chunks := layout(keyBits, r, m)
+			cost := 0.0
+			for _, c := range chunks {
+				v := float64(ballSize(c.width, c.radius))
+				cost += v + candidateCost*float64(n)*v/math.Exp2(float64(c.width))
+			}
+			if cost < bestCost {
+				best, bestCost = chunks, cost
 			}
 		}
-		// nearest buckets first does not matter: every probe is checked
+	}
+	try(64, maxDist)
+	if maxSum > 0 {
+		try(128, maxSum)
+	}
+	return best
+}
+
+// layout cuts keyBits into m chunks (the first keyBits mod m one bit
+// wider) and gives each its radius by the pigeonhole argument on the
+// Index; chunks with a negative radius need no probe and are left out.
+func layout(keyBits, r, m int) []chunk {
+	a, b := r/m, r%m
+	var out []chunk
+	off := 0
+	for i := range m {
+		width := keyBits / m
+		if i < keyBits%m {
+			width++
+		}
+		radius := a
+		if i > b {
+			radius = a - 1
+		}
+		if radius >= 0 {
+			out = append(out, chunk{off: off, width: width, radius: min(radius, width)})
+		}
+		off += width
 	}
 	return out
-}()
+}
+
+// ballSize is the number of width-bit values within radius bits of one.
+func ballSize(width, radius int) int {
+	n, c := 0, 1
+	for k := 0; k <= radius && k <= width; k++ {
+		n += c
+		c = c * (width - k) / (k + 1)
+	}
+	return n
+}
+
+var maskCache sync.Map // [2]int{width, radius} → []uint32
+
+// masks returns the width-bit values of at most radius set bits, fewest
+// bits first.
+func masks(width, radius int) []uint32 {
+	key := [2]int{width, radius}
+	if m, ok := maskCache.Load(key); ok {
+		return m.([]uint32)
+	}
+	out := make([]uint32, 0, ballSize(width, radius))
+	var rec func(from, left int, m uint32)
+	rec = func(from, left int, m uint32) {
+		if left == 0 {
+			out = append(out, m)
+			return
+		}
+		for bit := from; bit <= width-left; bit++ {
+			rec(bit+1, left-1, m|1<<bit)
+		}
+	}
+	for k := 0; k <= radius; k++ {
+		rec(0, k, 0)
+	}
+	maskCache.Store(key, out)
+	return out
+}
+
+// extract returns bits [off, off+width) of the 128-bit key h[0]‖h[1]
+// (h[0] the low 64 bits).
+func extract(h [2]uint64, off, width int) uint32 {
+	var v uint64
+	if off >= 64 {
+		v = h[1] >> (off - 64)
+	} else {
+		v = h[0] >> off
+		if off+width > 64 {
+			v |= h[1] << (64 - off)
+		}
+	}
+	return uint32(v & (1<<width - 1))
+}
+
+// lookupStats count a lookup's work (bench_test.go reports them).
+type lookupStats struct{ probes, candidates int }
 
 // Lookup returns the references within the distances of h, nearest first,
 // at most one per (mark, file): the nearer of a picture, its crops and
 // their mirrors.
-func (ix *Index) Lookup(h Hashes) []Match {
+func (ix *Index) Lookup(h Hashes) []Match { return ix.lookup(h, nil) }
+
+func (ix *Index) lookup(h Hashes, st *lookupStats) []Match {
 	t := ix.tables()
-	ix.mu.Lock()
-	refs, ps := ix.refs, ix.ps
-	ix.mu.Unlock()
-	if len(refs) == 0 {
+	if len(t.refs) == 0 {
 		return nil
 	}
-	r := min(ix.MaxDistance/4, 16)
+	q := [2]uint64{h.P, h.D}
 	var out []Match
 	var seen []int32
-	for c := range 4 {
-		q := chunk(h.P, c)
-		start, ids := t.start[c], t.ids[c]
-		for _, m := range masks[r] {
-			v := q ^ m
-			for _, i := range ids[start[v]:start[int(v)+1]] {
-				d := Distance(ps[i], h.P)
-				if d > ix.MaxDistance {
-					continue
-				}
-				ref := &refs[i]
-				dd := Distance(ref.D, h.D)
-				if ix.MaxSum != 0 && d+dd > ix.MaxSum {
-					continue
-				}
-				cd := ColorDistance(ref.C, h.C)
-				if ix.MaxColor != 0 && cd > ix.MaxColor {
-					continue
-				}
-				dup := false
-				for _, s := range seen {
-					if s == i {
-						dup = true
-						break
-					}
-				}
-				if dup {
-					continue
-				}
-				seen = append(seen, i)
-				out = append(out, Match{Reference: *ref, Distance: d, DDistance: dd, Color: cd})
+	check := func(i int32) {
+		e := t.hs[i]
+		d := bits.OnesCount64(e[0] ^ q[0])
+		if d > ix.MaxDistance {
+			return
+		}
+		dd := bits.OnesCount64(e[1] ^ q[1])
+		if ix.MaxSum != 0 && d+dd > ix.MaxSum {
+			return
+		}
+		ref := &t.refs[i]
+		cd := ColorDistance(ref.C, h.C)
+		if ix.MaxColor != 0 && cd > ix.MaxColor {
+			return
+		}
+		for _, s := range seen { // found again through another chunk
+			if s == i {
+				return
+			}
+		}
+		seen = append(seen, i)
+		out = append(out, Match{Reference: *ref, Distance: d, DDistance: dd, Color: cd})
+	}
+	if len(t.chunks) == 0 {
+		for i := range t.hs {
+			check(int32(i))
+		}
+		if st != nil {
+			st.candidates += len(t.hs)
+		}
+	}
+	for c := range t.chunks {
+		ch := &t.chunks[c]
+		k := extract(q, ch.off, ch.width)
+		for _, m := range ch.masks {
+			v := k ^ m
+			ids := ch.ids[ch.start[v]:ch.start[v+1]]
+			for _, i := range ids {
+				check(i)
+			}
+			if st != nil {
+				st.probes++
+				st.candidates += len(ids)
 			}
 		}
 	}
