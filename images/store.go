@@ -14,6 +14,11 @@ import (
 // is never written twice.
 type Store struct{ dir string }
 
+// EvidenceDir is the directory of the listing photos beside the page
+// evidence in evidenceDir: where the worker's images step, serve's
+// findings consumer and the review pages all look.
+func EvidenceDir(evidenceDir string) string { return filepath.Join(evidenceDir, "images") }
+
 // OpenStore opens (creating) an image store in dir.
 func OpenStore(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -55,6 +60,27 @@ func (s *Store) Put(body []byte, format string) (string, error) {
 		return "", fmt.Errorf("images: put %s: %w", hash, err)
 	}
 	return hash, nil
+}
+
+// ErrNotPhoto is PutChecked's refusal of bytes that are not the photo
+// they are said to be.
+var ErrNotPhoto = errors.New("not the photo its hash names")
+
+// PutChecked stores body received from elsewhere (a worker's findings
+// batch) as the photo of SHA-256 hash: refused with ErrNotPhoto unless the
+// bytes hash to it and their magic number is an image format's (the
+// format is sniffed, never taken from the sender).
+func (s *Store) PutChecked(hash string, body []byte) error {
+	sum := sha256.Sum256(body)
+	if hex.EncodeToString(sum[:]) != hash {
+		return fmt.Errorf("images: photo %.16s…: %w (SHA-256 differs)", hash, ErrNotPhoto)
+	}
+	format := Sniff(body)
+	if format == "" {
+		return fmt.Errorf("images: photo %.16s…: %w (no image format)", hash, ErrNotPhoto)
+	}
+	_, err := s.Put(body, format)
+	return err
 }
 
 // Get returns a stored image and its format, verifying its hash.

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -82,6 +83,8 @@ type FindingsBatch struct {
 	Published time.Time           `json:"published"`
 	Page      PageMeta            `json:"page"`
 	Findings  []markwatch.Finding `json:"findings"`
+	// Photos are the findings' photos, with the body (publisher's Photos).
+	Photos []PhotoBytes `json:"photos,omitempty"`
 }
 
 // PageOf rebuilds the page the batch's findings were read from, with its
@@ -131,6 +134,13 @@ type FindingsPublisher struct {
 	// KeepBody says whether a batch carries the page body. Default: when
 	// any finding is suspect (that is what reviewers need evidence for).
 	KeepBody func(findings []markwatch.Finding) bool
+	// Photos, when set, is where the worker keeps listing photos: a batch
+	// that keeps its body also carries the photos of its findings this
+	// publisher has not delivered before, at most MaxPhotoBytes (default
+	// DefaultMaxPhotoBytes) in all.
+	Photos        PhotoSource
+	MaxPhotoBytes int
+	sent          sentPhotos
 }
 
 // NewFindingsPublisher returns a publisher with the default KeepBody.
@@ -176,9 +186,13 @@ func (p *FindingsPublisher) Put(ctx context.Context, page *markwatch.Page, findi
 	if keep == nil {
 		keep = anySuspect
 	}
-	b, err := NewFindingsBatch(page, findings, keep(findings))
+	kept := keep(findings)
+	b, err := NewFindingsBatch(page, findings, kept)
 	if err != nil {
 		return fmt.Errorf("queue: publish findings: %w", err)
+	}
+	if kept && p.Photos != nil {
+		b.Photos = p.photosOf(findings, cmp.Or(p.MaxPhotoBytes, DefaultMaxPhotoBytes))
 	}
 	data, err := json.Marshal(b)
 	if err != nil {
@@ -192,6 +206,13 @@ func (p *FindingsPublisher) Put(ctx context.Context, page *markwatch.Page, findi
 	})
 	if err != nil {
 		return fmt.Errorf("queue: publish %d findings of %s: %w", len(findings), b.Page.URL, err)
+	}
+	if len(b.Photos) > 0 {
+		hashes := make([]string, len(b.Photos))
+		for i, ph := range b.Photos {
+			hashes[i] = ph.SHA256
+		}
+		p.sent.add(hashes)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package review
 
 import (
 	"net/http"
-	"path/filepath"
 
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/images"
@@ -26,8 +25,14 @@ func imageHeaders(w http.ResponseWriter, format string) {
 	h.Set("Cache-Control", "private, max-age=86400, immutable")
 }
 
+// photoStore is where the images step (and, in a fleet, the findings
+// consumer) keeps listing photos: beside the page evidence.
+func (s *Server) photoStore() (*images.Store, error) {
+	return images.OpenStore(images.EvidenceDir(s.store.Evidence().Dir()))
+}
+
 func (s *Server) photoRaw(w http.ResponseWriter, r *http.Request, _ *principal) {
-	st, err := images.OpenStore(filepath.Join(s.store.Evidence().Dir(), "images"))
+	st, err := s.photoStore()
 	if err != nil {
 		s.fail(w, r, false, http.StatusNotFound, "no such photo")
 		return

@@ -3,6 +3,7 @@ package review
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"fmt"
 	"mime"
 	"net/http"
@@ -136,6 +137,21 @@ func (s *Server) takedownItems(rows []store.Row) []takedown.Item {
 	return out
 }
 
+// withPhotos adds their photos to items (the images step's record of
+// each listing); a listing that cannot be read is logged and exported
+// without.
+func (s *Server) withPhotos(ctx context.Context, items []takedown.Item) []takedown.Item {
+	for i := range items {
+		d, err := s.store.Listing(ctx, items[i].Row.ID)
+		if err != nil {
+			s.log.Warn("takedown: listing photos", "listing", items[i].Row.ID, "err", err)
+			continue
+		}
+		items[i].Photos = d.Photos
+	}
+	return items
+}
+
 // exportProfile serves a batch in a profile's layout:
 // /exports/{id}/export?profile=alibaba-ipp&format=xlsx. A batch longer than
 // the profile's row limit comes as a ZIP of files.
@@ -163,7 +179,7 @@ func (s *Server) exportProfile(w http.ResponseWriter, r *http.Request, p *princi
 		s.failErr(w, r, api, err)
 		return
 	}
-	items := s.takedownItems(rows)
+	items := s.withPhotos(r.Context(), s.takedownItems(rows))
 	if missing := takedown.MissingRegistrations(items); len(missing) > 0 {
 		s.log.Warn("takedown export: marks without a registration number", "batch", b.ID, "profile", prof.ID, "marks", strings.Join(missing, ", "))
 	}
@@ -215,8 +231,11 @@ func (s *Server) evidenceBundle(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	var buf bytes.Buffer
-	m, err := takedown.WriteBundle(r.Context(), &buf, s.store.Evidence(), s.takedownItems(rows), takedown.BundleOptions{
-		Batch: b.ID, Site: b.Site, Filter: b.Filter, Now: s.now(), TSA: s.opts.TSA, Client: s.opts.TSAClient})
+	opts := takedown.BundleOptions{Batch: b.ID, Site: b.Site, Filter: b.Filter, Now: s.now(), TSA: s.opts.TSA, Client: s.opts.TSAClient}
+	if photos, err := s.photoStore(); err == nil {
+		opts.Photos = photos
+	}
+	m, err := takedown.WriteBundle(r.Context(), &buf, s.store.Evidence(), s.withPhotos(r.Context(), s.takedownItems(rows)), opts)
 	if err != nil {
 		s.serverError(w, r, api, err)
 		return

@@ -72,6 +72,24 @@ type ManifestListing struct {
 	Page         string            `json:"page,omitempty"`       // file name in the bundle
 	Screenshot   string            `json:"screenshot,omitempty"` // file name in the bundle
 	Missing      string            `json:"missing,omitempty"`    // why the page is absent
+	// Photos are the listing's photos as the images step kept them, main
+	// image first (refused ones are left out).
+	Photos []ManifestPhoto `json:"photos,omitempty"`
+}
+
+// ManifestPhoto is one listing photo of the bundle.
+type ManifestPhoto struct {
+	URL     string `json:"url"`
+	SHA256  string `json:"sha256"`
+	File    string `json:"file,omitempty"`    // photos/<sha256>.<format>; empty when missing
+	Text    string `json:"text,omitempty"`    // what OCR read in it
+	Missing string `json:"missing,omitempty"` // why the file is absent
+}
+
+// PhotoSource returns a stored photo and its format (jpeg, png, gif,
+// webp) by its SHA-256 (hex); images.Store is one.
+type PhotoSource interface {
+	Get(hash string) ([]byte, string, error)
 }
 
 // BundleOptions configure WriteBundle.
@@ -85,6 +103,8 @@ type BundleOptions struct {
 	TSA string
 	// Client posts to the TSA. Default: a client with a 30 s timeout.
 	Client *http.Client
+	// Photos holds the items' photos; nil: they are listed as missing.
+	Photos PhotoSource
 }
 
 // WriteBundle writes the evidence bundle of items to w as a ZIP. Files are
@@ -151,6 +171,16 @@ func WriteBundle(ctx context.Context, w io.Writer, ev *evidence.Store, items []I
 				}
 			}
 		}
+		for _, p := range it.Photos {
+			if p.SHA256 == "" {
+				continue // refused: never stored
+			}
+			mp := ManifestPhoto{URL: p.URL, SHA256: p.SHA256, Text: p.Text}
+			if err := addPhoto(&mp, opts.Photos, add); err != nil {
+				return nil, fmt.Errorf("takedown: bundle: %w", err)
+			}
+			l.Photos = append(l.Photos, mp)
+		}
 		m.Listings = append(m.Listings, l)
 	}
 	var index bytes.Buffer
@@ -184,6 +214,27 @@ func WriteBundle(ctx context.Context, w io.Writer, ev *evidence.Store, items []I
 		return nil, fmt.Errorf("takedown: bundle: %w", err)
 	}
 	return m, nil
+}
+
+// addPhoto adds the photo of mp from src to the bundle (once, however
+// many listings show it), or says in mp why it is missing; an error only
+// when the bundle cannot be written.
+func addPhoto(mp *ManifestPhoto, src PhotoSource, add func(name string, data []byte) error) error {
+	if src == nil {
+		mp.Missing = "no photo store"
+		return nil
+	}
+	body, format, err := src.Get(mp.SHA256)
+	if err != nil {
+		mp.Missing = err.Error()
+		return nil
+	}
+	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != mp.SHA256 {
+		mp.Missing = "stored photo does not match its SHA-256"
+		return nil
+	}
+	mp.File = "photos/" + mp.SHA256 + "." + format
+	return add(mp.File, body)
 }
 
 // Verification is what VerifyBundle found.
@@ -259,6 +310,15 @@ func VerifyBundle(r io.ReaderAt, size int64, tsOpts VerifyTimestampOptions) (*Ve
 		}
 		v.Files++
 	}
+	// A photo's file is its content address: the hash the manifest gives
+	// the photo is the file's.
+	for _, l := range m.Listings {
+		for _, p := range l.Photos {
+			if p.File != "" && m.Files[p.File] != p.SHA256 {
+				return v, fmt.Errorf("%w: %s: photo of listing %d has SHA-256 %s in the manifest, its file %s", ErrTampered, p.File, l.ID, p.SHA256, m.Files[p.File])
+			}
+		}
+	}
 	for name := range contents {
 		switch name {
 		case ManifestName, ManifestHashName, TokenName:
@@ -291,21 +351,22 @@ var indexTemplate = template.Must(template.New("index").Funcs(template.FuncMap{
 	},
 }).Parse(`<!doctype html>
 <html lang="zh"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' file:; style-src 'unsafe-inline'">
 <title>Evidence bundle, batch {{.Batch}}</title>
-<style>body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px;vertical-align:top}code{font-size:85%}</style>
+<style>body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px;vertical-align:top}code{font-size:85%}img.photo{max-width:120px;max-height:120px;margin:2px}</style>
 </head><body>
 <h1>Evidence bundle, batch {{.Batch}}{{with .Site}} ({{.}}){{end}}</h1>
 <p>Created {{time .CreatedAt}}{{with .Filter}}; cut by {{.}}{{end}}. {{len .Listings}} listing(s).
 Every file's SHA-256 is in manifest.json; check them with <code>markwatch evidence verify</code>.
 {{with .TSA}}The manifest carries an RFC 3161 timestamp from {{.}} (manifest.json.tsr).{{end}}
 Stored pages open here as plain files; their scripts do not run.</p>
-<table><thead><tr><th>#</th><th>Listing</th><th>Seller</th><th>Mark</th><th>Registration</th><th>Verdict</th><th>Reasons</th><th>Fetched</th><th>HTTP</th><th>Files</th></tr></thead><tbody>
+<table><thead><tr><th>#</th><th>Listing</th><th>Seller</th><th>Mark</th><th>Registration</th><th>Verdict</th><th>Reasons</th><th>Fetched</th><th>HTTP</th><th>Files</th><th>Photos</th></tr></thead><tbody>
 {{range $i, $l := .Listings}}<tr><td>{{$l.ID}}</td><td><a href="{{$l.URL}}">{{$l.Title}}</a><br><code>{{$l.Site}} {{$l.ListingID}}</code></td>
 <td>{{$l.Seller}}</td><td>{{$l.Mark}}{{with $l.Owner}}<br><small>{{.}}</small>{{end}}</td><td>{{$l.Registration}}</td>
 <td>{{$l.Verdict}} ({{printf "%.2f" $l.Score}})</td><td>{{$l.Reasons}}{{with $l.Note}}<br><em>{{.}}</em>{{end}}</td>
 <td>{{time $l.FetchedAt}}</td><td>{{with $l.HTTPStatus}}{{.}}{{end}}</td>
-<td>{{with $l.Page}}<a href="{{.}}">page</a>{{end}}{{with $l.Screenshot}} · <a href="{{.}}">screenshot</a>{{end}}{{with $l.Missing}}<br><small>{{.}}</small>{{end}}</td></tr>
+<td>{{with $l.Page}}<a href="{{.}}">page</a>{{end}}{{with $l.Screenshot}} · <a href="{{.}}">screenshot</a>{{end}}{{with $l.Missing}}<br><small>{{.}}</small>{{end}}</td>
+<td>{{range $j, $p := $l.Photos}}{{if $p.File}}<a href="{{$p.File}}"><img class="photo" src="{{$p.File}}" alt="photo {{$j}}"></a>{{else}}<small>photo missing: {{$p.Missing}}</small>{{end}}{{with $p.Text}}<br><small>OCR: {{.}}</small>{{end}}<br>{{end}}</td></tr>
 {{end}}</tbody></table>
 </body></html>
 `))

@@ -4,6 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/evidence"
+	"github.com/markwatch/markwatch/images"
 	"github.com/markwatch/markwatch/store"
 )
 
@@ -218,4 +222,86 @@ func fileOf(t *testing.T, data []byte, name string) []byte {
 	}
 	t.Fatalf("%s not in bundle", name)
 	return nil
+}
+
+// The listings' stored photos are in the bundle once each, content
+// addressed, hashed in the manifest, shown in index.html; a photo that is
+// not stored is named missing, a refused one left out.
+func TestBundleCarriesListingPhotos(t *testing.T) {
+	ev, in := storedItems(t, 2)
+	photos, err := images.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := []byte("\x89PNG\r\n\x1a\nshared product photo")
+	own := []byte("\xff\xd8\xffown photo")
+	sharedHash, _ := photos.Put(shared, "png")
+	ownHash, _ := photos.Put(own, "jpeg")
+	absent := strings.Repeat("ab", 32)
+	in[0].Photos = []markwatch.Photo{{URL: "http://img.test/1.png", SHA256: sharedHash, Format: "png", Text: "LOUIS VUITTON"},
+		{URL: "http://img.test/2.jpg", SHA256: ownHash, Format: "jpeg"},
+		{URL: "http://evil.test/3.jpg", Refused: "domain: not allowed"},
+		{URL: "http://img.test/4.jpg", SHA256: absent, Format: "jpeg"}}
+	in[1].Photos = []markwatch.Photo{{URL: "http://img.test/1.png", SHA256: sharedHash, Format: "png"}}
+	data := writeBundle(t, ev, in, BundleOptions{Batch: 2, Now: time.Unix(1e9, 0), Photos: photos})
+	v, err := verify(data, VerifyTimestampOptions{})
+	if err != nil {
+		t.Fatalf("fresh bundle: %v", err)
+	}
+	// 2 pages, 1 screenshot, 2 photos, index.html.
+	if v.Files != 6 {
+		t.Fatalf("verified %d files, want 6", v.Files)
+	}
+	ls := v.Manifest.Listings
+	sharedFile, ownFile := "photos/"+sharedHash+".png", "photos/"+ownHash+".jpeg"
+	if len(ls[0].Photos) != 3 || ls[0].Photos[0].File != sharedFile || ls[0].Photos[0].Text != "LOUIS VUITTON" ||
+		ls[0].Photos[1].File != ownFile || ls[0].Photos[2].File != "" || ls[0].Photos[2].Missing == "" ||
+		len(ls[1].Photos) != 1 || ls[1].Photos[0].File != sharedFile {
+		t.Fatalf("manifest photos: %+v / %+v", ls[0].Photos, ls[1].Photos)
+	}
+	if got := fileOf(t, data, sharedFile); !bytes.Equal(got, shared) || v.Manifest.Files[sharedFile] != sharedHash {
+		t.Fatalf("%s: %q, manifest hash %s", sharedFile, got, v.Manifest.Files[sharedFile])
+	}
+	index := string(fileOf(t, data, IndexName))
+	for _, want := range []string{`<img class="photo" src="` + sharedFile + `"`, `<img class="photo" src="` + ownFile + `"`, "OCR: LOUIS VUITTON", "photo missing: "} {
+		if !strings.Contains(index, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+	// A photo's bytes changed: the error names its file.
+	forged := rezip(t, data, func(n string, b []byte) []byte {
+		if n == ownFile {
+			return append(bytes.Clone(b), 'x')
+		}
+		return b
+	})
+	if _, err := verify(forged, VerifyTimestampOptions{}); err == nil || !strings.Contains(err.Error(), ownFile) {
+		t.Errorf("photo changed: got %v", err)
+	}
+	// The manifest's photo hash changed and the manifest rehashed, as a
+	// forger would: the photo no longer is its content address.
+	var m Manifest
+	if err := json.Unmarshal(fileOf(t, data, ManifestName), &m); err != nil {
+		t.Fatal(err)
+	}
+	m.Listings[1].Photos[0].SHA256 = ownHash
+	manifest, _ := json.MarshalIndent(m, "", "  ")
+	sum := sha256.Sum256(manifest)
+	forged = rezip(t, data, func(n string, b []byte) []byte {
+		switch n {
+		case ManifestName:
+			return manifest
+		case ManifestHashName:
+			return []byte(hex.EncodeToString(sum[:]) + "  " + ManifestName + "\n")
+		}
+		return b
+	})
+	if _, err := verify(forged, VerifyTimestampOptions{}); err == nil || !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), sharedFile) {
+		t.Errorf("photo hash changed in the manifest: got %v", err)
+	}
+	// Without a photo store the photos are named missing, the bundle still verifies.
+	data = writeBundle(t, ev, in, BundleOptions{Batch: 2, Now: time.Unix(1e9, 0)})
+	if v, err := verify(data, VerifyTimestampOptions{}); err != nil || v.Manifest.Listings[1].Photos[0].Missing != "no photo store" {
+		t.Fatalf("no photo store: %v %+v", err, v)
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/store"
 )
 
@@ -35,6 +36,9 @@ type Item struct {
 	ContentType string
 	// ConfirmedAt is when the listing was confirmed (zero: unknown).
 	ConfirmedAt time.Time
+	// Photos are the listing's photos as the images step kept them (the
+	// bundle includes the stored ones).
+	Photos []markwatch.Photo
 }
 
 // EvidenceFile is the stored page's file name inside the evidence bundle,
@@ -44,6 +48,19 @@ func EvidenceFile(hash, contentType string) string {
 		return ""
 	}
 	return "pages/" + hash + pageExt(contentType)
+}
+
+// PhotoFiles are the file names of a listing's stored photos inside the
+// evidence bundle (photos/<sha256>.<format>), space-separated; refused
+// photos have none.
+func PhotoFiles(photos []markwatch.Photo) string {
+	var names []string
+	for _, p := range photos {
+		if p.SHA256 != "" && p.Format != "" {
+			names = append(names, "photos/"+p.SHA256+"."+p.Format)
+		}
+	}
+	return strings.Join(names, " ")
 }
 
 func pageExt(ct string) string {
@@ -124,6 +141,8 @@ func (p *Profile) field(name string, it Item) string {
 		return r.Evidence
 	case "evidence_file":
 		return EvidenceFile(r.Evidence, it.ContentType)
+	case "photo_files":
+		return PhotoFiles(it.Photos)
 	case "fetched_at":
 		return p.date(r.FetchedAt)
 	case "confirmed_at":

@@ -26,6 +26,7 @@ var Fields = map[string]string{
 	"note":            "the reviewer's note",
 	"evidence_sha256": "SHA-256 of the stored page",
 	"evidence_file":   "the stored page's file name in the evidence bundle",
+	"photo_files":     "the listing's stored photos' file names in the evidence bundle, space-separated",
 	"fetched_at":      "when the page was fetched (the profile's date format)",
 	"confirmed_at":    "when the listing was confirmed (the profile's date format)",
 	"price":           "the listed price in CNY",

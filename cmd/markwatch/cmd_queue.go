@@ -126,11 +126,12 @@ func (c *WorkerCmd) Run(g *Globals) error {
 	}
 	frontier.Start()
 	tracked := newTrackingFrontier(&waitingFrontier{Frontier: frontier, client: client, log: log})
+	publisher := queue.NewFindingsPublisher(client)
 	w := &pipeline.Worker{
 		Frontier:    tracked,
 		Crawler:     cr,
 		Matcher:     matcher,
-		Sink:        queue.NewFindingsPublisher(client),
+		Sink:        publisher,
 		Concurrency: concurrency,
 		Lease:       lease,
 		Retries:     cfg.Crawl.Retries,
@@ -143,14 +144,18 @@ func (c *WorkerCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
-		// Images are kept in this worker's data directory (a fleet shares
-		// it, or keeps none: the hashes and OCR text travel in the finding).
+		// Images are kept in this worker's data directory; the findings
+		// batches that keep their page carry the photos too (each once per
+		// worker), so serve need not share data_dir.
 		step, err := images.Build(cfg.Images, cfg.Crawl.UserAgent, cr, nil, matcher, cfg.MarksLocation(), marks,
-			filepath.Join(cfg.DataDir, "evidence", "images"), reg, log)
+			images.EvidenceDir(filepath.Join(cfg.DataDir, "evidence")), reg, log)
 		if err != nil {
 			return err
 		}
 		w.Images = step
+		if step.Store != nil {
+			publisher.Photos = step.Store
+		}
 	}
 
 	serveCtx, stopServe := context.WithCancel(context.Background())

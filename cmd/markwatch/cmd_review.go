@@ -98,8 +98,9 @@ func (c *ServeCmd) Run(g *Globals) error {
 		queue.NewCollector(reg, client, cfg.Crawl.Lease.Std(), log)
 		consumer := &queue.FindingsConsumer{
 			Client: client, Group: "store", Consumer: consumerName(),
-			Handle: notifyAfter(StoreFindingsBatch(st), notifier, log), HandleBatch: notifyAfterBatches(StoreFindingsBatches(st), notifier, log),
-			Count: 64, Linger: 50 * time.Millisecond, Logger: log, Metrics: queue.NewMetrics(reg),
+			Handle:      notifyAfter(photosFirst(StoreFindingsBatch(st), st, log), notifier, log),
+			HandleBatch: notifyAfterBatches(photosFirstBatches(StoreFindingsBatches(st), st, log), notifier, log),
+			Count:       64, Linger: 50 * time.Millisecond, Logger: log, Metrics: queue.NewMetrics(reg),
 		}
 		go func() { errc <- consumer.Run(ctx) }()
 		frontier := queue.NewRedis(client, queue.Options{Logger: log, Lease: cfg.Crawl.Lease.Std()})
@@ -151,6 +152,55 @@ func StoreFindingsBatch(st *store.Store) func(context.Context, queue.FindingsBat
 			return err
 		}
 		return st.Put(ctx, page, b.Findings)
+	}
+}
+
+// storePhotos keeps the photos the batches carry (a fleet's workers keep
+// theirs in their own data directories) in the photo store beside this
+// process's page evidence, where the review pages and bundles read them.
+// A photo that is not what its hash says is logged and dropped (the
+// finding is still stored, its photo shown missing); a failed write fails
+// the batches, which are then retried.
+func storePhotos(st *store.Store, log *slog.Logger, bs []queue.FindingsBatch) error {
+	var ps *images.Store
+	for _, b := range bs {
+		for _, p := range b.Photos {
+			if ps == nil {
+				var err error
+				if ps, err = images.OpenStore(images.EvidenceDir(st.Evidence().Dir())); err != nil {
+					return err
+				}
+			}
+			err := ps.PutChecked(p.SHA256, p.Data)
+			if errors.Is(err, images.ErrNotPhoto) {
+				log.Warn("findings: photo refused", "run", b.Run, "site", b.Site, "task", b.Task, "err", err)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// photosFirst stores a batch's photos, then the batch.
+func photosFirst(handle func(context.Context, queue.FindingsBatch) error, st *store.Store, log *slog.Logger) func(context.Context, queue.FindingsBatch) error {
+	return func(ctx context.Context, b queue.FindingsBatch) error {
+		if err := storePhotos(st, log, []queue.FindingsBatch{b}); err != nil {
+			return err
+		}
+		return handle(ctx, b)
+	}
+}
+
+// photosFirstBatches is photosFirst for the consumer's several batches.
+func photosFirstBatches(handle func(context.Context, []queue.FindingsBatch) error, st *store.Store, log *slog.Logger) func(context.Context, []queue.FindingsBatch) error {
+	return func(ctx context.Context, bs []queue.FindingsBatch) error {
+		if err := storePhotos(st, log, bs); err != nil {
+			return err
+		}
+		return handle(ctx, bs)
 	}
 }
 

@@ -3,15 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/evidence"
+	"github.com/markwatch/markwatch/images"
+	"github.com/markwatch/markwatch/images/synth"
 	"github.com/markwatch/markwatch/internal/testredis"
 	"github.com/markwatch/markwatch/queue"
 	"github.com/markwatch/markwatch/store"
@@ -200,5 +206,102 @@ func TestIngestKeepsGoodLinesAroundABadOne(t *testing.T) {
 	}
 	if got := strings.TrimSpace(out.String()); got != `{"lines":4,"stored":3,"already":0,"skipped":0,"invalid":1}` {
 		t.Fatalf("stats %s", got)
+	}
+}
+
+// A worker and serve on different data directories: the photos of kept
+// findings travel in the batches (each once per worker) and serve stores
+// them beside its evidence; bytes that are not the photo their hash names
+// are refused while the finding is stored all the same.
+func TestServeStoresWorkerPhotos(t *testing.T) {
+	srv := testredis.Start(t)
+	client := srv.Client()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := store.Open(ctx, t.TempDir()) // serve's data directory
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	workerPhotos, err := images.OpenStore(t.TempDir()) // the worker's
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := synth.JPEG(synth.Draw(synth.Emblem, 1, 48), 80)
+	own := synth.PNG(synth.Draw(synth.Mascot, 2, 48))
+	sharedHash, _ := workerPhotos.Put(shared, "jpeg")
+	ownHash, _ := workerPhotos.Put(own, "png")
+
+	pub := queue.NewFindingsPublisher(client)
+	pub.Photos = workerPhotos
+	for i, photos := range [][]string{{sharedHash, ownHash}, {sharedHash}} {
+		id := fmt.Sprint("p", i)
+		f := storetest.Finding("run-8", "shop", id, "Nike", "", 59, time.Time{})
+		for _, h := range photos {
+			f.Listing.Photos = append(f.Listing.Photos, markwatch.Photo{URL: "http://img.shop.test/" + h[:8], SHA256: h, Format: "jpeg"})
+		}
+		page := storetest.Page("shop", "run-8", "<html>高仿 Nike "+id+"</html>", time.Now().UTC())
+		page.URL += "/" + id
+		if err := pub.Put(ctx, page, []markwatch.Finding{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A hostile batch: bytes that are not the photo their hash names, and
+	// a non-image under its true hash.
+	notImage := []byte("<script>alert(1)</script>")
+	bad := storetest.Finding("run-8", "shop", "p9", "Nike", "", 59, time.Time{})
+	hostile := queue.FindingsBatch{Run: "run-8", Site: "shop", Findings: []markwatch.Finding{bad},
+		Photos: []queue.PhotoBytes{{SHA256: sharedHash, Format: "jpeg", Data: own}, {SHA256: evidence.Hash(notImage), Format: "png", Data: notImage}}}
+	data, _ := json.Marshal(hostile)
+	if err := client.XAdd(ctx, &redis.XAddArgs{Stream: "mw:{findings}:stream", Values: []string{"b", string(data)}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// What travelled: the first batch carries both photos, the second none.
+	entries, err := client.XRange(ctx, "mw:{findings}:stream", "-", "+").Result()
+	if err != nil || len(entries) != 3 {
+		t.Fatalf("stream: %d entries, %v", len(entries), err)
+	}
+	var carried []int
+	for _, e := range entries[:2] {
+		var b queue.FindingsBatch
+		if err := json.Unmarshal([]byte(e.Values["b"].(string)), &b); err != nil {
+			t.Fatal(err)
+		}
+		carried = append(carried, len(b.Photos))
+	}
+	if carried[0] != 2 || carried[1] != 0 {
+		t.Fatalf("photos carried per batch: %v, want [2 0]", carried)
+	}
+
+	reg := prometheus.NewRegistry()
+	log := slog.New(slog.DiscardHandler)
+	consumer := &queue.FindingsConsumer{Client: client, Group: "store", Consumer: "test",
+		Handle: photosFirst(StoreFindingsBatch(st), st, log), HandleBatch: photosFirstBatches(StoreFindingsBatches(st), st, log),
+		Metrics: queue.NewMetrics(reg), Block: 100 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() { done <- consumer.Run(ctx) }()
+	deadline := time.Now().Add(2 * time.Minute) // only guards against a hang
+	for testutil.ToFloat64(consumer.Metrics.FindingsIngested) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("the consumer did not store the findings")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	served, err := images.OpenStore(images.EvidenceDir(st.Evidence().Dir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h, want := range map[string][]byte{sharedHash: shared, ownHash: own} {
+		if got, _, err := served.Get(h); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("serve's photo %.12s: %v", h, err)
+		}
+	}
+	if _, _, err := served.Get(evidence.Hash(notImage)); err == nil {
+		t.Error("serve stored a non-image")
+	}
+	if _, total, err := st.Suspects(context.Background(), store.Filter{}); err != nil || total != 3 {
+		t.Fatalf("stored %d listings, %v; want 3 (the hostile batch's finding too)", total, err)
 	}
 }
