@@ -7,11 +7,14 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/images/synth"
+	"github.com/markwatch/markwatch/internal/rss"
 )
 
 // BenchmarkHash: decode nothing, hash one 800×800 photo (thumbnail, pHash,
@@ -199,6 +202,67 @@ func BenchmarkEnrich(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkEnrichC8: the images step of a worker at concurrency 8 (eight
+// listings at a time, two distinct 800×800 JPEG photos each from a
+// loopback server, fetched, decoded, hashed, looked up against 10,000
+// references' 140,000 hashes and stored), with OCR off and with policy
+// all (Tesseract runs as a child process: its memory is not in this
+// process's RSS). peak-RSS-MB is the process's VmHWM over the run, the
+// reference index included.
+func BenchmarkEnrichC8(b *testing.B) {
+	const photos = 16
+	var bodies [photos][]byte
+	kinds := []string{synth.Emblem, synth.Mascot, synth.Product}
+	for i := range bodies {
+		bodies[i] = synth.JPEG(synth.Draw(kinds[i%3], uint64(100+i), 800), 85)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var i int
+		fmt.Sscanf(r.URL.Path, "/p%d.jpg", &i)
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Write(bodies[i%photos])
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	ix := randomSet(10000).ix
+	for _, policy := range []Policy{OCROff, OCRAll} {
+		b.Run("ocr="+string(policy), func(b *testing.B) {
+			store, err := OpenStore(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := &Step{Fetcher: NewFetcher(hostGate{host: true}, nil, FetchOptions{}), Index: ix, Policy: policy, Store: store}
+			if policy != OCROff {
+				o, err := NewOCR(OCROptions{Workers: 2})
+				if err != nil {
+					b.Skip(err)
+				}
+				s.OCR = o
+			}
+			runtime.GC()
+			rss.ResetPeak()
+			n := 0
+			for b.Loop() {
+				var wg sync.WaitGroup
+				for c := range 8 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						l := markwatch.Listing{ID: fmt.Sprint(n, c), Site: "s", Image: fmt.Sprintf("%s/p%d.jpg", srv.URL, 2*c), Images: []string{fmt.Sprintf("%s/p%d.jpg", srv.URL, 2*c+1)}}
+						if err := s.Enrich(context.Background(), nil, &l); err != nil {
+							b.Error(err)
+						}
+					}()
+				}
+				wg.Wait()
+				n += 8
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "listings/s")
+			b.ReportMetric(rss.PeakMB(), "peak-RSS-MB")
 		})
 	}
 }
