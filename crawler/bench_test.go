@@ -23,6 +23,7 @@ import (
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/crawler"
 	"github.com/markwatch/markwatch/fakemarket"
+	"github.com/markwatch/markwatch/internal/rss"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -206,21 +207,7 @@ func crawlBareColly(b *testing.B, base string, queries []string, conc int, items
 
 func bytesReader(b []byte) io.Reader { return stdbytes.NewReader(b) }
 
-// resetPeakRSS resets the kernel's high-water mark of this process's
-// resident set (Linux 4.0+: writing 5 to clear_refs).
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSSMB is VmHWM from /proc/self/status, in MB (0 where unknown).
-func peakRSSMB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			return float64(kb) / 1024
-		}
-	}
-	return 0
-}
+// resetPeakRSS and peakRSSMB measure the process's peak resident set
+// (internal/rss).
+func resetPeakRSS()      { rss.ResetPeak() }
+func peakRSSMB() float64 { return rss.PeakMB() }
