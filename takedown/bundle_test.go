@@ -242,7 +242,7 @@ func TestBundleCarriesListingPhotos(t *testing.T) {
 		{URL: "http://img.test/2.jpg", SHA256: ownHash, Format: "jpeg"},
 		{URL: "http://evil.test/3.jpg", Refused: "domain: not allowed"},
 		{URL: "http://img.test/4.jpg", SHA256: absent, Format: "jpeg"}}
-	in[1].Photos = []markwatch.Photo{{URL: "http://img.test/1.png", SHA256: sharedHash, Format: "png"}}
+	in[1].Photos = []markwatch.Photo{{URL: "http://img.test/1.png", SHA256: sharedHash, Format: "png", Text: "<script>alert(1)</script>"}}
 	data := writeBundle(t, ev, in, BundleOptions{Batch: 2, Now: time.Unix(1e9, 0), Photos: photos})
 	v, err := verify(data, VerifyTimestampOptions{})
 	if err != nil {
@@ -267,6 +267,9 @@ func TestBundleCarriesListingPhotos(t *testing.T) {
 		if !strings.Contains(index, want) {
 			t.Errorf("index.html lacks %q", want)
 		}
+	}
+	if strings.Contains(index, "<script>alert") || !strings.Contains(index, "&lt;script&gt;alert") {
+		t.Error("index.html does not escape OCR text")
 	}
 	// A photo's bytes changed: the error names its file.
 	forged := rezip(t, data, func(n string, b []byte) []byte {
