@@ -121,6 +121,10 @@
 //	category    nav.crumbs attribute data-path ("运动户外 > 运动鞋"); the nav's
 //	            text is the breadcrumb links 首页 > 运动户外 > 运动鞋
 //	image       img.item-main-img attribute src
+//	images      .gallery ul.thumbs img, attribute src: the main photo's
+//	            thumbnail and, for listings with a generated photo, a further
+//	            photo /mart/img/{id}-2.jpg (a detail shot, or the stolen photo
+//	            where ImageTruth.Photo is 2)
 //
 // Layout 2 (the layout fault) renames every class and the id attribute:
 // ul.gl-warp > li.gl-item[data-id], .p-img, .p-price, .p-name, .p-shopbox

@@ -23,6 +23,11 @@ type ImageTruth struct {
 	Reference string `json:"reference,omitempty"`
 	Edit      string `json:"edit,omitempty"`
 	Text      string `json:"text,omitempty"`
+	// Photo is which of the listing's photos shows it: 0 or 1 the main
+	// image; 2 the further photo of a mart item page's gallery (a seller
+	// who keeps the stolen photo off the search card), so that only an
+	// adapter reading images: finds it.
+	Photo int `json:"photo,omitempty"`
 }
 
 // ReferenceImage is one stand-in reference picture the default marks ship
@@ -70,7 +75,17 @@ func assignImage(l *Listing) {
 	case !l.Truth.Suspect && k < 12:
 		l.Truth.Image = &ImageTruth{Kind: "innocent"}
 	}
+	if it := l.Truth.Image; it != nil && it.Kind == "duplicate" && l.Site == SiteMart && (n/10000)%3 == 0 {
+		it.Photo = 2
+	}
 }
+
+// HasGallery says whether the listing's item page shows a further photo
+// (mart listings with a generated photo); GalleryPath is its path.
+func HasGallery(l *Listing) bool { return l.Site == SiteMart && l.Truth.Image != nil }
+
+// GalleryPath is the path of a listing's further photo.
+func GalleryPath(l *Listing) string { return strings.TrimSuffix(l.Image, ".jpg") + "-2.jpg" }
 
 var imageCache sync.Map // seed/listing id → *response
 
@@ -78,18 +93,36 @@ var imageCache sync.Map // seed/listing id → *response
 // placeholder GIF.
 func (s *Server) image(p string) *response {
 	id := strings.TrimSuffix(path.Base(p), path.Ext(p))
+	photo := 1
+	if base, ok := strings.CutSuffix(id, "-2"); ok {
+		id, photo = base, 2
+	}
 	l, ok := s.cat.Listing(id)
-	if !ok || l.Truth.Image == nil {
+	if !ok || l.Truth.Image == nil || photo == 2 && !HasGallery(&l) {
 		return image()
 	}
-	key := strconv.FormatInt(s.cat.Seed(), 10) + "/" + id
+	key := strconv.FormatInt(s.cat.Seed(), 10) + "/" + id + "/" + strconv.Itoa(photo)
 	if r, ok := imageCache.Load(key); ok {
 		return r.(*response)
 	}
-	body := ListingImage(l)
+	body := ListingPhoto(l, photo)
 	r := &response{status: http.StatusOK, contentType: "image/jpeg", body: body, header: map[string]string{"Cache-Control": "max-age=86400"}}
 	imageCache.Store(key, r)
 	return r
+}
+
+// ListingPhoto draws photo n (1 the main image, 2 the gallery's) of a
+// listing with an ImageTruth: the truth's photo where it says, else a
+// detail shot of the same kinds that is no one's mark.
+func ListingPhoto(l Listing, n int) []byte {
+	if max(l.Truth.Image.Photo, 1) == n {
+		return ListingImage(l)
+	}
+	h := fnv.New64a()
+	h.Write([]byte(l.ID + "/detail"))
+	seed := h.Sum64()
+	kinds := []string{synth.Emblem, synth.Mascot, synth.Product}
+	return synth.JPEG(synth.Draw(kinds[seed%3], seed>>8|1<<41, 256), 85)
 }
 
 // ListingImage draws a listing's photo from its ImageTruth (JPEG bytes).

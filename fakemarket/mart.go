@@ -212,8 +212,12 @@ func (s *Server) martItem(l *Listing, c martClasses) []byte {
 	}
 	b.WriteString("</nav>\n")
 	fmt.Fprintf(&b, "<div class=\"%s\" data-sku=\"%s\">\n", c.itemDetail, l.ID)
-	fmt.Fprintf(&b, "<div class=\"gallery\"><img class=\"%s\" src=\"%s\" alt=\"%s\" width=\"400\" height=\"400\"><ul class=\"thumbs\"><li><img src=\"%s\" width=\"60\"></li></ul></div>\n",
-		c.mainImg, l.Image, esc(l.Title), l.Image)
+	further := ""
+	if HasGallery(l) {
+		further = "<li><img src=\"" + GalleryPath(l) + "\" width=\"60\"></li>"
+	}
+	fmt.Fprintf(&b, "<div class=\"gallery\"><img class=\"%s\" src=\"%s\" alt=\"%s\" width=\"400\" height=\"400\"><ul class=\"thumbs\"><li><img src=\"%s\" width=\"60\"></li>%s</ul></div>\n",
+		c.mainImg, l.Image, esc(l.Title), l.Image, further)
 	b.WriteString("<div class=\"item-info\">\n")
 	fmt.Fprintf(&b, "<h1 class=\"%s\">%s</h1>\n", c.itemTitle, esc(l.Title))
 	fmt.Fprintf(&b, "<div class=\"item-price\"><span class=\"label\">价格</span><span class=\"%s\">¥%s</span>", c.priceNow, comma(*l.Price))
