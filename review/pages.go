@@ -102,7 +102,6 @@ func (s *Server) routes() {
 	s.handle("GET /users/{name}/tokens", "user_tokens", admin, s.userTokensPage)
 	s.handle("GET /dashboard", "dashboard", read, s.dashboardPage)
 	s.handle("GET /calibration", "calibration", read, s.calibrationPage)
-	s.handle("POST /calibration/apply", "apply_calibration", admin, s.applyRankingForm)
 	s.handle("POST /calibration/weights", "apply_weights", admin, s.applyWeightsForm)
 	s.handle("GET /dashboard.xlsx", "dashboard_xlsx", read, s.dashboardXLSX)
 	s.apiRoutes()
@@ -342,9 +341,9 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal)
 	v.BulkConfirm = "/queue/bulk?to=confirmed&" + v.QueryString
 	switch f.Sort {
 	case "likely":
-		v.Order = "ranked by calibrated likelihood of a confirmed infringement (see Calibration)"
+		v.Order = "ranked by calibrated likelihood of a confirmed infringement, live from the team's decisions (see Calibration)"
 	case "score":
-		v.Order = "ranked by the shipped signal weights (no calibration applied yet)"
+		v.Order = "ranked by the shipped signal weights (calibration starts once the team has decided enough listings: see Calibration)"
 	}
 	if err := s.resolveMark(r, &f); err != nil {
 		s.failErr(w, r, false, err)

@@ -308,9 +308,9 @@ func (f *Filter) orderOn(t string) string {
 		return " ORDER BY l.first_seen DESC, l.id DESC"
 	case "price":
 		return " ORDER BY -coalesce(l.price, 1e18) DESC, l.id DESC"
-	case "likely":
-		return " ORDER BY l.likelihood DESC, l.score DESC, l.id DESC"
 	}
+	// "likely" reads one signal combination at a time (likelyRows), each
+	// in score order.
 	if t == "m" {
 		return " ORDER BY m.score DESC, m.listing DESC"
 	}
@@ -375,28 +375,85 @@ func (s *Store) suspects(ctx context.Context, f Filter) ([]Row, int, Filter, err
 		return nil, 0, f, err
 	}
 	where, args := f.where()
-	q := "SELECT " + rowColumns + f.from() + where + f.order() + " LIMIT ? OFFSET ?"
-	rows, err := s.read.QueryContext(ctx, q, append(args, f.Limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, f, fmt.Errorf("store: queue: %w", err)
-	}
-	defer rows.Close()
 	var out []Row
-	for rows.Next() {
-		r, err := scanRow(rows)
-		if err != nil {
-			return nil, 0, f, fmt.Errorf("store: queue: %w", err)
-		}
-		out = append(out, r)
+	var err error
+	if f.Sort == "likely" {
+		out, err = s.likelyRows(ctx, &f, where, args)
+	} else {
+		q := "SELECT " + rowColumns + f.from() + where + f.order() + " LIMIT ? OFFSET ?"
+		out, err = s.queryRows(ctx, q, append(args, f.Limit, f.Offset)...)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, f, fmt.Errorf("store: queue: %w", err)
+	if err != nil {
+		return nil, 0, f, err
 	}
 	total, err := s.count(ctx, &f, where, args)
 	if err != nil {
 		return nil, 0, f, err
 	}
 	return out, total, f, nil
+}
+
+func (s *Store) queryRows(ctx context.Context, q string, args ...any) ([]Row, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue: %w", err)
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: queue: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue: %w", err)
+	}
+	return out, nil
+}
+
+// likelyRows reads a page in likelihood order: the signal combinations
+// most likely first (Ranking, live from the decisions so far), each
+// combination's listings by score, read from one index range per
+// combination until the page is full. Skipped combinations are counted
+// (up to the offset) rather than read.
+func (s *Store) likelyRows(ctx context.Context, f *Filter, where string, args []any) ([]Row, error) {
+	r, err := s.Ranking(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if where == "" {
+		where = " WHERE "
+	} else {
+		where += " AND "
+	}
+	base := f.from() + where + "l.signal_key = ?"
+	skip := f.Offset
+	var out []Row
+	for _, k := range r.Keys {
+		if len(out) >= f.Limit {
+			break
+		}
+		a := append(append([]any{}, args...), k.Key)
+		if skip > 0 {
+			var n int
+			if err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1"+base+" LIMIT ?)", append(a, skip)...).Scan(&n); err != nil {
+				return nil, fmt.Errorf("store: queue: %w", err)
+			}
+			if n < skip {
+				skip -= n
+				continue
+			}
+		}
+		rows, err := s.queryRows(ctx, "SELECT "+rowColumns+base+f.order()+" LIMIT ? OFFSET ?", append(a, f.Limit-len(out), skip)...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+		skip = 0
+	}
+	return out, nil
 }
 
 func (s *Store) count(ctx context.Context, f *Filter, where string, args []any) (int, error) {
