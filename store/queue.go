@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -67,6 +68,9 @@ type Filter struct {
 	// broadSeller the same for the seller substring.
 	broad       map[int]bool
 	broadSeller bool
+	// broadSpan: the broad conditions (index, rowid span of their first
+	// broadMatches matches), rarest first: the order they are checked in.
+	broadSpan [][2]int64
 }
 
 // broadMatches is where a search condition counts as broad.
@@ -77,7 +81,7 @@ var broadMatches = 5000
 // candidate's text checked for them, instead of materialising tens of
 // thousands of matches to sort.
 func (s *Store) planSearch(ctx context.Context, f *Filter) error {
-	f.broad, f.broadSeller = nil, false
+	f.broad, f.broadSeller, f.broadSpan = nil, false, nil
 	if f.Seller != "" && !f.SellerExact {
 		var n int
 		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM listings
@@ -87,9 +91,13 @@ func (s *Store) planSearch(ctx context.Context, f *Filter) error {
 		f.broadSeller = n >= broadMatches
 	}
 	for i, c := range f.searchConds() {
+		// The first broadMatches matches in rowid order: how many, and
+		// over how wide a range of rowids (the wider, the rarer the
+		// condition: it is checked first).
 		var n int
-		q := "SELECT count(*) FROM (SELECT rowid FROM " + c.table + " WHERE " + c.table + " MATCH ? LIMIT ?)"
-		if err := s.read.QueryRowContext(ctx, q, c.arg, broadMatches).Scan(&n); err != nil {
+		var lo, hi sql.NullInt64
+		q := "SELECT count(*), min(rowid), max(rowid) FROM (SELECT rowid FROM " + c.table + " WHERE " + c.table + " MATCH ? LIMIT ?)"
+		if err := s.read.QueryRowContext(ctx, q, c.arg, broadMatches).Scan(&n, &lo, &hi); err != nil {
 			return fmt.Errorf("store: search: %w", err)
 		}
 		if n >= broadMatches {
@@ -97,8 +105,11 @@ func (s *Store) planSearch(ctx context.Context, f *Filter) error {
 				f.broad = map[int]bool{}
 			}
 			f.broad[i] = true
+			f.broadSpan = append(f.broadSpan, [2]int64{int64(i), hi.Int64 - lo.Int64})
 		}
 	}
+	// Rarest first: most candidates fail the first check.
+	sort.SliceStable(f.broadSpan, func(a, b int) bool { return f.broadSpan[a][1] > f.broadSpan[b][1] })
 	return nil
 }
 
@@ -254,18 +265,27 @@ func (f *Filter) where() (string, []any) {
 		// listings by the seller index.
 		add("l.seller IN (SELECT seller FROM seller_counts WHERE instr(lower(seller), ?))", asciiLower(f.Seller))
 	}
-	for i, c := range f.searchConds() {
+	cs := f.searchConds()
+	for i, c := range cs {
 		if !f.broad[i] {
 			add("l.id IN (SELECT rowid FROM "+c.table+" WHERE "+c.table+" MATCH ?)", c.arg)
-			continue
 		}
+	}
+	for _, b := range f.broadSpan {
 		// A broad term: check the candidate's own text (the same
-		// substring test, ASCII case folded as SQLite's lower does).
+		// substring test, ASCII case folded as SQLite's lower does; a
+		// term without ASCII letters needs no folding).
+		c := cs[b[0]]
 		for _, term := range c.terms {
 			var ors []string
+			folded := asciiLower(term)
 			for _, col := range c.columns {
-				ors = append(ors, "instr(lower(l."+col+"), ?)")
-				args = append(args, asciiLower(term))
+				if !strings.ContainsFunc(folded, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
+					ors = append(ors, "instr(l."+col+", ?)")
+				} else {
+					ors = append(ors, "instr(lower(l."+col+"), ?)")
+				}
+				args = append(args, folded)
 			}
 			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
 		}
@@ -375,16 +395,28 @@ func (s *Store) suspects(ctx context.Context, f Filter) ([]Row, int, Filter, err
 		return nil, 0, f, err
 	}
 	where, args := f.where()
+	// A broad search is counted only to one past the page (CountCap): one
+	// more row read with the page answers that, instead of a second pass
+	// over the same candidates.
+	broad := len(f.broad) > 0 || f.broadSeller
+	limit := f.Limit
+	if broad {
+		limit++
+	}
 	var out []Row
 	var err error
 	if f.Sort == "likely" {
-		out, err = s.likelyRows(ctx, &f, where, args)
+		out, err = s.likelyRows(ctx, &f, limit, where, args)
 	} else {
 		q := "SELECT " + rowColumns + f.from() + where + f.order() + " LIMIT ? OFFSET ?"
-		out, err = s.queryRows(ctx, q, append(args, f.Limit, f.Offset)...)
+		out, err = s.queryRows(ctx, q, append(args, limit, f.Offset)...)
 	}
 	if err != nil {
 		return nil, 0, f, err
+	}
+	if broad && (len(out) > 0 || f.Offset == 0) {
+		total := f.Offset + len(out)
+		return out[:min(len(out), f.Limit)], total, f, nil
 	}
 	total, err := s.count(ctx, &f, where, args)
 	if err != nil {
@@ -418,7 +450,7 @@ func (s *Store) queryRows(ctx context.Context, q string, args ...any) ([]Row, er
 // combination's listings by score, read from one index range per
 // combination until the page is full. Skipped combinations are counted
 // (up to the offset) rather than read.
-func (s *Store) likelyRows(ctx context.Context, f *Filter, where string, args []any) ([]Row, error) {
+func (s *Store) likelyRows(ctx context.Context, f *Filter, limit int, where string, args []any) ([]Row, error) {
 	r, err := s.Ranking(ctx)
 	if err != nil {
 		return nil, err
@@ -432,7 +464,7 @@ func (s *Store) likelyRows(ctx context.Context, f *Filter, where string, args []
 	skip := f.Offset
 	var out []Row
 	for _, k := range r.Keys {
-		if len(out) >= f.Limit {
+		if len(out) >= limit {
 			break
 		}
 		a := append(append([]any{}, args...), k.Key)
@@ -446,7 +478,7 @@ func (s *Store) likelyRows(ctx context.Context, f *Filter, where string, args []
 				continue
 			}
 		}
-		rows, err := s.queryRows(ctx, "SELECT "+rowColumns+base+f.order()+" LIMIT ? OFFSET ?", append(a, f.Limit-len(out), skip)...)
+		rows, err := s.queryRows(ctx, "SELECT "+rowColumns+base+f.order()+" LIMIT ? OFFSET ?", append(a, limit-len(out), skip)...)
 		if err != nil {
 			return nil, err
 		}
