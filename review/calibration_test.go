@@ -1,6 +1,7 @@
 package review_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,6 +41,8 @@ func TestCalibrationPageAndWeights(t *testing.T) {
 			typ, confirmed = "region", i < 2
 		}
 		x.Verdict.Signals = []markwatch.Signal{{Type: typ, Detail: typ}}
+		// The shipped score puts region first (the issue's 0.92 vs 0.68).
+		x.Verdict.Score = map[string]float64{"region": 0.92, "slang": 0.68}[typ]
 		fs = append(fs, x)
 		if confirmed {
 			decide[store.Confirmed] = append(decide[store.Confirmed], id)
@@ -103,5 +106,40 @@ func TestCalibrationPageAndWeights(t *testing.T) {
 	}
 	if q := f.get(admin, "/queue?status=any", http.StatusOK); !strings.Contains(q, "ranked by calibrated likelihood") {
 		t.Errorf("the queue does not say it ranks by calibrated likelihood")
+	}
+	// The API's default order is the same: every slang listing before
+	// every region one (c00–c11 are region).
+	order := func(query string) string {
+		t.Helper()
+		r, body := f.do(nil, "GET", "/api/v1/listings?status=any"+query, f.tokens["rita"], "", "", "")
+		var got struct {
+			Listings []store.Row `json:"listings"`
+		}
+		if err := json.Unmarshal([]byte(body), &got); r.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("api listings: %d %v %s", r.StatusCode, err, body)
+		}
+		var kinds string
+		for _, l := range got.Listings {
+			if n, ok := strings.CutPrefix(l.ListingID, "c"); ok {
+				if n < "12" {
+					kinds += "r"
+				} else {
+					kinds += "s"
+				}
+			}
+		}
+		return kinds
+	}
+	// (a page of 50: the fixture's other listings take two places.)
+	sThenR := regexp.MustCompile(`^s{40}r{8,}$`)
+	if got := order(""); !sThenR.MatchString(got) {
+		t.Errorf("API default order by kind of listing: %s", got)
+	}
+	// A search lists its matches by score unless asked (and says so).
+	if q := f.get(admin, "/queue?status=any&q=Rolex", http.StatusOK); !strings.Contains(q, "search results ranked by the shipped signal weights") {
+		t.Errorf("a search does not say it ranks by score")
+	}
+	if got := order("&q=Rolex&sort=likely"); !sThenR.MatchString(got) {
+		t.Errorf("a search sorted by likelihood: %s", got)
 	}
 }

@@ -3,7 +3,7 @@
 -- The queue ranks by likelihood calibrated live from the team's decisions:
 -- decided listings counted per signal combination (kept by triggers, so a
 -- decision costs one row update here), and an index that reads each
--- combination's queue in score order.
+-- combination's listings in score order.
 CREATE TABLE key_decisions (
 	key TEXT PRIMARY KEY,
 	confirmed INTEGER NOT NULL DEFAULT 0,
@@ -37,7 +37,9 @@ BEGIN
 	UPDATE key_decisions SET confirmed = confirmed - (OLD.status <> 'dismissed'), dismissed = dismissed - (OLD.status = 'dismissed')
 	WHERE key = OLD.signal_key;
 END;
-CREATE INDEX listings_key_queue ON listings (signal_key, suspect, status, score DESC, id DESC);
+-- Score order within a combination; suspicion and status are checked in
+-- the index entries, so that any status filter reads in order.
+CREATE INDEX listings_key_queue ON listings (signal_key, score DESC, id DESC, suspect, status);
 -- The admin-applied snapshot (listings.likelihood) is no longer read: the
 -- ranking is live. The column stays (SQLite rewrites the table to drop it).
 DROP INDEX listings_likely;
