@@ -213,6 +213,18 @@ func TestCalibrationNumbers(t *testing.T) {
 	if got := order(store.Filter{Status: store.New}); got != "[slang-10 mixed priceslang-40 region-10 late]" {
 		t.Errorf("with new findings: %v", got)
 	}
+	// A decided listing seen again with other signals moves its decision
+	// to its new combination: the live counts match a recount.
+	again := storetest.Finding("r3", "shop", "slang-00", "Rolex", "", 100, time.Date(2026, 10, 4, 0, 0, 0, 0, time.UTC))
+	again.Verdict.Signals = []markwatch.Signal{{Type: "region", Detail: "x"}}
+	if _, err := st.PutFindings(ctx, []markwatch.Finding{again}); err != nil {
+		t.Fatal(err)
+	}
+	c3, _ := st.Calibrate(ctx)
+	r3, _ := st.Ranking(ctx)
+	if fmt.Sprint(r3.Keys) != fmt.Sprint(c3.Ranking) || find(c3.Keys, "slang").Confirmed != 8 || find(c3.Keys, "region").Confirmed != 3 {
+		t.Errorf("after a key change: live %+v, recount %+v (%+v)", r3.Keys, c3.Ranking, c3.Keys)
+	}
 }
 
 func TestCalibrationNeedsEnoughDecisions(t *testing.T) {
