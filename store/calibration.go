@@ -57,24 +57,34 @@ const confirmedStatuses = `'confirmed','takedown_requested','removed','reappeare
 
 // Calibrate computes the calibration from every decided listing.
 func (s *Store) Calibrate(ctx context.Context) (*Calibration, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT signal_key, min(CAST(score * 10 AS INTEGER), 9),
+	c, err := s.calibrationFrom(ctx, `SELECT signal_key, max(min(CAST(score * 10 AS INTEGER), 9), 0),
 		sum(status IN (`+confirmedStatuses+`)), sum(status = 'dismissed')
 		FROM listings WHERE status IN (`+confirmedStatuses+`, 'dismissed') GROUP BY 1, 2`)
 	if err != nil {
 		return nil, fmt.Errorf("store: calibrate: %w", err)
+	}
+	return c, nil
+}
+
+// calibrationFrom computes a calibration, with the ranking of every
+// signal combination in the store, from decision counts: rows of signal
+// combination, score band (-1 for none), confirmed and dismissed.
+func (s *Store) calibrationFrom(ctx context.Context, q string) (*Calibration, error) {
+	rows, err := s.read.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var counts []keyCount
 	for rows.Next() {
 		var k keyCount
 		if err := rows.Scan(&k.key, &k.band, &k.yes, &k.no); err != nil {
-			return nil, fmt.Errorf("store: calibrate: %w", err)
+			return nil, err
 		}
-		k.band = max(k.band, 0)
 		counts = append(counts, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: calibrate: %w", err)
+		return nil, err
 	}
 	c := calibrationOf(counts)
 	keys, err := s.signalKeys(ctx)
@@ -174,28 +184,11 @@ type Ranking struct {
 
 // Ranking returns the live ranking of signal combinations.
 func (s *Store) Ranking(ctx context.Context) (*Ranking, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT key, confirmed, dismissed FROM key_decisions WHERE confirmed + dismissed > 0`)
+	c, err := s.calibrationFrom(ctx, `SELECT key, -1, confirmed, dismissed FROM key_decisions WHERE confirmed + dismissed > 0`)
 	if err != nil {
 		return nil, fmt.Errorf("store: ranking: %w", err)
 	}
-	defer rows.Close()
-	var counts []keyCount
-	for rows.Next() {
-		k := keyCount{band: -1}
-		if err := rows.Scan(&k.key, &k.yes, &k.no); err != nil {
-			return nil, fmt.Errorf("store: ranking: %w", err)
-		}
-		counts = append(counts, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: ranking: %w", err)
-	}
-	c := calibrationOf(counts)
-	keys, err := s.signalKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &Ranking{Confirmed: c.Confirmed, Dismissed: c.Dismissed, Enough: c.Enough, Keys: c.rank(keys)}, nil
+	return &Ranking{Confirmed: c.Confirmed, Dismissed: c.Dismissed, Enough: c.Enough, Keys: c.Ranking}, nil
 }
 
 // maxSignalKeys bounds the signal combinations read (types of signal are
