@@ -320,6 +320,10 @@ func (s *Server) apiListings(w http.ResponseWriter, r *http.Request, p *principa
 		s.failErr(w, r, true, err)
 		return
 	}
+	if err := s.defaultOrder(r, &f); err != nil {
+		s.failErr(w, r, true, err)
+		return
+	}
 	if err := s.resolveMark(r, &f); err != nil {
 		s.failErr(w, r, true, err)
 		return

@@ -3,7 +3,9 @@ package review_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,14 +24,53 @@ type chrome struct {
 	f   *fixture
 }
 
+// sharedChromium is one headless Chromium for the package's tests: each
+// test gets its own browser context in it (cookies and storage apart),
+// instead of starting a browser of its own. TestMain stops it.
+var sharedChromium struct {
+	sync.Mutex
+	ctx  context.Context
+	stop func()
+}
+
+func sharedBrowser(t *testing.T) context.Context {
+	t.Helper()
+	sharedChromium.Lock()
+	defer sharedChromium.Unlock()
+	if sharedChromium.ctx != nil {
+		return sharedChromium.ctx
+	}
+	chromium := findChromium(t)
+	dir, err := os.MkdirTemp("", "markwatch-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true), chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(dir))
+	ctx, cancel := chromedp.NewContext(actx)
+	stop := func() { cancel(); cancelAlloc(); os.RemoveAll(dir) }
+	// Start the browser now (its first tab stays blank). Not under a
+	// timeout: the browser lives as long as the context of its first run.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		stop()
+		t.Fatalf("start chromium: %v", err)
+	}
+	sharedChromium.ctx, sharedChromium.stop = ctx, stop
+	return ctx
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedChromium.stop != nil {
+		sharedChromium.stop()
+	}
+	os.Exit(code)
+}
+
 func newBrowser(t *testing.T, f *fixture, user string) *chrome {
 	t.Helper()
-	chromium := findChromium(t)
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true), chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()))
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancel := chromedp.NewContext(sharedBrowser(t), chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 10*time.Minute) // only against a hang
 	t.Cleanup(cancelTimeout)

@@ -156,16 +156,6 @@ func (s *Server) apiCalibration(w http.ResponseWriter, r *http.Request, p *princ
 	writeJSON(w, http.StatusOK, map[string]any{"calibration": v.Calibration, "suggested_weights": nonNil(v.Changes), "digest": v.Digest})
 }
 
-// applyRankingForm ranks the queue by calibrated likelihood (admin).
-func (s *Server) applyRankingForm(w http.ResponseWriter, r *http.Request, p *principal) {
-	if _, err := s.store.ApplyCalibration(r.Context(), p.User.Name); err != nil {
-		s.failErr(w, r, false, err)
-		return
-	}
-	s.log.Info("calibration applied", "user", p.User.Name)
-	s.redirectFlash(w, r, "/calibration", "the queue now ranks by calibrated likelihood")
-}
-
 // applyWeightsForm writes the reviewed suggestion to the signals file
 // (admin). The digest must match the suggestion the admin saw; the file is
 // replaced atomically and the change audited line by line. Workers read

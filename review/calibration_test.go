@@ -1,6 +1,7 @@
 package review_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -18,8 +19,9 @@ import (
 )
 
 // TestCalibrationPageAndWeights: the page shows the precision of the
-// team's decisions; an admin ranks the queue by it and writes the reviewed
-// weight diff to signals.yaml (audited); a stale diff is refused.
+// team's decisions; the queue ranks by it once there are enough of them;
+// an admin writes the reviewed weight diff to signals.yaml (audited); a
+// stale diff is refused.
 func TestCalibrationPageAndWeights(t *testing.T) {
 	signals := filepath.Join(t.TempDir(), "signals.yaml")
 	if err := os.WriteFile(signals, []byte("threshold: 0.5\nweights:\n  mention: 0.2\n  region: 0.9   # gi shipped from outside\n  price: 0.5\n"), 0o644); err != nil {
@@ -39,6 +41,8 @@ func TestCalibrationPageAndWeights(t *testing.T) {
 			typ, confirmed = "region", i < 2
 		}
 		x.Verdict.Signals = []markwatch.Signal{{Type: typ, Detail: typ}}
+		// The shipped score puts region first (the issue's 0.92 vs 0.68).
+		x.Verdict.Score = map[string]float64{"region": 0.92, "slang": 0.68}[typ]
 		fs = append(fs, x)
 		if confirmed {
 			decide[store.Confirmed] = append(decide[store.Confirmed], id)
@@ -48,6 +52,11 @@ func TestCalibrationPageAndWeights(t *testing.T) {
 	}
 	if _, err := f.store.PutFindings(ctx, fs); err != nil {
 		t.Fatal(err)
+	}
+	admin, csrf := f.login("adam")
+	// Too few decisions yet: the shipped weights, and the page says so.
+	if q := f.get(admin, "/queue", http.StatusOK); !strings.Contains(q, "ranked by the shipped signal weights") {
+		t.Errorf("before calibration, the queue does not say it ranks by the shipped weights")
 	}
 	for st, keys := range decide {
 		var ids []int64
@@ -59,7 +68,6 @@ func TestCalibrationPageAndWeights(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	admin, csrf := f.login("adam")
 	page := f.get(admin, "/calibration", http.StatusOK)
 	for _, want := range []string{"37 confirmed, 15 dismissed", "<td>region</td><td class=\"num\">2</td><td class=\"num\">10</td><td class=\"num\">0.17</td>",
 		"-   region: 0.9", "+   region: 0.16", "id=\"apply-weights\""} {
@@ -90,12 +98,48 @@ func TestCalibrationPageAndWeights(t *testing.T) {
 	if len(log) == 0 || log[0].Action != "apply_signal_weights" || !strings.Contains(log[0].Detail, "region 0.90→0.16") {
 		t.Errorf("audit: %+v", log)
 	}
-	// Ranking: the default queue switches to calibrated likelihood.
-	r, _ = f.do(admin, "POST", "/calibration/apply", "", "", "application/x-www-form-urlencoded", url.Values{"csrf": {csrf}}.Encode())
-	if r.StatusCode != http.StatusSeeOther {
-		t.Fatalf("apply ranking: %d", r.StatusCode)
+	// Ranking: with enough decisions the default queue ranks by the
+	// calibrated likelihood at once (no admin step), and says so; slang
+	// (35 of 40 confirmed) before region (2 of 12) whatever the score.
+	if !strings.Contains(page, "The queue ranks by these likelihoods now") || !strings.Contains(page, "<bdi>slang</bdi> 0.86, <bdi>region</bdi> 0.33.") {
+		t.Errorf("calibration page does not state the live ranking:\n%s", page)
 	}
-	if q := f.get(admin, "/queue", http.StatusOK); !strings.Contains(q, "ranked by calibrated likelihood") {
+	if q := f.get(admin, "/queue?status=any", http.StatusOK); !strings.Contains(q, "ranked by calibrated likelihood") {
 		t.Errorf("the queue does not say it ranks by calibrated likelihood")
+	}
+	// The API's default order is the same: every slang listing before
+	// every region one (c00–c11 are region).
+	order := func(query string) string {
+		t.Helper()
+		r, body := f.do(nil, "GET", "/api/v1/listings?status=any"+query, f.tokens["rita"], "", "", "")
+		var got struct {
+			Listings []store.Row `json:"listings"`
+		}
+		if err := json.Unmarshal([]byte(body), &got); r.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("api listings: %d %v %s", r.StatusCode, err, body)
+		}
+		var kinds string
+		for _, l := range got.Listings {
+			if n, ok := strings.CutPrefix(l.ListingID, "c"); ok {
+				if n < "12" {
+					kinds += "r"
+				} else {
+					kinds += "s"
+				}
+			}
+		}
+		return kinds
+	}
+	// (a page of 50: the fixture's other listings take two places.)
+	sThenR := regexp.MustCompile(`^s{40}r{8,}$`)
+	if got := order(""); !sThenR.MatchString(got) {
+		t.Errorf("API default order by kind of listing: %s", got)
+	}
+	// A search lists its matches by score unless asked (and says so).
+	if q := f.get(admin, "/queue?status=any&q=Rolex", http.StatusOK); !strings.Contains(q, "search results ranked by the shipped signal weights") {
+		t.Errorf("a search does not say it ranks by score")
+	}
+	if got := order("&q=Rolex&sort=likely"); !sThenR.MatchString(got) {
+		t.Errorf("a search sorted by likelihood: %s", got)
 	}
 }

@@ -102,7 +102,6 @@ func (s *Server) routes() {
 	s.handle("GET /users/{name}/tokens", "user_tokens", admin, s.userTokensPage)
 	s.handle("GET /dashboard", "dashboard", read, s.dashboardPage)
 	s.handle("GET /calibration", "calibration", read, s.calibrationPage)
-	s.handle("POST /calibration/apply", "apply_calibration", admin, s.applyRankingForm)
 	s.handle("POST /calibration/weights", "apply_weights", admin, s.applyWeightsForm)
 	s.handle("GET /dashboard.xlsx", "dashboard_xlsx", read, s.dashboardXLSX)
 	s.apiRoutes()
@@ -173,6 +172,23 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, p *principal) {
 }
 
 // ---- queue ----
+
+// defaultOrder applies the queue's default order when the request names
+// none: the likelihood calibrated from the team's decisions once there are
+// enough of them (store.Calibrated), else the shipped score. A search (text
+// or seller substring) lists its matches by score: the likelihood order
+// reads one signal combination at a time, so a broad search would check
+// each combination's candidates in turn.
+func (s *Server) defaultOrder(r *http.Request, f *store.Filter) error {
+	if r.URL.Query().Has("sort") || f.Q != "" || f.Seller != "" && !f.SellerExact {
+		return nil
+	}
+	calibrated, err := s.store.Calibrated(r.Context())
+	if calibrated {
+		f.Sort = "likely"
+	}
+	return err
+}
 
 // parseFilter reads the queue's filters from a query string. Values are
 // checked (enumerations, numbers, dates) and reach SQL only as parameters.
@@ -328,12 +344,10 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal)
 		f.Normalize()
 		pageNo = 1
 	}
-	if !r.URL.Query().Has("sort") && code == http.StatusOK {
-		if calibrated, err := s.store.Calibrated(ctx); err != nil {
+	if code == http.StatusOK {
+		if err := s.defaultOrder(r, &f); err != nil {
 			s.failErr(w, r, false, err)
 			return
-		} else if calibrated {
-			f.Sort = "likely"
 		}
 	}
 	v.Filter, v.Page, v.Query = f, pageNo, filterQuery(f)
@@ -342,9 +356,12 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, p *principal)
 	v.BulkConfirm = "/queue/bulk?to=confirmed&" + v.QueryString
 	switch f.Sort {
 	case "likely":
-		v.Order = "ranked by calibrated likelihood of a confirmed infringement (see Calibration)"
+		v.Order = "ranked by calibrated likelihood of a confirmed infringement, live from the team's decisions (see Calibration)"
 	case "score":
-		v.Order = "ranked by the shipped signal weights (no calibration applied yet)"
+		v.Order = "ranked by the shipped signal weights (calibration starts once the team has decided enough listings: see Calibration)"
+		if f.Q != "" || f.Seller != "" && !f.SellerExact {
+			v.Order = "search results ranked by the shipped signal weights (sort by calibrated likelihood to rank them by it)"
+		}
 	}
 	if err := s.resolveMark(r, &f); err != nil {
 		s.failErr(w, r, false, err)

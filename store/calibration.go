@@ -15,12 +15,15 @@ type Calibration struct {
 	Dismissed int `json:"dismissed"`
 	// Prior is the overall precision.
 	Prior float64 `json:"prior"`
-	// Enough: at least MinDecided decided listings, MinEach of each kind.
-	Enough  bool         `json:"enough"`
-	Signals []Precision  `json:"signals"` // by signal type (a listing counts for each of its types)
-	Keys    []Precision  `json:"keys"`    // by combination of signal types ("" = none)
-	Bands   []Precision  `json:"bands"`   // by score band: "0.9–1.0" …
-	Applied []AppliedKey `json:"applied,omitempty"`
+	// Enough: at least MinDecided decided listings, MinEach of each kind;
+	// the queue's default order is then the likelihood.
+	Enough  bool        `json:"enough"`
+	Signals []Precision `json:"signals"` // by signal type (a listing counts for each of its types)
+	Keys    []Precision `json:"keys"`    // by combination of signal types ("" = none)
+	Bands   []Precision `json:"bands"`   // by score band: "0.9–1.0" …
+	// Ranking is every signal combination in the store by likelihood, most
+	// likely first: the queue's order (live, from every decision so far).
+	Ranking []KeyLikelihood `json:"ranking"`
 }
 
 // Precision is one group's decisions.
@@ -34,14 +37,14 @@ type Precision struct {
 	Likelihood float64 `json:"likelihood"`
 }
 
-// AppliedKey is a likelihood the queue currently ranks by.
-type AppliedKey struct {
+// KeyLikelihood is the likelihood of a signal combination.
+type KeyLikelihood struct {
 	Key        string  `json:"key"`
 	Likelihood float64 `json:"likelihood"`
 }
 
 const (
-	// MinDecided and MinEach: calibration is trusted (and may be applied)
+	// MinDecided and MinEach: calibration is trusted (and orders the queue by default)
 	// once the team has decided this many listings, with at least MinEach
 	// confirmed and MinEach dismissed.
 	MinDecided = 50
@@ -54,13 +57,54 @@ const confirmedStatuses = `'confirmed','takedown_requested','removed','reappeare
 
 // Calibrate computes the calibration from every decided listing.
 func (s *Store) Calibrate(ctx context.Context) (*Calibration, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT signal_key, min(CAST(score * 10 AS INTEGER), 9),
+	c, err := s.calibrationFrom(ctx, `SELECT signal_key, max(min(CAST(score * 10 AS INTEGER), 9), 0),
 		sum(status IN (`+confirmedStatuses+`)), sum(status = 'dismissed')
 		FROM listings WHERE status IN (`+confirmedStatuses+`, 'dismissed') GROUP BY 1, 2`)
 	if err != nil {
 		return nil, fmt.Errorf("store: calibrate: %w", err)
 	}
+	return c, nil
+}
+
+// calibrationFrom computes a calibration, with the ranking of every
+// signal combination in the store, from decision counts: rows of signal
+// combination, score band (-1 for none), confirmed and dismissed.
+func (s *Store) calibrationFrom(ctx context.Context, q string) (*Calibration, error) {
+	rows, err := s.read.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
+	var counts []keyCount
+	for rows.Next() {
+		var k keyCount
+		if err := rows.Scan(&k.key, &k.band, &k.yes, &k.no); err != nil {
+			return nil, err
+		}
+		counts = append(counts, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	c := calibrationOf(counts)
+	keys, err := s.signalKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.Ranking = c.rank(keys)
+	return c, nil
+}
+
+// keyCount is the decided listings of one signal combination (and score
+// band; -1 for none).
+type keyCount struct {
+	key     string
+	band    int
+	yes, no int
+}
+
+// calibrationOf computes precisions and likelihoods from decision counts.
+func calibrationOf(counts []keyCount) *Calibration {
 	c := &Calibration{}
 	keys, types, bands := map[string]*Precision{}, map[string]*Precision{}, map[string]*Precision{}
 	get := func(m map[string]*Precision, g string) *Precision {
@@ -69,28 +113,22 @@ func (s *Store) Calibrate(ctx context.Context) (*Calibration, error) {
 		}
 		return m[g]
 	}
-	for rows.Next() {
-		var key string
-		var band, yes, no int
-		if err := rows.Scan(&key, &band, &yes, &no); err != nil {
-			return nil, fmt.Errorf("store: calibrate: %w", err)
+	for _, k := range counts {
+		c.Confirmed += k.yes
+		c.Dismissed += k.no
+		groups := []*Precision{get(keys, k.key)}
+		if k.band >= 0 {
+			groups = append(groups, get(bands, fmt.Sprintf("%.1f–%.1f", float64(k.band)/10, float64(k.band+1)/10)))
 		}
-		c.Confirmed += yes
-		c.Dismissed += no
-		for _, p := range []*Precision{get(keys, key), get(bands, fmt.Sprintf("%.1f–%.1f", float64(max(band, 0))/10, float64(max(band, 0)+1)/10))} {
-			p.Confirmed += yes
-			p.Dismissed += no
-		}
-		if key != "" {
-			for _, t := range strings.Split(key, ",") {
-				p := get(types, t)
-				p.Confirmed += yes
-				p.Dismissed += no
+		if k.key != "" {
+			for _, t := range strings.Split(k.key, ",") {
+				groups = append(groups, get(types, t))
 			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: calibrate: %w", err)
+		for _, p := range groups {
+			p.Confirmed += k.yes
+			p.Dismissed += k.no
+		}
 	}
 	if n := c.Confirmed + c.Dismissed; n > 0 {
 		c.Prior = float64(c.Confirmed) / float64(n)
@@ -99,9 +137,10 @@ func (s *Store) Calibrate(ctx context.Context) (*Calibration, error) {
 	list := func(m map[string]*Precision, byGroup bool) []Precision {
 		out := make([]Precision, 0, len(m))
 		for _, p := range m {
-			if n := p.Confirmed + p.Dismissed; n > 0 {
-				p.Precision = float64(p.Confirmed) / float64(n)
+			if p.Confirmed+p.Dismissed <= 0 {
+				continue // counted once, undone since
 			}
+			p.Precision = float64(p.Confirmed) / float64(p.Confirmed+p.Dismissed)
 			p.Likelihood = (float64(p.Confirmed) + Smoothing*c.Prior) / (float64(p.Confirmed+p.Dismissed) + Smoothing)
 			out = append(out, *p)
 		}
@@ -114,19 +153,58 @@ func (s *Store) Calibrate(ctx context.Context) (*Calibration, error) {
 		return out
 	}
 	c.Signals, c.Keys, c.Bands = list(types, false), list(keys, false), list(bands, true)
-	arows, err := s.read.QueryContext(ctx, `SELECT key, likelihood FROM calibration ORDER BY likelihood DESC, key`)
+	return c
+}
+
+// rank orders signal combinations by likelihood, most likely first (the
+// combination's name breaks ties, so the order is total).
+func (c *Calibration) rank(keys []string) []KeyLikelihood {
+	out := make([]KeyLikelihood, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, KeyLikelihood{Key: k, Likelihood: c.keyLikelihood(k)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Likelihood > out[j].Likelihood || out[i].Likelihood == out[j].Likelihood && out[i].Key < out[j].Key
+	})
+	return out
+}
+
+// Ranking is the live calibration the queue ranks by: from the decision
+// counts per signal combination that the store keeps as decisions are made
+// (table key_decisions), so it costs one small read per request whatever
+// the number of listings.
+type Ranking struct {
+	Confirmed, Dismissed int
+	// Enough: the default queue order is the likelihood (else the shipped
+	// score).
+	Enough bool
+	// Keys is every signal combination in the store, most likely first.
+	Keys []KeyLikelihood
+}
+
+// Ranking returns the live ranking of signal combinations.
+func (s *Store) Ranking(ctx context.Context) (*Ranking, error) {
+	c, err := s.calibrationFrom(ctx, `SELECT key, -1, confirmed, dismissed FROM key_decisions WHERE confirmed + dismissed > 0`)
 	if err != nil {
-		return nil, fmt.Errorf("store: calibrate: %w", err)
+		return nil, fmt.Errorf("store: ranking: %w", err)
 	}
-	defer arows.Close()
-	for arows.Next() {
-		var a AppliedKey
-		if err := arows.Scan(&a.Key, &a.Likelihood); err != nil {
-			return nil, fmt.Errorf("store: calibrate: %w", err)
-		}
-		c.Applied = append(c.Applied, a)
+	return &Ranking{Confirmed: c.Confirmed, Dismissed: c.Dismissed, Enough: c.Enough, Keys: c.Ranking}, nil
+}
+
+// maxSignalKeys bounds the signal combinations read (types of signal are
+// few, so their combinations in real findings are too).
+const maxSignalKeys = 4096
+
+// signalKeys lists the distinct signal combinations of the listings: a
+// loose scan of the listings_key_queue index, one seek per combination.
+func (s *Store) signalKeys(ctx context.Context) ([]string, error) {
+	keys, err := s.strings(ctx, `WITH RECURSIVE v(x) AS (SELECT min(signal_key) FROM listings
+		UNION ALL SELECT (SELECT min(signal_key) FROM listings WHERE signal_key > v.x) FROM v WHERE v.x IS NOT NULL)
+		SELECT x FROM v WHERE x IS NOT NULL LIMIT ?`, maxSignalKeys)
+	if err != nil {
+		return nil, fmt.Errorf("store: signal keys: %w", err)
 	}
-	return c, arows.Err()
+	return keys, nil
 }
 
 // keyLikelihood is the likelihood of a signal combination: its own
@@ -151,58 +229,4 @@ func (c *Calibration) keyLikelihood(key string) float64 {
 		return best
 	}
 	return c.Prior
-}
-
-// ApplyCalibration stores the likelihood of every signal combination in
-// the store and re-ranks every listing by it: the queue then orders by
-// calibrated likelihood (score breaking ties). It refuses while the team
-// has decided too few listings. Audited.
-func (s *Store) ApplyCalibration(ctx context.Context, actor string) (*Calibration, error) {
-	c, err := s.Calibrate(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !c.Enough {
-		return nil, fmt.Errorf("%w: calibration needs %d decided listings, %d confirmed and %d dismissed at least (have %d and %d)",
-			ErrInvalid, MinDecided, MinEach, MinEach, c.Confirmed, c.Dismissed)
-	}
-	keys, err := s.strings(ctx, `SELECT DISTINCT signal_key FROM listings`)
-	if err != nil {
-		return nil, err
-	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("store: apply calibration: %w", err)
-	}
-	defer tx.Rollback()
-	now := s.now().UnixMilli()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM calibration`); err != nil {
-		return nil, fmt.Errorf("store: apply calibration: %w", err)
-	}
-	var detail []string
-	for _, key := range keys {
-		var yes, no int
-		for _, p := range c.Keys {
-			if p.Group == key {
-				yes, no = p.Confirmed, p.Dismissed
-			}
-		}
-		l := c.keyLikelihood(key)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO calibration (key, likelihood, confirmed, dismissed, applied_at) VALUES (?,?,?,?,?)`,
-			key, l, yes, no, now); err != nil {
-			return nil, fmt.Errorf("store: apply calibration: %w", err)
-		}
-		detail = append(detail, fmt.Sprintf("%q=%.3f", key, l))
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE listings SET likelihood = coalesce((SELECT likelihood FROM calibration c WHERE c.key = listings.signal_key), -1)`); err != nil {
-		return nil, fmt.Errorf("store: apply calibration: %w", err)
-	}
-	if err := audit(ctx, tx, now, actor, "apply_calibration", fmt.Sprintf("%d signal combinations", len(keys)),
-		fmt.Sprintf("from %d confirmed, %d dismissed: %s", c.Confirmed, c.Dismissed, strings.Join(detail, " "))); err != nil {
-		return nil, fmt.Errorf("store: apply calibration: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("store: apply calibration: %w", err)
-	}
-	return s.Calibrate(ctx)
 }

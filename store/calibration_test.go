@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -120,32 +119,111 @@ func TestCalibrationNumbers(t *testing.T) {
 		}
 	}
 
-	// Before applying, the queue ranks by the shipped score: region first.
-	rows, _, _ := st.Suspects(ctx, store.Filter{Status: store.New})
-	if len(rows) != 3 || rows[0].ID != ids["region-10"] {
-		t.Fatalf("shipped order: %v", rows)
+	// The queue ranks by the live likelihood of each listing's signal
+	// combination, without anyone applying anything: slang, price+slang,
+	// then region (whose score, 0.92, is the highest).
+	order := func(f store.Filter) string {
+		t.Helper()
+		f.Sort = "likely"
+		rows, _, err := st.Suspects(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rows {
+			out = append(out, r.ListingID)
+		}
+		return fmt.Sprint(out)
 	}
-	if _, err := st.ApplyCalibration(ctx, "adam"); err != nil {
-		t.Fatal(err)
+	if got := order(store.Filter{Status: store.New}); got != "[slang-10 priceslang-40 region-10]" {
+		t.Errorf("calibrated order %v, want slang, price+slang, region", got)
 	}
-	rows, _, _ = st.Suspects(ctx, store.Filter{Status: store.New, Sort: "likely"})
-	var order []string
-	for _, r := range rows {
-		order = append(order, r.ListingID)
-	}
-	if fmt.Sprint(order) != "[slang-10 priceslang-40 region-10]" {
-		t.Errorf("calibrated order %v, want slang, price+slang, region", order)
+	if rows, _, _ := st.Suspects(ctx, store.Filter{Status: store.New}); len(rows) != 3 || rows[0].ID != ids["region-10"] {
+		t.Errorf("score order: %v", rows)
 	}
 	if ok, _ := st.Calibrated(ctx); !ok {
-		t.Error("Calibrated is false after applying")
+		t.Error("Calibrated is false with enough decisions")
 	}
-	// New findings take the applied likelihood of their combination.
-	f := storetest.Finding("r2", "shop", "late", "Rolex", "", 100, time.Date(2026, 10, 3, 0, 0, 0, 0, time.UTC))
-	f.Verdict.Signals = []markwatch.Signal{{Type: "region", Detail: "x"}}
-	st.PutFindings(ctx, []markwatch.Finding{f})
-	rows, _, _ = st.Suspects(ctx, store.Filter{Status: store.New, Sort: "likely"})
-	if rows[len(rows)-1].ListingID != "late" && rows[len(rows)-2].ListingID != "late" {
-		t.Errorf("a new region listing is not ranked with the region ones: %v", rows)
+	r, err := st.Ranking(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(r.Keys) != fmt.Sprint(c.Ranking) || len(r.Keys) != 3 || r.Keys[0].Key != "slang" ||
+		!near(r.Keys[0].Likelihood, (9+store.Smoothing*prior)/(10+store.Smoothing)) {
+		t.Errorf("live ranking %+v, calibration's %+v", r.Keys, c.Ranking)
+	}
+	// Paging and decide-and-next follow the same order across combinations.
+	if got := order(store.Filter{Status: store.New, Limit: 1, Offset: 1}); got != "[priceslang-40]" {
+		t.Errorf("second page of one: %v", got)
+	}
+	if got := order(store.Filter{Status: store.New, Limit: 5, Offset: 2}); got != "[region-10]" {
+		t.Errorf("third page: %v", got)
+	}
+	for _, step := range [][2]string{{"slang-10", "priceslang-40"}, {"priceslang-40", "region-10"}, {"region-10", ""}} {
+		next, err := st.Next(ctx, store.Filter{Status: store.New, Sort: "likely"}, ids[step[0]])
+		if err != nil || next != ids[step[1]] {
+			t.Errorf("next after %s: %d %v, want %q (%d)", step[0], next, err, step[1], ids[step[1]])
+		}
+	}
+	// Within a combination, score order (newest first among equal
+	// scores), then the next combination.
+	for _, step := range [][2]string{{"slang-01", "slang-00"}, {"slang-00", "priceslang-40"}} {
+		if next, _ := st.Next(ctx, store.Filter{Sort: "likely"}, ids[step[0]]); next != ids[step[1]] {
+			t.Errorf("next after %s in any status: %d, want %s (%d)", step[0], next, step[1], ids[step[1]])
+		}
+	}
+
+	// A decision moves the ranking at once: the team now confirms the
+	// region listings it had dismissed, so region (10 of 10) comes first.
+	var region []int64
+	for i := 2; i < 10; i++ {
+		region = append(region, ids[fmt.Sprintf("region-%02d", i)])
+	}
+	if _, err := st.Decide(ctx, "rita", region, store.Confirmed, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := order(store.Filter{Status: store.New}); got != "[region-10 slang-10 priceslang-40]" {
+		t.Errorf("after confirming region: %v, want region, slang, price+slang", got)
+	}
+	c2, _ := st.Calibrate(ctx)
+	if r, _ := st.Ranking(ctx); fmt.Sprint(r.Keys) != fmt.Sprint(c2.Ranking) {
+		t.Errorf("live ranking %+v differs from a recount %+v", r.Keys, c2.Ranking)
+	}
+	// Undo restores it.
+	if _, err := st.Undo(ctx, "rita"); err != nil {
+		t.Fatal(err)
+	}
+	if got := order(store.Filter{Status: store.New}); got != "[slang-10 priceslang-40 region-10]" {
+		t.Errorf("after undo: %v", got)
+	}
+
+	// New findings rank with their combination; a combination nobody
+	// decided takes its strongest signal's likelihood: region+slang that of
+	// slang over all its listings, (39 + 5·41/60)/(50 + 5) ≈ 0.77, below
+	// slang alone (0.87) and above price+slang (0.76).
+	late := storetest.Finding("r2", "shop", "late", "Rolex", "", 100, time.Date(2026, 10, 3, 0, 0, 0, 0, time.UTC))
+	late.Verdict.Signals = []markwatch.Signal{{Type: "region", Detail: "x"}}
+	late.Verdict.Score = 0.5
+	mixed := storetest.Finding("r2", "shop", "mixed", "Rolex", "", 100, time.Date(2026, 10, 3, 0, 0, 0, 0, time.UTC))
+	mixed.Verdict.Signals = []markwatch.Signal{{Type: "region", Detail: "x"}, {Type: "slang", Detail: "y"}}
+	mixed.Verdict.Score = 0.1
+	if _, err := st.PutFindings(ctx, []markwatch.Finding{late, mixed}); err != nil {
+		t.Fatal(err)
+	}
+	if got := order(store.Filter{Status: store.New}); got != "[slang-10 mixed priceslang-40 region-10 late]" {
+		t.Errorf("with new findings: %v", got)
+	}
+	// A decided listing seen again with other signals moves its decision
+	// to its new combination: the live counts match a recount.
+	again := storetest.Finding("r3", "shop", "slang-00", "Rolex", "", 100, time.Date(2026, 10, 4, 0, 0, 0, 0, time.UTC))
+	again.Verdict.Signals = []markwatch.Signal{{Type: "region", Detail: "x"}}
+	if _, err := st.PutFindings(ctx, []markwatch.Finding{again}); err != nil {
+		t.Fatal(err)
+	}
+	c3, _ := st.Calibrate(ctx)
+	r3, _ := st.Ranking(ctx)
+	if fmt.Sprint(r3.Keys) != fmt.Sprint(c3.Ranking) || find(c3.Keys, "slang").Confirmed != 8 || find(c3.Keys, "region").Confirmed != 3 {
+		t.Errorf("after a key change: live %+v, recount %+v (%+v)", r3.Keys, c3.Ranking, c3.Keys)
 	}
 }
 
@@ -156,7 +234,11 @@ func TestCalibrationNeedsEnoughDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.ApplyCalibration(ctx, "adam"); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("apply with no decisions: %v", err)
+	if ok, err := st.Calibrated(ctx); ok || err != nil {
+		t.Errorf("calibrated with no decisions: %v %v", ok, err)
+	}
+	r, err := st.Ranking(ctx)
+	if err != nil || r.Enough || len(r.Keys) != 0 {
+		t.Errorf("ranking of an empty store: %+v %v", r, err)
 	}
 }

@@ -86,6 +86,14 @@ func Generate(ctx context.Context, s *Store, n int, seed uint64) error {
 			WHERE l.status = status_counts.status AND l.suspect = status_counts.suspect)`); err != nil {
 			return fmt.Errorf("store: generate: recount: %w", err)
 		}
+		if err := exec(`DELETE FROM key_decisions`); err != nil {
+			return fmt.Errorf("store: generate: recount: %w", err)
+		}
+		if err := exec(`INSERT INTO key_decisions (key, confirmed, dismissed)
+			SELECT signal_key, sum(status IN (` + confirmedStatuses + `)), sum(status = 'dismissed')
+			FROM listings WHERE status IN (` + confirmedStatuses + `, 'dismissed') GROUP BY signal_key`); err != nil {
+			return fmt.Errorf("store: generate: recount: %w", err)
+		}
 		// The search indexes and the campaign tallies, for the new rows.
 		for _, q := range []string{
 			`INSERT INTO listings_fts (rowid, title, description, seller, ocr_text) SELECT id, title, description, seller, ocr_text FROM listings WHERE id >= ?`,

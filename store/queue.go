@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -67,6 +68,9 @@ type Filter struct {
 	// broadSeller the same for the seller substring.
 	broad       map[int]bool
 	broadSeller bool
+	// broadSpan: the broad conditions (index, rowid span of their first
+	// broadMatches matches), rarest first: the order they are checked in.
+	broadSpan [][2]int64
 }
 
 // broadMatches is where a search condition counts as broad.
@@ -77,7 +81,7 @@ var broadMatches = 5000
 // candidate's text checked for them, instead of materialising tens of
 // thousands of matches to sort.
 func (s *Store) planSearch(ctx context.Context, f *Filter) error {
-	f.broad, f.broadSeller = nil, false
+	f.broad, f.broadSeller, f.broadSpan = nil, false, nil
 	if f.Seller != "" && !f.SellerExact {
 		var n int
 		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM listings
@@ -87,9 +91,13 @@ func (s *Store) planSearch(ctx context.Context, f *Filter) error {
 		f.broadSeller = n >= broadMatches
 	}
 	for i, c := range f.searchConds() {
+		// The first broadMatches matches in rowid order: how many, and
+		// over how wide a range of rowids (the wider, the rarer the
+		// condition: it is checked first).
 		var n int
-		q := "SELECT count(*) FROM (SELECT rowid FROM " + c.table + " WHERE " + c.table + " MATCH ? LIMIT ?)"
-		if err := s.read.QueryRowContext(ctx, q, c.arg, broadMatches).Scan(&n); err != nil {
+		var lo, hi sql.NullInt64
+		q := "SELECT count(*), min(rowid), max(rowid) FROM (SELECT rowid FROM " + c.table + " WHERE " + c.table + " MATCH ? LIMIT ?)"
+		if err := s.read.QueryRowContext(ctx, q, c.arg, broadMatches).Scan(&n, &lo, &hi); err != nil {
 			return fmt.Errorf("store: search: %w", err)
 		}
 		if n >= broadMatches {
@@ -97,8 +105,11 @@ func (s *Store) planSearch(ctx context.Context, f *Filter) error {
 				f.broad = map[int]bool{}
 			}
 			f.broad[i] = true
+			f.broadSpan = append(f.broadSpan, [2]int64{int64(i), hi.Int64 - lo.Int64})
 		}
 	}
+	// Rarest first: most candidates fail the first check.
+	sort.SliceStable(f.broadSpan, func(a, b int) bool { return f.broadSpan[a][1] > f.broadSpan[b][1] })
 	return nil
 }
 
@@ -254,18 +265,27 @@ func (f *Filter) where() (string, []any) {
 		// listings by the seller index.
 		add("l.seller IN (SELECT seller FROM seller_counts WHERE instr(lower(seller), ?))", asciiLower(f.Seller))
 	}
-	for i, c := range f.searchConds() {
+	cs := f.searchConds()
+	for i, c := range cs {
 		if !f.broad[i] {
 			add("l.id IN (SELECT rowid FROM "+c.table+" WHERE "+c.table+" MATCH ?)", c.arg)
-			continue
 		}
+	}
+	for _, b := range f.broadSpan {
 		// A broad term: check the candidate's own text (the same
-		// substring test, ASCII case folded as SQLite's lower does).
+		// substring test, ASCII case folded as SQLite's lower does; a
+		// term without ASCII letters needs no folding).
+		c := cs[b[0]]
 		for _, term := range c.terms {
 			var ors []string
+			folded := asciiLower(term)
 			for _, col := range c.columns {
-				ors = append(ors, "instr(lower(l."+col+"), ?)")
-				args = append(args, asciiLower(term))
+				if !strings.ContainsFunc(folded, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
+					ors = append(ors, "instr(l."+col+", ?)")
+				} else {
+					ors = append(ors, "instr(lower(l."+col+"), ?)")
+				}
+				args = append(args, folded)
 			}
 			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
 		}
@@ -308,9 +328,9 @@ func (f *Filter) orderOn(t string) string {
 		return " ORDER BY l.first_seen DESC, l.id DESC"
 	case "price":
 		return " ORDER BY -coalesce(l.price, 1e18) DESC, l.id DESC"
-	case "likely":
-		return " ORDER BY l.likelihood DESC, l.score DESC, l.id DESC"
 	}
+	// "likely" reads one signal combination at a time (likelyRows), each
+	// in score order.
 	if t == "m" {
 		return " ORDER BY m.score DESC, m.listing DESC"
 	}
@@ -375,28 +395,97 @@ func (s *Store) suspects(ctx context.Context, f Filter) ([]Row, int, Filter, err
 		return nil, 0, f, err
 	}
 	where, args := f.where()
-	q := "SELECT " + rowColumns + f.from() + where + f.order() + " LIMIT ? OFFSET ?"
-	rows, err := s.read.QueryContext(ctx, q, append(args, f.Limit, f.Offset)...)
-	if err != nil {
-		return nil, 0, f, fmt.Errorf("store: queue: %w", err)
+	// A broad search is counted only to one past the page (CountCap): one
+	// more row read with the page answers that, instead of a second pass
+	// over the same candidates.
+	broad := len(f.broad) > 0 || f.broadSeller
+	limit := f.Limit
+	if broad {
+		limit++
 	}
-	defer rows.Close()
 	var out []Row
-	for rows.Next() {
-		r, err := scanRow(rows)
-		if err != nil {
-			return nil, 0, f, fmt.Errorf("store: queue: %w", err)
-		}
-		out = append(out, r)
+	var err error
+	if f.Sort == "likely" {
+		out, err = s.likelyRows(ctx, &f, limit, where, args)
+	} else {
+		q := "SELECT " + rowColumns + f.from() + where + f.order() + " LIMIT ? OFFSET ?"
+		out, err = s.queryRows(ctx, q, append(args, limit, f.Offset)...)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, f, fmt.Errorf("store: queue: %w", err)
+	if err != nil {
+		return nil, 0, f, err
+	}
+	if broad && (len(out) > 0 || f.Offset == 0) {
+		total := f.Offset + len(out)
+		return out[:min(len(out), f.Limit)], total, f, nil
 	}
 	total, err := s.count(ctx, &f, where, args)
 	if err != nil {
 		return nil, 0, f, err
 	}
 	return out, total, f, nil
+}
+
+func (s *Store) queryRows(ctx context.Context, q string, args ...any) ([]Row, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue: %w", err)
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: queue: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue: %w", err)
+	}
+	return out, nil
+}
+
+// likelyRows reads a page in likelihood order: the signal combinations
+// most likely first (Ranking, live from the decisions so far), each
+// combination's listings by score, read from one index range per
+// combination until the page is full. Skipped combinations are counted
+// (up to the offset) rather than read.
+func (s *Store) likelyRows(ctx context.Context, f *Filter, limit int, where string, args []any) ([]Row, error) {
+	r, err := s.Ranking(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if where == "" {
+		where = " WHERE "
+	} else {
+		where += " AND "
+	}
+	base := f.from() + where + "l.signal_key = ?"
+	skip := f.Offset
+	var out []Row
+	for _, k := range r.Keys {
+		if len(out) >= limit {
+			break
+		}
+		a := append(append([]any{}, args...), k.Key)
+		if skip > 0 {
+			var n int
+			if err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1"+base+" LIMIT ?)", append(a, skip)...).Scan(&n); err != nil {
+				return nil, fmt.Errorf("store: queue: %w", err)
+			}
+			if n < skip {
+				skip -= n
+				continue
+			}
+		}
+		rows, err := s.queryRows(ctx, "SELECT "+rowColumns+base+f.order()+" LIMIT ? OFFSET ?", append(a, limit-len(out), skip)...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+		skip = 0
+	}
+	return out, nil
 }
 
 func (s *Store) count(ctx context.Context, f *Filter, where string, args []any) (int, error) {

@@ -79,6 +79,25 @@ func TestSearch(t *testing.T) {
 			if got != c.want {
 				t.Errorf("%s: %s: got %q, want %q", how, c.name, got, c.want)
 			}
+			// Totals, paging one at a time, in both orders.
+			for _, sort := range []string{"score", "likely"} {
+				n := len(c.want)
+				for off := 0; off <= n; off++ {
+					f := c.f
+					f.Sort, f.Limit, f.Offset = sort, 1, off
+					pg, err := st.SuspectsPage(ctx, f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					// Exact, or (a broad search) counted to one past the page.
+					exact := !pg.LowerBound && pg.Total == n
+					bound := pg.LowerBound && pg.Total == off+2 && n >= off+2
+					if rows := min(1, n-off); len(pg.Rows) != rows || !exact && !bound {
+						t.Errorf("%s: %s by %s, offset %d: %d rows, total %d (lower bound %v), want %d rows of %d",
+							how, c.name, sort, off, len(pg.Rows), pg.Total, pg.LowerBound, rows, n)
+					}
+				}
+			}
 		}
 	}
 	check("selective terms (read from the index)")

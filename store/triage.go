@@ -18,6 +18,9 @@ func (s *Store) Next(ctx context.Context, f Filter, after int64) (int64, error) 
 	if err := s.planSearch(ctx, &f); err != nil {
 		return 0, err
 	}
+	if f.Sort == "likely" {
+		return s.nextLikely(ctx, &f, after)
+	}
 	key, cond := f.keyset()
 	var cur []any
 	dest := make([]any, len(key))
@@ -57,6 +60,52 @@ func (s *Store) Next(ctx context.Context, f Filter, after int64) (int64, error) 
 	return id, nil
 }
 
+// nextLikely is Next in likelihood order: the rest of the listing's own
+// signal combination in score order, then the combinations after it.
+func (s *Store) nextLikely(ctx context.Context, f *Filter, after int64) (int64, error) {
+	var key string
+	var score float64
+	err := s.read.QueryRowContext(ctx, `SELECT signal_key, score FROM listings WHERE id = ?`, after).Scan(&key, &score)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("%w: listing %d", ErrNotFound, after)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: next: %w", err)
+	}
+	r, err := s.Ranking(ctx)
+	if err != nil {
+		return 0, err
+	}
+	where, args := f.where()
+	if where == "" {
+		where = " WHERE "
+	} else {
+		where += " AND "
+	}
+	own := false
+	for _, k := range r.Keys {
+		if !own && k.Key != key {
+			continue
+		}
+		q := "SELECT l.id" + f.from() + where + "l.signal_key = ?"
+		a := append(append([]any{}, args...), k.Key)
+		if !own {
+			own = true
+			q += " AND (l.score, l.id) < (?, ?)"
+			a = append(a, score, after)
+		}
+		var id int64
+		err := s.read.QueryRowContext(ctx, q+f.order()+" LIMIT 1", a...).Scan(&id)
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("store: next: %w", err)
+		}
+	}
+	return 0, nil
+}
+
 func joinKey(key []string) string {
 	out := ""
 	for i, k := range key {
@@ -81,8 +130,6 @@ func (f *Filter) keyset() ([]string, string) {
 	case "price":
 		// Lowest price first, no price last: the negated price descending.
 		key = []string{"-coalesce(l.price, 1e18)", "l.id"}
-	case "likely":
-		key = []string{"l.likelihood", "l.score", "l.id"}
 	default:
 		key = []string{"l.score", "l.id"}
 	}
@@ -236,12 +283,12 @@ func (s *Store) DecideFilter(ctx context.Context, actor string, f Filter, to Sta
 	return s.decide(ctx, actor, ids, to, note, MaxBulkFilter, "decide_by_filter")
 }
 
-// Calibrated reports whether calibrated likelihoods have been applied (the
-// queue then ranks by them).
+// Calibrated reports whether the team has decided enough listings (see
+// MinDecided) for the queue to rank by calibrated likelihood by default.
 func (s *Store) Calibrated(ctx context.Context) (bool, error) {
-	var n int
-	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM calibration LIMIT 1)`).Scan(&n); err != nil {
+	var yes, no int
+	if err := s.read.QueryRowContext(ctx, `SELECT coalesce(sum(confirmed), 0), coalesce(sum(dismissed), 0) FROM key_decisions`).Scan(&yes, &no); err != nil {
 		return false, fmt.Errorf("store: calibrated: %w", err)
 	}
-	return n > 0, nil
+	return yes+no >= MinDecided && yes >= MinEach && no >= MinEach, nil
 }
