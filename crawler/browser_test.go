@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/markwatch/markwatch"
@@ -117,5 +122,105 @@ func TestBrowserFetchRendersJavaScriptListings(t *testing.T) {
 	hc := crawler.New(config.Crawl{}, map[string]*crawler.Site{plain.Name: plain})
 	if _, err := hc.Crawl(context.Background(), plain.SearchTask("r", query, 1)); !errors.Is(err, crawler.ErrLayoutChanged) {
 		t.Fatalf("plain HTTP on the JavaScript page: %v, want a layout change (no cards in the HTML)", err)
+	}
+}
+
+// A browser page gets the site's cookies for its own host only (its
+// script's requests to that host carry them; an image on another loopback
+// name does not), and goes through the site's proxy, loopback included.
+func TestBrowserPageCookiesAndProxy(t *testing.T) {
+	chromium := needChromium(t)
+	type seen struct{ path, cookie, via string }
+	var mu sync.Mutex
+	var got []seen
+	record := func(r *http.Request) {
+		mu.Lock()
+		got = append(got, seen{r.Host + r.URL.Path, r.Header.Get("Cookie"), r.Header.Get("Via")})
+		mu.Unlock()
+	}
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		w.Header().Set("Content-Type", "image/gif")
+		w.Write([]byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"))
+	}))
+	defer other.Close()
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		record(r)
+		switch r.URL.Path {
+		case "/api":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"id":"7","title":"rendered"}`)
+		default:
+			fmt.Fprint(w, `<!DOCTYPE html><html><body><img src="`+otherURL+`/pixel.gif"><ul id="l"></ul><script>
+fetch('/api').then(function (r) { return r.json(); }).then(function (it) {
+  var li = document.createElement('li'); li.setAttribute('data-id', it.id); li.textContent = it.title;
+  document.getElementById('l').appendChild(li);
+  var img = document.querySelector('img');
+  function done() { var d = document.createElement('div'); d.id = 'rendered'; document.body.appendChild(d); }
+  if (img.complete) done(); else { img.onload = done; img.onerror = done; }
+});
+</script></body></html>`)
+		}
+	}))
+	defer site.Close()
+	proxy := newForwardProxy(t, "the-proxy")
+	dir := t.TempDir()
+	jar := filepath.Join(dir, "cookies.txt")
+	if err := os.WriteFile(jar, []byte("# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tSITE-SECRET\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	adapter := filepath.Join(dir, "b.yaml")
+	os.WriteFile(adapter, []byte(`
+name: b
+base_url: `+site.URL+`
+allowed_domains: [127.0.0.1]
+rate: {requests_per_second: 1000, burst: 100}
+cookies: cookies.txt
+proxies:
+  urls: ["`+proxy.URL+`"]
+fetch: browser
+browser: {wait_for: "#rendered", timeout: 20s}
+search: {url: "/s?q={query}", max_pages: 1}
+listing: {item: li, fields: {id: {attr: data-id}, title: {}}}
+`), 0o600)
+	s, err := crawler.LoadSite(config.Dir(adapter), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	b := browser.New(browser.Options{ExecPath: chromium, Tabs: 1})
+	defer b.Close()
+	c := crawler.New(config.Crawl{}, map[string]*crawler.Site{s.Name: s}, crawler.WithBrowser(b),
+		crawler.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	if err := c.CookiesError(); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := c.Crawl(context.Background(), s.SearchTask("r", "q", 1))
+	if err != nil || len(ex.Listings) != 1 || ex.Listings[0].Title != "rendered" {
+		t.Fatalf("crawl: %v %+v", err, ex)
+	}
+	siteHost := strings.TrimPrefix(site.URL, "http://")
+	otherHost := strings.TrimPrefix(otherURL, "http://")
+	mu.Lock()
+	defer mu.Unlock()
+	byPath := map[string]seen{}
+	for _, g := range got {
+		byPath[g.path] = g
+	}
+	for _, p := range []string{siteHost + "/s", siteHost + "/api"} {
+		if g, ok := byPath[p]; !ok || g.cookie != "session=SITE-SECRET" || g.via != "the-proxy" {
+			t.Errorf("%s: %+v (seen %v), want the cookie, through the proxy", p, g, ok)
+		}
+	}
+	if g, ok := byPath[otherHost+"/pixel.gif"]; !ok || g.cookie != "" || g.via != "the-proxy" {
+		t.Errorf("the image on another loopback name: %+v (seen %v), want no cookie, through the proxy", g, ok)
+	}
+	if strings.Contains(logs.String(), "SITE-SECRET") {
+		t.Fatalf("a cookie in the log:\n%s", logs.String())
 	}
 }

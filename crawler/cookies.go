@@ -18,6 +18,8 @@ import (
 
 	"context"
 	"log/slog"
+
+	"github.com/markwatch/markwatch/crawler/browser"
 )
 
 // Authorised access: a site's requests may carry the cookies of an account
@@ -205,6 +207,26 @@ func (c *Crawler) cookiesFor(site *Site, u *url.URL) []*http.Cookie {
 	for i := range cs {
 		if cs[i].matches(u, now) {
 			out = append(out, &http.Cookie{Name: cs[i].name, Value: cs[i].value})
+		}
+	}
+	return out
+}
+
+// browserCookiesFor returns the cookies of site that go with a page at u,
+// for the browser, which sets them for u's host only: a page's scripts
+// and images on other hosts never get them.
+func (c *Crawler) browserCookiesFor(site *Site, u *url.URL) []browser.Cookie {
+	if site.Cookies == "" || !site.AllowsURL(u) {
+		return nil
+	}
+	c.cookieMu.RLock()
+	cs := c.cookies[site.Name]
+	c.cookieMu.RUnlock()
+	now := c.now()
+	var out []browser.Cookie
+	for i := range cs {
+		if cs[i].matches(u, now) {
+			out = append(out, browser.Cookie{Name: cs[i].name, Value: cs[i].value, Path: cs[i].path, Secure: cs[i].secure, Expires: cs[i].expires})
 		}
 	}
 	return out

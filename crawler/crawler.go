@@ -239,6 +239,18 @@ func (c *Crawler) fetchBrowser(ctx context.Context, site *Site, log *slog.Logger
 		req.WaitFor, req.Scroll, req.Timeout = b.WaitFor, b.Scroll, b.Timeout.Std()
 		req.Screenshot = b.Screenshot == nil || *b.Screenshot
 	}
+	if u, err := url.Parse(task.URL); err == nil {
+		req.Cookies = c.browserCookiesFor(site, u)
+	}
+	if pool := c.proxies[site.Name]; pool != nil {
+		// Round-robin as for HTTP pages; a page that fails in the browser
+		// is not held against its proxy (it may be the page's fault).
+		e, err := pool.pick()
+		if err != nil {
+			return nil, nil, &FetchError{URL: task.URL, Temporary: true, Err: err}
+		}
+		req.Proxy = e.server
+	}
 	start := c.now()
 	res, err := c.browser.Fetch(ctx, req)
 	c.metrics.FetchDuration.WithLabelValues(site.Name).Observe(c.now().Sub(start).Seconds())

@@ -45,6 +45,9 @@ func (s *Site) validateProxies() error {
 			// The value is not echoed: it may hold a password.
 			errs = append(errs, config.Errorf(fmt.Sprintf("proxies.urls[%d]", i), "must be an http://, https:// or socks5:// URL with a host"))
 		}
+		if err == nil && u.User != nil && s.Fetch == "browser" {
+			errs = append(errs, config.Errorf(fmt.Sprintf("proxies.urls[%d]", i), "has credentials, which Chromium (fetch: browser) cannot be given: use a proxy without them (e.g. a local forwarder that adds them)"))
+		}
 	}
 	if p.MaxFailures < 0 {
 		errs = append(errs, config.Errorf("proxies.max_failures", "must not be negative"))
@@ -69,6 +72,7 @@ type proxyPool struct {
 
 type proxyEntry struct {
 	index     int
+	server    string // scheme://host:port, without credentials (for Chromium)
 	transport http.RoundTripper
 	failures  int
 	restUntil time.Time
@@ -109,7 +113,7 @@ func newProxyPool(cfg config.Crawl, site *Site, conns int, now func() time.Time)
 		} else {
 			t.Proxy = http.ProxyURL(u)
 		}
-		p.proxies = append(p.proxies, &proxyEntry{index: i, transport: t})
+		p.proxies = append(p.proxies, &proxyEntry{index: i, transport: t, server: u.Scheme + "://" + u.Host})
 	}
 	return p, nil
 }
