@@ -224,3 +224,38 @@ listing: {item: li, fields: {id: {attr: data-id}, title: {}}}
 		t.Fatalf("a cookie in the log:\n%s", logs.String())
 	}
 }
+
+// A slider check served instead of a JavaScript page is a block, not a
+// page that never rendered: the browser waits for wait_for or a blocked
+// marker, and the crawler classifies the page as blocked.
+func TestBrowserPageBlockedBySlider(t *testing.T) {
+	chromium := needChromium(t)
+	rule, err := fakemarket.ParseFaultRule("js:/js/search:slider:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := fakemarket.New(fakemarket.Generate(1, fakemarket.WithListings(30), fakemarket.WithJSListings(60)), fakemarket.Options{Faults: []fakemarket.FaultRule{rule}})
+	urls, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	site, err := crawler.LoadSite(config.Dir(filepath.Join("..", "configs", "sites", "examples", "fakejs.yaml")), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if site, err = site.Rebase(urls.JS); err != nil {
+		t.Fatal(err)
+	}
+	b := browser.New(browser.Options{ExecPath: chromium, Tabs: 1})
+	defer b.Close()
+	c := crawler.New(config.Crawl{}, map[string]*crawler.Site{site.Name: site}, crawler.WithBrowser(b))
+	if _, err := c.Crawl(context.Background(), site.SearchTask("r", "耐克", 1)); err != nil {
+		t.Fatalf("first page (before the slider): %v", err)
+	}
+	_, err = c.Crawl(context.Background(), site.SearchTask("r", "耐克", 2))
+	var blocked *crawler.BlockedError
+	if !errors.As(err, &blocked) {
+		t.Fatalf("the slider page: %v, want a block", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -238,6 +239,12 @@ func (c *Crawler) fetchBrowser(ctx context.Context, site *Site, log *slog.Logger
 	if b := site.Browser; b != nil {
 		req.WaitFor, req.Scroll, req.Timeout = b.WaitFor, b.Scroll, b.Timeout.Std()
 		req.Screenshot = b.Screenshot == nil || *b.Screenshot
+	}
+	if bl := site.Blocked; req.WaitFor != "" && bl != nil && len(bl.Selectors) > 0 {
+		// A block page never shows what wait_for waits for: wait for
+		// either, so that a slider check is classified as a block rather
+		// than timing out.
+		req.WaitFor += ", " + strings.Join(bl.Selectors, ", ")
 	}
 	if u, err := url.Parse(task.URL); err == nil {
 		req.Cookies = c.browserCookiesFor(site, u)

@@ -38,8 +38,8 @@ type Options struct {
 	BanAfter int
 }
 
-// Server serves the catalogue as three marketplace sites. It is an
-// http.Handler serving all three on one host (sites told apart by their path
+// Server serves the catalogue as four marketplace sites (mart, gbk, api, js). It is an
+// http.Handler serving them all on one host (sites told apart by their path
 // prefix, one combined robots.txt); Start serves each site on its own
 // loopback listener instead, with its own robots.txt, which is what a
 // crawler that keeps robots.txt per host should be tested against.
@@ -203,7 +203,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// ServeHTTP serves all three sites on one host, told apart by path prefix.
+// ServeHTTP serves every site on one host, told apart by path prefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, "") }
 
 // SiteHandler serves one site alone (its prefix, its robots.txt, images,
