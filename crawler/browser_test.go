@@ -31,19 +31,16 @@ func needChromium(t testing.TB) string {
 	return p
 }
 
-// The fake marketplace's JavaScript site has no listing in its HTML: the
-// plain HTTP fetcher sees a layout change; fetch: browser renders it in
-// headless Chromium and extracts every card of the page, checked against
-// the site's own slice of the catalogue, with a full-page screenshot kept
-// with the page; item pages (rendered too) add description and category.
-func TestBrowserFetchRendersJavaScriptListings(t *testing.T) {
-	chromium := needChromium(t)
-	srv := fakemarket.New(fakemarket.Generate(1, fakemarket.WithListings(90), fakemarket.WithJSListings(200)), fakemarket.Options{})
+// startJSSite serves cat and returns the shipped fakejs adapter pointed at
+// its JavaScript site.
+func startJSSite(t *testing.T, cat *fakemarket.Catalogue, opts fakemarket.Options) (*fakemarket.Server, fakemarket.Sites, *crawler.Site) {
+	t.Helper()
+	srv := fakemarket.New(cat, opts)
 	urls, err := srv.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
 	site, err := crawler.LoadSite(config.Dir(filepath.Join("..", "configs", "sites", "examples", "fakejs.yaml")), "")
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +48,17 @@ func TestBrowserFetchRendersJavaScriptListings(t *testing.T) {
 	if site, err = site.Rebase(urls.JS); err != nil {
 		t.Fatal(err)
 	}
+	return srv, urls, site
+}
+
+// The fake marketplace's JavaScript site has no listing in its HTML: the
+// plain HTTP fetcher sees a layout change; fetch: browser renders it in
+// headless Chromium and extracts every card of the page, checked against
+// the site's own slice of the catalogue, with a full-page screenshot kept
+// with the page; item pages (rendered too) add description and category.
+func TestBrowserFetchRendersJavaScriptListings(t *testing.T) {
+	chromium := needChromium(t)
+	srv, urls, site := startJSSite(t, fakemarket.Generate(1, fakemarket.WithListings(90), fakemarket.WithJSListings(200)), fakemarket.Options{})
 	// The query with the most results on the JavaScript site, so that a
 	// second page exists when the slice allows it.
 	query, want := "", []fakemarket.Listing(nil)
@@ -234,19 +242,7 @@ func TestBrowserPageBlockedBySlider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := fakemarket.New(fakemarket.Generate(1, fakemarket.WithListings(30), fakemarket.WithJSListings(60)), fakemarket.Options{Faults: []fakemarket.FaultRule{rule}})
-	urls, err := srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	site, err := crawler.LoadSite(config.Dir(filepath.Join("..", "configs", "sites", "examples", "fakejs.yaml")), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if site, err = site.Rebase(urls.JS); err != nil {
-		t.Fatal(err)
-	}
+	_, _, site := startJSSite(t, fakemarket.Generate(1, fakemarket.WithListings(30), fakemarket.WithJSListings(60)), fakemarket.Options{Faults: []fakemarket.FaultRule{rule}})
 	b := browser.New(browser.Options{ExecPath: chromium, Tabs: 1})
 	defer b.Close()
 	c := crawler.New(config.Crawl{}, map[string]*crawler.Site{site.Name: site}, crawler.WithBrowser(b))

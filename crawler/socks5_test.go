@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,17 +131,11 @@ func (s *socks5Server) seen() (targets, creds []string, refused int) {
 func TestSOCKS5ProxyIsUsed(t *testing.T) {
 	var mu sync.Mutex
 	var direct int
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	target := oneListingServer(t, func(*http.Request) {
 		mu.Lock()
 		direct++
 		mu.Unlock()
-		if r.URL.Path == "/robots.txt" {
-			http.NotFound(w, r)
-			return
-		}
-		fmt.Fprint(w, `<ul><li data-id="1"><b>x</b></li></ul>`)
-	}))
-	defer target.Close()
+	})
 	socks := newSOCKS5(t, "scout", "HUNTER2-SOCKS")
 	adapter := func(pass string) *crawler.Site {
 		site, err := crawler.ParseSite("s.yaml", []byte(`
