@@ -57,9 +57,10 @@ func fastAdapter(t *testing.T, name string) string {
 }
 
 // Each example adapter crawls a GBK copy of its saved pages served from
-// loopback, mapped onto the marketplace's hosts with --mirror, and reads
-// exactly what it reads from the UTF-8 original.
-func TestCrawlRealPagesAsGBKThroughMirror(t *testing.T) {
+// loopback, once mapped onto the marketplace's hosts with --mirror and once
+// through --base-url, and reads exactly what it reads from the UTF-8
+// original at the same URL.
+func TestCrawlRealPagesAsGBKCopies(t *testing.T) {
 	for _, tc := range []struct {
 		page, adapter, query string
 		listings             int
@@ -70,41 +71,48 @@ func TestCrawlRealPagesAsGBKThroughMirror(t *testing.T) {
 		{"taobao-search-ipad.html", "taobao-search-script", "ipad", 36},
 		{"taobao-search-nvbao.json", "taobao-search-script", "女包", 33},
 	} {
-		t.Run(tc.page+"/"+tc.adapter, func(t *testing.T) {
-			utf8Page, gbkPage := realPageGBK(t, tc.page)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path == "/robots.txt" {
-					http.NotFound(w, r)
-					return
+		for _, mode := range []string{"mirror", "base-url"} {
+			t.Run(tc.page+"/"+tc.adapter+"/"+mode, func(t *testing.T) {
+				utf8Page, gbkPage := realPageGBK(t, tc.page)
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/robots.txt" {
+						http.NotFound(w, r)
+						return
+					}
+					w.Header().Set("Content-Type", "text/html; charset=gbk")
+					w.Write(gbkPage)
+				}))
+				defer srv.Close()
+				adapter := fastAdapter(t, tc.adapter)
+				site, err := crawler.ParseSite("a.yaml", mustRead(t, adapter))
+				if err != nil {
+					t.Fatal(err)
 				}
-				w.Header().Set("Content-Type", "text/html; charset=gbk")
-				w.Write(gbkPage)
-			}))
-			defer srv.Close()
-			adapter := fastAdapter(t, tc.adapter)
-			g, out, _ := crawlGlobals()
-			if err := (&CrawlCmd{Site: adapter, Query: []string{tc.query}, MaxPages: 1, Mirror: []string{"*=" + srv.URL}}).Run(g); err != nil {
-				t.Fatal(err)
-			}
-			got := readListings(t, out)
-			site, err := crawler.ParseSite("a.yaml", mustRead(t, adapter))
-			if err != nil {
-				t.Fatal(err)
-			}
-			searchURL, _ := site.SearchURL(tc.query, 1)
-			u, _ := url.Parse(searchURL)
-			want := site.ExtractSearch(utf8Page, u).Listings
-			if len(got) != tc.listings || len(want) != tc.listings {
-				t.Fatalf("crawled %d listings, the UTF-8 page has %d, want %d", len(got), len(want), tc.listings)
-			}
-			for i := range want {
-				g, w := got[i], want[i]
-				if g.ID != w.ID || g.Title != w.Title || g.URL != w.URL || g.Image != w.Image || g.Seller != w.Seller ||
-					g.ShipFrom != w.ShipFrom || *g.Price != *w.Price || g.Currency != w.Currency || g.Ad != w.Ad {
-					t.Fatalf("listing %d: crawled %+v, want %+v", i, g, w)
+				cmd := &CrawlCmd{Site: adapter, Query: []string{tc.query}, MaxPages: 1, Mirror: []string{"*=" + srv.URL}}
+				if mode == "base-url" {
+					cmd = &CrawlCmd{Site: adapter, Query: []string{tc.query}, MaxPages: 1, BaseURL: srv.URL}
+					if site, err = site.Rebase(srv.URL); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-		})
+				g, out, _ := crawlGlobals()
+				if err := cmd.Run(g); err != nil {
+					t.Fatal(err)
+				}
+				got := readListings(t, out)
+				searchURL, _ := site.SearchURL(tc.query, 1)
+				u, _ := url.Parse(searchURL)
+				want := site.ExtractSearch(utf8Page, u).Listings
+				if len(got) != tc.listings || len(want) != tc.listings {
+					t.Fatalf("crawled %d listings, the UTF-8 page has %d, want %d", len(got), len(want), tc.listings)
+				}
+				for i := range want {
+					if !sameListing(got[i], want[i]) {
+						t.Fatalf("listing %d: crawled %+v, want %+v", i, got[i], want[i])
+					}
+				}
+			})
+		}
 	}
 }
 
