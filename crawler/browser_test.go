@@ -255,3 +255,20 @@ func TestBrowserPageBlockedBySlider(t *testing.T) {
 		t.Fatalf("the slider page: %v, want a block", err)
 	}
 }
+
+// The layout fault renders the JavaScript site's cards under other class
+// names: the page renders, and the adapter reports a layout change.
+func TestBrowserPageLayoutChange(t *testing.T) {
+	chromium := needChromium(t)
+	rule, err := fakemarket.ParseFaultRule("js:/js/search:layout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, site := startJSSite(t, fakemarket.Generate(1, fakemarket.WithListings(30), fakemarket.WithJSListings(60)), fakemarket.Options{Faults: []fakemarket.FaultRule{rule}})
+	b := browser.New(browser.Options{ExecPath: chromium, Tabs: 1})
+	defer b.Close()
+	c := crawler.New(config.Crawl{}, map[string]*crawler.Site{site.Name: site}, crawler.WithBrowser(b))
+	if _, err := c.Crawl(context.Background(), site.SearchTask("r", "耐克", 1)); !errors.Is(err, crawler.ErrLayoutChanged) {
+		t.Fatalf("the layout fault on the JavaScript site: %v, want a layout change", err)
+	}
+}
