@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -270,5 +271,66 @@ func TestBrowserPageLayoutChange(t *testing.T) {
 	c := crawler.New(config.Crawl{}, map[string]*crawler.Site{site.Name: site}, crawler.WithBrowser(b))
 	if _, err := c.Crawl(context.Background(), site.SearchTask("r", "耐克", 1)); !errors.Is(err, crawler.ErrLayoutChanged) {
 		t.Fatalf("the layout fault on the JavaScript site: %v, want a layout change", err)
+	}
+}
+
+// A proxy Chromium cannot reach fails the page and rests; the site's
+// other proxy carries the following pages.
+func TestBrowserPageDeadProxyRests(t *testing.T) {
+	chromium := needChromium(t)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!DOCTYPE html><html><body><ul><li data-id="1"><b>x</b></li></ul></body></html>`)
+	}))
+	defer site.Close()
+	live := newForwardProxy(t, "live")
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close()
+	s, err := crawler.ParseSite("d.yaml", []byte(`
+name: d
+base_url: `+site.URL+`
+rate: {requests_per_second: 1000, burst: 100}
+proxies:
+  urls: ["`+live.URL+`", "http://`+deadAddr+`"]
+  max_failures: 1
+  rest: 1h
+fetch: browser
+browser: {timeout: 20s}
+search: {url: "/s?q={query}", max_pages: 1}
+listing: {item: li, fields: {id: {attr: data-id}, title: {selector: b}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := browser.New(browser.Options{ExecPath: chromium, Tabs: 1})
+	defer b.Close()
+	c := crawler.New(config.Crawl{}, map[string]*crawler.Site{s.Name: s}, crawler.WithBrowser(b), crawler.WithConcurrency(1))
+	var failed, ok int
+	for i := range 4 {
+		if _, err := c.Crawl(context.Background(), s.SearchTask("r", fmt.Sprint("q", i), 1)); err != nil {
+			failed++
+		} else {
+			ok++
+		}
+	}
+	paths, _ := live.seen()
+	var pages int
+	for _, p := range paths {
+		if p == "/s" {
+			pages++
+		}
+	}
+	// robots.txt (plain HTTP) → the live proxy, page 0 → the dead one
+	// (fails, rests), pages 1-3 → the live one.
+	if failed != 1 || ok != 3 || pages != 3 {
+		t.Fatalf("%d pages failed, %d rendered, %d through the live proxy; want 1, 3, 3", failed, ok, pages)
 	}
 }

@@ -249,17 +249,29 @@ func (c *Crawler) fetchBrowser(ctx context.Context, site *Site, log *slog.Logger
 	if u, err := url.Parse(task.URL); err == nil {
 		req.Cookies = c.browserCookiesFor(site, u)
 	}
-	if pool := c.proxies[site.Name]; pool != nil {
-		// Round-robin as for HTTP pages; a page that fails in the browser
-		// is not held against its proxy (it may be the page's fault).
-		e, err := pool.pick()
-		if err != nil {
+	pool := c.proxies[site.Name]
+	var proxy *proxyEntry
+	if pool != nil {
+		// Round-robin as for HTTP pages.
+		var err error
+		if proxy, err = pool.pick(); err != nil {
 			return nil, nil, &FetchError{URL: task.URL, Temporary: true, Err: err}
 		}
-		req.Proxy = e.server
+		req.Proxy = proxy.server
 	}
 	start := c.now()
 	res, err := c.browser.Fetch(ctx, req)
+	if proxy != nil {
+		// Only Chromium's proxy errors count against the proxy: a page
+		// that did not render may be the page's fault.
+		var proxyErr error
+		if err != nil && browserProxyFailure(err) {
+			proxyErr = err
+		}
+		if (err == nil || proxyErr != nil) && pool.done(proxy, proxyErr) {
+			log.Warn("proxy rests after failures in a row", "site", site.Name, "proxy", proxy.index, "rest", pool.rest)
+		}
+	}
 	c.metrics.FetchDuration.WithLabelValues(site.Name).Observe(c.now().Sub(start).Seconds())
 	if err != nil {
 		if ctx.Err() != nil {

@@ -155,6 +155,20 @@ func (p *proxyPool) done(e *proxyEntry, err error) (rested bool) {
 	return false
 }
 
+// browserProxyFailure reports whether a browser page failed because its
+// proxy could not be reached or refused the connection (Chromium's net
+// errors for proxies).
+func browserProxyFailure(err error) bool {
+	msg := err.Error()
+	for _, code := range []string{"ERR_PROXY_CONNECTION_FAILED", "ERR_SOCKS_CONNECTION_FAILED", "ERR_TUNNEL_CONNECTION_FAILED",
+		"ERR_PROXY_AUTH_UNSUPPORTED", "ERR_PROXY_CERTIFICATE_INVALID", "ERR_NO_SUPPORTED_PROXIES"} {
+		if strings.Contains(msg, code) {
+			return true
+		}
+	}
+	return false
+}
+
 // proxyRouter sends a request through the proxy its fetch picked, or
 // through direct when the site has no proxies.
 type proxyRouter struct {
