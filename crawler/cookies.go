@@ -18,6 +18,8 @@ import (
 
 	"context"
 	"log/slog"
+
+	"github.com/markwatch/markwatch/crawler/browser"
 )
 
 // Authorised access: a site's requests may carry the cookies of an account
@@ -192,8 +194,8 @@ func (c *Crawler) ReloadCookies() error {
 // well): commands stop on it.
 func (c *Crawler) CookiesError() error { return c.cookieErr }
 
-// cookiesFor returns the cookies of site that go with a request to u.
-func (c *Crawler) cookiesFor(site *Site, u *url.URL) []*http.Cookie {
+// matchingCookies returns the cookies of site that go with a request to u.
+func (c *Crawler) matchingCookies(site *Site, u *url.URL) []*siteCookie {
 	if site.Cookies == "" || !site.AllowsURL(u) {
 		return nil
 	}
@@ -201,11 +203,31 @@ func (c *Crawler) cookiesFor(site *Site, u *url.URL) []*http.Cookie {
 	cs := c.cookies[site.Name]
 	c.cookieMu.RUnlock()
 	now := c.now()
-	var out []*http.Cookie
+	var out []*siteCookie
 	for i := range cs {
 		if cs[i].matches(u, now) {
-			out = append(out, &http.Cookie{Name: cs[i].name, Value: cs[i].value})
+			out = append(out, &cs[i])
 		}
+	}
+	return out
+}
+
+// cookiesFor returns the cookies of site that go with a request to u.
+func (c *Crawler) cookiesFor(site *Site, u *url.URL) []*http.Cookie {
+	var out []*http.Cookie
+	for _, sc := range c.matchingCookies(site, u) {
+		out = append(out, &http.Cookie{Name: sc.name, Value: sc.value})
+	}
+	return out
+}
+
+// browserCookiesFor returns the cookies of site that go with a page at u,
+// for the browser, which sets them for u's host only: a page's scripts
+// and images on other hosts never get them.
+func (c *Crawler) browserCookiesFor(site *Site, u *url.URL) []browser.Cookie {
+	var out []browser.Cookie
+	for _, sc := range c.matchingCookies(site, u) {
+		out = append(out, browser.Cookie{Name: sc.name, Value: sc.value, Path: sc.path, Secure: sc.secure, Expires: sc.expires})
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -239,8 +240,38 @@ func (c *Crawler) fetchBrowser(ctx context.Context, site *Site, log *slog.Logger
 		req.WaitFor, req.Scroll, req.Timeout = b.WaitFor, b.Scroll, b.Timeout.Std()
 		req.Screenshot = b.Screenshot == nil || *b.Screenshot
 	}
+	if bl := site.Blocked; req.WaitFor != "" && bl != nil && len(bl.Selectors) > 0 {
+		// A block page never shows what wait_for waits for: wait for
+		// either, so that a slider check is classified as a block rather
+		// than timing out.
+		req.WaitFor += ", " + strings.Join(bl.Selectors, ", ")
+	}
+	if u, err := url.Parse(task.URL); err == nil {
+		req.Cookies = c.browserCookiesFor(site, u)
+	}
+	pool := c.proxies[site.Name]
+	var proxy *proxyEntry
+	if pool != nil {
+		// Round-robin as for HTTP pages.
+		var err error
+		if proxy, err = pool.pick(); err != nil {
+			return nil, nil, &FetchError{URL: task.URL, Temporary: true, Err: err}
+		}
+		req.Proxy = proxy.server
+	}
 	start := c.now()
 	res, err := c.browser.Fetch(ctx, req)
+	if proxy != nil {
+		// Only Chromium's proxy errors count against the proxy: a page
+		// that did not render may be the page's fault.
+		var proxyErr error
+		if err != nil && browserProxyFailure(err) {
+			proxyErr = err
+		}
+		if (err == nil || proxyErr != nil) && pool.done(proxy, proxyErr) {
+			log.Warn("proxy rests after failures in a row", "site", site.Name, "proxy", proxy.index, "rest", pool.rest)
+		}
+	}
 	c.metrics.FetchDuration.WithLabelValues(site.Name).Observe(c.now().Sub(start).Seconds())
 	if err != nil {
 		if ctx.Err() != nil {

@@ -45,6 +45,9 @@ func (s *Site) validateProxies() error {
 			// The value is not echoed: it may hold a password.
 			errs = append(errs, config.Errorf(fmt.Sprintf("proxies.urls[%d]", i), "must be an http://, https:// or socks5:// URL with a host"))
 		}
+		if err == nil && u.User != nil && s.Fetch == "browser" {
+			errs = append(errs, config.Errorf(fmt.Sprintf("proxies.urls[%d]", i), "has credentials, which Chromium (fetch: browser) cannot be given: use a proxy without them (e.g. a local forwarder that adds them)"))
+		}
 	}
 	if p.MaxFailures < 0 {
 		errs = append(errs, config.Errorf("proxies.max_failures", "must not be negative"))
@@ -69,6 +72,7 @@ type proxyPool struct {
 
 type proxyEntry struct {
 	index     int
+	server    string // scheme://host:port, without credentials (for Chromium)
 	transport http.RoundTripper
 	failures  int
 	restUntil time.Time
@@ -109,7 +113,7 @@ func newProxyPool(cfg config.Crawl, site *Site, conns int, now func() time.Time)
 		} else {
 			t.Proxy = http.ProxyURL(u)
 		}
-		p.proxies = append(p.proxies, &proxyEntry{index: i, transport: t})
+		p.proxies = append(p.proxies, &proxyEntry{index: i, transport: t, server: u.Scheme + "://" + u.Host})
 	}
 	return p, nil
 }
@@ -147,6 +151,20 @@ func (p *proxyPool) done(e *proxyEntry, err error) (rested bool) {
 		e.failures = 0
 		e.restUntil = p.now().Add(p.rest)
 		return true
+	}
+	return false
+}
+
+// browserProxyFailure reports whether a browser page failed because its
+// proxy could not be reached or refused the connection (Chromium's net
+// errors for proxies).
+func browserProxyFailure(err error) bool {
+	msg := err.Error()
+	for _, code := range []string{"ERR_PROXY_CONNECTION_FAILED", "ERR_SOCKS_CONNECTION_FAILED", "ERR_TUNNEL_CONNECTION_FAILED",
+		"ERR_PROXY_AUTH_UNSUPPORTED", "ERR_PROXY_CERTIFICATE_INVALID", "ERR_NO_SUPPORTED_PROXIES"} {
+		if strings.Contains(msg, code) {
+			return true
+		}
 	}
 	return false
 }

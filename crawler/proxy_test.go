@@ -54,6 +54,21 @@ func newForwardProxy(t *testing.T, name string) *forwardProxy {
 	return p
 }
 
+// oneListingServer serves a page with one card (li[data-id=1] > b) on
+// every path but robots.txt (404), calling seen with every request first.
+func oneListingServer(t *testing.T, seen func(*http.Request)) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen(r)
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, `<ul><li data-id="1"><b>x</b></li></ul>`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 func (p *forwardProxy) seen() ([]string, string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -66,17 +81,11 @@ func (p *forwardProxy) seen() ([]string, string) {
 func TestProxiesRoundRobinAndRest(t *testing.T) {
 	var mu sync.Mutex
 	var via []string
-	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	target := oneListingServer(t, func(r *http.Request) {
 		mu.Lock()
 		via = append(via, r.Header.Get("Via"))
 		mu.Unlock()
-		if r.URL.Path == "/robots.txt" {
-			http.NotFound(w, r)
-			return
-		}
-		fmt.Fprint(w, `<ul><li data-id="1"><b>x</b></li></ul>`)
-	}))
-	defer target.Close()
+	})
 	p1, p2 := newForwardProxy(t, "p1"), newForwardProxy(t, "p2")
 	dead, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

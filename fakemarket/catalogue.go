@@ -128,10 +128,18 @@ const (
 	SiteMart = "mart" // UTF-8 HTML
 	SiteGBK  = "gbk"  // GBK HTML, table layout
 	SiteAPI  = "api"  // JSON API
+	// SiteJS renders its cards in the browser from a JSON endpoint: its
+	// HTML has no listing. Its listings exist only in catalogues generated
+	// WithJSListings (see jsmart.go).
+	SiteJS = "js"
 )
 
-// SiteNames lists the sites in a stable order.
+// SiteNames lists the three sites every catalogue fills, in a stable order
+// (SiteJS, filled only on request, is not among them).
 func SiteNames() []string { return []string{SiteMart, SiteGBK, SiteAPI} }
+
+// servedSites are the sites a Server serves: SiteNames and SiteJS.
+func servedSites() []string { return []string{SiteMart, SiteGBK, SiteAPI, SiteJS} }
 
 // Catalogue is a generated, immutable set of listings with ground truth.
 // It is safe for concurrent use.
@@ -146,7 +154,8 @@ type Catalogue struct {
 type Option func(*genConfig)
 
 type genConfig struct {
-	listings int
+	listings   int
+	jsListings int
 }
 
 // DefaultListings is the catalogue size when WithListings is not given.
@@ -158,6 +167,18 @@ func WithListings(n int) Option {
 	return func(c *genConfig) {
 		if n > 0 {
 			c.listings = n
+		}
+	}
+}
+
+// WithJSListings adds n listings for the JavaScript site (SiteJS) after the
+// three sites' listings. They continue the same recipe cycle, so the other
+// sites' listings are the same with or without them, byte for byte; from
+// RecipesPerCycle() of them up every class is on the JavaScript site.
+func WithJSListings(n int) Option {
+	return func(c *genConfig) {
+		if n > 0 {
+			c.jsListings = n
 		}
 	}
 }
@@ -182,7 +203,7 @@ func Generate(seed int64, opts ...Option) *Catalogue {
 	cat := &Catalogue{seed: seed, byID: make(map[string]int, cfg.listings)}
 	counters := map[string]int{}
 	var classTurn map[string]int
-	for i := 0; i < cfg.listings; i++ {
+	for i := 0; i < cfg.listings+cfg.jsListings; i++ {
 		round := i / len(recipes)
 		if i%len(recipes) == 0 {
 			classTurn = map[string]int{}
@@ -191,8 +212,11 @@ func Generate(seed int64, opts ...Option) *Catalogue {
 		// Within a cycle the recipes of one class take the sites in turn
 		// (every class has at least three recipes, so one cycle puts every
 		// class on every site); the turn shifts each cycle, so every recipe
-		// visits every site.
+		// visits every site. The JavaScript site's listings come after.
 		site := SiteNames()[(classTurn[r.class]+round)%3]
+		if i >= cfg.listings {
+			site = SiteJS
+		}
 		classTurn[r.class]++
 		counters[site]++
 		l := r.build(rng, round)
@@ -215,7 +239,7 @@ func Generate(seed int64, opts ...Option) *Catalogue {
 	return cat
 }
 
-var sitePrefix = map[string]string{SiteMart: "M", SiteGBK: "G", SiteAPI: "A"}
+var sitePrefix = map[string]string{SiteMart: "M", SiteGBK: "G", SiteAPI: "A", SiteJS: "J"}
 
 func itemPath(site, id string) string {
 	switch site {
@@ -223,6 +247,8 @@ func itemPath(site, id string) string {
 		return "/gbk/goods.php?id=" + id
 	case SiteAPI:
 		return "/api/v1/item?id=" + id
+	case SiteJS:
+		return "/js/item/" + id
 	}
 	return "/mart/item/" + id + ".html"
 }
@@ -233,6 +259,8 @@ func imagePath(site, id string) string {
 		return "/gbk/pic/" + id + ".jpg"
 	case SiteAPI:
 		return "/api/static/pic/" + id + ".jpg"
+	case SiteJS:
+		return "/js/img/" + id + ".jpg"
 	}
 	return "/mart/img/" + id + ".jpg"
 }

@@ -1,7 +1,8 @@
 // Package fakemarket is markwatch's local marketplace with known ground
 // truth: a deterministic catalogue of listings about the contract marks
 // (the marks contract in marks.go), served as three
-// differently built sites on loopback, able to misbehave on request, and
+// differently built sites on loopback (and a fourth, "js", that builds its
+// pages in the browser: jssite.go), able to misbehave on request, and
 // counting every request it gets. Tests, benchmarks and `markwatch demo`
 // crawl it; this file is the specification the site adapters
 // (configs/sites/) are written against.
@@ -15,6 +16,8 @@
 // cycle, so every class is on every site from one full cycle
 // (RecipesPerCycle(), about 310 listings) up.
 // The same seed and size give the same catalogue and the same page bytes.
+// WithJSListings(n) adds n listings for the JavaScript site after these,
+// continuing the cycle (the other sites' listings do not change).
 // Each Listing carries the fields a site shows (ID, Title, Description,
 // Price in CNY, Seller, ShipFrom "省 市" or "" for unknown, Category "一级 >
 // 二级", Image and URL as paths on its site) and its Truth:
@@ -66,7 +69,7 @@
 // Server implements http.Handler serving all three sites on one host (paths
 // told apart by prefix; /robots.txt then holds all three sites' rules).
 // Server.Start("127.0.0.1:0") serves each site on its own listener instead
-// (port 0: three free ports; port P: P, P+1, P+2), each with only its own
+// (port 0: free ports; port P: P, P+1, P+2, and P+3 for js), each with only its own
 // robots.txt — robots.txt is per host:port, so this is the realistic mode.
 // Paths are the same in both modes (every site path carries its prefix), so
 // an adapter's base_url is the site's Sites URL (scheme://host:port) and its
@@ -79,6 +82,7 @@
 //	      Disallow /mart/*?*sort=, Disallow /mart/*.json$
 //	gbk   Disallow /gbk/private/, /gbk/member.php, /gbk/*?*orderby=
 //	api   Disallow /api/private/, /api/v1/internal, /api/*?*debug=, /api/static/*.map$
+//	js    Disallow /js/private/, /js/api/internal
 //
 // Pages under every /…/private/ path exist (200), so a test can assert from
 // the hit counts that a crawler never fetched them.

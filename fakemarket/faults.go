@@ -71,8 +71,8 @@ func ParseFaultRule(text string) (FaultRule, error) {
 		return FaultRule{}, fmt.Errorf("fault rule %q: want SITE:PATHPREFIX:KIND[:N]", text)
 	}
 	rule := FaultRule{Site: parts[0], PathPrefix: parts[1], Fault: Fault{Kind: parts[2]}}
-	if rule.Site != "" && !slices.Contains(SiteNames(), rule.Site) {
-		return FaultRule{}, fmt.Errorf("fault rule %q: unknown site %q (want one of %v)", text, rule.Site, SiteNames())
+	if rule.Site != "" && !slices.Contains(servedSites(), rule.Site) {
+		return FaultRule{}, fmt.Errorf("fault rule %q: unknown site %q (want one of %v)", text, rule.Site, servedSites())
 	}
 	if !slices.Contains(FaultKinds(), rule.Fault.Kind) {
 		return FaultRule{}, fmt.Errorf("fault rule %q: unknown fault %q (want one of %v)", text, rule.Fault.Kind, FaultKinds())

@@ -63,8 +63,6 @@ func (s *Server) mart(r *http.Request, layout int) *response {
 			return notFound(SiteMart)
 		}
 		return htmlPage(s.martItem(l, c))
-	case strings.HasPrefix(p, "/mart/js/"):
-		return s.jsMart(r)
 	case strings.HasPrefix(p, "/mart/img/"):
 		return s.image(p)
 	case p == "/mart/shop":

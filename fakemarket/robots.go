@@ -25,15 +25,19 @@ var robotsRules = map[string][]string{
 		"Disallow: /api/*?*debug=",
 		"Disallow: /api/static/*.map$",
 	},
+	SiteJS: {
+		"Disallow: /js/private/",
+		"Disallow: /js/api/internal",
+	},
 }
 
-// robots renders the robots.txt of one site, or of all three (site "").
+// robots renders the robots.txt of one site, or of all of them (site "").
 func robots(site string) *response {
 	var b strings.Builder
 	b.WriteString("# robots.txt of the markwatch fake marketplace\n")
 	b.WriteString("User-agent: BadBot\nDisallow: /\n\n")
 	b.WriteString("User-agent: *\n")
-	for _, name := range SiteNames() {
+	for _, name := range servedSites() {
 		if site == "" || site == name {
 			for _, line := range robotsRules[name] {
 				b.WriteString(line + "\n")

@@ -38,8 +38,8 @@ type Options struct {
 	BanAfter int
 }
 
-// Server serves the catalogue as three marketplace sites. It is an
-// http.Handler serving all three on one host (sites told apart by their path
+// Server serves the catalogue as four marketplace sites (mart, gbk, api, js). It is an
+// http.Handler serving them all on one host (sites told apart by their path
 // prefix, one combined robots.txt); Start serves each site on its own
 // loopback listener instead, with its own robots.txt, which is what a
 // crawler that keeps robots.txt per host should be tested against.
@@ -94,13 +94,15 @@ func New(cat *Catalogue, opts Options) *Server {
 // Catalogue returns the catalogue the server serves.
 func (s *Server) Catalogue() *Catalogue { return s.cat }
 
-// Sites are the base URLs (scheme and host, no path) of the three sites.
-// Every site's paths carry its prefix (/mart/, /gbk/, /api/), so an adapter
-// is written once for both serving modes.
+// Sites are the base URLs (scheme and host, no path) of the sites.
+// Every site's paths carry its prefix (/mart/, /gbk/, /api/, /js/), so an
+// adapter is written once for both serving modes.
 type Sites struct {
 	Mart string `json:"mart"`
 	GBK  string `json:"gbk"`
 	API  string `json:"api"`
+	// JS is the JavaScript site (its listings: WithJSListings).
+	JS string `json:"js"`
 }
 
 // URL returns the base URL of a site by name ("mart", "gbk", "api").
@@ -112,13 +114,15 @@ func (s Sites) URL(site string) string {
 		return s.GBK
 	case SiteAPI:
 		return s.API
+	case SiteJS:
+		return s.JS
 	}
 	return ""
 }
 
 // Start serves each site on its own listener. addr is host:port; with port
-// 0 every site gets a free port, otherwise mart, gbk and api get port,
-// port+1 and port+2. Only loopback hosts are accepted.
+// 0 every site gets a free port, otherwise mart, gbk, api and js get port,
+// port+1, port+2 and port+3. Only loopback hosts are accepted.
 func (s *Server) Start(addr string) (Sites, error) {
 	host, portText, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -133,7 +137,7 @@ func (s *Server) Start(addr string) (Sites, error) {
 	}
 	var sites Sites
 	var started []*http.Server
-	for i, site := range SiteNames() {
+	for i, site := range servedSites() {
 		p := 0
 		if port != 0 {
 			p = port + i
@@ -160,6 +164,8 @@ func (s *Server) Start(addr string) (Sites, error) {
 			sites.GBK = base
 		case SiteAPI:
 			sites.API = base
+		case SiteJS:
+			sites.JS = base
 		}
 	}
 	s.mu.Lock()
@@ -197,7 +203,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// ServeHTTP serves all three sites on one host, told apart by path prefix.
+// ServeHTTP serves every site on one host, told apart by path prefix.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, "") }
 
 // SiteHandler serves one site alone (its prefix, its robots.txt, images,
@@ -208,7 +214,7 @@ func (s *Server) SiteHandler(site string) http.Handler {
 
 // siteOf names the site a path belongs to, "" for none.
 func siteOf(path string) string {
-	for _, site := range SiteNames() {
+	for _, site := range servedSites() {
 		if path == "/"+site || strings.HasPrefix(path, "/"+site+"/") {
 			return site
 		}
@@ -281,6 +287,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, only string) {
 			resp = s.gbk(r, layout)
 		case SiteAPI:
 			resp = s.api(r, layout)
+		case SiteJS:
+			resp = s.jsSite(r, layout)
 		default:
 			resp = notFound(only)
 		}

@@ -321,6 +321,20 @@ type Signals struct {
 	// Claims are words that, right after a mark name or alias, claim the
 	// goods are the mark's or as good (耐克同款, 香奶奶平替, 阳澄湖品质).
 	Claims Claims `yaml:"claims"`
+	// Currency converts prices in other currencies to CNY for the price
+	// floors (which are in CNY).
+	Currency Currency `yaml:"currency"`
+}
+
+// Currency is a table of conversion rates to CNY.
+type Currency struct {
+	// Rates are CNY per unit of each currency (ISO 4217 code: USD, HKD,
+	// EUR). A price in a currency without a rate is not compared with
+	// the floors, and the verdict says so.
+	Rates map[string]float64 `yaml:"rates"`
+	// AsOf is the date the rates were read ("2026-12-01"), stated in the
+	// verdicts that use them.
+	AsOf string `yaml:"as_of"`
 }
 
 // Claims are the claim words and what they weigh.
@@ -435,6 +449,17 @@ func (s *Signals) Validate() error {
 		}
 	}
 	unit("claims.weight", s.Claims.Weight)
+	for code, rate := range s.Currency.Rates {
+		if len(code) != 3 || strings.ToUpper(code) != code || code == "CNY" {
+			errs = append(errs, config.Errorf("currency.rates."+code, "must be an upper-case ISO 4217 code other than CNY"))
+		}
+		if !(rate > 0) {
+			errs = append(errs, config.Errorf("currency.rates."+code, "must be a positive rate (CNY per unit), got %v", rate))
+		}
+	}
+	if len(s.Currency.Rates) > 0 && strings.TrimSpace(s.Currency.AsOf) == "" {
+		errs = append(errs, config.Errorf("currency.as_of", "is required with rates (the date they were read, stated in verdicts)"))
+	}
 	if s.Threshold <= 0 || s.Threshold > 1 {
 		errs = append(errs, config.Errorf("threshold", "must be within (0, 1], got %v", s.Threshold))
 	}

@@ -602,9 +602,13 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 
 	best, strongest := 0.0, markwatch.MarkKind("")
 	// Floors are in CNY: a price in another currency is compared only
-	// converted (no rate table is configured yet, so it is not compared),
-	// and the verdict says so.
-	price, priceNote, hasPrice := l.PriceCNY(nil)
+	// converted through the configured rates (currency:), and the verdict
+	// says at which rate; without a rate it is not compared, and the
+	// verdict says so.
+	price, priceNote, hasPrice := l.PriceCNY(m.signals.Currency.Rates)
+	if priceNote != "" && hasPrice && m.signals.Currency.AsOf != "" {
+		priceNote += " as of " + m.signals.Currency.AsOf
+	}
 	seller := strings.TrimSpace(l.Seller)
 	shipFrom := strings.TrimSpace(l.ShipFrom)
 	for i := range evals {
@@ -664,6 +668,10 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 					ws = append(ws, pw)
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id, Weight: pw,
 						Detail: "price " + fmtPrice(price) + " CNY" + converted(priceNote) + " is below the genuine floor " + fmtPrice(in.minPrice) + " CNY"})
+				case hasPrice && in.minPrice > 0 && priceNote != "":
+					// Converted and not below: the verdict still states the rate.
+					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id,
+						Detail: "price " + fmtPrice(price) + " CNY" + converted(priceNote) + " is not below the genuine floor " + fmtPrice(in.minPrice) + " CNY"})
 				}
 			}
 			ws = append(ws, markSlang[e.mark]...)

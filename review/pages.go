@@ -639,8 +639,9 @@ func (s *Server) listingView(d *store.ListingDetail) listingView {
 		v.Mark, v.HasMark = info, true
 		// A price of zero or below is no price (a placeholder, 面议), not
 		// "0% of the floor": the same rule as markwatch.Listing.PriceValue.
-		listing := markwatch.Listing{Price: d.Price}
-		if price, ok := listing.PriceValue(); ok && info.Floor > 0 {
+		// Floors are in CNY: a price in another currency is not set against them.
+		listing := markwatch.Listing{Price: d.Price, Currency: d.Currency}
+		if price, _, ok := listing.PriceCNY(nil); ok && info.Floor > 0 {
 			v.FloorRatio = fmt.Sprintf("%.0f%% of the genuine floor ¥%.2f", price/info.Floor*100, info.Floor)
 			v.FloorBelow = price < info.Floor
 		}

@@ -239,3 +239,37 @@ func TestListingFloorRatioOnlyForAPrice(t *testing.T) {
 		}
 	}
 }
+
+// A price in US dollars is stored with its currency and shown with it, in
+// the queue and on the listing page, and is not set against a CNY floor.
+func TestPriceShownWithItsCurrency(t *testing.T) {
+	f := newFixture(t, review.Options{Marks: review.MarkMap{"Adidas": {Name: "阿迪达斯", Floor: 500}}})
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	usd := storetest.Finding("r1", "ae", "usd1", "Adidas", "", 20.97, now)
+	usd.Listing.Currency = "USD"
+	if _, err := f.store.PutFindings(ctx, []markwatch.Finding{usd}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := f.store.ListingByKey(ctx, "ae", "usd1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.store.Listing(ctx, id)
+	if err != nil || d.Currency != "USD" || d.Price == nil || *d.Price != 20.97 {
+		t.Fatalf("stored listing %+v: %v", d, err)
+	}
+	c, _ := f.login("vera")
+	page := f.get(c, fmt.Sprintf("/listings/%d", id), http.StatusOK)
+	if !strings.Contains(page, `<dd id="price">US $20.97`) || strings.Contains(page, "of the genuine floor") {
+		i := strings.Index(page, `id="price"`)
+		t.Fatalf("listing page price: %s", page[max(0, i):min(len(page), i+120)])
+	}
+	if queue := f.get(c, "/queue?site=ae", http.StatusOK); !strings.Contains(queue, "US $20.97") {
+		t.Fatal("the queue does not show the price in US dollars")
+	}
+	// A CNY listing still shows ¥.
+	if page := f.get(c, fmt.Sprintf("/listings/%d", f.plain), http.StatusOK); !strings.Contains(page, `<dd id="price">¥25.00`) {
+		t.Fatal("a CNY price is not shown with ¥")
+	}
+}

@@ -185,11 +185,26 @@ func fmtDate(t time.Time) string {
 	return t.UTC().Format(time.DateOnly)
 }
 
-func fmtPrice(p *float64) string {
+// fmtPrice writes a price in its currency (ISO 4217; none or "" is CNY).
+func fmtPrice(p *float64, currency ...string) string {
 	if p == nil {
 		return "—"
 	}
-	return fmt.Sprintf("¥%.2f", *p)
+	cur := ""
+	if len(currency) > 0 {
+		cur = currency[0]
+	}
+	switch cur {
+	case "", "CNY":
+		return fmt.Sprintf("¥%.2f", *p)
+	case "USD":
+		return fmt.Sprintf("US $%.2f", *p)
+	case "HKD":
+		return fmt.Sprintf("HK$%.2f", *p)
+	case "EUR":
+		return fmt.Sprintf("€%.2f", *p)
+	}
+	return fmt.Sprintf("%.2f %s", *p, cur)
 }
 
 // safeURL returns u when it is an absolute http(s) URL, else "": a

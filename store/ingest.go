@@ -179,10 +179,10 @@ var ingestSQL = []struct {
 }{
 	{func(s *ingestStatements) **sql.Stmt { return &s.selListing }, `SELECT id, title, price, status, status_at, last_seen,
 			mark, kind, ship_from, sweep, last_run, seller, first_seen, suspect, description FROM listings WHERE site = ? AND listing_id = ?`},
-	{func(s *ingestStatements) **sql.Stmt { return &s.insListing }, `INSERT INTO listings (site, listing_id, url, title, description, price, seller, ship_from, category, image,
+	{func(s *ingestStatements) **sql.Stmt { return &s.insListing }, `INSERT INTO listings (site, listing_id, url, title, description, price, currency, seller, ship_from, category, image,
 			first_seen, last_seen, last_run, sweep, suspect, score, mark, kind, reasons, evidence, fetched_at, status, status_at, signal_key, likelihood)
-			VALUES (?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?, ?, coalesce((SELECT likelihood FROM calibration WHERE key = ?), -1)) RETURNING id`},
-	{func(s *ingestStatements) **sql.Stmt { return &s.updListing }, `UPDATE listings SET url = ?, title = ?, description = ?, price = ?, seller = ?, ship_from = ?, category = ?, image = ?,
+			VALUES (?,?,?,?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?,?,?, 'new', ?, ?, coalesce((SELECT likelihood FROM calibration WHERE key = ?), -1)) RETURNING id`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.updListing }, `UPDATE listings SET url = ?, title = ?, description = ?, price = ?, currency = ?, seller = ?, ship_from = ?, category = ?, image = ?,
 			last_seen = ?, last_run = ?, sweep = ?, suspect = ?, score = ?, mark = ?, kind = ?, reasons = ?,
 			signal_key = ?, likelihood = coalesce((SELECT likelihood FROM calibration WHERE key = ?), -1),
 			evidence = CASE WHEN ? <> '' THEN ? ELSE evidence END, fetched_at = ?,
@@ -279,7 +279,7 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 	old.site, old.status = site, status
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		err = w.insListing.QueryRowContext(ctx, site, l.ID, l.URL, l.Title, l.Description, price, l.Seller, l.ShipFrom, l.Category, l.Image,
+		err = w.insListing.QueryRowContext(ctx, site, l.ID, l.URL, l.Title, l.Description, price, l.Currency, l.Seller, l.ShipFrom, l.Category, l.Image,
 			seenMS, seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, l.Evidence, ms(l.FetchedAt), w.now, signalKey, signalKey).Scan(&id)
 		if err != nil {
 			return false, err
@@ -316,7 +316,7 @@ func (w *ingestTx) put(ctx context.Context, f *markwatch.Finding) (bool, error) 
 	}
 	if status != "" { // an existing listing
 		if seenMS >= lastSeen {
-			if _, err := w.updListing.ExecContext(ctx, l.URL, l.Title, l.Description, price, l.Seller, l.ShipFrom, l.Category, l.Image,
+			if _, err := w.updListing.ExecContext(ctx, l.URL, l.Title, l.Description, price, l.Currency, l.Seller, l.ShipFrom, l.Category, l.Image,
 				seenMS, f.Run, f.Sweep, suspect, v.Score, mark, kind, reasons, signalKey, signalKey, l.Evidence, l.Evidence, ms(l.FetchedAt), seenMS, id); err != nil {
 				return false, err
 			}

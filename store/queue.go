@@ -144,12 +144,14 @@ type Row struct {
 	// Thumbnail is the SHA-256 of the listing's first kept photo in the
 	// image store (images step), or empty.
 	Thumbnail string `json:"thumbnail,omitempty"`
+	// Currency of Price (ISO 4217: USD, HKD, EUR; "" is CNY).
+	Currency string `json:"currency,omitempty"`
 }
 
 const rowColumns = `l.id, l.site, l.listing_id, l.url, l.title, l.price, l.seller, l.ship_from, l.suspect, l.score, l.mark, l.kind,
 	l.reasons, l.evidence, l.fetched_at, l.first_seen, l.last_seen, l.last_run, l.sweep, l.status, l.status_at, l.status_by, l.note,
 	CASE WHEN l.photos <> '' THEN coalesce((SELECT json_extract(p.value, '$.sha256') FROM json_each(l.photos) p
-		WHERE coalesce(json_extract(p.value, '$.sha256'), '') <> '' LIMIT 1), '') ELSE '' END`
+		WHERE coalesce(json_extract(p.value, '$.sha256'), '') <> '' LIMIT 1), '') ELSE '' END, l.currency`
 
 func scanRow(sc interface{ Scan(...any) error }) (Row, error) {
 	var (
@@ -160,7 +162,7 @@ func scanRow(sc interface{ Scan(...any) error }) (Row, error) {
 		status                         string
 	)
 	err := sc.Scan(&r.ID, &r.Site, &r.ListingID, &r.URL, &r.Title, &price, &r.Seller, &r.ShipFrom, &suspect, &r.Score, &r.Mark, &r.Kind,
-		&r.Reasons, &r.Evidence, &fetched, &first, &last, &r.Run, &r.Sweep, &status, &statusAt, &r.StatusBy, &r.Note, &r.Thumbnail)
+		&r.Reasons, &r.Evidence, &fetched, &first, &last, &r.Run, &r.Sweep, &status, &statusAt, &r.StatusBy, &r.Note, &r.Thumbnail, &r.Currency)
 	if err != nil {
 		return r, err
 	}

@@ -10,9 +10,10 @@ import (
 
 // FakemarketCmd serves the fake marketplace.
 type FakemarketCmd struct {
-	Addr         string        `help:"Listen address (loopback). Port 0: each site gets a free port; port P: mart, gbk, api on P, P+1, P+2." default:"127.0.0.1:0"`
+	Addr         string        `help:"Listen address (loopback). Port 0: each site gets a free port; port P: mart, gbk, api, js on P, P+1, P+2, P+3." default:"127.0.0.1:0"`
 	Seed         int64         `help:"Seed for the generated catalogue." default:"1"`
 	Listings     int           `help:"Number of listings in the catalogue (every class is on every site from about 310)." default:"900"`
+	JSListings   int           `name:"js-listings" help:"Listings of the JavaScript site (js: cards built in the browser from JSON; every class on it from about 310)." default:"0"`
 	Latency      time.Duration `help:"Delay added to every response." default:"0s"`
 	Fault        []string      `help:"Misbehave: SITE:PATHPREFIX:KIND[:N], e.g. mart:/mart/search:layout or gbk::503:5 (repeatable; kinds: slow 429 503 truncate cut loop foreign huge layout)." placeholder:"RULE" sep:"none"`
 	MaxPerSecond int           `help:"Rate-limit every site like a real marketplace: requests beyond this many a second get 429 (0: no limit)." default:"0"`
@@ -43,7 +44,7 @@ func (c *FakemarketCmd) Run(g *Globals) error {
 		}
 		rules = append(rules, rule)
 	}
-	cat := fakemarket.Generate(c.Seed, fakemarket.WithListings(c.Listings))
+	cat := fakemarket.Generate(c.Seed, fakemarket.WithListings(c.Listings), fakemarket.WithJSListings(c.JSListings))
 	if c.Dump {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetEscapeHTML(false)
@@ -70,7 +71,7 @@ func (c *FakemarketCmd) Run(g *Globals) error {
 		srv.Close()
 		return err
 	}
-	logger.Info("fakemarket serving", "mart", sites.Mart, "gbk", sites.GBK, "api", sites.API, "seed", c.Seed, "listings", ready.Listings)
+	logger.Info("fakemarket serving", "mart", sites.Mart, "gbk", sites.GBK, "api", sites.API, "js", sites.JS, "seed", c.Seed, "listings", ready.Listings)
 	ctx, stop := signalContext()
 	defer stop()
 	<-ctx.Done()

@@ -19,6 +19,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -51,6 +54,21 @@ type Request struct {
 	Timeout time.Duration
 	// Screenshot takes a full-page PNG.
 	Screenshot bool
+	// Cookies are set before the page loads, each for URL's host only
+	// (host-only cookies): the caller chooses which cookies may go there.
+	Cookies []Cookie
+	// Proxy is the proxy server of this page ("http://host:port",
+	// "socks5://host:port"; Chromium takes no credentials in it). Loopback
+	// addresses go through it too.
+	Proxy string
+}
+
+// Cookie is a cookie for Request.Cookies.
+type Cookie struct {
+	Name, Value string
+	Path        string    // default "/"
+	Secure      bool      // sent over https only
+	Expires     time.Time // zero: a session cookie
 }
 
 // Result is a rendered page.
@@ -206,7 +224,17 @@ func (b *Browser) Fetch(ctx context.Context, req Request) (*Result, error) {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	tab, closeTab := chromedp.NewContext(b.browserCtx)
+	var tabOpts []chromedp.ContextOption
+	if req.Proxy != "" || len(req.Cookies) > 0 {
+		// A browser context of its own (like an incognito window): its
+		// proxy, and cookies that no other page sees.
+		tabOpts = append(tabOpts, chromedp.WithNewBrowserContext(func(p *target.CreateBrowserContextParams) {
+			if req.Proxy != "" {
+				p.ProxyServer, p.ProxyBypassList = req.Proxy, "<-loopback>"
+			}
+		}))
+	}
+	tab, closeTab := chromedp.NewContext(b.browserCtx, tabOpts...)
 	defer closeTab()
 	tab, cancel := context.WithTimeout(tab, timeout)
 	defer cancel()
@@ -214,6 +242,23 @@ func (b *Browser) Fetch(ctx context.Context, req Request) (*Result, error) {
 	defer stopWatch()
 
 	res := &Result{}
+	if len(req.Cookies) > 0 {
+		var params []*network.CookieParam
+		for _, c := range req.Cookies {
+			path := c.Path
+			if path == "" {
+				path = "/"
+			}
+			cp := &network.CookieParam{Name: c.Name, Value: c.Value, URL: req.URL, Path: path, Secure: c.Secure}
+			if !c.Expires.IsZero() {
+				cp.Expires = cdp.TimeSinceEpoch(float64(c.Expires.UnixMilli()) / 1000)
+			}
+			params = append(params, cp)
+		}
+		if _, err := chromedp.Call(tab, network.SetCookies, network.SetCookiesParams{Cookies: params}); err != nil {
+			return nil, fmt.Errorf("browser: %s: set cookies: %w", req.URL, err)
+		}
+	}
 	resp, err := chromedp.Run(tab, chromedp.NavigateResponse(req.URL))
 	if err != nil {
 		return nil, fmt.Errorf("browser: load %s: %w", req.URL, err)
