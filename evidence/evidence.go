@@ -74,6 +74,25 @@ var gzipWriters = sync.Pool{New: func() any {
 	return zw
 }}
 
+// gzipReaders and copyBuffers are reused: a gzip reader allocates its
+// decompressor's tables (tens of kilobytes), io.Copy a 32 KiB buffer, for
+// every page serve checks.
+var (
+	gzipReaders sync.Pool
+	copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+)
+
+// getGzipReader returns a pooled reader of r; put it back in gzipReaders.
+func getGzipReader(r io.Reader) (*gzip.Reader, error) {
+	if zr, ok := gzipReaders.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(r); err != nil {
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(r)
+}
+
 // Gzip compresses body with a pooled writer at BestSpeed: the form Put
 // stores and PutGzip accepts.
 func Gzip(body []byte) []byte {
@@ -224,12 +243,15 @@ func (s *Store) putGzip(page *markwatch.Page, hash string, gz []byte, durable bo
 // gunzipHash decompresses gz and checks that it hashes to hash; it returns
 // the raw size.
 func gunzipHash(gz []byte, hash string) (int64, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	zr, err := getGzipReader(bytes.NewReader(gz))
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s: %v", ErrTampered, hash, err)
 	}
+	defer gzipReaders.Put(zr)
 	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(zr, MaxBody+1))
+	buf := copyBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(h, io.LimitReader(zr, MaxBody+1), *buf)
+	copyBuffers.Put(buf)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s: %v", ErrTampered, hash, err)
 	}
@@ -460,10 +482,11 @@ func (s *Store) Get(hash string) ([]byte, Meta, error) {
 		defer f.Close()
 		r = f
 	}
-	zr, err := gzip.NewReader(r)
+	zr, err := getGzipReader(r)
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%w: %s: %v", ErrTampered, hash, err)
 	}
+	defer gzipReaders.Put(zr)
 	body, err := io.ReadAll(io.LimitReader(zr, MaxBody+1))
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%w: %s: %v", ErrTampered, hash, err)
