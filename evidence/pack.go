@@ -43,9 +43,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // pack is one pack file as this Store knows it.
 type pack struct {
-	name    string
-	f       *os.File // read handle; the writer's own pack is opened read-write
-	scanned int64    // records before this offset are indexed
+	name string
+	path string
+	// f is open only for the packs this Store writes (until Close); others
+	// are opened for each read, so that a store of many packs holds no
+	// more file descriptors than its writer's.
+	f       *os.File
+	scanned int64 // records before this offset are indexed
 }
 
 // packRef locates a record.
@@ -81,16 +85,11 @@ func (s *Store) refreshLocked() error {
 	for _, name := range names {
 		p := s.packs[name]
 		if p == nil {
-			f, err := os.Open(filepath.Join(s.packDir(), name))
-			if err != nil {
-				errs = append(errs, fmt.Errorf("evidence: open pack %s: %w", name, err))
-				continue
-			}
-			p = &pack{name: name, f: f}
+			p = &pack{name: name, path: filepath.Join(s.packDir(), name)}
 			s.packs[name] = p
 		}
-		if p == s.active {
-			continue // indexed as written
+		if p.f != nil {
+			continue // this Store's own: indexed as written
 		}
 		if err := s.scanLocked(p); err != nil {
 			errs = append(errs, err)
@@ -104,14 +103,22 @@ func (s *Store) refreshLocked() error {
 // later look), or a torn tail left by a crash (never followed by another
 // record: its writer starts a new pack when it restarts).
 func (s *Store) scanLocked(p *pack) error {
-	st, err := p.f.Stat()
+	st, err := os.Stat(p.path)
 	if err != nil {
 		return fmt.Errorf("evidence: pack %s: %w", p.name, err)
 	}
 	size := st.Size()
+	if p.scanned+packHeaderLen > size {
+		return nil
+	}
+	f, err := os.Open(p.path)
+	if err != nil {
+		return fmt.Errorf("evidence: pack %s: %w", p.name, err)
+	}
+	defer f.Close()
 	var head [packHeaderLen]byte
 	for p.scanned+packHeaderLen <= size {
-		if _, err := p.f.ReadAt(head[:], p.scanned); err != nil {
+		if _, err := f.ReadAt(head[:], p.scanned); err != nil {
 			return fmt.Errorf("evidence: pack %s at %d: %w", p.name, p.scanned, err)
 		}
 		if string(head[:4]) != packMagic {
@@ -131,7 +138,7 @@ func (s *Store) scanLocked(p *pack) error {
 		} else if !first.checked {
 			// A body stored twice: the first record wins unless it is torn
 			// (a crash, then the page stored again).
-			if _, _, err := readRecord(first); err == nil {
+			if _, _, err := s.readRecordLocked(first); err == nil {
 				first.checked = true
 			} else {
 				s.index[key] = ref
@@ -165,9 +172,29 @@ func (s *Store) lookup(hash string, refresh bool) (*packRef, bool) {
 }
 
 // readRecord returns a record's metadata and gzip'd body, checking its CRC.
-func readRecord(ref *packRef) (meta, gz []byte, err error) {
+func (s *Store) readRecord(ref *packRef) (meta, gz []byte, err error) {
+	s.mu.Lock()
+	f := ref.pack.f
+	s.mu.Unlock()
+	return readRecordFrom(f, ref)
+}
+
+func (s *Store) readRecordLocked(ref *packRef) (meta, gz []byte, err error) {
+	return readRecordFrom(ref.pack.f, ref)
+}
+
+// readRecordFrom reads ref from f, the pack's open file (this Store's own
+// packs, never closed before Close), or when nil from the pack opened
+// for this read.
+func readRecordFrom(f *os.File, ref *packRef) (meta, gz []byte, err error) {
+	if f == nil {
+		if f, err = os.Open(ref.pack.path); err != nil {
+			return nil, nil, fmt.Errorf("pack %s: %w", ref.pack.name, err)
+		}
+		defer f.Close()
+	}
 	buf := make([]byte, packHeaderLen+int(ref.metaLen)+int(ref.bodyLen))
-	if _, err := ref.pack.f.ReadAt(buf, ref.off); err != nil {
+	if _, err := f.ReadAt(buf, ref.off); err != nil {
 		return nil, nil, fmt.Errorf("pack %s at %d: %w", ref.pack.name, ref.off, err)
 	}
 	meta = buf[packHeaderLen : packHeaderLen+ref.metaLen]
@@ -194,7 +221,7 @@ func (s *Store) storedPacked(hash string) bool {
 	if checked {
 		return true
 	}
-	if _, _, err := readRecord(ref); err != nil {
+	if _, _, err := s.readRecord(ref); err != nil {
 		return false // torn: Put stores the page again
 	}
 	s.mu.Lock()
@@ -268,7 +295,7 @@ func (s *Store) startPackLocked() error {
 			return fmt.Errorf("evidence: new pack: %w", err)
 		}
 	}
-	p := &pack{name: name, f: f}
+	p := &pack{name: name, path: f.Name(), f: f}
 	s.packs[name] = p
 	s.active = p
 	return nil
@@ -331,7 +358,9 @@ func (s *Store) Close() error {
 	defer s.mu.Unlock()
 	err := s.syncLocked()
 	for name, p := range s.packs {
-		p.f.Close()
+		if p.f != nil {
+			p.f.Close()
+		}
 		delete(s.packs, name)
 	}
 	s.index = map[[32]byte]*packRef{}
@@ -386,7 +415,7 @@ func (s *Store) packGet(hash string) (meta, gz []byte, found bool, err error) {
 	if !ok {
 		return nil, nil, false, nil
 	}
-	meta, gz, err = readRecord(ref)
+	meta, gz, err = s.readRecord(ref)
 	if err != nil {
 		return nil, nil, true, fmt.Errorf("%w: %s: %v", ErrTampered, hash, err)
 	}

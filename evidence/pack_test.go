@@ -247,3 +247,39 @@ func TestBatch(t *testing.T) {
 		}
 	}
 }
+
+// A Store keeps open only the packs it writes: reading other packs (of
+// earlier processes: one a restart) holds no file descriptor.
+func TestReadingOtherPacksHoldsNoFile(t *testing.T) {
+	dir := t.TempDir()
+	var hashes []string
+	for i := range 20 { // twenty earlier processes, a pack each
+		w := reopen(t, dir)
+		h, err := w.Put(page(strings.Repeat("<p>", i+1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, h)
+		w.Close()
+	}
+	openFiles := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(entries)
+	}
+	before := openFiles()
+	s := reopen(t, dir)
+	for _, h := range hashes {
+		if _, _, err := s.Get(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Put(page(strings.Repeat("<p>", 21))); err != nil {
+		t.Fatal(err)
+	}
+	if got := openFiles(); got != before+1 {
+		t.Errorf("%d files open after reading 20 packs and writing one, want %d (the one written)", got, before+1)
+	}
+}
