@@ -74,6 +74,25 @@ var gzipWriters = sync.Pool{New: func() any {
 	return zw
 }}
 
+// gzipReaders and copyBuffers are reused: a gzip reader allocates its
+// decompressor's tables (tens of kilobytes), io.Copy a 32 KiB buffer, for
+// every page serve checks.
+var (
+	gzipReaders sync.Pool
+	copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+)
+
+// getGzipReader returns a pooled reader of r; put it back in gzipReaders.
+func getGzipReader(r io.Reader) (*gzip.Reader, error) {
+	if zr, ok := gzipReaders.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(r); err != nil {
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(r)
+}
+
 // Gzip compresses body with a pooled writer at BestSpeed: the form Put
 // stores and PutGzip accepts.
 func Gzip(body []byte) []byte {
@@ -88,11 +107,24 @@ func Gzip(body []byte) []byte {
 }
 
 // Store is a directory of preserved pages. It is safe for concurrent use by
-// several goroutines and processes: writes are atomic renames.
+// several goroutines and processes: each Store appends to pack files of
+// its own (see pack.go) and finds other processes' pages on a lookup.
 type Store struct {
 	dir    string
 	now    func() time.Time
 	noSync bool
+	// legacy: the directory holds pages in the per-file layout of earlier
+	// versions (DIR/ab/cd/HASH.gz and .json), which are still read and
+	// count as stored.
+	legacy bool
+
+	mu       sync.Mutex
+	index    map[[32]byte]*packRef
+	packs    map[string]*pack
+	active   *pack      // the pack this Store appends to
+	unsynced [][32]byte // appended since the last sync
+	failures uint64     // failed writes or syncs (a Batch spanning one fails)
+	lastErr  error      // the last failure to read the pack directory
 }
 
 // Option configures Open.
@@ -100,11 +132,12 @@ type Option func(*Store)
 
 // NoSync skips fsync when writing: faster on a slow or busy disk, at the
 // cost that a power cut can lose the last seconds of evidence (a lost or
-// torn file is then reported by Get and repaired by the next Put of the
+// torn record is then reported by Get and repaired by the next Put of the
 // same page). Default: every page is on disk before Put returns.
 func NoSync() Option { return func(s *Store) { s.noSync = true } }
 
-// Open returns the store in dir, creating the directory if needed.
+// Open returns the store in dir, creating the directory if needed, and
+// indexes the pages stored in its packs.
 func Open(dir string, opts ...Option) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("evidence: empty directory")
@@ -112,9 +145,25 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("evidence: open %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, now: time.Now}
+	s := &Store{dir: dir, now: time.Now, index: map[[32]byte]*packRef{}, packs: map[string]*pack{}}
 	for _, opt := range opts {
 		opt(s)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: open %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		if e.IsDir() && len(e.Name()) == 2 && ValidHash(e.Name()+Hash(nil)[2:]) {
+			s.legacy = true
+		}
+	}
+	s.mu.Lock()
+	err = s.refreshLocked()
+	s.mu.Unlock()
+	if err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -147,10 +196,14 @@ func (s *Store) paths(hash string) (body, meta string) {
 	return base + ".gz", base + ".json"
 }
 
-// Put preserves page's raw body and returns its SHA-256. A page whose body is
-// already stored is not written again (its first metadata record is kept),
-// and then the body is hashed once and not compressed at all.
-func (s *Store) Put(page *markwatch.Page) (string, error) {
+// Put preserves page's raw body and returns its SHA-256; the page is on
+// disk when Put returns (unless NoSync). A page whose body is already
+// stored is not written again (its first metadata record is kept), and
+// then the body is hashed once and not compressed at all. Batch.Put
+// preserves several pages with one wait for the disk.
+func (s *Store) Put(page *markwatch.Page) (string, error) { return s.put(page, true) }
+
+func (s *Store) put(page *markwatch.Page, durable bool) (string, error) {
 	if page == nil || len(page.Body) == 0 {
 		return "", ErrEmpty
 	}
@@ -158,7 +211,7 @@ func (s *Store) Put(page *markwatch.Page) (string, error) {
 	if s.stored(hash) {
 		return hash, nil
 	}
-	return hash, s.write(page, hash, int64(len(page.Body)), Gzip(page.Body))
+	return hash, s.write(page, hash, int64(len(page.Body)), Gzip(page.Body), durable)
 }
 
 // PutGzip preserves a page whose body comes gzip'd (a worker compressed it
@@ -167,6 +220,10 @@ func (s *Store) Put(page *markwatch.Page) (string, error) {
 // otherwise the body is decompressed once to check it against hash and
 // the compressed bytes are stored as they came, not compressed again.
 func (s *Store) PutGzip(page *markwatch.Page, hash string, gz []byte) (string, error) {
+	return s.putGzip(page, hash, gz, true)
+}
+
+func (s *Store) putGzip(page *markwatch.Page, hash string, gz []byte, durable bool) (string, error) {
 	if page == nil || len(gz) == 0 {
 		return "", ErrEmpty
 	}
@@ -180,18 +237,21 @@ func (s *Store) PutGzip(page *markwatch.Page, hash string, gz []byte) (string, e
 	if err != nil {
 		return "", err
 	}
-	return hash, s.write(page, hash, size, gz)
+	return hash, s.write(page, hash, size, gz, durable)
 }
 
 // gunzipHash decompresses gz and checks that it hashes to hash; it returns
 // the raw size.
 func gunzipHash(gz []byte, hash string) (int64, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	zr, err := getGzipReader(bytes.NewReader(gz))
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s: %v", ErrTampered, hash, err)
 	}
+	defer gzipReaders.Put(zr)
 	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(zr, MaxBody+1))
+	buf := copyBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(h, io.LimitReader(zr, MaxBody+1), *buf)
+	copyBuffers.Put(buf)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s: %v", ErrTampered, hash, err)
 	}
@@ -207,10 +267,17 @@ func gunzipHash(gz []byte, hash string) (int64, error) {
 	return n, nil
 }
 
-// stored reports whether hash is stored with a non-empty body. A record
-// whose body went missing or empty (a crash without fsync) is not: the
-// next Put of the page repairs it.
+// stored reports whether hash is stored soundly: in a pack (see
+// storedPacked), or in the older per-file layout with a non-empty body. A
+// record whose body went missing or empty (a crash without fsync) is not:
+// the next Put of the page repairs it.
 func (s *Store) stored(hash string) bool {
+	if s.storedPacked(hash) {
+		return true
+	}
+	if !s.legacy {
+		return false
+	}
 	bodyPath, metaPath := s.paths(hash)
 	if _, err := os.Stat(metaPath); err != nil {
 		return false
@@ -219,13 +286,9 @@ func (s *Store) stored(hash string) bool {
 	return err == nil && st.Size() > 0
 }
 
-// write stores gz (the gzip'd body of size raw bytes hashing to hash) and
-// page's metadata.
-func (s *Store) write(page *markwatch.Page, hash string, size int64, gz []byte) error {
-	bodyPath, metaPath := s.paths(hash)
-	if err := os.MkdirAll(filepath.Dir(bodyPath), 0o750); err != nil {
-		return fmt.Errorf("evidence: put %s: %w", hash, err)
-	}
+// write appends gz (the gzip'd body of size raw bytes hashing to hash) and
+// page's metadata to this Store's pack, synced when durable is set.
+func (s *Store) write(page *markwatch.Page, hash string, size int64, gz []byte, durable bool) error {
 	adapter := page.Adapter
 	if adapter == "" {
 		adapter = page.Task.Site
@@ -251,37 +314,15 @@ func (s *Store) write(page *markwatch.Page, hash string, size int64, gz []byte) 
 		StoredAt:   s.now().UTC(),
 		Screenshot: shot,
 	}
-	metaJSON, err := json.MarshalIndent(meta, "", "  ")
+	metaJSON, err := json.Marshal(meta)
 	if err != nil {
 		return fmt.Errorf("evidence: put %s: %w", hash, err)
 	}
-	// Both files are written and made durable (in parallel: one fsync
-	// latency, not two) before either is renamed into place; the body is
-	// renamed first, so a record with metadata always has a body.
-	dir := filepath.Dir(bodyPath)
-	var bodyTmp, metaTmp string
-	var bodyErr, metaErr error
-	if s.noSync {
-		bodyTmp, bodyErr = s.writeTemp(dir, gz)
-		metaTmp, metaErr = s.writeTemp(dir, metaJSON)
-	} else {
-		var wg sync.WaitGroup
-		wg.Add(2)
-		go func() { defer wg.Done(); bodyTmp, bodyErr = s.writeTemp(dir, gz) }()
-		go func() { defer wg.Done(); metaTmp, metaErr = s.writeTemp(dir, metaJSON) }()
-		wg.Wait()
+	if err := s.appendRecord(hash, metaJSON, gz); err != nil {
+		return err
 	}
-	if err := errors.Join(bodyErr, metaErr); err != nil {
-		removeAll(bodyTmp, metaTmp)
-		return fmt.Errorf("evidence: put %s: %w", hash, err)
-	}
-	if err := os.Rename(bodyTmp, bodyPath); err != nil {
-		removeAll(bodyTmp, metaTmp)
-		return fmt.Errorf("evidence: put %s: %w", hash, err)
-	}
-	if err := os.Rename(metaTmp, metaPath); err != nil {
-		removeAll(metaTmp)
-		return fmt.Errorf("evidence: put %s: %w", hash, err)
+	if durable {
+		return s.sync()
 	}
 	return nil
 }
@@ -368,24 +409,37 @@ func (s *Store) Has(hash string) bool {
 	if !ValidHash(hash) {
 		return false
 	}
+	if _, ok := s.lookup(hash, true); ok {
+		return true
+	}
 	_, metaPath := s.paths(hash)
 	_, err := os.Stat(metaPath)
 	return err == nil
 }
 
-// Meta reads a page's metadata without reading its body.
+// Meta reads a page's metadata without decompressing its body.
 func (s *Store) Meta(hash string) (Meta, error) {
 	if !ValidHash(hash) {
 		return Meta{}, fmt.Errorf("%w: %q", ErrBadHash, hash)
 	}
-	_, metaPath := s.paths(hash)
-	data, err := os.ReadFile(metaPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Meta{}, fmt.Errorf("%w: %s", ErrNotFound, hash)
-	}
+	data, _, packed, err := s.packGet(hash)
 	if err != nil {
-		return Meta{}, fmt.Errorf("evidence: read %s: %w", hash, err)
+		return Meta{}, err
 	}
+	if !packed {
+		_, metaPath := s.paths(hash)
+		data, err = os.ReadFile(metaPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			return Meta{}, fmt.Errorf("%w: %s", ErrNotFound, hash)
+		}
+		if err != nil {
+			return Meta{}, fmt.Errorf("evidence: read %s: %w", hash, err)
+		}
+	}
+	return parseMeta(hash, data)
+}
+
+func parseMeta(hash string, data []byte) (Meta, error) {
 	var m Meta
 	if err := json.Unmarshal(data, &m); err != nil {
 		return Meta{}, fmt.Errorf("%w: %s: metadata: %v", ErrTampered, hash, err)
@@ -399,23 +453,40 @@ func (s *Store) Meta(hash string) (Meta, error) {
 // Get returns a page's raw body and metadata after checking that the body
 // still hashes to hash.
 func (s *Store) Get(hash string) ([]byte, Meta, error) {
-	meta, err := s.Meta(hash)
+	if !ValidHash(hash) {
+		return nil, Meta{}, fmt.Errorf("%w: %q", ErrBadHash, hash)
+	}
+	metaJSON, gz, packed, err := s.packGet(hash)
 	if err != nil {
 		return nil, Meta{}, err
 	}
-	bodyPath, _ := s.paths(hash)
-	f, err := os.Open(bodyPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, Meta{}, fmt.Errorf("%w: %s: body missing", ErrNotFound, hash)
+	var meta Meta
+	var r io.Reader
+	if packed {
+		if meta, err = parseMeta(hash, metaJSON); err != nil {
+			return nil, Meta{}, err
+		}
+		r = bytes.NewReader(gz)
+	} else {
+		if meta, err = s.Meta(hash); err != nil {
+			return nil, Meta{}, err
+		}
+		bodyPath, _ := s.paths(hash)
+		f, err := os.Open(bodyPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, Meta{}, fmt.Errorf("%w: %s: body missing", ErrNotFound, hash)
+		}
+		if err != nil {
+			return nil, Meta{}, fmt.Errorf("evidence: read %s: %w", hash, err)
+		}
+		defer f.Close()
+		r = f
 	}
-	if err != nil {
-		return nil, Meta{}, fmt.Errorf("evidence: read %s: %w", hash, err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	zr, err := getGzipReader(r)
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%w: %s: %v", ErrTampered, hash, err)
 	}
+	defer gzipReaders.Put(zr)
 	body, err := io.ReadAll(io.LimitReader(zr, MaxBody+1))
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%w: %s: %v", ErrTampered, hash, err)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -56,12 +55,12 @@ func TestPutGetRoundTrip(t *testing.T) {
 	if meta.ContentType() != "text/html; charset=gbk" {
 		t.Errorf("content type = %q", meta.ContentType())
 	}
-	// The body is stored gzip-compressed under its hash.
-	raw, err := os.ReadFile(filepath.Join(s.Dir(), hash[:2], hash[2:4], hash+".gz"))
-	if err != nil {
-		t.Fatal(err)
+	// The body is stored gzip-compressed, in one record of a pack file.
+	recs := packRecords(t, s.Dir())
+	if len(recs) != 1 || recs[0].hash != hash {
+		t.Fatalf("pack records = %+v, want one for %s", recs, hash)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	zr, err := gzip.NewReader(bytes.NewReader(recs[0].gz))
 	if err != nil {
 		t.Fatalf("stored body is not gzip: %v", err)
 	}
@@ -89,48 +88,44 @@ func TestIdenticalPagesStoredOnce(t *testing.T) {
 	if meta.URL != first.URL {
 		t.Errorf("metadata = %s, want the first fetch's record kept", meta.URL)
 	}
-	var files int
-	filepath.Walk(s.Dir(), func(path string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
-			files++
-		}
-		return nil
-	})
-	if files != 2 {
-		t.Errorf("%d files on disk, want 2 (one body, one record)", files)
+	if recs := packRecords(t, s.Dir()); len(recs) != 1 {
+		t.Errorf("%d records stored, want 1", len(recs))
 	}
 }
 
 func TestTamperedEvidenceIsAnError(t *testing.T) {
-	s, _ := Open(t.TempDir())
+	dir := t.TempDir()
+	s, _ := Open(dir)
 	hash, err := s.Put(page("<html>original</html>"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bodyPath := filepath.Join(s.Dir(), hash[:2], hash[2:4], hash+".gz")
+	hash2, _ := s.Put(page("<html>second</html>"))
+	s.Close()
+	recs := packRecords(t, dir)
 
-	// Replace the body with another valid gzip stream.
+	// The body replaced by another valid gzip stream, the checksum made to fit.
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	zw.Write([]byte("<html>forged</html>"))
 	zw.Close()
-	if err := os.WriteFile(bodyPath, buf.Bytes(), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.Get(hash); !errors.Is(err, ErrTampered) {
+	rewritePack(t, dir, recs[0], recs[0].meta, buf.Bytes(), true)
+	if _, _, err := reopen(t, dir).Get(hash); !errors.Is(err, ErrTampered) {
 		t.Errorf("forged body: err = %v, want ErrTampered", err)
 	}
-	// Corrupt bytes.
-	os.WriteFile(bodyPath, []byte("not gzip at all"), 0o640)
-	if _, _, err := s.Get(hash); !errors.Is(err, ErrTampered) {
+	// Corrupt bytes, checksum left as it was.
+	rewritePack(t, dir, recs[0], recs[0].meta, []byte("not gzip at all"), false)
+	if _, _, err := reopen(t, dir).Get(hash); !errors.Is(err, ErrTampered) {
+		t.Errorf("corrupt body: err = %v, want ErrTampered", err)
+	}
+	// Corrupt bytes, checksum made to fit.
+	rewritePack(t, dir, recs[0], recs[0].meta, []byte("not gzip at all"), true)
+	if _, _, err := reopen(t, dir).Get(hash); !errors.Is(err, ErrTampered) {
 		t.Errorf("corrupt body: err = %v, want ErrTampered", err)
 	}
 	// Metadata naming another hash.
-	hash2, _ := s.Put(page("<html>second</html>"))
-	metaPath := filepath.Join(s.Dir(), hash2[:2], hash2[2:4], hash2+".json")
-	data, _ := os.ReadFile(metaPath)
-	os.WriteFile(metaPath, bytes.Replace(data, []byte(hash2), []byte(hash), 1), 0o640)
-	if _, _, err := s.Get(hash2); !errors.Is(err, ErrTampered) {
+	rewritePack(t, dir, recs[1], bytes.Replace(recs[1].meta, []byte(hash2), []byte(hash), 1), recs[1].gz, true)
+	if _, _, err := reopen(t, dir).Get(hash2); !errors.Is(err, ErrTampered) {
 		t.Errorf("metadata for another hash: err = %v, want ErrTampered", err)
 	}
 }
@@ -153,28 +148,46 @@ func TestBadAndMissingHashes(t *testing.T) {
 	}
 }
 
-func TestPutRepairsALostBody(t *testing.T) {
-	s, _ := Open(t.TempDir(), NoSync())
-	hash, err := s.Put(page("<html>kept</html>"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bodyPath := filepath.Join(s.Dir(), hash[:2], hash[2:4], hash+".gz")
-	os.Truncate(bodyPath, 0) // what a crash before the data reached the disk leaves
-	if _, _, err := s.Get(hash); !errors.Is(err, ErrTampered) {
-		t.Fatalf("empty body: %v, want ErrTampered", err)
-	}
-	if _, err := s.Put(page("<html>kept</html>")); err != nil {
-		t.Fatal(err)
-	}
-	if body, _, err := s.Get(hash); err != nil || string(body) != "<html>kept</html>" {
-		t.Errorf("after repair: %q %v", body, err)
-	}
-	entries, _ := os.ReadDir(filepath.Dir(bodyPath))
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".tmp-") {
-			t.Errorf("temporary file left behind: %s", e.Name())
-		}
+// A record torn by a crash before its pack reached the disk is not found
+// (cut short) or not trusted (its bytes lost), and the next Put of the page
+// stores it again.
+func TestPutRepairsATornRecord(t *testing.T) {
+	for _, tear := range []string{"cut", "zeroed"} {
+		t.Run(tear, func(t *testing.T) {
+			dir := t.TempDir()
+			s, _ := Open(dir, NoSync())
+			keep, _ := s.Put(page("<html>before</html>"))
+			hash, err := s.Put(page("<html>kept</html>"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			recs := packRecords(t, dir)
+			last := recs[len(recs)-1]
+			if tear == "cut" {
+				os.Truncate(last.path, last.off+packHeaderLen+3)
+			} else {
+				zero := make([]byte, len(last.gz))
+				rewritePack(t, dir, last, last.meta, zero, false)
+			}
+			s = reopen(t, dir)
+			if _, _, err := s.Get(hash); err == nil {
+				t.Fatal("a torn record was read back")
+			}
+			if _, _, err := s.Get(keep); err != nil {
+				t.Fatalf("the record before the torn one: %v", err)
+			}
+			if _, err := s.Put(page("<html>kept</html>")); err != nil {
+				t.Fatal(err)
+			}
+			if body, _, err := s.Get(hash); err != nil || string(body) != "<html>kept</html>" {
+				t.Errorf("after repair: %q %v", body, err)
+			}
+			s.Close()
+			if body, _, err := reopen(t, dir).Get(hash); err != nil || string(body) != "<html>kept</html>" {
+				t.Errorf("after repair, reopened: %q %v", body, err)
+			}
+		})
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/markwatch/markwatch"
@@ -34,7 +36,20 @@ import (
 // '{') and are still decoded. Workers that only know JSON cannot read the
 // compact form: upgrade the whole fleet together (a task they failed to
 // decode is dead-lettered and can be requeued once they are upgraded).
-const payloadVersion = 0x01
+//
+// A task's URL usually repeats its own fields: a search URL carries the
+// query (percent-escaped: nine bytes a Chinese character) and often the
+// page, an item URL the listing id. Such a URL is stored as a template
+// (tag 'x') in which the first occurrence of the escaped query and of the
+// listing id, and the last of the page number, are each a two-byte marker
+// (0x00 and a letter, see urlTemplate); the encoder keeps a template only
+// when it expands back to the very URL. A payload with a template starts
+// with version 0x02, which workers older than templates refuse (dead
+// letter, requeue after the upgrade) rather than run without a URL.
+const (
+	payloadVersion    = 0x01
+	payloadVersionURL = 0x02 // the URL is a template (tag 'x')
+)
 
 // Task fields.
 const (
@@ -51,6 +66,7 @@ const (
 	tagMaxPages   = 'm'
 	tagListing    = 'L'
 	tagLastError  = 'e'
+	tagURLPattern = 'x' // the URL as a template of the task's fields
 )
 
 // Listing fields.
@@ -134,7 +150,12 @@ func appendTime(b []byte, tag byte, t time.Time) []byte {
 
 // appendTask appends t's payload to b.
 func appendTask(b []byte, t *markwatch.Task) []byte {
-	b = append(b, payloadVersion)
+	pattern, templated := urlTemplate(t)
+	if templated {
+		b = append(b, payloadVersionURL)
+	} else {
+		b = append(b, payloadVersion)
+	}
 	switch t.Kind {
 	case markwatch.KindSearch:
 		b = append(b, tagKindSearch, 0)
@@ -144,7 +165,11 @@ func appendTask(b []byte, t *markwatch.Task) []byte {
 		b = appendString(b, tagKind, string(t.Kind))
 	}
 	b = appendString(b, tagSweep, t.Sweep)
-	b = appendString(b, tagURL, t.URL)
+	if templated {
+		b = appendString(b, tagURLPattern, pattern)
+	} else {
+		b = appendString(b, tagURL, t.URL)
+	}
 	b = appendString(b, tagQuery, t.Query)
 	b = appendInt(b, tagPage, int64(t.Page))
 	b = appendInt(b, tagAttempt, int64(t.Attempt))
@@ -198,6 +223,95 @@ func appendListing(b []byte, l *markwatch.Listing, t *markwatch.Task) []byte {
 		b = append(b, tagAd, 0)
 	}
 	return appendString(b, tagEvidence, l.Evidence)
+}
+
+// URL template markers: 0x00 and one of these letters stands for a field.
+const (
+	markQueryEscaped = 'q' // url.QueryEscape(Query)
+	markPathEscaped  = 'Q' // url.PathEscape(Query)
+	markQueryRaw     = 'r' // Query as it is
+	markPage         = 'p' // Page in decimal
+	markListingID    = 'i' // Listing.ID
+)
+
+// urlTemplate returns t.URL with the task's query, page and listing id
+// replaced by markers where that makes it shorter, and whether it did: a
+// template is kept only when expandURL gives t.URL back.
+func urlTemplate(t *markwatch.Task) (string, bool) {
+	u := t.URL
+	if len(u) < 8 || strings.IndexByte(u, 0) >= 0 {
+		return "", false
+	}
+	pattern, changed := u, false
+	// Each marker is two bytes: values of three or more are worth it.
+	replace := func(value string, mark byte, last bool) bool {
+		if len(value) < 3 || strings.IndexByte(value, 0) >= 0 {
+			return false
+		}
+		i := strings.Index(pattern, value)
+		if last {
+			i = strings.LastIndex(pattern, value)
+		}
+		if i < 0 {
+			return false
+		}
+		pattern = pattern[:i] + "\x00" + string(mark) + pattern[i+len(value):]
+		changed = true
+		return true
+	}
+	if t.Query != "" {
+		_ = replace(url.QueryEscape(t.Query), markQueryEscaped, false) ||
+			replace(url.PathEscape(t.Query), markPathEscaped, false) ||
+			replace(t.Query, markQueryRaw, false)
+	}
+	if t.Listing != nil {
+		replace(t.Listing.ID, markListingID, false)
+	}
+	if t.Page > 0 {
+		replace(strconv.Itoa(t.Page), markPage, true)
+	}
+	if !changed {
+		return "", false
+	}
+	if got, ok := expandURL(pattern, t); !ok || got != u {
+		return "", false // a value inside another, or a marker's value changed the first match
+	}
+	return pattern, true
+}
+
+// expandURL rebuilds a URL from its template and the task's fields.
+func expandURL(pattern string, t *markwatch.Task) (string, bool) {
+	var b strings.Builder
+	b.Grow(len(pattern) + 64)
+	for {
+		i := strings.IndexByte(pattern, 0)
+		if i < 0 {
+			b.WriteString(pattern)
+			return b.String(), true
+		}
+		if i+1 >= len(pattern) {
+			return "", false
+		}
+		b.WriteString(pattern[:i])
+		switch pattern[i+1] {
+		case markQueryEscaped:
+			b.WriteString(url.QueryEscape(t.Query))
+		case markPathEscaped:
+			b.WriteString(url.PathEscape(t.Query))
+		case markQueryRaw:
+			b.WriteString(t.Query)
+		case markPage:
+			b.WriteString(strconv.Itoa(t.Page))
+		case markListingID:
+			if t.Listing == nil {
+				return "", false
+			}
+			b.WriteString(t.Listing.ID)
+		default:
+			return "", false
+		}
+		pattern = pattern[i+2:]
+	}
 }
 
 func encodeTask(t markwatch.Task) (string, error) {
@@ -264,8 +378,8 @@ func decodeTask(site, run, id, payload string) (markwatch.Task, error) {
 	t := markwatch.Task{ID: id, Run: run, Site: site}
 	var err error
 	switch {
-	case len(payload) > 0 && payload[0] == payloadVersion:
-		err = decodeCompact(&t, payload[1:])
+	case len(payload) > 0 && (payload[0] == payloadVersion || payload[0] == payloadVersionURL):
+		err = decodeCompact(&t, payload[0], payload[1:])
 	case len(payload) > 0 && payload[0] == '{':
 		err = decodeJSON(&t, payload)
 	default:
@@ -277,8 +391,10 @@ func decodeTask(site, run, id, payload string) (markwatch.Task, error) {
 	return t, nil
 }
 
-func decodeCompact(t *markwatch.Task, payload string) error {
+func decodeCompact(t *markwatch.Task, version byte, payload string) error {
 	f := fields{s: payload}
+	var pattern string
+	var templated, sameURL bool
 	for {
 		tag, v, ok := f.next()
 		if !ok {
@@ -295,6 +411,8 @@ func decodeCompact(t *markwatch.Task, payload string) error {
 			t.Sweep = v
 		case tagURL:
 			t.URL = v
+		case tagURLPattern:
+			pattern, templated = v, true
 		case tagQuery:
 			t.Query = v
 		case tagPage:
@@ -310,20 +428,39 @@ func decodeCompact(t *markwatch.Task, payload string) error {
 		case tagLastError:
 			t.LastError = v
 		case tagListing:
-			l, err := decodeListing(v, t)
+			l, same, err := decodeListing(v, t)
 			if err != nil {
 				return err
 			}
-			t.Listing = l
+			t.Listing, sameURL = l, same
 		}
 	}
-	return f.err
+	if f.err != nil {
+		return f.err
+	}
+	if templated != (version == payloadVersionURL) {
+		return fmt.Errorf("%w: URL template and version disagree", errPayload)
+	}
+	if templated {
+		// Expanded once every field is known: the listing comes after the URL.
+		u, ok := expandURL(pattern, t)
+		if !ok {
+			return fmt.Errorf("%w: URL template", errPayload)
+		}
+		t.URL = u
+		if sameURL {
+			t.Listing.URL = u
+		}
+	}
+	return nil
 }
 
 // decodeListing reads a listing record; t is its task, URL and site
-// already decoded (the URL comes before the listing in every payload).
-func decodeListing(rec string, t *markwatch.Task) (*markwatch.Listing, error) {
-	l := &markwatch.Listing{}
+// already decoded (the URL comes before the listing in every payload; a
+// templated URL is expanded after it: sameURL says the listing's URL is
+// the task's).
+func decodeListing(rec string, t *markwatch.Task) (l *markwatch.Listing, sameURL bool, err error) {
+	l = &markwatch.Listing{}
 	f := fields{s: rec}
 	for {
 		tag, v, ok := f.next()
@@ -340,7 +477,7 @@ func decodeListing(rec string, t *markwatch.Task) (*markwatch.Listing, error) {
 		case tagPrice:
 			p, err := strconv.ParseFloat(v, 64)
 			if err != nil || math.IsNaN(p) {
-				return nil, fmt.Errorf("%w: listing price %q", errPayload, v)
+				return nil, false, fmt.Errorf("%w: listing price %q", errPayload, v)
 			}
 			l.Price = &p
 		case tagSeller:
@@ -352,7 +489,7 @@ func decodeListing(rec string, t *markwatch.Task) (*markwatch.Listing, error) {
 		case tagListingURL:
 			l.URL = v
 		case tagSameURL:
-			l.URL = t.URL
+			l.URL, sameURL = t.URL, true
 		case tagSite:
 			l.Site = v
 		case tagSameSite:
@@ -365,7 +502,7 @@ func decodeListing(rec string, t *markwatch.Task) (*markwatch.Listing, error) {
 			sec, n := readVarint(v)
 			nsec, m := readUvarint(v[n:])
 			if n == 0 || m == 0 || n+m != len(v) || nsec >= 1e9 {
-				return nil, fmt.Errorf("%w: listing fetch time", errPayload)
+				return nil, false, fmt.Errorf("%w: listing fetch time", errPayload)
 			}
 			l.FetchedAt = time.Unix(sec, int64(nsec)).UTC()
 		case tagEvidence:
@@ -378,7 +515,7 @@ func decodeListing(rec string, t *markwatch.Task) (*markwatch.Listing, error) {
 			l.Ad = true
 		}
 	}
-	return l, f.err
+	return l, sameURL, f.err
 }
 
 // jsonTask is the payload written before the compact encoding, still read.

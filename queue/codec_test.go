@@ -102,6 +102,57 @@ func TestPayloadRoundTrip(t *testing.T) {
 	}
 }
 
+// A URL that repeats the task's query, page or listing id is stored as a
+// template of them, and comes back exactly; where a template would not
+// (a value inside another, a NUL), the URL is stored as it is.
+func TestPayloadURLTemplate(t *testing.T) {
+	tests := []struct {
+		task      markwatch.Task
+		templated bool
+	}{
+		{markwatch.Task{Kind: markwatch.KindSearch, URL: "http://127.0.0.1:38121/search?q=%E8%80%90%E5%85%8B&page=123", Query: "耐克", Page: 123}, true},
+		{markwatch.Task{Kind: markwatch.KindSearch, URL: "https://s.example/search/nike%20air%E9%9E%8B/p2", Query: "nike air鞋", Page: 2}, true},
+		{markwatch.Task{Kind: markwatch.KindSearch, URL: "https://s.example/search?q=nike+air&page=1", Query: "nike air", Page: 1}, true},
+		{markwatch.Task{Kind: markwatch.KindSearch, URL: "https://s.example/s?q=gucci", Query: "gucci"}, true},
+		{markwatch.Task{Kind: markwatch.KindSearch, URL: "https://s.example/s?q=gucci&p=222", Query: "gucci", Page: 222}, true},
+		{markwatch.Task{Kind: markwatch.KindItem, URL: "https://m.example/item/6f3a9c2e81.html",
+			Listing: &markwatch.Listing{ID: "6f3a9c2e81", URL: "https://m.example/item/6f3a9c2e81.html", Site: "shop"}}, true},
+		{markwatch.Task{Kind: markwatch.KindItem, URL: "https://m.example/item/6f3a9c2e81.html",
+			Listing: &markwatch.Listing{ID: "6f3a9c2e81", URL: "https://other.example/x"}}, true},
+		// A value inside another: each marker stands where it was found.
+		{markwatch.Task{Kind: markwatch.KindSearch, URL: "https://s.example/s?q=1234&p=123", Query: "1234", Page: 123}, true},
+		{markwatch.Task{Kind: markwatch.KindItem, URL: "https://s.example/123/1234", Page: 123, Listing: &markwatch.Listing{ID: "1234"}}, true},
+		// A NUL in the URL, values too short to be worth a marker, or not in the URL.
+		{markwatch.Task{Kind: markwatch.KindSearch, URL: "https://s.example/s?q=ab\x00c&p=7", Query: "ab\x00c", Page: 7}, false},
+		{markwatch.Task{Kind: markwatch.KindSearch, URL: "https://s.example/s?q=x&p=7", Query: "x", Page: 7}, false},
+		{markwatch.Task{Kind: markwatch.KindSearch, URL: "https://s.example/s?q=other", Query: "nike"}, false},
+	}
+	for _, tc := range tests {
+		in := tc.task
+		in.ID, in.Run, in.Site = "3/1-0", "r", "shop"
+		payload, _ := encodeTask(in)
+		if got := payload[0] == payloadVersionURL; got != tc.templated {
+			t.Errorf("%s: templated = %v, want %v", in.URL, got, tc.templated)
+		}
+		if pattern, ok := urlTemplate(&in); ok && len(pattern) >= len(in.URL) {
+			t.Errorf("%s: template %q saves nothing", in.URL, pattern)
+		}
+		out, err := decodeTask("shop", "r", "3/1-0", payload)
+		if err != nil {
+			t.Fatalf("decode %+v: %v", in, err)
+		}
+		if !reflect.DeepEqual(in, out) {
+			t.Fatalf("round trip: got %+v, want %+v", out, in)
+		}
+	}
+	// A template that does not expand is an error, not a task without a URL.
+	for _, bad := range []string{"\x02x\x03a\x00z", "\x02x\x02a\x00", "\x02x\x04a\x00ib", "\x01x\x03abc"} {
+		if _, err := decodeTask("shop", "r", "id", bad); err == nil {
+			t.Errorf("decode %q: no error", bad)
+		}
+	}
+}
+
 // Payloads queued by an earlier version (JSON) are still read.
 func TestPayloadJSONStillDecoded(t *testing.T) {
 	old := `{"s":"holiday","k":"item","u":"https://shop.example/i/1","a":2,"P":4,"n":1790000000123,"l":{"id":"1","title":"耐克 高仿","price":9.5},"e":"timeout"}`

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/evidence"
 )
 
 // SystemActor is the actor recorded for status changes made by runs.
@@ -45,15 +46,20 @@ type PageFindings struct {
 }
 
 // PutPages is Put for several pages with one transaction for all their
-// findings (the findings consumer's batch): each page's evidence is
-// preserved first, then every finding is written, or none is.
+// findings (the findings consumer's batch): every page's evidence is
+// preserved first and made durable with one wait for the disk
+// (evidence.Batch), then every finding is written, or none is.
 func (s *Store) PutPages(ctx context.Context, pages []PageFindings) error {
 	var all []markwatch.Finding
+	ev := s.evidence.Batch()
 	for i := range pages {
-		if err := s.preserve(&pages[i]); err != nil {
+		if err := s.preserve(ev, &pages[i]); err != nil {
 			return err
 		}
 		all = append(all, pages[i].Findings...)
+	}
+	if err := ev.Commit(); err != nil {
+		return fmt.Errorf("store: preserve evidence: %w", err)
 	}
 	if len(pages) == 1 {
 		all = pages[0].Findings
@@ -64,7 +70,7 @@ func (s *Store) PutPages(ctx context.Context, pages []PageFindings) error {
 
 // preserve keeps pf's page as evidence when any finding is suspect and
 // sets the findings' evidence hash, fetch time and site.
-func (s *Store) preserve(pf *PageFindings) error {
+func (s *Store) preserve(ev *evidence.Batch, pf *PageFindings) error {
 	page, findings := pf.Page, pf.Findings
 	if len(findings) == 0 {
 		return nil
@@ -80,9 +86,9 @@ func (s *Store) preserve(pf *PageFindings) error {
 			var hash string
 			var err error
 			if len(pf.BodyGzip) > 0 {
-				hash, err = s.evidence.PutGzip(page, pf.BodyHash, pf.BodyGzip)
+				hash, err = ev.PutGzip(page, pf.BodyHash, pf.BodyGzip)
 			} else {
-				hash, err = s.evidence.Put(page)
+				hash, err = ev.Put(page)
 			}
 			if err != nil {
 				return fmt.Errorf("store: preserve evidence of %s: %w", page.URL, err)

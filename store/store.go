@@ -44,10 +44,12 @@ type Store struct {
 	write    *sql.DB // one connection: SQLite has one writer
 	read     *sql.DB
 	evidence *evidence.Store
-	dir      string
-	log      *slog.Logger
-	now      func() time.Time
-	metrics  *Metrics
+	// ownEvidence: Open opened the evidence store, and Close closes it.
+	ownEvidence bool
+	dir         string
+	log         *slog.Logger
+	now         func() time.Time
+	metrics     *Metrics
 	// bcryptCost is the cost new passwords are hashed with.
 	bcryptCost int
 	dummyOnce  sync.Once
@@ -105,8 +107,8 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	ev := o.evidence
-	if ev == nil {
+	ev, ownEvidence := o.evidence, o.evidence == nil
+	if ownEvidence {
 		var err error
 		if ev, err = evidence.Open(filepath.Join(dataDir, "evidence")); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
@@ -115,12 +117,15 @@ func Open(ctx context.Context, dataDir string, opts ...Option) (*Store, error) {
 	path := filepath.Join(dataDir, DBFile)
 	write, err := openDB(path, false)
 	if err != nil {
+		if ownEvidence {
+			ev.Close()
+		}
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	s := &Store{write: write, evidence: ev, dir: dataDir, log: o.log, now: o.now, bcryptCost: o.cost}
+	s := &Store{write: write, evidence: ev, ownEvidence: ownEvidence, dir: dataDir, log: o.log, now: o.now, bcryptCost: o.cost}
 	if err := s.migrate(ctx); err != nil {
 		write.Close()
 		return nil, err
@@ -282,6 +287,9 @@ func (s *Store) close() error {
 		s.ingest.close()
 	}
 	errs = append(errs, s.write.Close())
+	if s.ownEvidence {
+		errs = append(errs, s.evidence.Close())
+	}
 	return errors.Join(errs...)
 }
 
