@@ -382,6 +382,11 @@ func (d *Demo) Sweep(ctx context.Context) (Summary, error) {
 	} else {
 		d.log.Warn("run not finished in the store: some tasks died, so removals cannot be told", "run", run, "dead", st.Dead)
 	}
+	// The seller networks page reads stored networks (serve rebuilds them
+	// periodically; the demo after each sweep).
+	if _, _, err := review.RebuildNetworks(ctx, d.store, time.Now(), false); err != nil {
+		return Summary{}, err
+	}
 	sum := d.score(queries)
 	sum.Run, sum.Pages, sum.Listings, sum.Suspects, sum.Dead = run, st.Pages, st.Listings, st.Suspects, st.Dead
 	sum.Seconds = time.Since(start).Seconds()
