@@ -119,6 +119,34 @@ func (r *receiver) snapshot() (map[string]int, []string, int) {
 	return out, append([]string(nil), r.bad...), r.requests
 }
 
+// hangingReceiver starts a webhook receiver that never answers until the
+// test ends; hung gets a value when the first request arrives.
+func hangingReceiver(t testing.TB) (url string, hung <-chan struct{}) {
+	t.Helper()
+	h := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case h <- struct{}{}:
+		default:
+		}
+		<-release
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first: frees the handlers so Close returns
+	return srv.URL, h
+}
+
+// runNotifier runs n until the test ends.
+func runNotifier(t testing.TB, n *Notifier) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ctx
+}
+
 func findings(run string, n int, at time.Time) []markwatch.Finding {
 	out := make([]markwatch.Finding, n)
 	for i := range out {
@@ -336,23 +364,10 @@ rules: [{on: sweep_end, channels: [mail]}]
 func TestHangingReceiverDoesNotBlockIngest(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)}
 	st := openStore(t, clk.now)
-	hung := make(chan struct{}, 1)
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case hung <- struct{}{}:
-		default:
-		}
-		<-release
-	}))
-	defer srv.Close()
-	defer close(release)
-	cfg, _ := ParseConfig("n.yaml", []byte(fmt.Sprintf("channels: [{name: a, type: webhook, url: %q}]\nrules: [{on: new_suspect, channels: [a]}]\ntimeout: 1h\n", srv.URL)))
+	url, hung := hangingReceiver(t)
+	cfg, _ := ParseConfig("n.yaml", []byte(fmt.Sprintf("channels: [{name: a, type: webhook, url: %q}]\nrules: [{on: new_suspect, channels: [a]}]\ntimeout: 1h\n", url)))
 	n := New(st, cfg, Options{Now: clk.now})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { n.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	ctx := runNotifier(t, n)
 	if err := n.Findings(ctx, findings("r0", 1, clk.now())); err != nil {
 		t.Fatal(err)
 	}
@@ -462,17 +477,7 @@ func TestRepeatOffenderReappearing(t *testing.T) {
 func TestHangingChannelDoesNotDelayOthers(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)}
 	st := openStore(t, clk.now)
-	hung := make(chan struct{}, 1)
-	release := make(chan struct{})
-	stuck := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case hung <- struct{}{}:
-		default:
-		}
-		<-release
-	}))
-	defer stuck.Close()
-	defer close(release)
+	stuck, hung := hangingReceiver(t)
 	rec := &receiver{accepted: map[string]int{}, format: "webhook"}
 	ok := httptest.NewServer(rec)
 	defer ok.Close()
@@ -480,15 +485,12 @@ func TestHangingChannelDoesNotDelayOthers(t *testing.T) {
 channels: [{name: stuck, type: webhook, url: %q}, {name: team, type: webhook, url: %q}]
 rules: [{on: new_suspect, channels: [stuck, team]}]
 timeout: 1h
-`, stuck.URL, ok.URL)))
+`, stuck, ok.URL)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := New(st, cfg, Options{Now: clk.now, Poll: time.Hour})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { n.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	ctx := runNotifier(t, n)
 	if err := n.Findings(ctx, findings("r0", 1, clk.now())); err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,9 @@ package review_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/markwatch/markwatch/review"
 	"github.com/markwatch/markwatch/store"
@@ -20,45 +16,21 @@ import (
 // sellers sell on every site under one name, so name links put most
 // linkable listings in a network: a worst case for the network pages.
 func networksBenchStore(b *testing.B) *store.Store {
-	b.Helper()
-	ctx := context.Background()
-	dir := filepath.Join(os.TempDir(), "markwatch-bench-networks-1m-v1")
-	if _, err := os.Stat(filepath.Join(dir, "complete")); err != nil {
-		os.RemoveAll(dir)
-		tmp := dir + ".tmp"
-		os.RemoveAll(tmp)
-		st, err := store.Open(ctx, tmp)
-		if err != nil {
-			b.Fatal(err)
-		}
+	return cachedStore(b, "markwatch-bench-networks-1m-v1", func(ctx context.Context, st *store.Store) error {
 		start := time.Now()
 		if err := store.Generate(ctx, st, benchListings, 1); err != nil {
-			b.Fatal(err)
+			return err
 		}
 		b.Logf("generated %d listings in %s", benchListings, time.Since(start).Round(time.Millisecond))
 		start = time.Now()
 		_, n, err := review.RebuildNetworks(ctx, st, time.Now(), true)
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
-		build, _ := st.SellerNetworksBuild(ctx)
+		build, err := st.SellerNetworksBuild(ctx)
 		b.Logf("built %d seller networks from %d linkable listings in %s", n, build.Listings, time.Since(start).Round(time.Millisecond))
-		if err := st.Close(); err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(tmp, "complete"), nil, 0o644); err != nil {
-			b.Fatal(err)
-		}
-		if err := os.Rename(tmp, dir); err != nil {
-			b.Fatal(err)
-		}
-	}
-	st, err := store.Open(ctx, dir, store.WithBcryptCost(bcrypt.MinCost))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	return st
+		return err
+	})
 }
 
 // BenchmarkNetworksPage: the seller network pages (whole handler) at a
