@@ -59,17 +59,18 @@ type NetworksBuild struct {
 // linkable is the condition on listings l that seller linking reads.
 const linkable = `l.seller != '' AND (l.suspect = 1 OR l.status != 'new')`
 
-// LinkableVersion changes whenever a listing becomes linkable or a
-// linkable one is stored again (a new verdict, a new fetch): the networks
-// job rebuilds only when it differs from the last build's.
+// LinkableVersion changes whenever a listing is added, a verdict stored
+// (a listing seen again, its text perhaps changed) or a status changed
+// (every change is a decision row): the networks job rebuilds only when it
+// differs from the last build's. Three index lookups, whatever the size.
 func (s *Store) LinkableVersion(ctx context.Context) (string, error) {
-	var n, maxID, maxSeen, maxStatus int64
-	err := s.read.QueryRowContext(ctx, `SELECT count(*), coalesce(max(l.id), 0), coalesce(max(l.last_seen), 0), coalesce(max(l.status_at), 0)
-		FROM listings l WHERE `+linkable).Scan(&n, &maxID, &maxSeen, &maxStatus)
+	var listings, verdicts, decisions int64
+	err := s.read.QueryRowContext(ctx, `SELECT (SELECT coalesce(max(rowid), 0) FROM listings),
+		(SELECT coalesce(max(rowid), 0) FROM verdicts), (SELECT coalesce(max(id), 0) FROM decisions)`).Scan(&listings, &verdicts, &decisions)
 	if err != nil {
 		return "", fmt.Errorf("store: linkable version: %w", err)
 	}
-	return fmt.Sprintf("%d/%d/%d/%d", n, maxID, maxSeen, maxStatus), nil
+	return fmt.Sprintf("%d/%d/%d", listings, verdicts, decisions), nil
 }
 
 // ReplaceSellerNetworks stores nets as the current networks, replacing the
