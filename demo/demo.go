@@ -49,6 +49,9 @@ type Options struct {
 	Seed int64
 	// Listings is the catalogue size (0: fakemarket.DefaultListings).
 	Listings int
+	// Networks and Independents add fakemarket.GenerateSellerNetworks
+	// sellers to the catalogue (fakemarket.WithSellerNetworks).
+	Networks, Independents int
 	// Redis, when set, runs the sweep on the Redis frontier at this URL.
 	Redis string
 	// Faults are applied by the fake marketplace (see fakemarket.FaultRule).
@@ -159,7 +162,7 @@ func Start(ctx context.Context, opts Options) (_ *Demo, err error) {
 		}
 	}()
 
-	cat := fakemarket.Generate(opts.Seed, fakemarket.WithListings(opts.Listings))
+	cat := fakemarket.Generate(opts.Seed, fakemarket.WithListings(opts.Listings), fakemarket.WithSellerNetworks(opts.Networks, opts.Independents))
 	d.market = fakemarket.New(cat, fakemarket.Options{Faults: opts.Faults})
 	if d.urls, err = d.market.Start("127.0.0.1:0"); err != nil {
 		return nil, err
@@ -381,6 +384,11 @@ func (d *Demo) Sweep(ctx context.Context) (Summary, error) {
 		}
 	} else {
 		d.log.Warn("run not finished in the store: some tasks died, so removals cannot be told", "run", run, "dead", st.Dead)
+	}
+	// The seller networks page reads stored networks (serve rebuilds them
+	// periodically; the demo after each sweep).
+	if _, _, err := review.RebuildNetworks(ctx, d.store, time.Now(), false); err != nil {
+		return Summary{}, err
 	}
 	sum := d.score(queries)
 	sum.Run, sum.Pages, sum.Listings, sum.Suspects, sum.Dead = run, st.Pages, st.Listings, st.Suspects, st.Dead

@@ -148,14 +148,16 @@ type Catalogue struct {
 	listings []Listing
 	byID     map[string]int
 	queries  []string
+	networks *SellerNetworks
 }
 
 // Option configures Generate.
 type Option func(*genConfig)
 
 type genConfig struct {
-	listings   int
-	jsListings int
+	listings               int
+	jsListings             int
+	networks, independents int
 }
 
 // DefaultListings is the catalogue size when WithListings is not given.
@@ -182,6 +184,23 @@ func WithJSListings(n int) Option {
 		}
 	}
 }
+
+// WithSellerNetworks adds the listings of GenerateSellerNetworks(seed,
+// networks, independents) to the catalogue, on their sites after the
+// generated ones: sellers that share contacts in their descriptions or a
+// shop name across the three sites (their photos are placeholders, so
+// shared photos are not served). Their class is "seller-network"; a
+// search for NetworkQuery (or a word of their titles) finds them.
+// Catalogue.SellerNetworks has the ground truth.
+func WithSellerNetworks(networks, independents int) Option {
+	return func(c *genConfig) {
+		c.networks, c.independents = max(0, networks), max(0, independents)
+	}
+}
+
+// NetworkQuery is the search query that finds every seller-network
+// listing (WithSellerNetworks).
+const NetworkQuery = "百货"
 
 // RecipesPerCycle is the number of listings after which every recipe (and
 // so every class, on every site) has been used once.
@@ -235,9 +254,33 @@ func Generate(seed int64, opts ...Option) *Catalogue {
 		cat.byID[l.ID] = len(cat.listings)
 		cat.listings = append(cat.listings, l)
 	}
+	if cfg.networks > 0 || cfg.independents > 0 {
+		cat.addSellerNetworks(GenerateSellerNetworks(seed, cfg.networks, cfg.independents))
+	}
 	cat.queries = defaultQueries()
 	return cat
 }
+
+// addSellerNetworks puts the data set's listings on their sites. They
+// are counterfeit offers (高仿, 原单, 1:1, nicknames of the houses) at a
+// counterfeit's price: suspect.
+func (c *Catalogue) addSellerNetworks(data *SellerNetworks) {
+	c.networks = data
+	for _, sl := range data.Listings {
+		l := Listing{Truth: Truth{Class: "seller-network", Suspect: true, Detail: "generated seller network data"}}
+		l.Site, l.ID, l.Seller, l.Title, l.Description = sl.Site, sl.ID, sl.Seller, sl.Title, sl.Description
+		l.URL, l.Image = itemPath(sl.Site, sl.ID), imagePath(sl.Site, sl.ID)
+		price := 59.0
+		l.Price = &price
+		l.Terms = normaliseTerms([]string{NetworkQuery})
+		c.byID[l.ID] = len(c.listings)
+		c.listings = append(c.listings, l)
+	}
+}
+
+// SellerNetworks is the ground truth of the seller-network listings
+// (WithSellerNetworks); nil when there are none.
+func (c *Catalogue) SellerNetworks() *SellerNetworks { return c.networks }
 
 var sitePrefix = map[string]string{SiteMart: "M", SiteGBK: "G", SiteAPI: "A", SiteJS: "J"}
 

@@ -3,6 +3,7 @@ package fakemarket
 import (
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strings"
 )
 
@@ -158,4 +159,60 @@ func toFullWidth(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// LinkScore is a pairwise comparison of predicted seller networks with
+// the generator's truth.
+type LinkScore struct {
+	TruePositive, FalsePositive, FalseNegative int
+	// Linked, FalseLinks and Missed are the pairs ("site/seller") of each
+	// kind.
+	Linked, FalseLinks, Missed [][2]string
+}
+
+// Precision of the predicted links (1 when none was predicted).
+func (s LinkScore) Precision() float64 {
+	if s.TruePositive+s.FalsePositive == 0 {
+		return 1
+	}
+	return float64(s.TruePositive) / float64(s.TruePositive+s.FalsePositive)
+}
+
+// Recall of the true links (1 when there are none).
+func (s LinkScore) Recall() float64 {
+	if s.TruePositive+s.FalseNegative == 0 {
+		return 1
+	}
+	return float64(s.TruePositive) / float64(s.TruePositive+s.FalseNegative)
+}
+
+// ScoreLinks scores predicted networks pairwise over the data set's
+// sellers: predicted maps "site/seller" to a network id ("" or absent:
+// linked to nobody); a pair is predicted linked when both have the same
+// id, truly linked when the generator put both in one network.
+func (d *SellerNetworks) ScoreLinks(predicted map[string]string) LinkScore {
+	sellers := make([]string, 0, len(d.Network))
+	for s := range d.Network {
+		sellers = append(sellers, s)
+	}
+	sort.Strings(sellers)
+	var out LinkScore
+	for i, a := range sellers {
+		for _, b := range sellers[i+1:] {
+			truth := d.Network[a] != 0 && d.Network[a] == d.Network[b]
+			pred := predicted[a] != "" && predicted[a] == predicted[b]
+			switch {
+			case truth && pred:
+				out.TruePositive++
+				out.Linked = append(out.Linked, [2]string{a, b})
+			case pred:
+				out.FalsePositive++
+				out.FalseLinks = append(out.FalseLinks, [2]string{a, b})
+			case truth:
+				out.FalseNegative++
+				out.Missed = append(out.Missed, [2]string{a, b})
+			}
+		}
+	}
+	return out
 }

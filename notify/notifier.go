@@ -24,12 +24,24 @@ type Notifier struct {
 	log      *slog.Logger
 	now      func() time.Time
 	baseURL  string
-	senders  map[string]*sender
+	lanes    map[string]*lane // by channel name
 	counter  *prometheus.CounterVec
-	kick     chan struct{}
 	interval time.Duration
-	mu       sync.Mutex // one delivery pass at a time
 }
+
+// lane delivers one channel's notifications, one at a time and oldest
+// first, independently of the other channels: a receiver that hangs holds
+// only its own lane. Its queue is the channel's pending rows in the
+// durable outbox, read at most laneBatch at a time.
+type lane struct {
+	name string
+	s    *sender
+	kick chan struct{} // an event was enqueued for this channel
+	mu   sync.Mutex    // one delivery pass at a time
+}
+
+// laneBatch bounds the notifications a lane holds in memory per pass.
+const laneBatch = 64
 
 // Options configure a Notifier.
 type Options struct {
@@ -63,7 +75,7 @@ func New(st *store.Store, cfg *Config, opts Options) *Notifier {
 		opts.Poll = 5 * time.Second
 	}
 	n := &Notifier{store: st, cfg: cfg, log: opts.Logger, now: opts.Now, baseURL: strings.TrimSuffix(opts.BaseURL, "/"),
-		senders: map[string]*sender{}, kick: make(chan struct{}, 1), interval: opts.Poll,
+		lanes: map[string]*lane{}, interval: opts.Poll,
 		counter: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "markwatch_notifications_total",
 			Help: "Notification outcomes: delivered, retried (a failed attempt to be retried), failed (given up), duplicate (an event already in the outbox)."},
 			[]string{"result"})}
@@ -74,7 +86,7 @@ func New(st *store.Store, cfg *Config, opts Options) *Notifier {
 		opts.Registerer.MustRegister(n.counter)
 	}
 	for _, ch := range cfg.Channels {
-		n.senders[ch.Name] = &sender{ch: ch, client: opts.Client, now: opts.Now}
+		n.lanes[ch.Name] = &lane{name: ch.Name, s: &sender{ch: ch, client: opts.Client, now: opts.Now}, kick: make(chan struct{}, 1)}
 	}
 	return n
 }
@@ -100,9 +112,13 @@ func (n *Notifier) enqueue(ctx context.Context, events map[string][]Event) error
 	}
 	n.counter.WithLabelValues("duplicate").Add(float64(len(rows) - added))
 	if added > 0 {
-		select {
-		case n.kick <- struct{}{}:
-		default:
+		for channel := range events {
+			if l, ok := n.lanes[channel]; ok {
+				select {
+				case l.kick <- struct{}{}:
+				default:
+				}
+			}
 		}
 	}
 	return nil
@@ -215,12 +231,57 @@ func (n *Notifier) backoff(attempts int) time.Duration {
 	return min(d, n.cfg.MaxBackoff)
 }
 
-// DeliverDue sends every due delivery once and records the outcome. It
-// returns how many were delivered.
+// failOrphans gives up the pending notifications of channels that are
+// no longer in the config.
+func (n *Notifier) failOrphans(ctx context.Context) error {
+	known := make([]string, 0, len(n.lanes))
+	for name := range n.lanes {
+		known = append(known, name)
+	}
+	k, err := n.store.FailOrphanNotifications(ctx, known)
+	if err != nil {
+		return err
+	}
+	if k > 0 {
+		n.counter.WithLabelValues("failed").Add(float64(k))
+		n.log.Warn("notifications given up: their channel is not in the config", "count", k)
+	}
+	return nil
+}
+
+// DeliverDue sends every due delivery once, each channel in its own lane
+// concurrently, and records the outcomes. It returns how many were
+// delivered.
 func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	due, err := n.store.DueNotifications(ctx, n.now(), 64)
+	if err := n.failOrphans(ctx); err != nil {
+		return 0, err
+	}
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		delivered int
+		first     error
+	)
+	for _, l := range n.lanes {
+		wg.Go(func() {
+			d, err := n.deliver(ctx, l)
+			mu.Lock()
+			defer mu.Unlock()
+			delivered += d
+			if err != nil && first == nil {
+				first = err
+			}
+		})
+	}
+	wg.Wait()
+	return delivered, first
+}
+
+// deliver sends l's due notifications, one at a time.
+func (n *Notifier) deliver(ctx context.Context, l *lane) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	due, err := n.store.DueNotifications(ctx, l.name, n.now(), laneBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -231,13 +292,9 @@ func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 		}
 		var e Event
 		err := json.Unmarshal([]byte(d.Payload), &e)
-		s, ok := n.senders[d.Channel]
-		if err == nil && !ok {
-			err = fmt.Errorf("no channel named %q in the config", d.Channel)
-		}
 		if err == nil {
 			sctx, cancel := context.WithTimeout(ctx, n.cfg.Timeout)
-			err = s.send(sctx, e)
+			err = l.s.send(sctx, e)
 			cancel()
 		}
 		if err == nil {
@@ -263,20 +320,31 @@ func (n *Notifier) DeliverDue(ctx context.Context) (int, error) {
 	return delivered, nil
 }
 
-// Run delivers until ctx is cancelled: whenever events are enqueued, and
-// every poll interval for retries that came due.
+// Run delivers until ctx is cancelled, one goroutine per channel: each
+// lane delivers whenever events are enqueued for its channel, and every
+// poll interval for retries that came due. A lane stuck in a receiver
+// that never answers (up to the timeout) delays only its own channel.
 func (n *Notifier) Run(ctx context.Context) {
-	tick := time.NewTicker(n.interval)
-	defer tick.Stop()
-	for {
-		if _, err := n.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-			n.log.Error("notifications", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-n.kick:
-		case <-tick.C:
-		}
+	if err := n.failOrphans(ctx); err != nil && ctx.Err() == nil {
+		n.log.Error("notifications", "err", err)
 	}
+	var wg sync.WaitGroup
+	for _, l := range n.lanes {
+		wg.Go(func() {
+			tick := time.NewTicker(n.interval)
+			defer tick.Stop()
+			for {
+				if _, err := n.deliver(ctx, l); err != nil && ctx.Err() == nil {
+					n.log.Error("notifications", "channel", l.name, "err", err)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-l.kick:
+				case <-tick.C:
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

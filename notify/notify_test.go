@@ -119,6 +119,34 @@ func (r *receiver) snapshot() (map[string]int, []string, int) {
 	return out, append([]string(nil), r.bad...), r.requests
 }
 
+// hangingReceiver starts a webhook receiver that never answers until the
+// test ends; hung gets a value when the first request arrives.
+func hangingReceiver(t testing.TB) (url string, hung <-chan struct{}) {
+	t.Helper()
+	h := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case h <- struct{}{}:
+		default:
+		}
+		<-release
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first: frees the handlers so Close returns
+	return srv.URL, h
+}
+
+// runNotifier runs n until the test ends.
+func runNotifier(t testing.TB, n *Notifier) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ctx
+}
+
 func findings(run string, n int, at time.Time) []markwatch.Finding {
 	out := make([]markwatch.Finding, n)
 	for i := range out {
@@ -336,23 +364,10 @@ rules: [{on: sweep_end, channels: [mail]}]
 func TestHangingReceiverDoesNotBlockIngest(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)}
 	st := openStore(t, clk.now)
-	hung := make(chan struct{}, 1)
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case hung <- struct{}{}:
-		default:
-		}
-		<-release
-	}))
-	defer srv.Close()
-	defer close(release)
-	cfg, _ := ParseConfig("n.yaml", []byte(fmt.Sprintf("channels: [{name: a, type: webhook, url: %q}]\nrules: [{on: new_suspect, channels: [a]}]\ntimeout: 1h\n", srv.URL)))
+	url, hung := hangingReceiver(t)
+	cfg, _ := ParseConfig("n.yaml", []byte(fmt.Sprintf("channels: [{name: a, type: webhook, url: %q}]\nrules: [{on: new_suspect, channels: [a]}]\ntimeout: 1h\n", url)))
 	n := New(st, cfg, Options{Now: clk.now})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { n.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	ctx := runNotifier(t, n)
 	if err := n.Findings(ctx, findings("r0", 1, clk.now())); err != nil {
 		t.Fatal(err)
 	}
@@ -453,5 +468,102 @@ func TestRepeatOffenderReappearing(t *testing.T) {
 	log, _ := st.Notifications(ctx, 10)
 	if len(log) != 1 || log[0].Kind != RepeatOffender || log[0].Key != "reappeared/shop/X3/run3" {
 		t.Fatalf("outbox: %+v", log)
+	}
+}
+
+// A channel whose receiver never answers holds only its own lane: the
+// other channel gets every event while the first is stuck, and the stuck
+// channel's events stay pending in the outbox (nothing lost).
+func TestHangingChannelDoesNotDelayOthers(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)}
+	st := openStore(t, clk.now)
+	stuck, hung := hangingReceiver(t)
+	rec := &receiver{accepted: map[string]int{}, format: "webhook"}
+	ok := httptest.NewServer(rec)
+	defer ok.Close()
+	cfg, err := ParseConfig("n.yaml", []byte(fmt.Sprintf(`
+channels: [{name: stuck, type: webhook, url: %q}, {name: team, type: webhook, url: %q}]
+rules: [{on: new_suspect, channels: [stuck, team]}]
+timeout: 1h
+`, stuck, ok.URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := New(st, cfg, Options{Now: clk.now, Poll: time.Hour})
+	ctx := runNotifier(t, n)
+	if err := n.Findings(ctx, findings("r0", 1, clk.now())); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-hung:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the stuck channel's lane never reached its receiver")
+	}
+	for b := range 5 {
+		fs := findings(fmt.Sprintf("r%d", b+1), 10, clk.now())
+		for i := range fs {
+			fs[i].Listing.ID = fmt.Sprintf("B%d-%d", b, i)
+		}
+		if err := n.Findings(ctx, fs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Minute) // guards against a hang only
+	for {
+		got, _, _ := rec.snapshot()
+		if len(got) == 51 {
+			for k, times := range got {
+				if times != 1 {
+					t.Errorf("event %q accepted %d times", k, times)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the healthy channel got %d of 51 events while the other channel hung", len(got))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	log, _ := st.Notifications(ctx, 1000)
+	pending := 0
+	for _, e := range log {
+		if e.Channel == "stuck" && e.State == "pending" {
+			pending++
+		}
+	}
+	if pending != 51 {
+		t.Errorf("%d of the stuck channel's 51 events pending, want all", pending)
+	}
+}
+
+// Pending notifications of a channel removed from the config are given
+// up with a reason naming the channel, not left pending for ever.
+func TestRemovedChannelIsGivenUp(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)}
+	st := openStore(t, clk.now)
+	ctx := context.Background()
+	rec := &receiver{accepted: map[string]int{}, format: "webhook"}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	old, _ := ParseConfig("n.yaml", []byte(fmt.Sprintf("channels: [{name: gone, type: webhook, url: %q}, {name: a, type: webhook, url: %q}]\nrules: [{on: new_suspect, channels: [gone, a]}]\n", srv.URL, srv.URL)))
+	if err := New(st, old, Options{Now: clk.now}).Findings(ctx, findings("r1", 2, clk.now())); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := ParseConfig("n.yaml", []byte(fmt.Sprintf("channels: [{name: a, type: webhook, url: %q}]\nrules: [{on: new_suspect, channels: [a]}]\n", srv.URL)))
+	if d, err := New(st, cfg, Options{Now: clk.now}).DeliverDue(ctx); err != nil || d != 2 {
+		t.Fatalf("delivered %d, %v; want 2", d, err)
+	}
+	log, _ := st.Notifications(ctx, 10)
+	for _, e := range log {
+		want := "delivered"
+		if e.Channel == "gone" {
+			want = "failed"
+			if !strings.Contains(e.LastError, `no channel named 'gone'`) {
+				t.Errorf("reason %q does not name the channel", e.LastError)
+			}
+		}
+		if e.State != want {
+			t.Errorf("%s/%s: %s, want %s", e.Channel, e.Key, e.State, want)
+		}
 	}
 }

@@ -27,9 +27,22 @@ const benchListings = 1_000_000
 // generated data directory is cached in the system temp dir (generating a
 // million rows takes a while) and reused by later runs.
 func benchStore(b *testing.B) *store.Store {
+	return cachedStore(b, "markwatch-bench-queue-1m-v5", func(ctx context.Context, st *store.Store) error {
+		start := time.Now()
+		if err := store.Generate(ctx, st, benchListings, 1); err != nil {
+			return err
+		}
+		b.Logf("generated %d listings in %s", benchListings, time.Since(start).Round(time.Millisecond))
+		return nil
+	})
+}
+
+// cachedStore opens the store cached in the system temp dir under name,
+// filling it with fill first when it is not there (complete) yet.
+func cachedStore(b *testing.B, name string, fill func(context.Context, *store.Store) error) *store.Store {
 	b.Helper()
 	ctx := context.Background()
-	dir := filepath.Join(os.TempDir(), "markwatch-bench-queue-1m-v5")
+	dir := filepath.Join(os.TempDir(), name)
 	if _, err := os.Stat(filepath.Join(dir, "complete")); err != nil {
 		os.RemoveAll(dir)
 		tmp := dir + ".tmp"
@@ -38,14 +51,12 @@ func benchStore(b *testing.B) *store.Store {
 		if err != nil {
 			b.Fatal(err)
 		}
-		start := time.Now()
-		if err := store.Generate(ctx, st, benchListings, 1); err != nil {
+		if err := fill(ctx, st); err != nil {
 			b.Fatal(err)
 		}
 		if err := st.Close(); err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("generated %d listings in %s", benchListings, time.Since(start).Round(time.Millisecond))
 		if err := os.WriteFile(filepath.Join(tmp, "complete"), nil, 0o644); err != nil {
 			b.Fatal(err)
 		}

@@ -204,6 +204,9 @@ func parseFilter(q url.Values) (store.Filter, int, error) {
 		Sort:   q.Get("sort"),
 		All:    q.Get("all") == "1" || q.Get("all") == "true" || q.Get("all") == "on",
 	}
+	// The id of a stored seller network (a hash; reaches SQL as a
+	// parameter only).
+	f.Network = strings.TrimSpace(q.Get("network"))
 	// The queue opens on new suspects; "any" (or an empty value) lifts the
 	// status filter.
 	st := q.Get("status")
@@ -282,6 +285,7 @@ func filterQuery(f store.Filter) url.Values {
 	set("kind", f.Kind)
 	set("site", f.Site)
 	set("seller", f.Seller)
+	set("network", f.Network)
 	set("sweep", f.Sweep)
 	set("run", f.Run)
 	set("from", fmtDate(f.From))

@@ -145,6 +145,15 @@ func TestNetworksPageLinksSellersAcrossSites(t *testing.T) {
 		t.Fatalf("confirm: %d %s", r.StatusCode, body)
 	}
 	c, _ := f.login("vera")
+	if page := f.get(c, "/networks", http.StatusOK); !strings.Contains(page, "Not built yet") {
+		t.Fatalf("networks page before the first build:\n%.2000s", page)
+	}
+	if rebuilt, n, err := review.RebuildNetworks(ctx, f.store, now, false); err != nil || !rebuilt || n != 1 {
+		t.Fatalf("rebuild: %v %d %v, want one network", rebuilt, n, err)
+	}
+	if rebuilt, _, err := review.RebuildNetworks(ctx, f.store, now, false); err != nil || rebuilt {
+		t.Fatalf("rebuild with nothing changed: %v %v, want skipped", rebuilt, err)
+	}
 	page := f.get(c, "/networks", http.StatusOK)
 	m := regexp.MustCompile(`href="/networks/([0-9a-f]+)"`).FindAllStringSubmatch(page, -1)
 	if len(m) != 1 || !strings.Contains(page, "repeat offender") || strings.Contains(page, "无关百货店") {
@@ -155,6 +164,12 @@ func TestNetworksPageLinksSellersAcrossSites(t *testing.T) {
 		if !strings.Contains(detail, want) {
 			t.Errorf("network page lacks %q", want)
 		}
+	}
+	// The queue filtered by the network: its 6 listings on three sites, not
+	// the unrelated shop's.
+	queue := f.get(c, "/queue?status=any&network="+m[0][1], http.StatusOK)
+	if n := strings.Count(queue, `href="/listings/`); n != 6 || strings.Contains(queue, "无关百货店") {
+		t.Errorf("queue by network shows %d listings (want 6, none of the unrelated shop)", n)
 	}
 	csvBody := f.get(c, "/networks/"+m[0][1]+"/export.csv", http.StatusOK)
 	if n := strings.Count(csvBody, "\n"); n != 7 {
@@ -174,5 +189,44 @@ func TestNetworksPageLinksSellersAcrossSites(t *testing.T) {
 	batch := f.get(rc, resp.Header.Get("Location"), http.StatusOK)
 	if !strings.Contains(batch, "3 listing(s)") || !strings.Contains(batch, "network="+m[0][1]) {
 		t.Fatalf("network batch page:\n%.1500s", batch)
+	}
+}
+
+// Two shops on two sites whose listings carry the same photo file (the
+// images step's SHA-256) are one network, linked by the image; a third
+// with another photo is not in it.
+func TestNetworksLinkSharedPhotos(t *testing.T) {
+	f := newFixture(t, review.Options{})
+	ctx := t.Context()
+	now := time.Now().UTC()
+	shared, other := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	var fs []markwatch.Finding
+	for i, c := range []struct{ site, seller, photo string }{
+		{"mart", "星光潮品店", shared}, {"gbk", "月影精品屋", shared}, {"api", "路人甲百货", other},
+	} {
+		fd := storetest.Finding("run-p", c.site, fmt.Sprintf("P%d", i), "Nike", "", 59, now)
+		fd.Listing.Seller = c.seller
+		fd.Listing.Photos = []markwatch.Photo{{URL: "http://img.test/" + c.photo[:4] + ".jpg", SHA256: c.photo, Format: "jpeg"}}
+		fs = append(fs, fd)
+	}
+	if _, err := f.store.PutFindings(ctx, fs); err != nil {
+		t.Fatal(err)
+	}
+	if _, n, err := review.RebuildNetworks(ctx, f.store, now, true); err != nil || n != 1 {
+		t.Fatalf("rebuild: %d networks, %v; want 1", n, err)
+	}
+	c, _ := f.login("vera")
+	m := regexp.MustCompile(`href="/networks/([0-9a-f]+)"`).FindStringSubmatch(f.get(c, "/networks", http.StatusOK))
+	if m == nil {
+		t.Fatal("no network listed")
+	}
+	detail := f.get(c, "/networks/"+m[1], http.StatusOK)
+	for _, want := range []string{"星光潮品店", "月影精品屋", "image", shared} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("network page lacks %q", want)
+		}
+	}
+	if strings.Contains(detail, "路人甲百货") {
+		t.Error("the shop with another photo is in the network")
 	}
 }

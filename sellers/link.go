@@ -125,12 +125,22 @@ func LinkListings(listings []Listing) []Network {
 		}
 		first := occ[0]
 		for _, o := range occ[1:] {
+			anchor := first
 			if via == Name && o.seller.Site == first.seller.Site {
-				continue
+				// A name links shops on different sites only: a shop
+				// on the first one's site is linked to the first shop
+				// of that name on another site (there is one), so the
+				// order they came in does not matter.
+				for _, p := range occ {
+					if p.seller.Site != first.seller.Site {
+						anchor = p
+						break
+					}
+				}
 			}
-			links = append(links, Link{A: first.seller, B: o.seller, Via: via, Value: value,
-				Listing: [2]string{first.listing, o.listing}, Text: [2]string{first.text, o.text}})
-			parent[find(o.seller)] = find(first.seller)
+			links = append(links, Link{A: anchor.seller, B: o.seller, Via: via, Value: value,
+				Listing: [2]string{anchor.listing, o.listing}, Text: [2]string{anchor.text, o.text}})
+			parent[find(o.seller)] = find(anchor.seller)
 		}
 	}
 	groups := map[SellerKey]*Network{}

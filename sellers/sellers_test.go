@@ -76,38 +76,55 @@ func precisionRecall(t *testing.T, seed int64) {
 			}
 		}
 	}
-	var sellers []string
-	for s := range data.Network {
-		sellers = append(sellers, s)
+	pred := map[string]string{}
+	for s, id := range predicted {
+		pred[s] = fmt.Sprint(id)
+	}
+	score := data.ScoreLinks(pred)
+	for _, p := range score.FalseLinks {
+		t.Logf("false link: %s ~ %s", p[0], p[1])
+	}
+	for _, p := range score.Missed {
+		t.Logf("missed link: %s ~ %s", p[0], p[1])
 	}
 	sites := map[string]bool{}
-	tp, fp, fn := 0, 0, 0
-	for i := range sellers {
-		for j := i + 1; j < len(sellers); j++ {
-			a, b := sellers[i], sellers[j]
-			truth := data.Network[a] != 0 && data.Network[a] == data.Network[b]
-			pred := predicted[a] != 0 && predicted[a] == predicted[b]
-			switch {
-			case truth && pred:
-				tp++
-				sites[strings.SplitN(a, "/", 2)[0]+"-"+strings.SplitN(b, "/", 2)[0]] = true
-			case pred:
-				fp++
-				t.Logf("false link: %s ~ %s", a, b)
-			case truth:
-				fn++
-				t.Logf("missed link: %s ~ %s", a, b)
-			}
-		}
+	for _, p := range score.Linked {
+		sites[strings.SplitN(p[0], "/", 2)[0]+"-"+strings.SplitN(p[1], "/", 2)[0]] = true
 	}
-	precision := float64(tp) / float64(tp+fp)
-	recall := float64(tp) / float64(tp+fn)
+	precision, recall := score.Precision(), score.Recall()
 	t.Logf("%d sellers, %d networks found; pairs: %d true positive, %d false positive, %d false negative; precision %.3f recall %.3f",
-		len(sellers), len(nets), tp, fp, fn, precision, recall)
+		len(data.Network), len(nets), score.TruePositive, score.FalsePositive, score.FalseNegative, precision, recall)
 	if precision < 0.9 || recall < 0.9 {
 		t.Errorf("precision %.3f recall %.3f, want both >= 0.9", precision, recall)
 	}
 	if len(sites) < 3 {
 		t.Errorf("true links span only site pairs %v", sites)
+	}
+}
+
+// A shop name links shops across sites whatever order the listings come
+// in: two shops of one site with the network's name and one on another
+// site are one network even when the two same-site shops come first.
+func TestNameLinksAreOrderIndependent(t *testing.T) {
+	shops := []Listing{
+		{Site: "api", ListingID: "1", Seller: "小美奢品32专营店"},
+		{Site: "api", ListingID: "2", Seller: "小美奢品32店"},
+		{Site: "mart", ListingID: "3", Seller: "小美奢品32旗舰店"},
+	}
+	for _, order := range [][]int{{0, 1, 2}, {1, 0, 2}, {2, 0, 1}, {0, 2, 1}} {
+		var in []Listing
+		for _, i := range order {
+			in = append(in, shops[i])
+		}
+		nets := LinkListings(in)
+		if len(nets) != 1 || len(nets[0].Sellers) != 3 {
+			t.Errorf("order %v: %+v, want one network of the three shops", order, nets)
+			continue
+		}
+		for _, l := range nets[0].Links {
+			if l.A.Site == l.B.Site {
+				t.Errorf("order %v: a name link within one site: %+v", order, l)
+			}
+		}
 	}
 }

@@ -41,6 +41,8 @@ type BatchFilter struct {
 	// Sellers: only listings of these sellers (a seller network); each
 	// is {site, seller name}. Empty: any seller.
 	Sellers [][2]string
+	// Network: only listings of the stored seller network with this id.
+	Network string
 	// Label describes the cut for people (e.g. "owner=Nike Innovate
 	// C.V."); stored with the batch.
 	Label string
@@ -113,6 +115,11 @@ func (s *Store) CreateBatchWhere(ctx context.Context, actor string, f BatchFilte
 		for _, m := range f.Marks {
 			args = append(args, m)
 		}
+	}
+	if f.Network != "" {
+		q += ` AND l.seller IN (SELECT seller FROM seller_networks WHERE network = ?)
+			AND EXISTS (SELECT 1 FROM seller_networks n WHERE n.network = ? AND n.site = l.site AND n.seller = l.seller)`
+		args = append(args, f.Network, f.Network)
 	}
 	if len(f.Sellers) > 0 {
 		q += ` AND (l.site, l.seller) IN (VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?),", len(f.Sellers)), ",") + `)`

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -61,10 +62,11 @@ func (s *Store) EnqueueNotifications(ctx context.Context, ns []Notification) (in
 }
 
 // DueNotifications lists up to limit pending notifications due at now,
-// oldest first.
-func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error) {
+// oldest first: for one channel, or for all when channel is empty.
+func (s *Store) DueNotifications(ctx context.Context, channel string, now time.Time, limit int) ([]Notification, error) {
 	rows, err := s.write.QueryContext(ctx, `SELECT `+notificationColumns+` FROM notify_outbox
-		WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`, now.UnixMilli(), limit)
+		WHERE state = 'pending' AND next_at <= ? AND (? = '' OR channel = ?) ORDER BY next_at, id LIMIT ?`,
+		now.UnixMilli(), channel, channel, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due notifications: %w", err)
 	}
@@ -78,6 +80,26 @@ func (s *Store) DueNotifications(ctx context.Context, now time.Time, limit int) 
 		out = append(out, n)
 	}
 	return out, rows.Err()
+}
+
+// FailOrphanNotifications gives up every pending notification whose
+// channel is not among known (a channel removed from the config), with
+// that reason in its log row. It returns how many.
+func (s *Store) FailOrphanNotifications(ctx context.Context, known []string) (int, error) {
+	q, args := `UPDATE notify_outbox SET state = 'failed', attempts = attempts + 1, next_at = 0,
+		last_error = 'no channel named ' || quote(channel) || ' in the config' WHERE state = 'pending'`, []any{}
+	if len(known) > 0 {
+		q += ` AND channel NOT IN (?` + strings.Repeat(`,?`, len(known)-1) + `)`
+		for _, k := range known {
+			args = append(args, k)
+		}
+	}
+	res, err := s.write.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("store: fail orphan notifications: %w", err)
+	}
+	k, _ := res.RowsAffected()
+	return int(k), nil
 }
 
 // NextNotificationAt is when the earliest pending notification is due

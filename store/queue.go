@@ -55,6 +55,9 @@ type Filter struct {
 	// All includes listings whose newest verdict is not suspect (leads: a
 	// mark mentioned without counterfeit signals). Default: suspects only.
 	All bool
+	// Network: listings of the stored seller network with this id (its
+	// sellers on every site).
+	Network string
 	// Sort: "score" (default, highest first), "likely" (calibrated
 	// likelihood of a confirmed infringement, then score), "last_seen",
 	// "first_seen" (newest first) or "price" (lowest first).
@@ -253,6 +256,9 @@ func (f *Filter) where() (string, []any) {
 	if f.Site != "" {
 		add("l.site = ?", f.Site)
 	}
+	if f.Network != "" {
+		add("l.seller IN (SELECT seller FROM seller_networks WHERE network = ?) AND EXISTS (SELECT 1 FROM seller_networks n WHERE n.network = ? AND n.site = l.site AND n.seller = l.seller)", f.Network, f.Network)
+	}
 	if len(f.Marks) > 0 {
 		add("l.id IN (SELECT listing FROM listing_marks WHERE mark IN (?"+strings.Repeat(",?", len(f.Marks)-1)+"))", anys(f.Marks)...)
 	}
@@ -377,7 +383,7 @@ func (s *Store) SuspectsPage(ctx context.Context, f Filter) (Page, error) {
 // onlyStatus reports whether the filter uses nothing but status and
 // suspicion, whose counts the status_counts table keeps.
 func (f *Filter) onlyStatus() bool {
-	return f.Mark == "" && len(f.Marks) == 0 && f.Q == "" && f.Kind == "" && f.Site == "" && f.Seller == "" && f.Sweep == "" && f.Run == "" &&
+	return f.Mark == "" && len(f.Marks) == 0 && f.Q == "" && f.Kind == "" && f.Site == "" && f.Seller == "" && f.Network == "" && f.Sweep == "" && f.Run == "" &&
 		f.From.IsZero() && f.To.IsZero() && f.MinScore <= 0
 }
 

@@ -13,13 +13,14 @@ type SellerListing struct {
 }
 
 // SellerListings lists up to limit listings that have a seller and were
-// suspect or reviewed (the ones worth linking), newest first.
+// suspect or reviewed (the ones worth linking), newest first. limit 0:
+// 50000; below 0: all of them.
 func (s *Store) SellerListings(ctx context.Context, limit int) ([]SellerListing, error) {
-	if limit <= 0 {
+	if limit == 0 {
 		limit = 50000
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+rowColumns+`, l.description, l.ocr_text FROM listings l
-		WHERE l.seller != '' AND (l.suspect = 1 OR l.status != 'new') ORDER BY l.id DESC LIMIT ?`, limit)
+		WHERE `+linkable+` ORDER BY l.id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: seller listings: %w", err)
 	}

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/markwatch/markwatch/config"
 	"github.com/markwatch/markwatch/configs"
+	"github.com/markwatch/markwatch/matchers"
 	"github.com/markwatch/markwatch/store"
 )
 
@@ -163,5 +168,65 @@ func TestProfileErrorsNameFileAndField(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "exports/bad.yaml") || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want an error naming the file and %s", tc.yaml, err, tc.want)
 		}
+	}
+}
+
+// The shipped marks' registration references: every one has its source
+// in a comment right above it (none is invented), those with a cited
+// announcement leave the export warning, and every other shipped mark is
+// named in it.
+func TestShippedMarksRegistrations(t *testing.T) {
+	dir := filepath.Join("..", "configs", "marks")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no shipped marks")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		for i, l := range lines {
+			if !strings.HasPrefix(strings.TrimSpace(l), "registrations:") {
+				continue
+			}
+			cited := false
+			for j := i - 1; j >= 0 && strings.HasPrefix(strings.TrimSpace(lines[j]), "#"); j-- {
+				cited = cited || strings.Contains(lines[j], "http")
+			}
+			if !cited {
+				t.Errorf("%s:%d: registrations without a source (a URL in the comment right above)", f, i+1)
+			}
+		}
+	}
+	marks, err := matchers.LoadMarks(config.Dir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var its []Item
+	withReg := map[string]bool{}
+	for _, m := range marks {
+		its = append(its, Item{Mark: Mark{ID: m.ID, Name: m.Names[0], Registration: strings.Join(m.Registrations, "; ")}})
+		if len(m.Registrations) > 0 {
+			withReg[m.Names[0]] = true
+		}
+	}
+	for _, want := range []string{"阳澄湖大闸蟹", "五常大米", "安吉白茶"} {
+		if !withReg[want] {
+			t.Errorf("%s carries no registration reference", want)
+		}
+	}
+	missing := MissingRegistrations(its)
+	if len(missing)+len(withReg) != len(its) {
+		t.Errorf("warning names %d marks, %d have a reference, of %d", len(missing), len(withReg), len(its))
+	}
+	for _, name := range missing {
+		if withReg[name] {
+			t.Errorf("warning names %s, which has a reference", name)
+		}
+	}
+	if !slices.Contains(missing, "西湖龙井") {
+		t.Errorf("warning %v does not name 西湖龙井 (no cited reference)", missing)
 	}
 }

@@ -42,6 +42,9 @@ type ServeCmd struct {
 	TSA     string `name:"tsa" help:"URL of an RFC 3161 time-stamping authority: every evidence bundle's manifest is timestamped." placeholder:"URL"`
 	Notify  string `help:"Notification rules and channels (notify.yaml; see configs/notify.example.yaml). Default: no notifications." type:"existingfile" placeholder:"PATH"`
 	BaseURL string `name:"base-url" help:"The review app's public URL, for links in notifications." placeholder:"URL"`
+	// NetworksEvery is how often the stored seller networks are rebuilt
+	// (only when linkable listings changed).
+	NetworksEvery time.Duration `name:"networks-every" default:"5m" help:"How often to rebuild the stored seller networks when listings changed."`
 }
 
 func (c *ServeCmd) Run(g *Globals) error {
@@ -73,9 +76,14 @@ func (c *ServeCmd) Run(g *Globals) error {
 			return err
 		}
 	}
-	mux.Handle("/", review.New(st, review.Options{Logger: log, Registerer: reg, Secure: c.Secure, Marks: marks,
+	srv := review.NewServer(st, review.Options{Logger: log, Registerer: reg, Secure: c.Secure, Marks: marks,
 		References:  reviewReferences(cfg),
-		SignalsFile: signalsFile, Signals: signals, Profiles: profiles, TSA: c.TSA}))
+		SignalsFile: signalsFile, Signals: signals, Profiles: profiles, TSA: c.TSA})
+	mux.Handle("/", srv)
+	if c.NetworksEvery <= 0 {
+		return fmt.Errorf("--networks-every: want a positive duration, got %s", c.NetworksEvery)
+	}
+	go srv.RunNetworks(ctx, c.NetworksEvery)
 
 	var notifier *notify.Notifier
 	if c.Notify != "" {
