@@ -114,3 +114,60 @@ func redirected(err error) bool {
 	msg := err.Error()
 	return strings.HasPrefix(msg, "MOVED ") || strings.HasPrefix(msg, "ASK ")
 }
+
+// Leases and acks that survive a failover. A lease or an ack the master
+// answered and died before replicating is rolled back with it: a lost
+// lease hands the page to another worker while the first one fetches it,
+// a lost ack leaves the task pending until its lease expires and the page
+// is fetched again. With durability on, both are followed on the same
+// connection by one WAIT of at most confirmWait: when the master answers
+// it, the write is on a replica (or the replica is lagging and the write
+// is taken as it is, best effort: leasing never waits out a slow or
+// missing replica). When the connection fails before WAIT answers, the
+// write may have died with the master, and the caller checks on the
+// master as it is after the failover (see Lease and Ack).
+
+// confirmWait bounds the WAIT after a lease or an ack.
+const confirmWait = 100 * time.Millisecond
+
+// errUnconfirmed says that the connection failed after the write was
+// answered and before a replica confirmed it.
+var errUnconfirmed = errors.New("queue: write answered but not confirmed before the connection failed")
+
+// confirmed runs write on the master that holds key and, with durability
+// on, one WAIT on the same connection. It returns write's error, or
+// errUnconfirmed (wrapped) when write succeeded but the WAIT failed.
+func confirmed(ctx context.Context, client redis.UniversalClient, key string, write func(ctx context.Context, c redis.Cmdable) error) error {
+	d := DurabilityOf(client)
+	if d.Replicas <= 0 {
+		return write(ctx, client)
+	}
+	var node *redis.Client
+	switch c := client.(type) {
+	case *redis.ClusterClient:
+		var err error
+		if node, err = c.MasterForKey(ctx, key); err != nil {
+			// Let the client's own routing (and retries) find the master.
+			return write(ctx, client)
+		}
+	case *redis.Client:
+		node = c
+	default:
+		return write(ctx, client)
+	}
+	conn := node.Conn()
+	defer conn.Close()
+	if err := write(ctx, conn); err != nil {
+		if retryable(err) {
+			// The write may or may not have run: the connection to the
+			// master broke. Run it again through the client, which rides
+			// out the failover (every queue write is safe to repeat).
+			return write(ctx, client)
+		}
+		return err
+	}
+	if err := conn.Wait(ctx, d.Replicas, min(d.Timeout, confirmWait)).Err(); err != nil {
+		return fmt.Errorf("confirm a write to %s: %w (%w)", key, errUnconfirmed, err)
+	}
+	return nil
+}
