@@ -20,11 +20,11 @@ import (
 // after the publish, so the page is not fetched again), the queue waits
 // for replicas to confirm: the write and WAIT run on one connection to the
 // master holding the key, and a write not confirmed in time is reported
-// with ErrNotDurable. Every other write (leases, acks, follow-up tasks,
-// counters) is repaired by the queue itself when lost: a lost ack or lease
-// means a page fetched again, and a lost follow-up task was added before
-// its parent's ack on the same master, so the two are lost together and
-// the parent is fetched again.
+// with ErrNotDurable. Leases and acks get one short WAIT each and are
+// checked again when it fails (confirmed, below). Every other write
+// (follow-up tasks, counters) is repaired by the queue itself when lost: a
+// lost follow-up task was added before its parent's ack on the same
+// master, so the two are lost together and the parent is fetched again.
 
 // ErrNotDurable is returned (wrapped) when a write was made but too few
 // replicas confirmed it within the durability timeout (and the failover
