@@ -135,12 +135,16 @@ const confirmWait = 100 * time.Millisecond
 var errUnconfirmed = errors.New("queue: write answered but not confirmed before the connection failed")
 
 // confirmed runs write on the master that holds key and, with durability
-// on, one WAIT on the same connection. It returns write's error, or
-// errUnconfirmed (wrapped) when write succeeded but the WAIT failed.
-func confirmed(ctx context.Context, client redis.UniversalClient, key string, write func(ctx context.Context, c redis.Cmdable) error) error {
+// on, one WAIT on the same connection when write says it changed something
+// worth confirming (a lease that leased nothing is not). It returns
+// write's error, or errUnconfirmed (wrapped) when write succeeded but the
+// WAIT failed.
+func confirmed(ctx context.Context, client redis.UniversalClient, key string, write func(ctx context.Context, c redis.Cmdable) (changed bool, err error)) error {
+	run := func(c redis.Cmdable) (bool, error) { return write(ctx, c) }
 	d := DurabilityOf(client)
 	if d.Replicas <= 0 {
-		return write(ctx, client)
+		_, err := run(client)
+		return err
 	}
 	var node *redis.Client
 	switch c := client.(type) {
@@ -148,23 +152,29 @@ func confirmed(ctx context.Context, client redis.UniversalClient, key string, wr
 		var err error
 		if node, err = c.MasterForKey(ctx, key); err != nil {
 			// Let the client's own routing (and retries) find the master.
-			return write(ctx, client)
+			_, err := run(client)
+			return err
 		}
 	case *redis.Client:
 		node = c
 	default:
-		return write(ctx, client)
+		_, err := run(client)
+		return err
 	}
 	conn := node.Conn()
 	defer conn.Close()
-	if err := write(ctx, conn); err != nil {
+	changed, err := run(conn)
+	if err != nil {
 		if retryable(err) {
 			// The write may or may not have run: the connection to the
 			// master broke. Run it again through the client, which rides
 			// out the failover (every queue write is safe to repeat).
-			return write(ctx, client)
+			_, err = run(client)
 		}
 		return err
+	}
+	if !changed {
+		return nil
 	}
 	if err := conn.Wait(ctx, d.Replicas, min(d.Timeout, confirmWait)).Err(); err != nil {
 		return fmt.Errorf("confirm a write to %s: %w (%w)", key, errUnconfirmed, err)

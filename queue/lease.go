@@ -144,10 +144,10 @@ func (r *Redis) leaseSite(ctx context.Context, out []markwatch.Task, site string
 	limit := r.opts.Limit(site)
 	keys := append([]string{k.runs, k.delayed, k.bucket}, k.allStreams()...)
 	var res []any
-	err := confirmed(ctx, r.client, k.runs, func(ctx context.Context, c redis.Cmdable) error {
+	err := confirmed(ctx, r.client, k.runs, func(ctx context.Context, c redis.Cmdable) (bool, error) {
 		var err error
 		res, err = leaseScript.Run(ctx, c, keys, ms(now), want, r.opts.Consumer, limit.Rate, limit.burst()).Slice()
-		return err
+		return len(res) > 4, err // {0, band, id, run, payload, …}: something was leased
 	})
 	unconfirmed := errors.Is(err, errUnconfirmed)
 	if err != nil && !unconfirmed {

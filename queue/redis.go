@@ -400,10 +400,10 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 				}
 			}
 			var res []int64
-			err := confirmed(ctx, r.client, k.runs, func(ctx context.Context, c redis.Cmdable) error {
+			err := confirmed(ctx, r.client, k.runs, func(ctx context.Context, c redis.Cmdable) (bool, error) {
 				var err error
 				res, err = ackScript.Run(ctx, c, keys, args...).Int64Slice()
-				return err
+				return slices.ContainsFunc(res, func(n int64) bool { return n > 0 }), err
 			})
 			if errors.Is(err, errUnconfirmed) {
 				// The master may have died with these acks: ack again on
