@@ -685,7 +685,7 @@ func TestFailoverDrillCluster(t *testing.T) {
 	t.Parallel()
 	cl := testredis.StartClusterWith(t, testredis.ClusterOptions{Masters: 3, Replicas: 1, NodeTimeout: time.Second})
 	url := "redis://" + strings.Join(cl.Addrs, ",redis://")
-	x := newFailoverDrill(t, clusterBackend{cl}, url, 1500)
+	x := newFailoverDrill(t, clusterBackend{cl}, url, 1000)
 	start := time.Now()
 	x.startWorkers()
 	var all []outcome
@@ -705,7 +705,7 @@ func TestFailoverDrillSentinel(t *testing.T) {
 	}
 	t.Parallel()
 	s := testredis.StartSentinel(t, 1, 3, 500*time.Millisecond)
-	x := newFailoverDrill(t, sentinelBackend{s}, s.URL(), 1500)
+	x := newFailoverDrill(t, sentinelBackend{s}, s.URL(), 1000)
 	start := time.Now()
 	x.startWorkers()
 	all := x.plainKills("sentinel", false)
