@@ -245,7 +245,9 @@ func (x *foDrill) kill(key string, hold bool, held func(master *testredis.Server
 	if hold {
 		heldFor = time.Since(heldSince)
 	}
+	readyFrom := time.Now()
 	undo := x.be.promotable(t, r, heldFor)
+	ready := time.Since(readyFrom)
 	lag := replicationLag(m, r)
 	killedAt := time.Now()
 	m.Kill()
@@ -254,7 +256,7 @@ func (x *foDrill) kill(key string, hold bool, held func(master *testredis.Server
 	if hold {
 		r.LetReplicate(t)
 	}
-	t.Logf("killed master %s of %s (replica %s bytes behind just before, held back for %v); failover done after %v", m.Addr, key, lag, heldFor.Round(time.Millisecond), okAt.Sub(killedAt).Round(time.Millisecond))
+	t.Logf("killed master %s of %s (replica %s bytes behind just before, held back for %v, promotable after %v); failover done after %v", m.Addr, key, lag, heldFor.Round(time.Millisecond), ready.Round(time.Millisecond), okAt.Sub(killedAt).Round(time.Millisecond))
 	done := make(chan struct{})
 	go func() { defer close(done); x.be.rejoin(t, m) }()
 	return okAt, func() { <-done }
