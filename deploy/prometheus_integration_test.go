@@ -246,9 +246,14 @@ var built struct {
 
 // buildMarkwatch builds cmd/markwatch once per test binary (from the build
 // cache when nothing changed; a cold build on a busy machine takes minutes,
-// so it has its own bound rather than the tests' deadline).
+// so it has its own bound rather than the tests' deadline). MARKWATCH_BIN
+// names a prebuilt binary instead (scripts/test.sh builds one for every
+// package).
 func buildMarkwatch(t *testing.T) string {
 	t.Helper()
+	if p := os.Getenv("MARKWATCH_BIN"); p != "" {
+		return p
+	}
 	built.once.Do(func() {
 		built.dir, built.err = os.MkdirTemp("", "markwatch-deploy-test-")
 		if built.err != nil {

@@ -20,11 +20,11 @@ import (
 // after the publish, so the page is not fetched again), the queue waits
 // for replicas to confirm: the write and WAIT run on one connection to the
 // master holding the key, and a write not confirmed in time is reported
-// with ErrNotDurable. Every other write (leases, acks, follow-up tasks,
-// counters) is repaired by the queue itself when lost: a lost ack or lease
-// means a page fetched again, and a lost follow-up task was added before
-// its parent's ack on the same master, so the two are lost together and
-// the parent is fetched again.
+// with ErrNotDurable. Leases and acks get one short WAIT each and are
+// checked again when it fails (confirmed, below). Every other write
+// (follow-up tasks, counters) is repaired by the queue itself when lost: a
+// lost follow-up task was added before its parent's ack on the same
+// master, so the two are lost together and the parent is fetched again.
 
 // ErrNotDurable is returned (wrapped) when a write was made but too few
 // replicas confirmed it within the durability timeout (and the failover
@@ -113,4 +113,71 @@ func retryable(err error) bool {
 func redirected(err error) bool {
 	msg := err.Error()
 	return strings.HasPrefix(msg, "MOVED ") || strings.HasPrefix(msg, "ASK ")
+}
+
+// Leases and acks that survive a failover. A lease or an ack the master
+// answered and died before replicating is rolled back with it: a lost
+// lease hands the page to another worker while the first one fetches it,
+// a lost ack leaves the task pending until its lease expires and the page
+// is fetched again. With durability on, both are followed on the same
+// connection by one WAIT of at most confirmWait: when the master answers
+// it, the write is on a replica (or the replica is lagging and the write
+// is taken as it is, best effort: leasing never waits out a slow or
+// missing replica). When the connection fails before WAIT answers, the
+// write may have died with the master, and the caller checks on the
+// master as it is after the failover (see Lease and Ack).
+
+// confirmWait bounds the WAIT after a lease or an ack.
+const confirmWait = 100 * time.Millisecond
+
+// errUnconfirmed says that the connection failed after the write was
+// answered and before a replica confirmed it.
+var errUnconfirmed = errors.New("queue: write answered but not confirmed before the connection failed")
+
+// confirmed runs write on the master that holds key and, with durability
+// on, one WAIT on the same connection when write says it changed something
+// worth confirming (a lease that leased nothing is not). It returns
+// write's error, or errUnconfirmed (wrapped) when write succeeded but the
+// WAIT failed.
+func confirmed(ctx context.Context, client redis.UniversalClient, key string, write func(ctx context.Context, c redis.Cmdable) (changed bool, err error)) error {
+	run := func(c redis.Cmdable) (bool, error) { return write(ctx, c) }
+	d := DurabilityOf(client)
+	if d.Replicas <= 0 {
+		_, err := run(client)
+		return err
+	}
+	var node *redis.Client
+	switch c := client.(type) {
+	case *redis.ClusterClient:
+		var err error
+		if node, err = c.MasterForKey(ctx, key); err != nil {
+			// Let the client's own routing (and retries) find the master.
+			_, err := run(client)
+			return err
+		}
+	case *redis.Client:
+		node = c
+	default:
+		_, err := run(client)
+		return err
+	}
+	conn := node.Conn()
+	defer conn.Close()
+	changed, err := run(conn)
+	if err != nil {
+		if retryable(err) {
+			// The write may or may not have run: the connection to the
+			// master broke. Run it again through the client, which rides
+			// out the failover (every queue write is safe to repeat).
+			_, err = run(client)
+		}
+		return err
+	}
+	if !changed {
+		return nil
+	}
+	if err := conn.Wait(ctx, d.Replicas, min(d.Timeout, confirmWait)).Err(); err != nil {
+		return fmt.Errorf("confirm a write to %s: %w (%w)", key, errUnconfirmed, err)
+	}
+	return nil
 }

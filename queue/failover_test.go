@@ -36,6 +36,7 @@ func (s *syncBuffer) String() string {
 // failover budget) instead of failing; the outage is logged once, however
 // many commands ran into it, and counted in seconds.
 func TestFailoverBudgetRidesOutARestart(t *testing.T) {
+	t.Parallel() // its own server; no clock-bound assertion
 	srv := testredis.Start(t)
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
@@ -84,6 +85,7 @@ func TestFailoverBudgetRidesOutARestart(t *testing.T) {
 
 // With no budget left, the error reaches the caller.
 func TestFailoverBudgetSpent(t *testing.T) {
+	t.Parallel() // its own server; no clock-bound assertion
 	srv := testredis.Start(t)
 	c, err := queue.DialWith(srv.URL(), queue.DialOptions{FailoverBudget: 300 * time.Millisecond})
 	if err != nil {

@@ -2,12 +2,14 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
 	"time"
 
 	"github.com/markwatch/markwatch"
+	"github.com/redis/go-redis/v9"
 )
 
 // Leasing: Lease walks the known sites (highest priority band first, equal
@@ -141,10 +143,17 @@ func (r *Redis) leaseSite(ctx context.Context, out []markwatch.Task, site string
 	k := r.siteKeys(site)
 	limit := r.opts.Limit(site)
 	keys := append([]string{k.runs, k.delayed, k.bucket}, k.allStreams()...)
-	res, err := leaseScript.Run(ctx, r.client, keys, ms(now), want, r.opts.Consumer, limit.Rate, limit.burst()).Slice()
-	if err != nil {
+	var res []any
+	err := confirmed(ctx, r.client, k.runs, func(ctx context.Context, c redis.Cmdable) (bool, error) {
+		var err error
+		res, err = leaseScript.Run(ctx, c, keys, ms(now), want, r.opts.Consumer, limit.Rate, limit.burst()).Slice()
+		return len(res) > 4, err // {0, band, id, run, payload, …}: something was leased
+	})
+	unconfirmed := errors.Is(err, errUnconfirmed)
+	if err != nil && !unconfirmed {
 		return out, 0, fmt.Errorf("queue: lease from site %s: %w", site, err)
 	}
+	before := len(out)
 	if len(res) == 0 {
 		return out, 0, fmt.Errorf("queue: lease from site %s: empty reply", site)
 	}
@@ -177,6 +186,21 @@ func (r *Redis) leaseSite(ctx context.Context, out []markwatch.Task, site string
 			continue
 		}
 		out = append(out, t)
+	}
+	if unconfirmed && len(out) > before {
+		// The master may have died with these leases: keep only those the
+		// master holds now (after the failover), so that no page is
+		// fetched by two workers. The others are not leased there and go
+		// to whoever leases next.
+		got := out[before:]
+		kept, err := r.held(ctx, got)
+		if err != nil {
+			r.opts.Logger.Warn("leases not confirmed before a failover; giving them up", "site", site, "tasks", len(got), "err", err)
+			kept = nil
+		} else if len(kept) < len(got) {
+			r.opts.Logger.Warn("leases lost in a failover; left to the fleet", "site", site, "lost", len(got)-len(kept), "kept", len(kept))
+		}
+		out = append(out[:before], kept...)
 	}
 	return out, 0, nil
 }

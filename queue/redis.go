@@ -399,7 +399,19 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 					args = append(args, id)
 				}
 			}
-			res, err := ackScript.Run(ctx, r.client, keys, args...).Int64Slice()
+			var res []int64
+			err := confirmed(ctx, r.client, k.runs, func(ctx context.Context, c redis.Cmdable) (bool, error) {
+				var err error
+				res, err = ackScript.Run(ctx, c, keys, args...).Int64Slice()
+				return slices.ContainsFunc(res, func(n int64) bool { return n > 0 }), err
+			})
+			if errors.Is(err, errUnconfirmed) {
+				// The master may have died with these acks: ack again on
+				// the master as it is now. An ack that survived counts
+				// nothing the second time (the script acks only what this
+				// consumer still holds), one rolled back is made again.
+				err = ackScript.Run(ctx, r.client, keys, args...).Err()
+			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("queue: ack %d tasks of site %s: %w", n, site, err))
 				continue
@@ -462,6 +474,26 @@ func (r *Redis) Release(ctx context.Context, tasks ...markwatch.Task) error {
 // Extend implements Frontier: extendScript per stream renews the leases
 // this consumer holds (and only those).
 func (r *Redis) Extend(ctx context.Context, tasks ...markwatch.Task) error {
+	_, lost, err := r.extend(ctx, tasks)
+	if err != nil {
+		return err
+	}
+	if len(lost) > 0 {
+		return fmt.Errorf("queue: extend %v: %w", lost, ErrLeaseLost)
+	}
+	return nil
+}
+
+// held renews the leases of tasks this consumer holds and returns those
+// tasks (the others' leases are lost).
+func (r *Redis) held(ctx context.Context, tasks []markwatch.Task) ([]markwatch.Task, error) {
+	kept, _, err := r.extend(ctx, tasks)
+	return kept, err
+}
+
+// extend renews the leases this consumer holds among tasks: it returns the
+// tasks renewed and the "stream id" of the others.
+func (r *Redis) extend(ctx context.Context, tasks []markwatch.Task) (kept []markwatch.Task, lost []string, err error) {
 	type claim struct {
 		stream string
 		ids    []string
@@ -471,7 +503,7 @@ func (r *Redis) Extend(ctx context.Context, tasks ...markwatch.Task) error {
 	for _, t := range tasks {
 		b, id, err := parseTaskID(t.ID)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		stream := r.siteKeys(t.Site).streams[b]
 		c := claims[stream]
@@ -482,7 +514,7 @@ func (r *Redis) Extend(ctx context.Context, tasks ...markwatch.Task) error {
 		}
 		c.ids = append(c.ids, id)
 	}
-	var lost []string
+	held := map[string]bool{}
 	for _, c := range order {
 		args := make([]any, 0, 1+len(c.ids))
 		args = append(args, r.opts.Consumer)
@@ -491,22 +523,27 @@ func (r *Redis) Extend(ctx context.Context, tasks ...markwatch.Task) error {
 		}
 		ids, err := extendScript.Run(ctx, r.client, []string{c.stream}, args...).StringSlice()
 		if err != nil {
-			return fmt.Errorf("queue: extend %d leases: %w", len(tasks), err)
+			return nil, nil, fmt.Errorf("queue: extend %d leases: %w", len(tasks), err)
 		}
 		got := map[string]bool{}
 		for _, id := range ids {
 			got[id] = true
 		}
 		for _, id := range c.ids {
-			if !got[id] {
+			if got[id] {
+				held[c.stream+" "+id] = true
+			} else {
 				lost = append(lost, c.stream+" "+id)
 			}
 		}
 	}
-	if len(lost) > 0 {
-		return fmt.Errorf("queue: extend %v: %w", lost, ErrLeaseLost)
+	for _, t := range tasks {
+		b, id, _ := parseTaskID(t.ID)
+		if held[r.siteKeys(t.Site).streams[b]+" "+id] {
+			kept = append(kept, t)
+		}
 	}
-	return nil
+	return kept, lost, nil
 }
 
 // Nack implements Frontier.
