@@ -8,10 +8,14 @@ import (
 
 // TestAutomatonFindsEveryOccurrence compares the automaton with a naive
 // search on random patterns and texts over a small alphabet (many overlaps,
-// shared prefixes and suffixes, states wide enough to be hashed).
+// shared prefixes and suffixes), then over a large alphabet with many
+// patterns (wide states: the double array's placing of children around
+// each other, holes filled by later states).
 func TestAutomatonFindsEveryOccurrence(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 9))
-	alphabet := []rune("ab亚运会cdefgh")
+	small := []rune("ab亚运会cdefgh")
+	large := []rune(commonHan[:600] + "abcdefghijklmnopqrstuvwxyz")
+	alphabet := small
 	word := func(n int) []rune {
 		w := make([]rune, n)
 		for i := range w {
@@ -19,10 +23,17 @@ func TestAutomatonFindsEveryOccurrence(t *testing.T) {
 		}
 		return w
 	}
-	for round := 0; round < 30; round++ {
+	for round := 0; round < 40; round++ {
 		b := newAutomatonBuilder()
 		var pats [][]rune
-		for i := 0; i < 1+rng.IntN(60); i++ {
+		n := 1 + rng.IntN(60)
+		if round >= 30 {
+			alphabet, n = large, 3000
+			if round%2 == 1 { // a few first runes, so that states are wide
+				alphabet = large[:40]
+			}
+		}
+		for i := 0; i < n && len(pats) < 400; i++ {
 			p := word(1 + rng.IntN(5))
 			if !slices.ContainsFunc(pats, func(q []rune) bool { return slices.Equal(p, q) }) {
 				pats = append(pats, p)

@@ -344,7 +344,6 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 	m.auto = b.build()
 	m.auto.attachFold(m.fold)
 	m.sound = sb.build()
-	m.sound.densify()
 	m.collapsed = cb.build()
 	m.soundClass = make([]uint16, 0x10000)
 	for r, id := range syl.primary {
@@ -395,7 +394,7 @@ func (m *Matcher) Signals() Signals { return m.signals }
 // Patterns returns the number of distinct skeleton patterns and automaton
 // states (for `marks check` and benchmarks).
 func (m *Matcher) Patterns() (patterns, states int) {
-	return len(m.auto.patterns), len(m.auto.states)
+	return len(m.auto.patterns), m.auto.states
 }
 
 // Match judges one listing. The error is non-nil only when ctx is done.

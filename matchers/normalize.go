@@ -337,7 +337,7 @@ func (s *soundScan) step(c rune, n int32) {
 	if s.state == 0 {
 		s.state = a.root[cls]
 	} else {
-		s.state = a.nextDense(s.state, cls)
+		s.state = a.next(s.state, cls)
 	}
 	if s.state != 0 && a.emitsAt(s.state) {
 		s.occ = a.outputs(s.state, n, s.occ)
