@@ -29,10 +29,6 @@ type automaton struct {
 	info     []daInfo // cold per-state data: read only on an output
 	states   int      // number of states (da also has free slots)
 	patterns []pattern
-	// lut is, for every BMP rune, its fold (foldTable.bmp) in the low 32
-	// bits and the class of the folded rune in the high 32: the normaliser
-	// and the automaton share one lookup a rune.
-	lut []uint64
 	// emits has a bit for every state with an output on its dictionary
 	// chain: a scan asks it (a small table, in cache) before it reads the
 	// state's outputs.
@@ -55,18 +51,6 @@ type daInfo struct {
 
 // emitsAt reports whether state s has an output on its dictionary chain.
 func (a *automaton) emitsAt(s int32) bool { return a.emits[s>>6]&(1<<(s&63)) != 0 }
-
-// attachFold builds lut from the fold table.
-func (a *automaton) attachFold(t *foldTable) {
-	a.lut = make([]uint64, 0x10000)
-	for r, f := range t.bmp {
-		var class int32
-		if f != foldDrop && f&foldExpanded == 0 {
-			class = a.class(rune(f))
-		}
-		a.lut[r] = uint64(class)<<32 | uint64(f)
-	}
-}
 
 // pattern is one distinct skeleton string and everything it stands for.
 type pattern struct {

@@ -2,6 +2,7 @@ package matchers
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -725,7 +726,13 @@ func fieldRank(f string) int {
 	return len(fieldNames)
 }
 
-func fmtPrice(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
+func fmtPrice(p float64) string {
+	// Whole prices, the usual case, the cheap way (the same digits).
+	if p > 0 && p < 1e15 && p == math.Trunc(p) {
+		return strconv.FormatInt(int64(p), 10)
+	}
+	return strconv.FormatFloat(p, 'f', -1, 64)
+}
 
 func round3(x float64) float64 {
 	return float64(int64(x*1000+0.5)) / 1000

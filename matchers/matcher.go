@@ -342,7 +342,6 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		add([]rune(foldString(w)), target{kind: targetGIClaim, term: w})
 	}
 	m.auto = b.build()
-	m.auto.attachFold(m.fold)
 	m.sound = sb.build()
 	m.collapsed = cb.build()
 	m.soundClass = make([]uint16, 0x10000)

@@ -63,8 +63,6 @@ type foldTable struct {
 	// that make a word boundary in the original text.
 	latin [0x10000 / 64]uint64
 	digit [0x10000 / 64]uint64
-	// lut is bmp widened to the layout of automaton.lut, with class 0.
-	lut []uint64
 	// phrases are t2s phrases that per-character folding misses, indexed
 	// by the first rune of either side.
 	phrases     []phrasePair
@@ -135,10 +133,6 @@ func buildFoldTable() *foldTable {
 			t.bmp[r] = foldExpanded | uint32(len(t.expanded))
 			t.expanded = append(t.expanded, out)
 		}
-	}
-	t.lut = make([]uint64, 0x10000)
-	for r, f := range t.bmp {
-		t.lut[r] = uint64(f)
 	}
 	t.phrases = t.buildPhrases(cc)
 	t.phraseIndex = map[rune][]phraseVariant{}
@@ -310,11 +304,8 @@ func (x *text) span(i, j int) (start, end int) {
 	return int(x.from[i]), int(x.from[j-1]) + 1
 }
 
-// normalize fills x from s.
-func (t *foldTable) normalize(x *text, s string) { t.normalizeScan(x, s, nil, nil, nil) }
-
-// soundScan runs the syllable automaton (phonetic.go) over the skeleton as
-// the normaliser produces it: class maps a skeleton rune to the class of its
+// soundScan runs the syllable automaton (phonetic.go) over the skeleton
+// alongside the main automaton (scanSkeleton): class maps a skeleton rune to the class of its
 // syllable in auto (0: not a Han rune, or a syllable in no pattern).
 type soundScan struct {
 	auto  *automaton
@@ -345,53 +336,60 @@ func (s *soundScan) step(c rune, n int32) {
 }
 
 // normalizeScan fills x from s and, when a is not nil, runs the automaton
-// over the skeleton as it is produced, appending occurrences to occ: one
-// pass over the listing instead of two.
+// and the syllable automaton (snd, when not nil) over the skeleton,
+// appending occurrences to occ. The two passes are two tight loops: one
+// over the listing's bytes, one over its skeleton runes (which are in
+// cache), each with few enough live values to stay in registers.
 func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurrence, snd *soundScan) []occurrence {
+	t.normalize(x, s)
+	if a == nil {
+		return occ
+	}
+	return a.scanSkeleton(x.norm, occ, snd)
+}
+
+// normalize fills x from s.
+func (t *foldTable) normalize(x *text, s string) {
 	x.reset()
-	if snd != nil {
-		snd.state, snd.occ = 0, snd.occ[:0]
-	}
 	// Grow once: a string has at least as many bytes as runes, and most
-	// runes fold to one rune.
-	x.orig = slices.Grow(x.orig, len(s))
-	x.norm = slices.Grow(x.norm, len(s))
-	x.from = slices.Grow(x.from, len(s))
-	state := int32(0)
-	// lut gives a BMP rune's fold and, with an automaton, the class of the
-	// folded rune: one table lookup a rune on the hot path.
-	lut := t.lut
-	if a != nil {
-		lut = a.lut
-	}
+	// runes fold to one rune. The loop appends to local slices (kept in
+	// registers) and hands them back to x at the end, or before a rare
+	// path that works on x itself.
+	orig := slices.Grow(x.orig, len(s))
+	norm := slices.Grow(x.norm, len(s))
+	from := slices.Grow(x.from, len(s))
+	bmp := &t.bmp
 	for b := 0; b < len(s); {
 		r, size := rune(s[b]), 1
 		if r >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(s[b:])
 		}
 		b += size
-		i := int32(len(x.orig))
-		x.orig = append(x.orig, r)
+		i := int32(len(orig))
+		orig = append(orig, r)
 		var c rune
 		if r >= 0x10000 {
+			x.orig, x.norm, x.from = orig, norm, from
 			for _, o := range t.foldSlow(r) {
-				occ = x.emit(o, i, a, &state, occ, snd)
+				x.emit(o, i)
 			}
+			norm, from = x.norm, x.from
 			continue
 		}
-		e := lut[r]
-		f, class := uint32(e), int32(e>>32)
+		f := bmp[r&0xFFFF]
 		switch {
 		case f == foldDrop:
 			l, ok := contextualRune(r)
-			if !ok || !t.touchesLatin(x.orig, s[b:]) {
+			if !ok || !t.touchesLatin(orig, s[b:]) {
 				continue
 			}
-			c, class = l, -1
+			c = l
 		case f&foldExpanded != 0:
+			x.orig, x.norm, x.from = orig, norm, from
 			for _, o := range t.expanded[f&^foldExpanded] {
-				occ = x.emit(o, i, a, &state, occ, snd)
+				x.emit(o, i)
 			}
+			norm, from = x.norm, x.from
 			continue
 		default:
 			c = rune(f)
@@ -403,50 +401,71 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 				}
 				x.lastDig = i
 				x.digitRun = max(x.digitRun, x.run)
-				if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(x.orig, s[b:]) {
-					c, class = digitLetter[c-'0'], -1
+				if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(orig, s[b:]) {
+					c = digitLetter[c-'0']
 				}
 			}
 		}
-		// The hot path of emit, inlined by hand.
-		x.norm = append(x.norm, c)
-		x.from = append(x.from, i)
-		if a == nil {
-			continue
-		}
-		if snd != nil {
-			snd.step(c, int32(len(x.norm)))
-		}
-		if class < 0 {
-			class = a.class(c)
-		}
-		if state == 0 {
-			state = a.root[class]
+		norm = append(norm, c)
+		from = append(from, i)
+	}
+	x.orig, x.norm, x.from = orig, norm, from
+}
+
+// scanSkeleton runs the automaton over a skeleton, appending occurrences
+// to occ, and the syllable automaton of snd (when not nil) alongside it.
+func (a *automaton) scanSkeleton(norm []rune, occ []occurrence, snd *soundScan) []occurrence {
+	da := a.da
+	classBMP := (*[0x10000]uint16)(a.classBMP)
+	state := int32(0)
+	var sndClass *[0x10000]uint16
+	if snd != nil {
+		snd.state, snd.occ = 0, snd.occ[:0]
+		sndClass = (*[0x10000]uint16)(snd.class)
+	}
+	for i, c := range norm {
+		if c >= 0x10000 {
+			state = a.next(state, a.classHi[c])
+			if snd != nil {
+				snd.state = 0
+			}
 		} else {
-			state = a.next(state, class)
+			if snd != nil {
+				// Only Han runes have a syllable: others reset the
+				// syllable automaton without a call.
+				if sndClass[c] != 0 {
+					snd.step(c, int32(i+1))
+				} else {
+					snd.state = 0
+				}
+			}
+			class := int32(classBMP[c])
+			switch {
+			case class == 0:
+				state = 0
+			case state == 0:
+				state = a.root[class]
+			default:
+				// The first probe of next, inlined: a child of the state.
+				st := &da[state]
+				if t := st.base + class; da[t].check == state {
+					state = t
+				} else {
+					state = a.next(st.fail, class)
+				}
+			}
 		}
 		if state != 0 && a.emitsAt(state) {
-			occ = a.outputs(state, int32(len(x.norm)), occ)
+			occ = a.outputs(state, int32(i+1), occ)
 		}
 	}
 	return occ
 }
 
-// emit appends one skeleton rune and steps the automaton over it.
-func (x *text) emit(c rune, i int32, a *automaton, state *int32, occ []occurrence, snd *soundScan) []occurrence {
+// emit appends one skeleton rune, from original rune i.
+func (x *text) emit(c rune, i int32) {
 	x.norm = append(x.norm, c)
 	x.from = append(x.from, i)
-	if a == nil {
-		return occ
-	}
-	if snd != nil {
-		snd.step(c, int32(len(x.norm)))
-	}
-	*state = a.next(*state, a.class(c))
-	if *state != 0 && a.emitsAt(*state) {
-		occ = a.outputs(*state, int32(len(x.norm)), occ)
-	}
-	return occ
 }
 
 // digitLetter is contextual for the digits, as an array for the hot path.
