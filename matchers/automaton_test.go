@@ -112,3 +112,25 @@ func TestSeparatorBetweenDigits(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeDecodes: the normaliser's own UTF-8 decoding of three-byte
+// sequences agrees with the standard library's on every lead byte and on
+// continuation bytes at and around their limits (overlong forms,
+// surrogates, truncated and invalid sequences are the library's).
+func TestNormalizeDecodes(t *testing.T) {
+	edges := []byte{0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xE0, 0xFF}
+	var x text
+	for lead := 0xE0; lead <= 0xEF; lead++ {
+		for _, b1 := range edges {
+			for _, b2 := range edges {
+				for _, tail := range []string{"", "a", "耐"} {
+					s := string([]byte{byte(lead), b1, b2}) + tail
+					folds().normalize(&x, s)
+					if want := []rune(s); !slices.Equal(x.orig, want) {
+						t.Fatalf("% x: decoded %U, want %U", s, x.orig, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -577,17 +577,25 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 		if len(sc.slang) == 0 {
 			break
 		}
-		var terms []string
-		for _, s := range sc.slang {
-			if int(s.group) == gi && !slices.Contains(terms, strconv.Quote(s.text)) {
-				terms = append(terms, strconv.Quote(s.text))
+		// The group's distinct terms, quoted, in order of appearance: one
+		// buffer, one string.
+		var detail []byte
+		for i := range sc.slang {
+			s := &sc.slang[i]
+			if int(s.group) != gi || slices.ContainsFunc(sc.slang[:i], func(o slangFound) bool { return o.group == s.group && o.text == s.text }) {
+				continue
 			}
+			if len(detail) > 0 {
+				detail = append(detail, ", "...)
+			}
+			detail = strconv.AppendQuote(detail, s.text)
 		}
-		if len(terms) == 0 {
+		if len(detail) == 0 {
 			continue
 		}
 		g := &m.signals.Slang[gi]
-		sig := markwatch.Signal{Type: "slang", Detail: strings.Join(terms, ", ") + " (" + g.Name + ")", Weight: g.Weight}
+		detail = append(append(append(detail, " ("...), g.Name...), ')')
+		sig := markwatch.Signal{Type: "slang", Detail: string(detail), Weight: g.Weight}
 		if g.Mark != "" {
 			sig.Mark = g.Mark
 			idx := m.slangMark[gi]

@@ -310,29 +310,7 @@ func (x *text) span(i, j int) (start, end int) {
 type soundScan struct {
 	auto  *automaton
 	class []uint16
-	state int32
 	occ   []occurrence
-}
-
-// step feeds one skeleton rune (the n-th, 1-based) to the syllable automaton.
-func (s *soundScan) step(c rune, n int32) {
-	var cls int32
-	if c < 0x10000 {
-		cls = int32(s.class[c])
-	}
-	if cls == 0 {
-		s.state = 0
-		return
-	}
-	a := s.auto
-	if s.state == 0 {
-		s.state = a.root[cls]
-	} else {
-		s.state = a.next(s.state, cls)
-	}
-	if s.state != 0 && a.emitsAt(s.state) {
-		s.occ = a.outputs(s.state, n, s.occ)
-	}
 }
 
 // normalizeScan fills x from s and, when a is not nil, runs the automaton
@@ -360,11 +338,21 @@ func (t *foldTable) normalize(x *text, s string) {
 	from := slices.Grow(x.from, len(s))
 	bmp := &t.bmp
 	for b := 0; b < len(s); {
-		r, size := rune(s[b]), 1
-		if r >= utf8.RuneSelf {
+		// Decoding inlined for ASCII and for three-byte runes (all of CJK):
+		// a call in the loop would make the compiler spill its registers.
+		r := rune(s[b])
+		switch {
+		case r < utf8.RuneSelf:
+			b++
+		case r&0xF0 == 0xE0 && b+2 < len(s) && s[b+1]&0xC0 == 0x80 && s[b+2]&0xC0 == 0x80 &&
+			(r != 0xE0 || s[b+1] >= 0xA0) && (r != 0xED || s[b+1] < 0xA0): // not overlong, not a surrogate
+			r = (r&0x0F)<<12 | rune(s[b+1]&0x3F)<<6 | rune(s[b+2]&0x3F)
+			b += 3
+		default:
+			var size int
 			r, size = utf8.DecodeRuneInString(s[b:])
+			b += size
 		}
-		b += size
 		i := int32(len(orig))
 		orig = append(orig, r)
 		var c rune
@@ -413,50 +401,46 @@ func (t *foldTable) normalize(x *text, s string) {
 }
 
 // scanSkeleton runs the automaton over a skeleton, appending occurrences
-// to occ, and the syllable automaton of snd (when not nil) alongside it.
+// to occ, and the syllable automaton of snd (when not nil) over it too.
 func (a *automaton) scanSkeleton(norm []rune, occ []occurrence, snd *soundScan) []occurrence {
-	da := a.da
-	classBMP := (*[0x10000]uint16)(a.classBMP)
-	state := int32(0)
-	var sndClass *[0x10000]uint16
+	occ = a.scanRunes(norm, (*[0x10000]uint16)(a.classBMP), occ)
 	if snd != nil {
-		snd.state, snd.occ = 0, snd.occ[:0]
-		sndClass = (*[0x10000]uint16)(snd.class)
+		snd.occ = snd.auto.scanRunes(norm, (*[0x10000]uint16)(snd.class), snd.occ[:0])
 	}
-	for i, c := range norm {
-		if c >= 0x10000 {
-			state = a.next(state, a.classHi[c])
-			if snd != nil {
-				snd.state = 0
-			}
+	return occ
+}
+
+// scanRunes runs the automaton over runes whose classes (in the BMP) come
+// from classes, appending occurrences to occ. The step is written out,
+// without a call, so that the loop keeps its values in registers.
+func (a *automaton) scanRunes(runes []rune, classes *[0x10000]uint16, occ []occurrence) []occurrence {
+	da, root, emits := a.da, a.root, a.emits
+	s := int32(0)
+	for i, c := range runes {
+		var class int32
+		if c < 0x10000 {
+			class = int32(classes[c])
 		} else {
-			if snd != nil {
-				// Only Han runes have a syllable: others reset the
-				// syllable automaton without a call.
-				if sndClass[c] != 0 {
-					snd.step(c, int32(i+1))
-				} else {
-					snd.state = 0
-				}
-			}
-			class := int32(classBMP[c])
-			switch {
-			case class == 0:
-				state = 0
-			case state == 0:
-				state = a.root[class]
-			default:
-				// The first probe of next, inlined: a child of the state.
-				st := &da[state]
-				if t := st.base + class; da[t].check == state {
-					state = t
-				} else {
-					state = a.next(st.fail, class)
-				}
-			}
+			class = a.classHi[c]
 		}
-		if state != 0 && a.emitsAt(state) {
-			occ = a.outputs(state, int32(i+1), occ)
+		if class == 0 {
+			s = 0
+			continue
+		}
+		for {
+			if s == 0 {
+				s = root[class]
+				break
+			}
+			st := &da[s]
+			if t := st.base + class; da[t].check == s {
+				s = t
+				break
+			}
+			s = st.fail
+		}
+		if s != 0 && emits[s>>6]&(1<<(s&63)) != 0 {
+			occ = a.outputs(s, int32(i+1), occ)
 		}
 	}
 	return occ
