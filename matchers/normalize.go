@@ -326,20 +326,17 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 	return a.scanSkeleton(x.norm, occ, snd)
 }
 
-// normalize fills x from s.
+// normalize fills x from s, in two tight loops: UTF-8 decoding into
+// x.orig, then the fold of each original rune into x.norm and x.from. Each
+// loop has few enough live values to keep them in registers, and neither
+// calls a function on its common path (a call makes the compiler spill
+// its registers around the loop).
 func (t *foldTable) normalize(x *text, s string) {
 	x.reset()
-	// Grow once: a string has at least as many bytes as runes, and most
-	// runes fold to one rune. The loop appends to local slices (kept in
-	// registers) and hands them back to x at the end, or before a rare
-	// path that works on x itself.
+	// A string has at least as many bytes as runes.
 	orig := slices.Grow(x.orig, len(s))
-	norm := slices.Grow(x.norm, len(s))
-	from := slices.Grow(x.from, len(s))
-	bmp := &t.bmp
 	for b := 0; b < len(s); {
-		// Decoding inlined for ASCII and for three-byte runes (all of CJK):
-		// a call in the loop would make the compiler spill its registers.
+		// ASCII and three-byte runes (all of CJK) decoded inline.
 		r := rune(s[b])
 		switch {
 		case r < utf8.RuneSelf:
@@ -353,11 +350,19 @@ func (t *foldTable) normalize(x *text, s string) {
 			r, size = utf8.DecodeRuneInString(s[b:])
 			b += size
 		}
-		i := int32(len(orig))
 		orig = append(orig, r)
+	}
+	x.orig = orig
+	// Most runes fold to one rune; the rare ones that fold to several go
+	// through x (emit), which grows the slices.
+	norm := slices.Grow(x.norm, len(orig))
+	from := slices.Grow(x.from, len(orig))
+	bmp := &t.bmp
+	for n, r := range orig {
+		i := int32(n)
 		var c rune
 		if r >= 0x10000 {
-			x.orig, x.norm, x.from = orig, norm, from
+			x.norm, x.from = norm, from
 			for _, o := range t.foldSlow(r) {
 				x.emit(o, i)
 			}
@@ -368,12 +373,12 @@ func (t *foldTable) normalize(x *text, s string) {
 		switch {
 		case f == foldDrop:
 			l, ok := contextualRune(r)
-			if !ok || !t.touchesLatin(orig, s[b:]) {
+			if !ok || !t.touchesLatin(orig, n) {
 				continue
 			}
 			c = l
 		case f&foldExpanded != 0:
-			x.orig, x.norm, x.from = orig, norm, from
+			x.norm, x.from = norm, from
 			for _, o := range t.expanded[f&^foldExpanded] {
 				x.emit(o, i)
 			}
@@ -389,7 +394,7 @@ func (t *foldTable) normalize(x *text, s string) {
 				}
 				x.lastDig = i
 				x.digitRun = max(x.digitRun, x.run)
-				if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(orig, s[b:]) {
+				if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(orig, n) {
 					c = digitLetter[c-'0']
 				}
 			}
@@ -397,7 +402,7 @@ func (t *foldTable) normalize(x *text, s string) {
 		norm = append(norm, c)
 		from = append(from, i)
 	}
-	x.orig, x.norm, x.from = orig, norm, from
+	x.norm, x.from = norm, from
 }
 
 // scanSkeleton runs the automaton over a skeleton, appending occurrences
@@ -467,17 +472,10 @@ func contextualRune(r rune) (rune, bool) {
 	return 0, false
 }
 
-// touchesLatin reports whether the rune just appended to orig has a Latin
-// letter right before it, or right after it (the first rune of rest).
-func (t *foldTable) touchesLatin(orig []rune, rest string) bool {
-	if n := len(orig); n >= 2 && t.isLatin(orig[n-2]) {
-		return true
-	}
-	if rest == "" {
-		return false
-	}
-	next, _ := utf8.DecodeRuneInString(rest)
-	return t.isLatin(next)
+// touchesLatin reports whether orig[n] has a Latin letter right before
+// or right after it.
+func (t *foldTable) touchesLatin(orig []rune, n int) bool {
+	return n > 0 && t.isLatin(orig[n-1]) || n+1 < len(orig) && t.isLatin(orig[n+1])
 }
 
 // foldString returns the skeleton of s as a string (for patterns and tests).
