@@ -40,13 +40,13 @@ type daSlot struct {
 	base  int32 // children are at base+class
 	check int32 // the parent state, -1 for a free slot (and the root)
 	fail  int32
-	dict  int32 // nearest state on the fail chain with an output, -1 if none
 }
 
 // daInfo is the cold part of a state.
 type daInfo struct {
 	output int32 // pattern ending here, -1 if none
 	depth  int32 // length of the path from the root: the output's length
+	dict   int32 // nearest state on the fail chain with an output, -1 if none
 }
 
 // emitsAt reports whether state s has an output on its dictionary chain.
@@ -306,14 +306,14 @@ func (b *automatonBuilder) build() *automaton {
 	a.da = make([]daSlot, size)
 	a.info = make([]daInfo, size)
 	for i := range a.da {
-		a.da[i] = daSlot{check: -1, dict: -1}
-		a.info[i] = daInfo{output: -1}
+		a.da[i] = daSlot{check: -1}
+		a.info[i] = daInfo{output: -1, dict: -1}
 	}
 	a.states = nTrie
 	for k, s := range order {
 		ns := newID[s]
 		a.da[ns].base = bases[k]
-		a.info[ns] = daInfo{output: outputs[s], depth: depths[s]}
+		a.info[ns] = daInfo{output: outputs[s], depth: depths[s], dict: -1}
 		for e := firstEdge[s]; e < firstEdge[s+1]; e++ {
 			a.da[newID[edgeChild[e]]].check = ns
 			if s == 0 {
@@ -332,15 +332,15 @@ func (b *automatonBuilder) build() *automaton {
 			}
 			a.da[child].fail = f
 			if a.info[f].output >= 0 {
-				a.da[child].dict = f
+				a.info[child].dict = f
 			} else {
-				a.da[child].dict = a.da[f].dict
+				a.info[child].dict = a.info[f].dict
 			}
 		}
 	}
 	a.emits = make([]uint64, (size+63)/64)
 	for i := range a.da {
-		if a.info[i].output >= 0 || a.da[i].dict >= 0 {
+		if a.info[i].output >= 0 || a.info[i].dict >= 0 {
 			a.emits[i>>6] |= 1 << (i & 63)
 		}
 	}
@@ -359,7 +359,7 @@ type placer struct {
 	last      int32 // highest slot taken
 }
 
-const placeTries = 32
+const placeTries = 256
 
 func newPlacer(n int) *placer { return &placer{used: make([]uint64, n/64+1)} }
 
@@ -461,9 +461,9 @@ func (a *automaton) scan(runes []rune, out []occurrence) []occurrence {
 // in state s.
 func (a *automaton) outputs(s, end int32, out []occurrence) []occurrence {
 	if a.info[s].output < 0 {
-		s = a.da[s].dict
+		s = a.info[s].dict
 	}
-	for ; s >= 0; s = a.da[s].dict {
+	for ; s >= 0; s = a.info[s].dict {
 		in := a.info[s]
 		out = append(out, occurrence{pattern: in.output, start: end - in.depth, end: end})
 	}
@@ -486,9 +486,9 @@ func (a *automaton) countString(s string) int {
 		}
 		o := st
 		if a.info[o].output < 0 {
-			o = a.da[o].dict
+			o = a.info[o].dict
 		}
-		for ; o >= 0; o = a.da[o].dict {
+		for ; o >= 0; o = a.info[o].dict {
 			n++
 		}
 	}
