@@ -406,12 +406,66 @@ func (t *foldTable) normalize(x *text, s string) {
 }
 
 // scanSkeleton runs the automaton over a skeleton, appending occurrences
-// to occ, and the syllable automaton of snd (when not nil) over it too.
+// to occ, and the syllable automaton of snd (when not nil) over it too, in
+// the same loop: the two automata's steps do not depend on each other, so
+// the processor overlaps their cache misses.
 func (a *automaton) scanSkeleton(norm []rune, occ []occurrence, snd *soundScan) []occurrence {
-	occ = a.scanRunes(norm, (*[0x10000]uint16)(a.classBMP), occ)
-	if snd != nil {
-		snd.occ = snd.auto.scanRunes(norm, (*[0x10000]uint16)(snd.class), snd.occ[:0])
+	if snd == nil {
+		return a.scanRunes(norm, (*[0x10000]uint16)(a.classBMP), occ)
 	}
+	b := snd.auto
+	sndOcc := snd.occ[:0]
+	classes, sndClasses := (*[0x10000]uint16)(a.classBMP), (*[0x10000]uint16)(snd.class)
+	da, root, emits := a.da, a.root, a.emits
+	sda, sroot, semits := b.da, b.root, b.emits
+	s, ss := int32(0), int32(0)
+	for i, c := range norm {
+		var class, sclass int32
+		if c < 0x10000 {
+			class, sclass = int32(classes[c]), int32(sndClasses[c])
+		} else {
+			class = a.classHi[c]
+		}
+		if class == 0 {
+			s = 0
+		} else {
+			for {
+				if s == 0 {
+					s = root[class]
+					break
+				}
+				st := &da[s]
+				if t := st.base + class; da[t].check == s {
+					s = t
+					break
+				}
+				s = st.fail
+			}
+		}
+		if sclass == 0 {
+			ss = 0
+		} else {
+			for {
+				if ss == 0 {
+					ss = sroot[sclass]
+					break
+				}
+				st := &sda[ss]
+				if t := st.base + sclass; sda[t].check == ss {
+					ss = t
+					break
+				}
+				ss = st.fail
+			}
+		}
+		if s != 0 && emits[s>>6]&(1<<(s&63)) != 0 {
+			occ = a.outputs(s, int32(i+1), occ)
+		}
+		if ss != 0 && semits[ss>>6]&(1<<(ss&63)) != 0 {
+			sndOcc = b.outputs(ss, int32(i+1), sndOcc)
+		}
+	}
+	snd.occ = sndOcc
 	return occ
 }
 
