@@ -426,11 +426,15 @@ func (a *automaton) class(r rune) int32 {
 }
 
 // next is the goto function with failure transitions.
-func (a *automaton) next(s, c int32) int32 {
+func (a *automaton) next(s, c int32) int32 { return step(a.da, a.root, s, c) }
+
+// step is next over the automaton's tables, small enough for the compiler
+// to inline into the scan loops: a call in a loop makes it spill its
+// registers.
+func step(da []daSlot, root []int32, s, c int32) int32 {
 	if c == 0 {
 		return 0
 	}
-	da := a.da
 	for s != 0 {
 		st := &da[s]
 		if t := st.base + c; da[t].check == s {
@@ -438,7 +442,7 @@ func (a *automaton) next(s, c int32) int32 {
 		}
 		s = st.fail
 	}
-	return a.root[c]
+	return root[c]
 }
 
 // scan appends every occurrence of every pattern in runes to out.

@@ -426,38 +426,8 @@ func (a *automaton) scanSkeleton(norm []rune, occ []occurrence, snd *soundScan) 
 		} else {
 			class = a.classHi[c]
 		}
-		if class == 0 {
-			s = 0
-		} else {
-			for {
-				if s == 0 {
-					s = root[class]
-					break
-				}
-				st := &da[s]
-				if t := st.base + class; da[t].check == s {
-					s = t
-					break
-				}
-				s = st.fail
-			}
-		}
-		if sclass == 0 {
-			ss = 0
-		} else {
-			for {
-				if ss == 0 {
-					ss = sroot[sclass]
-					break
-				}
-				st := &sda[ss]
-				if t := st.base + sclass; sda[t].check == ss {
-					ss = t
-					break
-				}
-				ss = st.fail
-			}
-		}
+		s = step(da, root, s, class)
+		ss = step(sda, sroot, ss, sclass)
 		if s != 0 && emits[s>>6]&(1<<(s&63)) != 0 {
 			occ = a.outputs(s, int32(i+1), occ)
 		}
@@ -470,8 +440,7 @@ func (a *automaton) scanSkeleton(norm []rune, occ []occurrence, snd *soundScan) 
 }
 
 // scanRunes runs the automaton over runes whose classes (in the BMP) come
-// from classes, appending occurrences to occ. The step is written out,
-// without a call, so that the loop keeps its values in registers.
+// from classes, appending occurrences to occ.
 func (a *automaton) scanRunes(runes []rune, classes *[0x10000]uint16, occ []occurrence) []occurrence {
 	da, root, emits := a.da, a.root, a.emits
 	s := int32(0)
@@ -482,22 +451,7 @@ func (a *automaton) scanRunes(runes []rune, classes *[0x10000]uint16, occ []occu
 		} else {
 			class = a.classHi[c]
 		}
-		if class == 0 {
-			s = 0
-			continue
-		}
-		for {
-			if s == 0 {
-				s = root[class]
-				break
-			}
-			st := &da[s]
-			if t := st.base + class; da[t].check == s {
-				s = t
-				break
-			}
-			s = st.fail
-		}
+		s = step(da, root, s, class)
 		if s != 0 && emits[s>>6]&(1<<(s&63)) != 0 {
 			occ = a.outputs(s, int32(i+1), occ)
 		}

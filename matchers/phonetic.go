@@ -21,9 +21,10 @@ import (
 //   - Homophones use one more automaton, over syllables: every Han rune of
 //     the listing's skeleton has a syllable id (its first, most common
 //     reading; table built once per process from go-pinyin), and the
-//     normaliser steps this automaton alongside the main one, so a title
-//     is still read once. Mark names are compiled to syllable ids with every
-//     reading of their heteronyms.
+//     scan steps this automaton alongside the main one in one loop over
+//     the skeleton (scanSkeleton), so a title is still read once. Mark
+//     names are compiled to syllable ids with every reading of their
+//     heteronyms.
 //   - Look-alike substitutions come from a table of characters that differ
 //     by a stroke (lookalikeGroups); each Han name gets one variant per
 //     substituted character.
