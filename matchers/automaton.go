@@ -344,6 +344,19 @@ func (b *automatonBuilder) build() *automaton {
 			a.emits[i>>6] |= 1 << (i & 63)
 		}
 	}
+	// The patterns' targets in one array: one object for the garbage
+	// collector to mark instead of one per pattern.
+	total = 0
+	for i := range a.patterns {
+		total += len(a.patterns[i].targets)
+	}
+	all := make([]target, 0, total)
+	for i := range a.patterns {
+		p := &a.patterns[i]
+		n := len(all)
+		all = append(all, p.targets...)
+		p.targets = all[n:len(all):len(all)]
+	}
 	return a
 }
 

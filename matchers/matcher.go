@@ -255,7 +255,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		}
 	}
 	for i := range marks {
-		cm := compiledMark{Mark: marks[i], sellers: map[string]bool{}}
+		cm := compiledMark{Mark: marks[i]} // sellers: nil (reads as empty) unless some are authorized
 		if !cm.ValidFrom.IsZero() {
 			cm.from = dayNumber(cm.ValidFrom.Time)
 		}
@@ -263,6 +263,9 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 			cm.until = dayNumber(cm.ValidUntil.Time)
 		}
 		for _, s := range cm.AuthorizedSellers {
+			if cm.sellers == nil {
+				cm.sellers = map[string]bool{}
+			}
 			cm.sellers[strings.TrimSpace(s)] = true
 		}
 		m.marks[i] = cm
