@@ -28,7 +28,7 @@ type scratch struct {
 	after   []span
 	joiners []span
 	slang   []slangFound
-	context map[int32]bool
+	context []int32 // marks whose context words were found
 	patents []patentMatch
 	// working slices of score
 	evals       []markEval
@@ -43,10 +43,11 @@ type scratch struct {
 	collapsed    []rune  // a Latin word with its letter runs collapsed
 	collapsedAt  []int32 // skeleton index of each collapsed rune
 	collapsedOcc []occurrence
-	aliasContext map[int32]bool
-	category     []span // category words found (mark: the mark)
+	aliasContext []int32 // aliases whose context words were found
+	category     []span  // category words found (mark: the mark)
 	claims       []span
 	giClaims     []span
+	detail       []byte // a signal's detail being built
 }
 
 type span struct {
@@ -87,12 +88,7 @@ func (sc *scratch) reset() {
 	sc.patents = sc.patents[:0]
 	sc.slangExcl, sc.negators, sc.accessory = sc.slangExcl[:0], sc.negators[:0], ""
 	sc.claims, sc.giClaims = sc.claims[:0], sc.giClaims[:0]
-	if sc.context == nil {
-		sc.context = map[int32]bool{}
-		sc.aliasContext = map[int32]bool{}
-	}
-	clear(sc.context)
-	clear(sc.aliasContext)
+	sc.context, sc.aliasContext = sc.context[:0], sc.aliasContext[:0]
 	sc.category = sc.category[:0]
 }
 
@@ -134,9 +130,9 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 						via: t.via, weak: t.weak, alias: t.alias, term: t.term, reading: t.reading,
 						checkWords: han && t.weak, checkCommon: t.via == viaLookalike})
 				case targetContext:
-					sc.context[t.index] = true
+					sc.context = append(sc.context, t.index)
 				case targetAliasContext:
-					sc.aliasContext[t.index] = true
+					sc.aliasContext = append(sc.aliasContext, t.index)
 				case targetCategory:
 					sc.category = append(sc.category, s)
 				case targetClaim:
@@ -273,7 +269,7 @@ func (m *Matcher) filter(sc *scratch, now time.Time) {
 			c.dropped = true
 			continue
 		}
-		if in.needsContext && !sc.context[c.mark] {
+		if in.needsContext && !slices.Contains(sc.context, c.mark) {
 			c.dropped = true
 			continue
 		}
@@ -291,7 +287,7 @@ func (m *Matcher) filter(sc *scratch, now time.Time) {
 				c.dropped = true
 				continue
 			}
-		} else if c.weak && !(c.alias >= 0 && sc.aliasContext[c.alias] || sc.context[c.mark] || sc.categoryFor(c) || len(sc.slang) > 0 ||
+		} else if c.weak && !(c.alias >= 0 && slices.Contains(sc.aliasContext, c.alias) || slices.Contains(sc.context, c.mark) || sc.categoryFor(c) || len(sc.slang) > 0 ||
 			claimAfter(sc.claims, c) != nil) {
 			c.dropped = true
 			continue
@@ -485,6 +481,11 @@ func (sc *scratch) word(s *span) string {
 // score applies the verdict policy and builds the verdict.
 func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v markwatch.Verdict) (markwatch.Verdict, markwatch.MarkKind) {
 	w := m.signals.Weights
+	// Every candidate left, patent number and photo hit is a hit: one
+	// allocation of the right size.
+	if n := len(sc.cands) + len(sc.patents) + len(l.PhotoHits); n > 0 {
+		v.Hits = make([]markwatch.Hit, 0, n)
+	}
 	evals := sc.evals[:0]
 	slangWeights := sc.weights[:0]    // slang that applies to every trademark
 	var markSlang map[int32][]float64 // slang of one mark (euphemisms)
@@ -579,7 +580,7 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 		}
 		// The group's distinct terms, quoted, in order of appearance: one
 		// buffer, one string.
-		var detail []byte
+		detail := sc.detail[:0]
 		for i := range sc.slang {
 			s := &sc.slang[i]
 			if int(s.group) != gi || slices.ContainsFunc(sc.slang[:i], func(o slangFound) bool { return o.group == s.group && o.text == s.text }) {
@@ -595,6 +596,7 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 		}
 		g := &m.signals.Slang[gi]
 		detail = append(append(append(detail, " ("...), g.Name...), ')')
+		sc.detail = detail
 		sig := markwatch.Signal{Type: "slang", Detail: string(detail), Weight: g.Weight}
 		if g.Mark != "" {
 			sig.Mark = g.Mark
