@@ -39,9 +39,9 @@ type scratch struct {
 	negators  []span
 	accessory string
 	// phonetic scan, alias context words found, claim words found
-	snd          soundScan
-	collapsed    []rune  // a Latin word with its letter runs collapsed
-	collapsedAt  []int32 // skeleton index of each collapsed rune
+	sndOcc       []occurrence // the syllable automaton's occurrences in a field
+	collapsed    []rune       // a Latin word with its letter runs collapsed
+	collapsedAt  []int32      // skeleton index of each collapsed rune
 	collapsedOcc []occurrence
 	aliasContext []int32 // aliases whose context words were found
 	category     []span  // category words found (mark: the mark)
@@ -102,10 +102,9 @@ func (sc *scratch) small() bool {
 func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markwatch.Verdict, markwatch.MarkKind) {
 	sc.reset()
 	texts := [3]string{l.Title, l.Description, l.ImageText}
-	sc.snd.auto, sc.snd.class = m.sound, m.soundClass
 	for f := range texts {
 		x := &sc.fields[f]
-		sc.occ = m.fold.normalizeScan(x, texts[f], m.auto, sc.occ[:0], &sc.snd)
+		sc.occ = m.fold.normalizeScan(x, texts[f], m.auto, sc.occ[:0])
 		for _, o := range sc.occ {
 			p := &m.auto.patterns[o.pattern]
 			hanChecked, hanOK := false, true
@@ -162,12 +161,23 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 				}
 			}
 		}
-		m.homophones(sc, x, uint8(f))
-		if hasDoubledLetter(x.norm) {
-			m.doubled(sc, x, uint8(f))
-		}
 		if x.digitRun >= 8 {
 			sc.patents = scanPatentsField(x.orig, uint8(f), sc.patents)
+		}
+	}
+	// Sound-alikes and doubled letters are weak evidence only, which
+	// filter drops unless the listing has slang, a context, alias-context
+	// or category word, or a claim word: without any, they are not read at
+	// all (most listings), which spares the syllable automaton's pass.
+	if len(sc.slang) > 0 || len(sc.context) > 0 || len(sc.aliasContext) > 0 || len(sc.category) > 0 ||
+		len(sc.claims) > 0 || len(sc.giClaims) > 0 {
+		for f := range texts {
+			x := &sc.fields[f]
+			sc.sndOcc = m.sound.scanRunes(x.norm, (*[0x10000]uint16)(m.soundClass), sc.sndOcc[:0])
+			m.homophones(sc, x, uint8(f))
+			if hasDoubledLetter(x.norm) {
+				m.doubled(sc, x, uint8(f))
+			}
 		}
 	}
 	if sc.accessory == "" && l.Category != "" {
@@ -765,7 +775,7 @@ func converted(note string) string {
 // word of its own (hanBounded): filter checks both, after the cheaper
 // checks have dropped most chance matches.
 func (m *Matcher) homophones(sc *scratch, x *text, field uint8) {
-	for _, o := range sc.snd.occ {
+	for _, o := range sc.sndOcc {
 		p := &m.sound.patterns[o.pattern]
 		got := x.norm[o.start:o.end]
 		for ti := range p.targets {

@@ -304,26 +304,16 @@ func (x *text) span(i, j int) (start, end int) {
 	return int(x.from[i]), int(x.from[j-1]) + 1
 }
 
-// soundScan runs the syllable automaton (phonetic.go) over the skeleton
-// alongside the main automaton (scanSkeleton): class maps a skeleton rune to the class of its
-// syllable in auto (0: not a Han rune, or a syllable in no pattern).
-type soundScan struct {
-	auto  *automaton
-	class []uint16
-	occ   []occurrence
-}
-
 // normalizeScan fills x from s and, when a is not nil, runs the automaton
-// and the syllable automaton (snd, when not nil) over the skeleton,
-// appending occurrences to occ. The two passes are two tight loops: one
-// over the listing's bytes, one over its skeleton runes (which are in
-// cache), each with few enough live values to stay in registers.
-func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurrence, snd *soundScan) []occurrence {
+// over the skeleton, appending occurrences to occ. The two passes are two
+// tight loops: one over the listing's bytes, one over its skeleton runes
+// (which are in cache).
+func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurrence) []occurrence {
 	t.normalize(x, s)
 	if a == nil {
 		return occ
 	}
-	return a.scanSkeleton(x.norm, occ, snd)
+	return a.scanRunes(x.norm, (*[0x10000]uint16)(a.classBMP), occ)
 }
 
 // normalize fills x from s, in two tight loops: UTF-8 decoding into
@@ -403,40 +393,6 @@ func (t *foldTable) normalize(x *text, s string) {
 		from = append(from, i)
 	}
 	x.norm, x.from = norm, from
-}
-
-// scanSkeleton runs the automaton over a skeleton, appending occurrences
-// to occ, and the syllable automaton of snd (when not nil) over it too, in
-// the same loop: the two automata's steps do not depend on each other, so
-// the processor overlaps their cache misses.
-func (a *automaton) scanSkeleton(norm []rune, occ []occurrence, snd *soundScan) []occurrence {
-	if snd == nil {
-		return a.scanRunes(norm, (*[0x10000]uint16)(a.classBMP), occ)
-	}
-	b := snd.auto
-	sndOcc := snd.occ[:0]
-	classes, sndClasses := (*[0x10000]uint16)(a.classBMP), (*[0x10000]uint16)(snd.class)
-	da, root, emits := a.da, a.root, a.emits
-	sda, sroot, semits := b.da, b.root, b.emits
-	s, ss := int32(0), int32(0)
-	for i, c := range norm {
-		var class, sclass int32
-		if c < 0x10000 {
-			class, sclass = int32(classes[c]), int32(sndClasses[c])
-		} else {
-			class = a.classHi[c]
-		}
-		s = step(da, root, s, class)
-		ss = step(sda, sroot, ss, sclass)
-		if s != 0 && emits[s>>6]&(1<<(s&63)) != 0 {
-			occ = a.outputs(s, int32(i+1), occ)
-		}
-		if ss != 0 && semits[ss>>6]&(1<<(ss&63)) != 0 {
-			sndOcc = b.outputs(ss, int32(i+1), sndOcc)
-		}
-	}
-	snd.occ = sndOcc
-	return occ
 }
 
 // scanRunes runs the automaton over runes whose classes (in the BMP) come

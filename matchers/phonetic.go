@@ -20,9 +20,9 @@ import (
 //     skeleton, so "Nai Ke" and "NAIKE" are the same pattern.
 //   - Homophones use one more automaton, over syllables: every Han rune of
 //     the listing's skeleton has a syllable id (its first, most common
-//     reading; table built once per process from go-pinyin), and the
-//     scan steps this automaton alongside the main one in one loop over
-//     the skeleton (scanSkeleton), so a title is still read once. Mark
+//     reading; table built once per process from go-pinyin), and this
+//     automaton runs over the skeleton (judge) when the listing has what
+//     could license weak evidence; no title is converted to strings. Mark
 //     names are compiled to syllable ids with every reading of their
 //     heteronyms.
 //   - Look-alike substitutions come from a table of characters that differ
