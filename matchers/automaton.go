@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"math/bits"
 	"slices"
 )
 
@@ -12,107 +13,44 @@ import (
 //
 // Runes are first mapped to dense classes (only runes that occur in some
 // pattern get one; all others are class 0 and send the automaton to the
-// root). The root's transitions are a dense table over classes, which is
-// where a scan spends most of its time; deeper states keep their few edges
-// sorted in one shared slice. Outputs are found through dictionary suffix
+// root). The transitions are a double array: the child of state s by class
+// c is the state numbered da[s].base+c, if that state's check is s. A step is
+// thus one probe of one table, whatever the number of children, and a miss
+// follows the failure link. States are placed in breadth-first order, so
+// the shallow states, where a scan spends nearly all of its steps, come
+// first and close together. Outputs are found through dictionary suffix
 // links, so a scan costs O(text + matches).
 type automaton struct {
 	classBMP []uint16       // rune → class for the BMP
 	classHi  map[rune]int32 // rune → class above it
-	root     []int32        // class → state from the root
-	states   []acState
-	edges    []acEdge
+	root     []int32        // class → state from the root (0: none)
+	// da is indexed by state; slots that are no state have check -1.
+	da       []daSlot
+	info     []daInfo // cold per-state data: read only on an output
+	states   int      // number of states (da also has free slots)
 	patterns []pattern
-	// wide holds the edges of states with more than linearEdges children
-	// in an open-addressing hash table keyed by (state, class): CJK names
-	// share first characters, so such states have hundreds of children.
-	wide      []wideEdge
-	wideShift uint
-	// lut is, for every BMP rune, its fold (foldTable.bmp) in the low 32
-	// bits and the class of the folded rune in the high 32: the normaliser
-	// and the automaton share one lookup a rune.
-	lut []uint64
-	// row1 and dense1 (see densify) give states one step from the root a
-	// full transition row: dense1[row1[s]*classes+c]. nil when not built.
-	row1    []int32
-	dense1  []int32
-	classes int32
 	// emits has a bit for every state with an output on its dictionary
 	// chain: a scan asks it (a small table, in cache) before it reads the
-	// state itself, which for most states of a big automaton is a miss.
+	// state's outputs.
 	emits []uint64
+}
+
+// daSlot is the hot part of a state: what a step reads.
+type daSlot struct {
+	base  int32 // children are at base+class
+	check int32 // the parent state, -1 for a free slot (and the root)
+	fail  int32
+}
+
+// daInfo is the cold part of a state.
+type daInfo struct {
+	output int32 // pattern ending here, -1 if none
+	depth  int32 // length of the path from the root: the output's length
+	dict   int32 // nearest state on the fail chain with an output, -1 if none
 }
 
 // emitsAt reports whether state s has an output on its dictionary chain.
 func (a *automaton) emitsAt(s int32) bool { return a.emits[s>>6]&(1<<(s&63)) != 0 }
-
-// densify gives every state one step from the root a full transition row
-// (failure transitions resolved), so that stepping out of them is one
-// lookup. It pays off for the syllable automaton, whose alphabet is small
-// (about 400 syllables) and where almost every Han rune of a title leaves
-// the root.
-func (a *automaton) densify() {
-	a.classes = int32(len(a.root))
-	a.row1 = make([]int32, len(a.states))
-	for i := range a.row1 {
-		a.row1[i] = -1
-	}
-	var rows int32
-	for _, s := range a.root {
-		if s != 0 && a.row1[s] < 0 {
-			a.row1[s] = rows
-			rows++
-		}
-	}
-	a.dense1 = make([]int32, int(rows)*int(a.classes))
-	for s, row := range a.row1 {
-		if row < 0 {
-			continue
-		}
-		for c := int32(1); c < a.classes; c++ {
-			a.dense1[row*a.classes+c] = a.next(int32(s), c)
-		}
-	}
-}
-
-// attachFold builds lut from the fold table.
-func (a *automaton) attachFold(t *foldTable) {
-	a.lut = make([]uint64, 0x10000)
-	for r, f := range t.bmp {
-		var class int32
-		if f != foldDrop && f&foldExpanded == 0 {
-			class = a.class(rune(f))
-		}
-		a.lut[r] = uint64(class)<<32 | uint64(f)
-	}
-}
-
-// linearEdges is the most edges a state keeps for a linear scan.
-const linearEdges = 4
-
-type wideEdge struct {
-	key  uint64 // state<<32 | class; 0 = empty (state 0 uses the root table)
-	next int32
-}
-
-func wideKey(s, c int32) uint64 { return uint64(s)<<32 | uint64(uint32(c)) }
-
-func (a *automaton) wideSlot(key uint64) uint64 {
-	return (key * 0x9E3779B97F4A7C15) >> a.wideShift
-}
-
-type acState struct {
-	first, count int32 // edges[first:first+count], sorted by class
-	fail         int32
-	dict         int32 // nearest state on the fail chain with an output, -1 if none
-	output       int32 // pattern ending here, -1 if none
-	depth        int32 // length of the path from the root: the output's length
-}
-
-type acEdge struct {
-	class int32
-	next  int32
-}
 
 // pattern is one distinct skeleton string and everything it stands for.
 type pattern struct {
@@ -321,124 +259,176 @@ func (b *automatonBuilder) build() *automaton {
 		outputs[s] = id
 		prev = seq
 	}
-	// Freeze edges grouped by parent, sorted by class: the patterns were
-	// inserted in class order, so each parent's children already come in
-	// class order and a stable counting sort by parent is enough.
-	counts := make([]int32, len(outputs)+1)
+	// Edges grouped by parent, sorted by class: the patterns were inserted
+	// in class order, so each parent's children already come in class
+	// order and a stable counting sort by parent is enough.
+	nTrie := len(outputs)
+	firstEdge := make([]int32, nTrie+1)
 	for _, t := range triples {
-		counts[t.parent+1]++
+		firstEdge[t.parent+1]++
 	}
-	for i := 1; i < len(counts); i++ {
-		counts[i] += counts[i-1]
+	for i := 1; i < len(firstEdge); i++ {
+		firstEdge[i] += firstEdge[i-1]
 	}
-	sorted := make([]triple, len(triples))
+	edgeClass, edgeChild := make([]int32, len(triples)), make([]int32, len(triples))
+	fill := slices.Clone(firstEdge[:nTrie])
 	for _, t := range triples {
-		sorted[counts[t.parent]] = t
-		counts[t.parent]++
+		edgeClass[fill[t.parent]], edgeChild[fill[t.parent]] = t.class, t.child
+		fill[t.parent]++
 	}
-	triples = sorted
-	a.states = make([]acState, len(outputs))
+	triples, fill = nil, nil
+	// Place the states into the double array in breadth-first order (see
+	// placer): order lists the trie states in that order, newID maps them
+	// to their slots, bases[k] is the base of order[k].
+	newID := make([]int32, nTrie)
+	order := make([]int32, 1, nTrie)
+	bases := make([]int32, 0, nTrie)
+	pl := newPlacer(nTrie + int(classes))
+	pl.take(0) // the root; its children are at their class
 	a.root = make([]int32, classes)
-	for i := range a.states {
-		a.states[i] = acState{fail: 0, dict: -1, output: outputs[i], depth: depths[i]}
-	}
-	a.edges = make([]acEdge, len(triples))
-	for i, t := range triples {
-		st := &a.states[t.parent]
-		if st.count == 0 {
-			st.first = int32(i)
+	for head := 0; head < len(order); head++ {
+		s := order[head]
+		cs := edgeClass[firstEdge[s]:firstEdge[s+1]]
+		base := int32(0)
+		if s != 0 && len(cs) > 0 {
+			base = pl.find(cs)
 		}
-		st.count++
-		a.edges[i] = acEdge{class: t.class, next: t.child}
-		if t.parent == 0 {
-			a.root[t.class] = t.child
+		bases = append(bases, base)
+		for k, c := range cs {
+			t := base + c
+			pl.take(t)
+			child := edgeChild[firstEdge[s]+int32(k)]
+			newID[child] = t
+			order = append(order, child)
+		}
+	}
+	size := pl.end() + classes + 1
+	a.da = make([]daSlot, size)
+	a.info = make([]daInfo, size)
+	for i := range a.da {
+		a.da[i] = daSlot{check: -1}
+		a.info[i] = daInfo{output: -1, dict: -1}
+	}
+	a.states = nTrie
+	for k, s := range order {
+		ns := newID[s]
+		a.da[ns].base = bases[k]
+		a.info[ns] = daInfo{output: outputs[s], depth: depths[s], dict: -1}
+		for e := firstEdge[s]; e < firstEdge[s+1]; e++ {
+			a.da[newID[edgeChild[e]]].check = ns
+			if s == 0 {
+				a.root[edgeClass[e]] = newID[edgeChild[e]]
+			}
 		}
 	}
 	// Fail and dictionary links in breadth-first order (by depth).
-	order := make([]int32, 0, len(outputs))
-	order = append(order, 0)
-	for head := 0; head < len(order); head++ {
-		s := order[head]
-		st := a.states[s]
-		for _, e := range a.edges[st.first : st.first+st.count] {
-			child := e.next
-			order = append(order, child)
-			if s == 0 {
-				a.states[child].fail = 0
-			} else {
-				a.states[child].fail = a.nextSorted(a.states[s].fail, e.class)
+	for _, s := range order {
+		ns := newID[s]
+		for e := firstEdge[s]; e < firstEdge[s+1]; e++ {
+			child := newID[edgeChild[e]]
+			f := int32(0)
+			if s != 0 {
+				f = a.next(a.da[ns].fail, edgeClass[e])
 			}
-			f := a.states[child].fail
-			if a.states[f].output >= 0 {
-				a.states[child].dict = f
+			a.da[child].fail = f
+			if a.info[f].output >= 0 {
+				a.info[child].dict = f
 			} else {
-				a.states[child].dict = a.states[f].dict
+				a.info[child].dict = a.info[f].dict
 			}
 		}
 	}
-	a.emits = make([]uint64, (len(a.states)+63)/64)
-	for i := range a.states {
-		if a.states[i].output >= 0 || a.states[i].dict >= 0 {
+	a.emits = make([]uint64, (size+63)/64)
+	for i := range a.da {
+		if a.info[i].output >= 0 || a.info[i].dict >= 0 {
 			a.emits[i>>6] |= 1 << (i & 63)
 		}
 	}
-	// Hash the edges of wide states.
-	wideCount := 0
-	for s := 1; s < len(a.states); s++ {
-		if a.states[s].count > linearEdges {
-			wideCount += int(a.states[s].count)
-		}
+	// The patterns' targets in one array: one object for the garbage
+	// collector to mark instead of one per pattern.
+	total = 0
+	for i := range a.patterns {
+		total += len(a.patterns[i].targets)
 	}
-	size, bits := 1, uint(0)
-	for size < 2*wideCount || size < 2 {
-		size, bits = size*2, bits+1
-	}
-	a.wide, a.wideShift = make([]wideEdge, size), 64-bits
-	for s := int32(1); s < int32(len(a.states)); s++ {
-		st := a.states[s]
-		if st.count <= linearEdges {
-			continue
-		}
-		for _, e := range a.edges[st.first : st.first+st.count] {
-			key := wideKey(s, e.class)
-			for i := a.wideSlot(key); ; i = (i + 1) & uint64(size-1) {
-				if a.wide[i].key == 0 {
-					a.wide[i] = wideEdge{key: key, next: e.next}
-					break
-				}
-			}
-		}
+	all := make([]target, 0, total)
+	for i := range a.patterns {
+		p := &a.patterns[i]
+		n := len(all)
+		all = append(all, p.targets...)
+		p.targets = all[n:len(all):len(all)]
 	}
 	return a
 }
 
-// nextDense is next for an automaton with dense first-step rows
-// (densify): the failure chain stops at the first state that has a row.
-func (a *automaton) nextDense(s, c int32) int32 {
-	for s != 0 {
-		if row := a.row1[s]; row >= 0 {
-			return a.dense1[row*a.classes+c]
-		}
-		st := &a.states[s]
-		if st.count <= linearEdges {
-			for _, e := range a.edges[st.first : st.first+st.count] {
-				if e.class == c {
-					return e.next
-				}
-			}
-		} else {
-			key := wideKey(s, c)
-			mask := uint64(len(a.wide) - 1)
-			for i := a.wideSlot(key); a.wide[i].key != 0; i = (i + 1) & mask {
-				if a.wide[i].key == key {
-					return a.wide[i].next
-				}
-			}
-		}
-		s = st.fail
-	}
-	return a.root[c]
+// placer finds double-array bases: slots taken are bits of a bitset, and
+// a set of child classes goes at the first base where all of its slots are
+// free, looking at no more than placeTries free slots from the first free
+// one before it goes past the last slot taken (where everything is free).
+// So the states with one child, most of them, fill the holes that wide
+// states leave, and placing stays linear in the number of states.
+type placer struct {
+	used      []uint64
+	firstFree int32 // no free slot below
+	last      int32 // highest slot taken
 }
+
+const placeTries = 256
+
+func newPlacer(n int) *placer { return &placer{used: make([]uint64, n/64+1)} }
+
+func (p *placer) isUsed(i int32) bool {
+	w := int(i >> 6)
+	return w < len(p.used) && p.used[w]&(1<<(i&63)) != 0
+}
+
+func (p *placer) take(i int32) {
+	for int(i>>6) >= len(p.used) {
+		p.used = append(p.used, make([]uint64, len(p.used)+1)...)
+	}
+	p.used[i>>6] |= 1 << (i & 63)
+	p.last = max(p.last, i)
+	if i == p.firstFree {
+		p.firstFree = p.nextFree(i + 1)
+	}
+}
+
+// nextFree is the first free slot at or after i.
+func (p *placer) nextFree(i int32) int32 {
+	for {
+		w := int(i >> 6)
+		if w >= len(p.used) {
+			return i
+		}
+		if free := ^p.used[w] >> (i & 63); free != 0 {
+			return i + int32(bits.TrailingZeros64(free))
+		}
+		i = int32(w+1) << 6
+	}
+}
+
+// find returns a base for the sorted classes cs (the caller takes
+// base+c for each). Bases are at least 1, so no child lands on the root.
+func (p *placer) find(cs []int32) int32 {
+	f := p.nextFree(max(p.firstFree, cs[0]+1))
+	for try := 0; try < placeTries && f <= p.last; try++ {
+		base := f - cs[0]
+		ok := true
+		for _, c := range cs[1:] {
+			if p.isUsed(base + c) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return base
+		}
+		f = p.nextFree(f + 1)
+	}
+	return max(p.last+1, f) - cs[0]
+}
+
+// end is one past the highest slot taken.
+func (p *placer) end() int32 { return p.last + 1 }
 
 // class returns the class of a skeleton rune (0: in no pattern).
 func (a *automaton) class(r rune) int32 {
@@ -449,44 +439,23 @@ func (a *automaton) class(r rune) int32 {
 }
 
 // next is the goto function with failure transitions.
-func (a *automaton) next(s, c int32) int32 {
+func (a *automaton) next(s, c int32) int32 { return step(a.da, a.root, s, c) }
+
+// step is next over the automaton's tables, small enough for the compiler
+// to inline into the scan loops: a call in a loop makes it spill its
+// registers.
+func step(da []daSlot, root []int32, s, c int32) int32 {
 	if c == 0 {
 		return 0
 	}
 	for s != 0 {
-		st := &a.states[s]
-		if st.count <= linearEdges {
-			for _, e := range a.edges[st.first : st.first+st.count] {
-				if e.class == c {
-					return e.next
-				}
-			}
-		} else {
-			key := wideKey(s, c)
-			mask := uint64(len(a.wide) - 1)
-			for i := a.wideSlot(key); a.wide[i].key != 0; i = (i + 1) & mask {
-				if a.wide[i].key == key {
-					return a.wide[i].next
-				}
-			}
+		st := &da[s]
+		if t := st.base + c; da[t].check == s {
+			return t
 		}
 		s = st.fail
 	}
-	return a.root[c]
-}
-
-// nextSorted is next by binary search over the sorted edges, used while
-// building, before the hash table of wide states exists.
-func (a *automaton) nextSorted(s, c int32) int32 {
-	for s != 0 {
-		st := &a.states[s]
-		edges := a.edges[st.first : st.first+st.count]
-		if i, ok := slices.BinarySearchFunc(edges, c, func(e acEdge, c int32) int { return int(e.class - c) }); ok {
-			return edges[i].next
-		}
-		s = st.fail
-	}
-	return a.root[c]
+	return root[c]
 }
 
 // scan appends every occurrence of every pattern in runes to out.
@@ -508,11 +477,12 @@ func (a *automaton) scan(runes []rune, out []occurrence) []occurrence {
 // outputs appends the occurrences ending at skeleton position end (exclusive)
 // in state s.
 func (a *automaton) outputs(s, end int32, out []occurrence) []occurrence {
-	for o := s; o >= 0; o = a.states[o].dict {
-		st := &a.states[o]
-		if st.output >= 0 {
-			out = append(out, occurrence{pattern: st.output, start: end - st.depth, end: end})
-		}
+	if a.info[s].output < 0 {
+		s = a.info[s].dict
+	}
+	for ; s >= 0; s = a.info[s].dict {
+		in := a.info[s]
+		out = append(out, occurrence{pattern: in.output, start: end - in.depth, end: end})
 	}
 	return out
 }
@@ -531,10 +501,12 @@ func (a *automaton) countString(s string) int {
 		if st == 0 || !a.emitsAt(st) {
 			continue
 		}
-		for o := st; o >= 0; o = a.states[o].dict {
-			if a.states[o].output >= 0 {
-				n++
-			}
+		o := st
+		if a.info[o].output < 0 {
+			o = a.info[o].dict
+		}
+		for ; o >= 0; o = a.info[o].dict {
+			n++
 		}
 	}
 	return n

@@ -8,10 +8,14 @@ import (
 
 // TestAutomatonFindsEveryOccurrence compares the automaton with a naive
 // search on random patterns and texts over a small alphabet (many overlaps,
-// shared prefixes and suffixes, states wide enough to be hashed).
+// shared prefixes and suffixes), then over a large alphabet with many
+// patterns (wide states: the double array's placing of children around
+// each other, holes filled by later states).
 func TestAutomatonFindsEveryOccurrence(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 9))
-	alphabet := []rune("ab亚运会cdefgh")
+	small := []rune("ab亚运会cdefgh")
+	large := []rune(commonHan[:600] + "abcdefghijklmnopqrstuvwxyz")
+	alphabet := small
 	word := func(n int) []rune {
 		w := make([]rune, n)
 		for i := range w {
@@ -19,10 +23,17 @@ func TestAutomatonFindsEveryOccurrence(t *testing.T) {
 		}
 		return w
 	}
-	for round := 0; round < 30; round++ {
+	for round := 0; round < 40; round++ {
 		b := newAutomatonBuilder()
 		var pats [][]rune
-		for i := 0; i < 1+rng.IntN(60); i++ {
+		n := 1 + rng.IntN(60)
+		if round >= 30 {
+			alphabet, n = large, 3000
+			if round%2 == 1 { // a few first runes, so that states are wide
+				alphabet = large[:40]
+			}
+		}
+		for i := 0; i < n && len(pats) < 400; i++ {
 			p := word(1 + rng.IntN(5))
 			if !slices.ContainsFunc(pats, func(q []rune) bool { return slices.Equal(p, q) }) {
 				pats = append(pats, p)
@@ -98,6 +109,28 @@ func TestSeparatorBetweenDigits(t *testing.T) {
 	for in, want := range map[string]bool{"1:1": true, "1 : 1": true, "1比1": false, "A货": false, "11": false} {
 		if got := separatorBetweenDigits(in); got != want {
 			t.Errorf("separatorBetweenDigits(%q) = %v", in, got)
+		}
+	}
+}
+
+// TestNormalizeDecodes: the normaliser's own UTF-8 decoding of three-byte
+// sequences agrees with the standard library's on every lead byte and on
+// continuation bytes at and around their limits (overlong forms,
+// surrogates, truncated and invalid sequences are the library's).
+func TestNormalizeDecodes(t *testing.T) {
+	edges := []byte{0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xE0, 0xFF}
+	var x text
+	for lead := 0xE0; lead <= 0xEF; lead++ {
+		for _, b1 := range edges {
+			for _, b2 := range edges {
+				for _, tail := range []string{"", "a", "耐"} {
+					s := string([]byte{byte(lead), b1, b2}) + tail
+					folds().normalize(&x, s)
+					if want := []rune(s); !slices.Equal(x.orig, want) {
+						t.Fatalf("% x: decoded %U, want %U", s, x.orig, want)
+					}
+				}
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package matchers
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ type scratch struct {
 	after   []span
 	joiners []span
 	slang   []slangFound
-	context map[int32]bool
+	context []int32 // marks whose context words were found
 	patents []patentMatch
 	// working slices of score
 	evals       []markEval
@@ -38,14 +39,15 @@ type scratch struct {
 	negators  []span
 	accessory string
 	// phonetic scan, alias context words found, claim words found
-	snd          soundScan
-	collapsed    []rune  // a Latin word with its letter runs collapsed
-	collapsedAt  []int32 // skeleton index of each collapsed rune
+	sndOcc       []occurrence // the syllable automaton's occurrences in a field
+	collapsed    []rune       // a Latin word with its letter runs collapsed
+	collapsedAt  []int32      // skeleton index of each collapsed rune
 	collapsedOcc []occurrence
-	aliasContext map[int32]bool
-	category     []span // category words found (mark: the mark)
+	aliasContext []int32 // aliases whose context words were found
+	category     []span  // category words found (mark: the mark)
 	claims       []span
 	giClaims     []span
+	detail       []byte // a signal's detail being built
 }
 
 type span struct {
@@ -86,12 +88,7 @@ func (sc *scratch) reset() {
 	sc.patents = sc.patents[:0]
 	sc.slangExcl, sc.negators, sc.accessory = sc.slangExcl[:0], sc.negators[:0], ""
 	sc.claims, sc.giClaims = sc.claims[:0], sc.giClaims[:0]
-	if sc.context == nil {
-		sc.context = map[int32]bool{}
-		sc.aliasContext = map[int32]bool{}
-	}
-	clear(sc.context)
-	clear(sc.aliasContext)
+	sc.context, sc.aliasContext = sc.context[:0], sc.aliasContext[:0]
 	sc.category = sc.category[:0]
 }
 
@@ -105,10 +102,9 @@ func (sc *scratch) small() bool {
 func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markwatch.Verdict, markwatch.MarkKind) {
 	sc.reset()
 	texts := [3]string{l.Title, l.Description, l.ImageText}
-	sc.snd.auto, sc.snd.class = m.sound, m.soundClass
 	for f := range texts {
 		x := &sc.fields[f]
-		sc.occ = m.fold.normalizeScan(x, texts[f], m.auto, sc.occ[:0], &sc.snd)
+		sc.occ = m.fold.normalizeScan(x, texts[f], m.auto, sc.occ[:0])
 		for _, o := range sc.occ {
 			p := &m.auto.patterns[o.pattern]
 			hanChecked, hanOK := false, true
@@ -133,9 +129,9 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 						via: t.via, weak: t.weak, alias: t.alias, term: t.term, reading: t.reading,
 						checkWords: han && t.weak, checkCommon: t.via == viaLookalike})
 				case targetContext:
-					sc.context[t.index] = true
+					sc.context = append(sc.context, t.index)
 				case targetAliasContext:
-					sc.aliasContext[t.index] = true
+					sc.aliasContext = append(sc.aliasContext, t.index)
 				case targetCategory:
 					sc.category = append(sc.category, s)
 				case targetClaim:
@@ -165,12 +161,23 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now time.Time) (markw
 				}
 			}
 		}
-		m.homophones(sc, x, uint8(f))
-		if hasDoubledLetter(x.norm) {
-			m.doubled(sc, x, uint8(f))
-		}
 		if x.digitRun >= 8 {
 			sc.patents = scanPatentsField(x.orig, uint8(f), sc.patents)
+		}
+	}
+	// Sound-alikes and doubled letters are weak evidence only, which
+	// filter drops unless the listing has slang, a context, alias-context
+	// or category word, or a claim word: without any, they are not read at
+	// all (most listings), which spares the syllable automaton's pass.
+	if len(sc.slang) > 0 || len(sc.context) > 0 || len(sc.aliasContext) > 0 || len(sc.category) > 0 ||
+		len(sc.claims) > 0 || len(sc.giClaims) > 0 {
+		for f := range texts {
+			x := &sc.fields[f]
+			sc.sndOcc = m.sound.scanRunes(x.norm, (*[0x10000]uint16)(m.soundClass), sc.sndOcc[:0])
+			m.homophones(sc, x, uint8(f))
+			if hasDoubledLetter(x.norm) {
+				m.doubled(sc, x, uint8(f))
+			}
 		}
 	}
 	if sc.accessory == "" && l.Category != "" {
@@ -272,7 +279,7 @@ func (m *Matcher) filter(sc *scratch, now time.Time) {
 			c.dropped = true
 			continue
 		}
-		if in.needsContext && !sc.context[c.mark] {
+		if in.needsContext && !slices.Contains(sc.context, c.mark) {
 			c.dropped = true
 			continue
 		}
@@ -290,7 +297,7 @@ func (m *Matcher) filter(sc *scratch, now time.Time) {
 				c.dropped = true
 				continue
 			}
-		} else if c.weak && !(c.alias >= 0 && sc.aliasContext[c.alias] || sc.context[c.mark] || sc.categoryFor(c) || len(sc.slang) > 0 ||
+		} else if c.weak && !(c.alias >= 0 && slices.Contains(sc.aliasContext, c.alias) || slices.Contains(sc.context, c.mark) || sc.categoryFor(c) || len(sc.slang) > 0 ||
 			claimAfter(sc.claims, c) != nil) {
 			c.dropped = true
 			continue
@@ -484,6 +491,11 @@ func (sc *scratch) word(s *span) string {
 // score applies the verdict policy and builds the verdict.
 func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v markwatch.Verdict) (markwatch.Verdict, markwatch.MarkKind) {
 	w := m.signals.Weights
+	// Every candidate left, patent number and photo hit is a hit: one
+	// allocation of the right size.
+	if n := len(sc.cands) + len(sc.patents) + len(l.PhotoHits); n > 0 {
+		v.Hits = make([]markwatch.Hit, 0, n)
+	}
 	evals := sc.evals[:0]
 	slangWeights := sc.weights[:0]    // slang that applies to every trademark
 	var markSlang map[int32][]float64 // slang of one mark (euphemisms)
@@ -576,17 +588,26 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now time.Time, v mark
 		if len(sc.slang) == 0 {
 			break
 		}
-		var terms []string
-		for _, s := range sc.slang {
-			if int(s.group) == gi && !slices.Contains(terms, strconv.Quote(s.text)) {
-				terms = append(terms, strconv.Quote(s.text))
+		// The group's distinct terms, quoted, in order of appearance: one
+		// buffer, one string.
+		detail := sc.detail[:0]
+		for i := range sc.slang {
+			s := &sc.slang[i]
+			if int(s.group) != gi || slices.ContainsFunc(sc.slang[:i], func(o slangFound) bool { return o.group == s.group && o.text == s.text }) {
+				continue
 			}
+			if len(detail) > 0 {
+				detail = append(detail, ", "...)
+			}
+			detail = strconv.AppendQuote(detail, s.text)
 		}
-		if len(terms) == 0 {
+		if len(detail) == 0 {
 			continue
 		}
 		g := &m.signals.Slang[gi]
-		sig := markwatch.Signal{Type: "slang", Detail: strings.Join(terms, ", ") + " (" + g.Name + ")", Weight: g.Weight}
+		detail = append(append(append(detail, " ("...), g.Name...), ')')
+		sc.detail = detail
+		sig := markwatch.Signal{Type: "slang", Detail: string(detail), Weight: g.Weight}
 		if g.Mark != "" {
 			sig.Mark = g.Mark
 			idx := m.slangMark[gi]
@@ -733,7 +754,13 @@ func fieldRank(f string) int {
 	return len(fieldNames)
 }
 
-func fmtPrice(p float64) string { return strconv.FormatFloat(p, 'f', -1, 64) }
+func fmtPrice(p float64) string {
+	// Whole prices, the usual case, the cheap way (the same digits).
+	if p > 0 && p < 1e15 && p == math.Trunc(p) {
+		return strconv.FormatInt(int64(p), 10)
+	}
+	return strconv.FormatFloat(p, 'f', -1, 64)
+}
 
 func round3(x float64) float64 {
 	return float64(int64(x*1000+0.5)) / 1000
@@ -756,7 +783,7 @@ func converted(note string) string {
 // word of its own (hanBounded): filter checks both, after the cheaper
 // checks have dropped most chance matches.
 func (m *Matcher) homophones(sc *scratch, x *text, field uint8) {
-	for _, o := range sc.snd.occ {
+	for _, o := range sc.sndOcc {
 		p := &m.sound.patterns[o.pattern]
 		got := x.norm[o.start:o.end]
 		for ti := range p.targets {

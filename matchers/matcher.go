@@ -255,7 +255,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		}
 	}
 	for i := range marks {
-		cm := compiledMark{Mark: marks[i], sellers: map[string]bool{}}
+		cm := compiledMark{Mark: marks[i]} // sellers: nil (reads as empty) unless some are authorized
 		if !cm.ValidFrom.IsZero() {
 			cm.from = dayNumber(cm.ValidFrom.Time)
 		}
@@ -263,6 +263,9 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 			cm.until = dayNumber(cm.ValidUntil.Time)
 		}
 		for _, s := range cm.AuthorizedSellers {
+			if cm.sellers == nil {
+				cm.sellers = map[string]bool{}
+			}
 			cm.sellers[strings.TrimSpace(s)] = true
 		}
 		m.marks[i] = cm
@@ -342,9 +345,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		add([]rune(foldString(w)), target{kind: targetGIClaim, term: w})
 	}
 	m.auto = b.build()
-	m.auto.attachFold(m.fold)
 	m.sound = sb.build()
-	m.sound.densify()
 	m.collapsed = cb.build()
 	m.soundClass = make([]uint16, 0x10000)
 	for r, id := range syl.primary {
@@ -395,7 +396,7 @@ func (m *Matcher) Signals() Signals { return m.signals }
 // Patterns returns the number of distinct skeleton patterns and automaton
 // states (for `marks check` and benchmarks).
 func (m *Matcher) Patterns() (patterns, states int) {
-	return len(m.auto.patterns), len(m.auto.states)
+	return len(m.auto.patterns), m.auto.states
 }
 
 // Match judges one listing. The error is non-nil only when ctx is done.

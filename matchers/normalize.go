@@ -63,8 +63,6 @@ type foldTable struct {
 	// that make a word boundary in the original text.
 	latin [0x10000 / 64]uint64
 	digit [0x10000 / 64]uint64
-	// lut is bmp widened to the layout of automaton.lut, with class 0.
-	lut []uint64
 	// phrases are t2s phrases that per-character folding misses, indexed
 	// by the first rune of either side.
 	phrases     []phrasePair
@@ -135,10 +133,6 @@ func buildFoldTable() *foldTable {
 			t.bmp[r] = foldExpanded | uint32(len(t.expanded))
 			t.expanded = append(t.expanded, out)
 		}
-	}
-	t.lut = make([]uint64, 0x10000)
-	for r, f := range t.bmp {
-		t.lut[r] = uint64(f)
 	}
 	t.phrases = t.buildPhrases(cc)
 	t.phraseIndex = map[rune][]phraseVariant{}
@@ -310,88 +304,75 @@ func (x *text) span(i, j int) (start, end int) {
 	return int(x.from[i]), int(x.from[j-1]) + 1
 }
 
-// normalize fills x from s.
-func (t *foldTable) normalize(x *text, s string) { t.normalizeScan(x, s, nil, nil, nil) }
-
-// soundScan runs the syllable automaton (phonetic.go) over the skeleton as
-// the normaliser produces it: class maps a skeleton rune to the class of its
-// syllable in auto (0: not a Han rune, or a syllable in no pattern).
-type soundScan struct {
-	auto  *automaton
-	class []uint16
-	state int32
-	occ   []occurrence
-}
-
-// step feeds one skeleton rune (the n-th, 1-based) to the syllable automaton.
-func (s *soundScan) step(c rune, n int32) {
-	var cls int32
-	if c < 0x10000 {
-		cls = int32(s.class[c])
-	}
-	if cls == 0 {
-		s.state = 0
-		return
-	}
-	a := s.auto
-	if s.state == 0 {
-		s.state = a.root[cls]
-	} else {
-		s.state = a.nextDense(s.state, cls)
-	}
-	if s.state != 0 && a.emitsAt(s.state) {
-		s.occ = a.outputs(s.state, n, s.occ)
-	}
-}
-
 // normalizeScan fills x from s and, when a is not nil, runs the automaton
-// over the skeleton as it is produced, appending occurrences to occ: one
-// pass over the listing instead of two.
-func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurrence, snd *soundScan) []occurrence {
+// over the skeleton, appending occurrences to occ. The two passes are two
+// tight loops: one over the listing's bytes, one over its skeleton runes
+// (which are in cache).
+func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurrence) []occurrence {
+	t.normalize(x, s)
+	if a == nil {
+		return occ
+	}
+	return a.scanRunes(x.norm, (*[0x10000]uint16)(a.classBMP), occ)
+}
+
+// normalize fills x from s, in two tight loops: UTF-8 decoding into
+// x.orig, then the fold of each original rune into x.norm and x.from. Each
+// loop has few enough live values to keep them in registers, and neither
+// calls a function on its common path (a call makes the compiler spill
+// its registers around the loop).
+func (t *foldTable) normalize(x *text, s string) {
 	x.reset()
-	if snd != nil {
-		snd.state, snd.occ = 0, snd.occ[:0]
-	}
-	// Grow once: a string has at least as many bytes as runes, and most
-	// runes fold to one rune.
-	x.orig = slices.Grow(x.orig, len(s))
-	x.norm = slices.Grow(x.norm, len(s))
-	x.from = slices.Grow(x.from, len(s))
-	state := int32(0)
-	// lut gives a BMP rune's fold and, with an automaton, the class of the
-	// folded rune: one table lookup a rune on the hot path.
-	lut := t.lut
-	if a != nil {
-		lut = a.lut
-	}
+	// A string has at least as many bytes as runes.
+	orig := slices.Grow(x.orig, len(s))
 	for b := 0; b < len(s); {
-		r, size := rune(s[b]), 1
-		if r >= utf8.RuneSelf {
+		// ASCII and three-byte runes (all of CJK) decoded inline.
+		r := rune(s[b])
+		switch {
+		case r < utf8.RuneSelf:
+			b++
+		case r&0xF0 == 0xE0 && b+2 < len(s) && s[b+1]&0xC0 == 0x80 && s[b+2]&0xC0 == 0x80 &&
+			(r != 0xE0 || s[b+1] >= 0xA0) && (r != 0xED || s[b+1] < 0xA0): // not overlong, not a surrogate
+			r = (r&0x0F)<<12 | rune(s[b+1]&0x3F)<<6 | rune(s[b+2]&0x3F)
+			b += 3
+		default:
+			var size int
 			r, size = utf8.DecodeRuneInString(s[b:])
+			b += size
 		}
-		b += size
-		i := int32(len(x.orig))
-		x.orig = append(x.orig, r)
+		orig = append(orig, r)
+	}
+	x.orig = orig
+	// Most runes fold to one rune; the rare ones that fold to several go
+	// through x (emit), which grows the slices.
+	norm := slices.Grow(x.norm, len(orig))
+	from := slices.Grow(x.from, len(orig))
+	bmp := &t.bmp
+	for n, r := range orig {
+		i := int32(n)
 		var c rune
 		if r >= 0x10000 {
+			x.norm, x.from = norm, from
 			for _, o := range t.foldSlow(r) {
-				occ = x.emit(o, i, a, &state, occ, snd)
+				x.emit(o, i)
 			}
+			norm, from = x.norm, x.from
 			continue
 		}
-		e := lut[r]
-		f, class := uint32(e), int32(e>>32)
+		f := bmp[r&0xFFFF]
 		switch {
 		case f == foldDrop:
 			l, ok := contextualRune(r)
-			if !ok || !t.touchesLatin(x.orig, s[b:]) {
+			if !ok || !t.touchesLatin(orig, n) {
 				continue
 			}
-			c, class = l, -1
+			c = l
 		case f&foldExpanded != 0:
+			x.norm, x.from = norm, from
 			for _, o := range t.expanded[f&^foldExpanded] {
-				occ = x.emit(o, i, a, &state, occ, snd)
+				x.emit(o, i)
 			}
+			norm, from = x.norm, x.from
 			continue
 		default:
 			c = rune(f)
@@ -403,50 +384,41 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 				}
 				x.lastDig = i
 				x.digitRun = max(x.digitRun, x.run)
-				if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(x.orig, s[b:]) {
-					c, class = digitLetter[c-'0'], -1
+				if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(orig, n) {
+					c = digitLetter[c-'0']
 				}
 			}
 		}
-		// The hot path of emit, inlined by hand.
-		x.norm = append(x.norm, c)
-		x.from = append(x.from, i)
-		if a == nil {
-			continue
-		}
-		if snd != nil {
-			snd.step(c, int32(len(x.norm)))
-		}
-		if class < 0 {
-			class = a.class(c)
-		}
-		if state == 0 {
-			state = a.root[class]
+		norm = append(norm, c)
+		from = append(from, i)
+	}
+	x.norm, x.from = norm, from
+}
+
+// scanRunes runs the automaton over runes whose classes (in the BMP) come
+// from classes, appending occurrences to occ.
+func (a *automaton) scanRunes(runes []rune, classes *[0x10000]uint16, occ []occurrence) []occurrence {
+	da, root, emits := a.da, a.root, a.emits
+	s := int32(0)
+	for i, c := range runes {
+		var class int32
+		if c < 0x10000 {
+			class = int32(classes[c])
 		} else {
-			state = a.next(state, class)
+			class = a.classHi[c]
 		}
-		if state != 0 && a.emitsAt(state) {
-			occ = a.outputs(state, int32(len(x.norm)), occ)
+		s = step(da, root, s, class)
+		if s != 0 && emits[s>>6]&(1<<(s&63)) != 0 {
+			occ = a.outputs(s, int32(i+1), occ)
 		}
 	}
 	return occ
 }
 
-// emit appends one skeleton rune and steps the automaton over it.
-func (x *text) emit(c rune, i int32, a *automaton, state *int32, occ []occurrence, snd *soundScan) []occurrence {
+// emit appends one skeleton rune, from original rune i.
+func (x *text) emit(c rune, i int32) {
 	x.norm = append(x.norm, c)
 	x.from = append(x.from, i)
-	if a == nil {
-		return occ
-	}
-	if snd != nil {
-		snd.step(c, int32(len(x.norm)))
-	}
-	*state = a.next(*state, a.class(c))
-	if *state != 0 && a.emitsAt(*state) {
-		occ = a.outputs(*state, int32(len(x.norm)), occ)
-	}
-	return occ
 }
 
 // digitLetter is contextual for the digits, as an array for the hot path.
@@ -464,17 +436,10 @@ func contextualRune(r rune) (rune, bool) {
 	return 0, false
 }
 
-// touchesLatin reports whether the rune just appended to orig has a Latin
-// letter right before it, or right after it (the first rune of rest).
-func (t *foldTable) touchesLatin(orig []rune, rest string) bool {
-	if n := len(orig); n >= 2 && t.isLatin(orig[n-2]) {
-		return true
-	}
-	if rest == "" {
-		return false
-	}
-	next, _ := utf8.DecodeRuneInString(rest)
-	return t.isLatin(next)
+// touchesLatin reports whether orig[n] has a Latin letter right before
+// or right after it.
+func (t *foldTable) touchesLatin(orig []rune, n int) bool {
+	return n > 0 && t.isLatin(orig[n-1]) || n+1 < len(orig) && t.isLatin(orig[n+1])
 }
 
 // foldString returns the skeleton of s as a string (for patterns and tests).

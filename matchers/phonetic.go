@@ -20,10 +20,11 @@ import (
 //     skeleton, so "Nai Ke" and "NAIKE" are the same pattern.
 //   - Homophones use one more automaton, over syllables: every Han rune of
 //     the listing's skeleton has a syllable id (its first, most common
-//     reading; table built once per process from go-pinyin), and the
-//     normaliser steps this automaton alongside the main one, so a title
-//     is still read once. Mark names are compiled to syllable ids with every
-//     reading of their heteronyms.
+//     reading; table built once per process from go-pinyin), and this
+//     automaton runs over the skeleton (judge) when the listing has what
+//     could license weak evidence; no title is converted to strings. Mark
+//     names are compiled to syllable ids with every reading of their
+//     heteronyms.
 //   - Look-alike substitutions come from a table of characters that differ
 //     by a stroke (lookalikeGroups); each Han name gets one variant per
 //     substituted character.
@@ -42,8 +43,12 @@ type syllableTable struct {
 	primary [0x10000]uint16
 	names   []string // id → toneless pinyin ("" for 0)
 	ids     map[string]uint16
-	// all are the toneless readings of every rune, most common first.
-	all map[rune][]string
+	// all locates the toneless readings of every rune, most common first:
+	// readIDs[v>>8 : v>>8+v&0xFF] for v = all[r]. Ids, not strings, and a
+	// map without pointers: the garbage collector has nothing to mark in
+	// this process-wide table.
+	all     map[rune]uint32
+	readIDs []uint16
 }
 
 var (
@@ -53,7 +58,7 @@ var (
 
 func syllableTableOnce() *syllableTable {
 	syllablesOnce.Do(func() {
-		t := &syllableTable{names: []string{""}, ids: map[string]uint16{}, all: make(map[rune][]string, len(pinyin.PinyinDict))}
+		t := &syllableTable{names: []string{""}, ids: map[string]uint16{}, all: make(map[rune]uint32, len(pinyin.PinyinDict))}
 		for r, readings := range pinyin.PinyinDict {
 			if !isHan(rune(r)) {
 				continue
@@ -67,11 +72,12 @@ func syllableTableOnce() *syllableTable {
 			if len(list) == 0 {
 				continue
 			}
-			t.all[rune(r)] = list
-			id := t.id(list[0])
-			for _, p := range list[1:] {
-				t.id(p)
+			list = list[:min(len(list), 0xFF)]
+			t.all[rune(r)] = uint32(len(t.readIDs))<<8 | uint32(len(list))
+			for _, p := range list {
+				t.readIDs = append(t.readIDs, t.id(p))
 			}
+			id := t.readIDs[len(t.readIDs)-len(list)]
 			if r < 0x10000 {
 				t.primary[r] = id
 			}
@@ -119,7 +125,19 @@ var toneMarks = func() map[rune]rune {
 
 // readings returns the toneless readings of a Han rune, most common first
 // (go-pinyin's dictionary, heteronyms included).
-func readings(r rune) []string { return syllableTableOnce().all[r] }
+func readings(r rune) []string {
+	t := syllableTableOnce()
+	v, ok := t.all[r]
+	if !ok {
+		return nil
+	}
+	ids := t.readIDs[v>>8 : v>>8+v&0xFF]
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = t.names[id]
+	}
+	return out
+}
 
 // maxReadings bounds the heteronym combinations of one name.
 const maxReadings = 8
