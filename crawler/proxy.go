@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/crawler/browser"
 	"golang.org/x/net/proxy"
 )
 
@@ -45,8 +46,8 @@ func (s *Site) validateProxies() error {
 			// The value is not echoed: it may hold a password.
 			errs = append(errs, config.Errorf(fmt.Sprintf("proxies.urls[%d]", i), "must be an http://, https:// or socks5:// URL with a host"))
 		}
-		if err == nil && u.User != nil && s.Fetch == "browser" {
-			errs = append(errs, config.Errorf(fmt.Sprintf("proxies.urls[%d]", i), "has credentials, which Chromium (fetch: browser) cannot be given: use a proxy without them (e.g. a local forwarder that adds them)"))
+		if err == nil && u.User != nil && u.Scheme == "socks5" && s.Fetch == "browser" {
+			errs = append(errs, config.Errorf(fmt.Sprintf("proxies.urls[%d]", i), "is a SOCKS5 proxy with credentials, which Chromium (fetch: browser) cannot authenticate to: use an http:// proxy, or a SOCKS5 one without them (e.g. a local forwarder that adds them)"))
 		}
 	}
 	if p.MaxFailures < 0 {
@@ -73,6 +74,8 @@ type proxyPool struct {
 type proxyEntry struct {
 	index     int
 	server    string // scheme://host:port, without credentials (for Chromium)
+	user      string // credentials, for Chromium's proxy challenges
+	password  string
 	transport http.RoundTripper
 	failures  int
 	restUntil time.Time
@@ -113,7 +116,12 @@ func newProxyPool(cfg config.Crawl, site *Site, conns int, now func() time.Time)
 		} else {
 			t.Proxy = http.ProxyURL(u)
 		}
-		p.proxies = append(p.proxies, &proxyEntry{index: i, transport: t, server: u.Scheme + "://" + u.Host})
+		e := &proxyEntry{index: i, transport: t, server: u.Scheme + "://" + u.Host}
+		if u.User != nil {
+			e.user = u.User.Username()
+			e.password, _ = u.User.Password()
+		}
+		p.proxies = append(p.proxies, e)
 	}
 	return p, nil
 }
@@ -159,6 +167,9 @@ func (p *proxyPool) done(e *proxyEntry, err error) (rested bool) {
 // proxy could not be reached or refused the connection (Chromium's net
 // errors for proxies).
 func browserProxyFailure(err error) bool {
+	if errors.Is(err, browser.ErrProxyAuth) {
+		return true
+	}
 	msg := err.Error()
 	for _, code := range []string{"ERR_PROXY_CONNECTION_FAILED", "ERR_SOCKS_CONNECTION_FAILED", "ERR_TUNNEL_CONNECTION_FAILED",
 		"ERR_PROXY_AUTH_UNSUPPORTED", "ERR_PROXY_CERTIFICATE_INVALID", "ERR_NO_SUPPORTED_PROXIES"} {
