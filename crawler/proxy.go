@@ -22,7 +22,9 @@ import (
 // logged: logs name a proxy by its position in the list.
 type ProxyRules struct {
 	// URLs of the proxies: http://, https:// or socks5://, with
-	// user:password@ when the proxy needs it. Required.
+	// user:password@ when the proxy needs it (fetch: browser answers an
+	// HTTP proxy's challenge with them; it cannot authenticate to SOCKS5,
+	// so a socks5:// URL with credentials is refused there). Required.
 	URLs []string `yaml:"urls"`
 	// MaxFailures in a row before a proxy rests. Default 3.
 	MaxFailures int `yaml:"max_failures"`
