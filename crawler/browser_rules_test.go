@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -105,21 +104,7 @@ func newAuthProxy(t *testing.T, user, password string) *authProxy {
 		p.mu.Lock()
 		p.forwarded++
 		p.mu.Unlock()
-		out, _ := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), nil)
-		out.Header = r.Header.Clone()
-		out.Header.Del("Proxy-Authorization")
-		out.Header.Set("Via", "auth-proxy")
-		resp, err := (&http.Transport{}).RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
+		forward(w, r, "auth-proxy")
 	}))
 	t.Cleanup(p.Close)
 	return p
