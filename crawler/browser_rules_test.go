@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/markwatch/markwatch"
@@ -212,5 +213,55 @@ listing: {item: li, fields: {id: {attr: data-id}, title: {}}}
 		if strings.Contains(logs.String(), secret) || strings.Contains(err.Error(), secret) {
 			t.Fatalf("proxy credentials (%s) in the log or error:\n%s\n%v", secret, logs.String(), err)
 		}
+	}
+}
+
+// A browser page that redirects off the allowed domains is refused in the
+// browser (the other host never sees it) with the plain path's outcome,
+// ErrDomainNotAllowed; one that redirects to a path robots.txt disallows
+// ends as ErrRobotsDisallowed.
+func TestBrowserPageRedirectOffRules(t *testing.T) {
+	chromium := needChromium(t)
+	var otherHits atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { otherHits.Add(1) }))
+	defer other.Close()
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	var privateHits atomic.Int64
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			fmt.Fprint(w, "User-agent: *\nDisallow: /private/\n")
+		case "/away":
+			http.Redirect(w, r, otherURL+"/landing", http.StatusFound)
+		case "/hidden":
+			http.Redirect(w, r, "/private/page", http.StatusFound)
+		default:
+			privateHits.Add(1)
+		}
+	}))
+	defer site.Close()
+	s, err := crawler.ParseSite("r.yaml", []byte(`
+name: r
+base_url: `+site.URL+`
+rate: {requests_per_second: 1000, burst: 100}
+fetch: browser
+browser: {timeout: 20s}
+search: {url: "/s?q={query}", max_pages: 1}
+listing: {item: li, fields: {id: {attr: data-id}, title: {}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := browser.New(browser.Options{ExecPath: chromium, Tabs: 1})
+	defer b.Close()
+	c := crawler.New(config.Crawl{}, map[string]*crawler.Site{s.Name: s}, crawler.WithBrowser(b))
+	task := s.SearchTask("r", "q", 1)
+	task.URL = site.URL + "/away"
+	if _, err := c.Crawl(context.Background(), task); !errors.Is(err, crawler.ErrDomainNotAllowed) || otherHits.Load() != 0 {
+		t.Fatalf("redirect to another host: %v (%d requests reached it), want ErrDomainNotAllowed and none", err, otherHits.Load())
+	}
+	task.URL = site.URL + "/hidden"
+	if _, err := c.Crawl(context.Background(), task); !errors.Is(err, crawler.ErrRobotsDisallowed) || privateHits.Load() != 0 {
+		t.Fatalf("redirect to a disallowed path: %v (%d requests for it), want ErrRobotsDisallowed and none", err, privateHits.Load())
 	}
 }

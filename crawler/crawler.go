@@ -283,6 +283,21 @@ func (c *Crawler) fetchBrowser(ctx context.Context, site *Site, log *slog.Logger
 		}
 	}
 	c.metrics.FetchDuration.WithLabelValues(site.Name).Observe(c.now().Sub(start).Seconds())
+	var navigation *browser.NavigationBlockedError
+	if errors.As(err, &navigation) {
+		// A redirect off the crawl rules, refused in the browser: the
+		// same outcome as that redirect on the plain path.
+		switch navigation.Reason {
+		case blockedOffsite:
+			c.metrics.OffsiteBlocked.WithLabelValues(site.Name).Inc()
+			log.Warn("browser page redirected off-site, not followed", "url", task.URL, "to", navigation.URL)
+			return nil, nil, fmt.Errorf("%s: %w", navigation.URL, ErrDomainNotAllowed)
+		case blockedRobots:
+			c.metrics.RobotsDisallowed.WithLabelValues(site.Name).Inc()
+			log.Info("browser page redirected to a path robots.txt disallows, not followed", "url", task.URL, "to", navigation.URL)
+			return nil, nil, fmt.Errorf("%s: %w", navigation.URL, ErrRobotsDisallowed)
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()

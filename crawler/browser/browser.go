@@ -296,6 +296,11 @@ func (b *Browser) Fetch(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("browser: load %s: %w", req.URL, ErrProxyAuth)
 	}
 	if err != nil {
+		if icpt != nil {
+			if nb := icpt.navigationBlocked(); nb != nil {
+				return nil, nb
+			}
+		}
 		return nil, fmt.Errorf("browser: load %s: %w", req.URL, err)
 	}
 	if resp != nil {

@@ -27,6 +27,29 @@ type interceptor struct {
 	// a second challenge for one of them means the proxy refused.
 	authAnswered     map[fetch.RequestID]bool
 	proxyAuthRefused atomic.Bool
+	// mainFrame is the page's main frame (a page target's id); document
+	// is the first main-frame navigation Allow refused (a redirect off
+	// the rules), which fails the page.
+	mainFrame string
+	document  *NavigationBlockedError
+}
+
+// NavigationBlockedError: the page's own navigation (a redirect, or a
+// script moving the page before it loaded) went where Request.Allow
+// refused. URL is redacted (no user information or query).
+type NavigationBlockedError struct {
+	URL, Reason string
+}
+
+func (e *NavigationBlockedError) Error() string {
+	return "browser: the page's navigation to " + e.URL + " was blocked (" + e.Reason + ")"
+}
+
+// navigationBlocked returns the refused main-frame navigation, if any.
+func (in *interceptor) navigationBlocked() *NavigationBlockedError {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.document
 }
 
 // start enables the Fetch domain on tab (before the page loads) and
@@ -45,6 +68,12 @@ func (in *interceptor) start(tab context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	// Listen opened the tab: a page target's id is its main frame's.
+	if c := chromedp.FromContext(tab); c != nil && c.Target != nil {
+		in.mu.Lock()
+		in.mainFrame = string(c.Target.TargetID)
+		in.mu.Unlock()
 	}
 	handleAuth := true // a proxy that asks with no credentials given fails the page at once
 	_, err = chromedp.Call(tab, fetch.Enable, fetch.EnableParams{HandleAuthRequests: &handleAuth})
@@ -77,6 +106,9 @@ func (in *interceptor) paused(ctx context.Context, ev *fetch.EventRequestPaused)
 			in.blocked[reason]++
 			if in.sample == "" {
 				in.sample = redact(ev.Request.URL)
+			}
+			if in.document == nil && ev.ResourceType == network.ResourceTypeDocument && in.mainFrame != "" && string(ev.FrameID) == in.mainFrame {
+				in.document = &NavigationBlockedError{URL: redact(ev.Request.URL), Reason: reason}
 			}
 			in.mu.Unlock()
 			_, _ = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
