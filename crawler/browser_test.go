@@ -136,7 +136,8 @@ func TestBrowserFetchRendersJavaScriptListings(t *testing.T) {
 
 // A browser page gets the site's cookies for its own host only (its
 // script's requests to that host carry them; an image on another loopback
-// name does not), and goes through the site's proxy, loopback included.
+// name, also an allowed domain, does not), and goes through the site's
+// proxy, loopback included.
 func TestBrowserPageCookiesAndProxy(t *testing.T) {
 	chromium := needChromium(t)
 	type seen struct{ path, cookie, via string }
@@ -187,7 +188,7 @@ fetch('/api').then(function (r) { return r.json(); }).then(function (it) {
 	os.WriteFile(adapter, []byte(`
 name: b
 base_url: `+site.URL+`
-allowed_domains: [127.0.0.1]
+allowed_domains: [127.0.0.1, localhost]
 rate: {requests_per_second: 1000, burst: 100}
 cookies: cookies.txt
 proxies:

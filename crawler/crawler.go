@@ -257,10 +257,20 @@ func (c *Crawler) fetchBrowser(ctx context.Context, site *Site, log *slog.Logger
 		if proxy, err = pool.pick(); err != nil {
 			return nil, nil, &FetchError{URL: task.URL, Temporary: true, Err: err}
 		}
-		req.Proxy = proxy.server
+		req.Proxy, req.ProxyUser, req.ProxyPassword = proxy.server, proxy.user, proxy.password
 	}
+	req.Allow = func(ctx context.Context, u *url.URL) string { return c.allowBrowserRequest(ctx, site, u) }
 	start := c.now()
 	res, err := c.browser.Fetch(ctx, req)
+	if res != nil && len(res.Blocked) > 0 {
+		total := 0
+		for reason, n := range res.Blocked {
+			c.metrics.BrowserBlocked.WithLabelValues(site.Name, reason).Add(float64(n))
+			total += n
+		}
+		log.Info("browser page: requests blocked", "url", task.URL, "blocked", total,
+			"offsite", res.Blocked[blockedOffsite], "robots", res.Blocked[blockedRobots], "example", res.BlockedSample)
+	}
 	if proxy != nil {
 		// Only Chromium's proxy errors count against the proxy: a page
 		// that did not render may be the page's fault.
@@ -273,6 +283,21 @@ func (c *Crawler) fetchBrowser(ctx context.Context, site *Site, log *slog.Logger
 		}
 	}
 	c.metrics.FetchDuration.WithLabelValues(site.Name).Observe(c.now().Sub(start).Seconds())
+	var navigation *browser.NavigationBlockedError
+	if errors.As(err, &navigation) {
+		// A redirect off the crawl rules, refused in the browser: the
+		// same outcome as that redirect on the plain path.
+		switch navigation.Reason {
+		case blockedOffsite:
+			c.metrics.OffsiteBlocked.WithLabelValues(site.Name).Inc()
+			log.Warn("browser page redirected off-site, not followed", "url", task.URL, "to", navigation.URL)
+			return nil, nil, fmt.Errorf("%s: %w", navigation.URL, ErrDomainNotAllowed)
+		case blockedRobots:
+			c.metrics.RobotsDisallowed.WithLabelValues(site.Name).Inc()
+			log.Info("browser page redirected to a path robots.txt disallows, not followed", "url", task.URL, "to", navigation.URL)
+			return nil, nil, fmt.Errorf("%s: %w", navigation.URL, ErrRobotsDisallowed)
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
@@ -300,6 +325,25 @@ func (c *Crawler) fetchBrowser(ctx context.Context, site *Site, log *slog.Logger
 	st := &fetchState{site: site, final: final, status: status, body: res.HTML, responded: true,
 		header: http.Header{"Content-Type": {"text/html; charset=utf-8"}}}
 	return st, res.Screenshot, nil
+}
+
+// allowBrowserRequest decides on a request a browser page makes (its own
+// document was checked before): "" lets it go, else the reason it is
+// failed. The crawl rules of the page hold for what its scripts fetch:
+// allowed domains, then robots.txt of the request's host (a robots.txt
+// that cannot be read blocks the request rather than the page).
+func (c *Crawler) allowBrowserRequest(ctx context.Context, site *Site, u *url.URL) string {
+	switch u.Scheme {
+	case "data", "blob", "about":
+		return "" // no request leaves the browser
+	}
+	if !site.AllowsURL(u) {
+		return blockedOffsite
+	}
+	if err := c.checkRobots(ctx, site, u); err != nil {
+		return blockedRobots
+	}
+	return ""
 }
 
 // preflightError counts and returns an error found before fetching.

@@ -16,6 +16,7 @@ type Metrics struct {
 	PageErrors         *prometheus.CounterVec   // site, reason: truncated malformed encoding too_many_redirects
 	Listings           *prometheus.CounterVec   // site
 	Blocked            *prometheus.CounterVec   // site: pages the site served to block us (ErrBlocked)
+	BrowserBlocked     *prometheus.CounterVec   // site, reason: offsite robots malformed
 }
 
 // NewMetrics builds the crawler metrics and registers them with reg (nil:
@@ -63,10 +64,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "markwatch_site_blocked_total",
 			Help: "Pages a site served instead of the one asked for (a slider check, a login wall: the adapter's blocked markers), by site.",
 		}, []string{"site"}),
+		BrowserBlocked: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "markwatch_browser_requests_blocked_total",
+			Help: "Requests of browser pages (scripts, XHR, images, frames) failed before they left the browser, by site and reason (offsite: a host outside allowed_domains; robots: disallowed by, or no answer from, robots.txt; malformed: an unreadable URL).",
+		}, []string{"site", "reason"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Pages, m.FetchDuration, m.ResponseBytes, m.Retries, m.RobotsDisallowed,
-			m.OffsiteBlocked, m.ExtractionFailures, m.PageErrors, m.Listings, m.Blocked)
+			m.OffsiteBlocked, m.ExtractionFailures, m.PageErrors, m.Listings, m.Blocked, m.BrowserBlocked)
 	}
 	return m
 }
@@ -91,6 +96,9 @@ func (m *Metrics) Init(sites ...string) {
 		}
 		m.Listings.WithLabelValues(site)
 		m.Blocked.WithLabelValues(site)
+		for _, reason := range []string{blockedOffsite, blockedRobots, reasonMalformed} {
+			m.BrowserBlocked.WithLabelValues(site, reason)
+		}
 	}
 }
 
@@ -106,6 +114,10 @@ const (
 	retry429       = "status_429"
 	retry5xx       = "status_5xx"
 	statusClassErr = "error"
+
+	// Reasons a browser page's request is failed (and reasonMalformed).
+	blockedOffsite = "offsite"
+	blockedRobots  = "robots"
 )
 
 func statusClass(status int) string {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/markwatch/markwatch/config"
+	"github.com/markwatch/markwatch/crawler/browser"
 	"golang.org/x/net/proxy"
 )
 
@@ -21,7 +22,9 @@ import (
 // logged: logs name a proxy by its position in the list.
 type ProxyRules struct {
 	// URLs of the proxies: http://, https:// or socks5://, with
-	// user:password@ when the proxy needs it. Required.
+	// user:password@ when the proxy needs it (fetch: browser answers an
+	// HTTP proxy's challenge with them; it cannot authenticate to SOCKS5,
+	// so a socks5:// URL with credentials is refused there). Required.
 	URLs []string `yaml:"urls"`
 	// MaxFailures in a row before a proxy rests. Default 3.
 	MaxFailures int `yaml:"max_failures"`
@@ -45,8 +48,8 @@ func (s *Site) validateProxies() error {
 			// The value is not echoed: it may hold a password.
 			errs = append(errs, config.Errorf(fmt.Sprintf("proxies.urls[%d]", i), "must be an http://, https:// or socks5:// URL with a host"))
 		}
-		if err == nil && u.User != nil && s.Fetch == "browser" {
-			errs = append(errs, config.Errorf(fmt.Sprintf("proxies.urls[%d]", i), "has credentials, which Chromium (fetch: browser) cannot be given: use a proxy without them (e.g. a local forwarder that adds them)"))
+		if err == nil && u.User != nil && u.Scheme == "socks5" && s.Fetch == "browser" {
+			errs = append(errs, config.Errorf(fmt.Sprintf("proxies.urls[%d]", i), "is a SOCKS5 proxy with credentials, which Chromium (fetch: browser) cannot authenticate to: use an http:// proxy, or a SOCKS5 one without them (e.g. a local forwarder that adds them)"))
 		}
 	}
 	if p.MaxFailures < 0 {
@@ -73,6 +76,8 @@ type proxyPool struct {
 type proxyEntry struct {
 	index     int
 	server    string // scheme://host:port, without credentials (for Chromium)
+	user      string // credentials, for Chromium's proxy challenges
+	password  string
 	transport http.RoundTripper
 	failures  int
 	restUntil time.Time
@@ -113,7 +118,12 @@ func newProxyPool(cfg config.Crawl, site *Site, conns int, now func() time.Time)
 		} else {
 			t.Proxy = http.ProxyURL(u)
 		}
-		p.proxies = append(p.proxies, &proxyEntry{index: i, transport: t, server: u.Scheme + "://" + u.Host})
+		e := &proxyEntry{index: i, transport: t, server: u.Scheme + "://" + u.Host}
+		if u.User != nil {
+			e.user = u.User.Username()
+			e.password, _ = u.User.Password()
+		}
+		p.proxies = append(p.proxies, e)
 	}
 	return p, nil
 }
@@ -159,6 +169,9 @@ func (p *proxyPool) done(e *proxyEntry, err error) (rested bool) {
 // proxy could not be reached or refused the connection (Chromium's net
 // errors for proxies).
 func browserProxyFailure(err error) bool {
+	if errors.Is(err, browser.ErrProxyAuth) {
+		return true
+	}
 	msg := err.Error()
 	for _, code := range []string{"ERR_PROXY_CONNECTION_FAILED", "ERR_SOCKS_CONNECTION_FAILED", "ERR_TUNNEL_CONNECTION_FAILED",
 		"ERR_PROXY_AUTH_UNSUPPORTED", "ERR_PROXY_CERTIFICATE_INVALID", "ERR_NO_SUPPORTED_PROXIES"} {

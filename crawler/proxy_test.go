@@ -34,24 +34,30 @@ func newForwardProxy(t *testing.T, name string) *forwardProxy {
 		p.paths = append(p.paths, r.URL.Path)
 		p.auth = r.Header.Get("Proxy-Authorization")
 		p.mu.Unlock()
-		out, _ := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), nil)
-		out.Header = r.Header.Clone()
-		out.Header.Del("Proxy-Authorization")
-		out.Header.Set("Via", name)
-		resp, err := (&http.Transport{}).RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
+		forward(w, r, name)
 	}))
 	t.Cleanup(p.Close)
 	return p
+}
+
+// forward sends a proxy's request r on to its target, marked Via name,
+// and copies the answer to w.
+func forward(w http.ResponseWriter, r *http.Request, name string) {
+	out, _ := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), nil)
+	out.Header = r.Header.Clone()
+	out.Header.Del("Proxy-Authorization")
+	out.Header.Set("Via", name)
+	resp, err := (&http.Transport{}).RoundTrip(out)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
 }
 
 // oneListingServer serves a page with one card (li[data-id=1] > b) on

@@ -176,7 +176,11 @@ type ListingRules struct {
 	Ad string `yaml:"ad"`
 }
 
-// BrowserRules tune pages rendered in a browser.
+// BrowserRules tune pages rendered in a browser. Every request such a page
+// makes (scripts, XHR/fetch, images, frames) obeys the site's crawl rules
+// as the page does: a host outside allowed_domains, or a path its robots.txt
+// disallows (robots: respect), is failed in the browser and counted in
+// markwatch_browser_requests_blocked_total.
 type BrowserRules struct {
 	// WaitFor is a CSS selector that is on the page once its listings
 	// are rendered (or its no-results marker is). Recommended.

@@ -201,8 +201,10 @@ listing: {item: li, fields: {id: {attr: data-id}, title: {selector: b}}}
 	}
 }
 
-// Chromium takes no proxy credentials: a browser adapter with them is
-// refused, naming the field and not echoing the password.
+// Chromium speaks no SOCKS5 authentication: a browser adapter with a
+// SOCKS5 proxy with credentials is refused, naming the field and not
+// echoing the password; an HTTP proxy with credentials is accepted
+// (Chromium answers its challenges: TestBrowserPageProxyCredentials).
 func TestBrowserAdapterRefusesProxyCredentials(t *testing.T) {
 	_, err := crawler.ParseSite("b.yaml", []byte(`
 name: b
@@ -214,5 +216,15 @@ listing: {item: li, fields: {id: {attr: data-id}, title: {}}}
 `))
 	if err == nil || !strings.Contains(err.Error(), "proxies.urls[0]") || strings.Contains(err.Error(), "HUNTER2") {
 		t.Fatalf("browser adapter with proxy credentials: %v", err)
+	}
+	if _, err := crawler.ParseSite("b.yaml", []byte(`
+name: b
+base_url: http://127.0.0.1:1
+fetch: browser
+proxies: {urls: ["http://scout:HUNTER2@127.0.0.1:3128"]}
+search: {url: "/s?q={query}"}
+listing: {item: li, fields: {id: {attr: data-id}, title: {}}}
+`)); err != nil {
+		t.Fatalf("browser adapter with an HTTP proxy with credentials: %v", err)
 	}
 }

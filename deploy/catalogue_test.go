@@ -29,6 +29,7 @@ var catalogue = map[string]metric{
 	"markwatch_crawl_page_errors_total":         {"counter", []string{"site", "reason"}},
 	"markwatch_crawl_listings_extracted_total":  {"counter", []string{"site"}},
 	"markwatch_site_blocked_total":              {"counter", []string{"site"}},
+	"markwatch_browser_requests_blocked_total":  {"counter", []string{"site", "reason"}},
 	// matchers
 	"markwatch_match_listings_total":   {"counter", nil},
 	"markwatch_match_hits_total":       {"counter", []string{"kind"}},
@@ -92,18 +93,19 @@ var targetLabels = []string{"job", "instance"}
 // labelValues are the fixed value sets of bounded labels, per metric and
 // label (the catalogue's "small fixed sets").
 var labelValues = map[string]map[string][]string{
-	"markwatch_crawl_pages_total":       {"status_class": {"2xx", "3xx", "4xx", "5xx", "error"}},
-	"markwatch_crawl_retries_total":     {"reason": {"timeout", "network", "status_429", "status_5xx"}},
-	"markwatch_crawl_page_errors_total": {"reason": {"truncated", "malformed", "encoding", "too_many_redirects"}},
-	"markwatch_match_hits_total":        {"kind": {"trademark", "special", "gi", "patent"}},
-	"markwatch_match_suspects_total":    {"kind": {"trademark", "special", "gi", "patent"}},
-	"markwatch_worker_tasks_total":      {"outcome": {"done", "skipped", "gone", "retried", "failed", "released"}},
-	"markwatch_queue_tasks":             {"state": {"queued", "delayed", "leased", "dead"}},
-	"markwatch_sweep_runs_total":        {"trigger": {"schedule", "manual", "catchup"}},
-	"markwatch_sweep_runs":              {"state": {"running", "finished", "cancelled"}},
-	"markwatch_review_listings":         {"status": {"new", "confirmed", "dismissed", "takedown_requested", "removed", "reappeared"}},
-	"markwatch_notifications_total":     {"result": {"delivered", "retried", "failed", "duplicate"}},
-	"ALERTS":                            {"alertstate": {"pending", "firing"}},
+	"markwatch_crawl_pages_total":              {"status_class": {"2xx", "3xx", "4xx", "5xx", "error"}},
+	"markwatch_crawl_retries_total":            {"reason": {"timeout", "network", "status_429", "status_5xx"}},
+	"markwatch_crawl_page_errors_total":        {"reason": {"truncated", "malformed", "encoding", "too_many_redirects"}},
+	"markwatch_browser_requests_blocked_total": {"reason": {"offsite", "robots", "malformed"}},
+	"markwatch_match_hits_total":               {"kind": {"trademark", "special", "gi", "patent"}},
+	"markwatch_match_suspects_total":           {"kind": {"trademark", "special", "gi", "patent"}},
+	"markwatch_worker_tasks_total":             {"outcome": {"done", "skipped", "gone", "retried", "failed", "released"}},
+	"markwatch_queue_tasks":                    {"state": {"queued", "delayed", "leased", "dead"}},
+	"markwatch_sweep_runs_total":               {"trigger": {"schedule", "manual", "catchup"}},
+	"markwatch_sweep_runs":                     {"state": {"running", "finished", "cancelled"}},
+	"markwatch_review_listings":                {"status": {"new", "confirmed", "dismissed", "takedown_requested", "removed", "reappeared"}},
+	"markwatch_notifications_total":            {"result": {"delivered", "retried", "failed", "duplicate"}},
+	"ALERTS":                                   {"alertstate": {"pending", "firing"}},
 }
 
 var (

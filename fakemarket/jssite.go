@@ -18,6 +18,12 @@ import (
 //	item     /js/item/{id}                      shell; data from /js/api/item?id=
 //	image    /js/img/{id}.jpg   home /js/   private /js/private/…, /js/api/internal
 //
+// The search page's script also asks, before its data, for a tracking
+// pixel on another host (http://localhost:{port}/js/stat.gif, the same
+// listener under another loopback name) and for /js/api/internal/log
+// (disallowed by robots.txt): a browser that obeys the crawl rules fails
+// both, and the page renders all the same.
+//
 // Rendered search page (layout 1):
 //
 //	card        div.result-grid > div.product, attribute data-sku (the id)
@@ -138,6 +144,10 @@ const jsSearchShell = `<!DOCTYPE html><html><head><meta charset="utf-8"><title>%
 (function () {
   var q = %s, p = %d, c = %s;
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text) e.textContent = text; return e; }
+  // As on real marketplaces: a tracking pixel on another host and a call
+  // to an internal API that robots.txt disallows; the page waits for neither.
+  new Image().src = location.protocol + '//localhost:' + location.port + '/js/stat.gif?q=' + encodeURIComponent(q);
+  fetch('/js/api/internal/log?q=' + encodeURIComponent(q)).catch(function () {});
   fetch('/js/api/search?q=' + encodeURIComponent(q) + '&p=' + p).then(function (r) { return r.json(); }).then(function (data) {
     var app = document.getElementById('app');
     app.innerHTML = '';

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,9 +59,21 @@ type Request struct {
 	// (host-only cookies): the caller chooses which cookies may go there.
 	Cookies []Cookie
 	// Proxy is the proxy server of this page ("http://host:port",
-	// "socks5://host:port"; Chromium takes no credentials in it). Loopback
-	// addresses go through it too.
+	// "socks5://host:port", without credentials). Loopback addresses go
+	// through it too.
 	Proxy string
+	// ProxyUser and ProxyPassword answer the proxy's authentication
+	// challenges (HTTP proxies; Chromium speaks no SOCKS5 authentication).
+	// They are given once per request: a proxy that asks again has
+	// refused them, and the page fails with ErrProxyAuth.
+	ProxyUser, ProxyPassword string
+	// Allow decides on every request the page makes (scripts, XHR and
+	// fetch, images, frames, redirects) but its own document (URL): ""
+	// lets it go, anything else fails it as blocked by the client and is
+	// counted in Result.Blocked under that reason. nil: everything goes.
+	// It runs on its own goroutine per request and may block (a robots.txt
+	// fetch).
+	Allow func(ctx context.Context, u *url.URL) (reason string)
 }
 
 // Cookie is a cookie for Request.Cookies.
@@ -77,7 +90,15 @@ type Result struct {
 	FinalURL   string // after redirects and scripts
 	HTML       []byte // the rendered DOM, serialised
 	Screenshot []byte // PNG, when asked
+	// Blocked counts the requests Request.Allow failed, by reason, and
+	// BlockedSample is one of them (the first decided).
+	Blocked       map[string]int
+	BlockedSample string
 }
+
+// ErrProxyAuth: the page's proxy refused the credentials it was given
+// (or asked for some and none were given).
+var ErrProxyAuth = errors.New("browser: the proxy refused the credentials")
 
 // Browser is one Chromium process serving up to Options.Tabs pages at once.
 type Browser struct {
@@ -259,8 +280,27 @@ func (b *Browser) Fetch(ctx context.Context, req Request) (*Result, error) {
 			return nil, fmt.Errorf("browser: %s: set cookies: %w", req.URL, err)
 		}
 	}
+	var icpt *interceptor
+	if req.Allow != nil || req.Proxy != "" {
+		icpt = &interceptor{req: req, blocked: map[string]int{}}
+		if err := icpt.start(tab); err != nil {
+			return nil, fmt.Errorf("browser: %s: intercept requests: %w", req.URL, err)
+		}
+		// Wait for the requests being decided, then read their counts.
+		defer func() {
+			res.Blocked, res.BlockedSample = icpt.finish()
+		}()
+	}
 	resp, err := chromedp.Run(tab, chromedp.NavigateResponse(req.URL))
+	if icpt != nil && icpt.proxyAuthRefused.Load() && (err != nil || (resp != nil && resp.Status == 407)) {
+		return nil, fmt.Errorf("browser: load %s: %w", req.URL, ErrProxyAuth)
+	}
 	if err != nil {
+		if icpt != nil {
+			if nb := icpt.navigationBlocked(); nb != nil {
+				return nil, nb
+			}
+		}
 		return nil, fmt.Errorf("browser: load %s: %w", req.URL, err)
 	}
 	if resp != nil {

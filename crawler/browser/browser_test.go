@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -67,44 +68,58 @@ func TestFetchAndRestartOverMemoryLimit(t *testing.T) {
 }
 
 // BenchmarkBrowserFetch renders the script page with 1, 4 and 8 tabs at
-// once: pages/s, and the browser's peak resident memory per tab.
+// once: pages/s, and the browser's peak resident memory per tab; with
+// intercept=true every request of the page is held for Request.Allow (the
+// crawler's crawl rules), which lets all go.
 //
 //	go test -run XXX -bench BenchmarkBrowserFetch -benchtime 20x ./crawler/browser/
 func BenchmarkBrowserFetch(b *testing.B) {
 	path := chromium(b)
 	srv := pageServer(b)
+	allowAll := func(context.Context, *url.URL) string { return "" }
 	for _, tabs := range []int{1, 4, 8} {
-		b.Run(fmt.Sprintf("tabs=%d", tabs), func(b *testing.B) {
-			br := browser.New(browser.Options{ExecPath: path, Tabs: tabs})
-			defer br.Close()
-			ctx := context.Background()
-			if _, err := br.Fetch(ctx, browser.Request{URL: srv.URL, WaitFor: "p.done"}); err != nil { // start it
-				b.Fatal(err)
-			}
-			var peak atomic.Int64
-			var wg sync.WaitGroup
-			next := atomic.Int64{}
-			b.ResetTimer()
-			start := time.Now()
-			for range tabs {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for next.Add(1) <= int64(b.N) {
-						if _, err := br.Fetch(ctx, browser.Request{URL: srv.URL, WaitFor: "p.done", Screenshot: true}); err != nil {
-							b.Error(err)
-							return
-						}
-						if rss := br.RSS(); rss > peak.Load() {
-							peak.Store(rss)
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pages/s")
-			b.ReportMetric(float64(peak.Load())/float64(tabs)/(1<<20), "peak-RSS-MB/tab")
-			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-RSS-MB")
-		})
+		for _, intercept := range []bool{false, true} {
+			b.Run(fmt.Sprintf("tabs=%d/intercept=%v", tabs, intercept), func(b *testing.B) {
+				req := browser.Request{URL: srv.URL, WaitFor: "p.done", Screenshot: true}
+				if intercept {
+					req.Allow = allowAll
+				}
+				benchmarkFetch(b, path, tabs, req)
+			})
+		}
 	}
+}
+
+// benchmarkFetch renders req over and over in a browser of tabs tabs.
+func benchmarkFetch(b *testing.B, path string, tabs int, req browser.Request) {
+	br := browser.New(browser.Options{ExecPath: path, Tabs: tabs})
+	defer br.Close()
+	ctx := context.Background()
+	if _, err := br.Fetch(ctx, req); err != nil { // start it
+		b.Fatal(err)
+	}
+	var peak atomic.Int64
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	b.ResetTimer()
+	start := time.Now()
+	for range tabs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if _, err := br.Fetch(ctx, req); err != nil {
+					b.Error(err)
+					return
+				}
+				if rss := br.RSS(); rss > peak.Load() {
+					peak.Store(rss)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pages/s")
+	b.ReportMetric(float64(peak.Load())/float64(tabs)/(1<<20), "peak-RSS-MB/tab")
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-RSS-MB")
 }
