@@ -18,6 +18,7 @@ type martClasses struct {
 	list, card, skuAttr, pic, price, title, shop, shopName, loc, sales, tags       string
 	pager, next, empty, count                                                      string
 	itemDetail, itemTitle, priceNow, itemShop, origin, desc, crumbs, mainImg, prop string
+	gallery, thumbs                                                                string
 }
 
 var martLayouts = map[int]martClasses{
@@ -27,6 +28,7 @@ var martLayouts = map[int]martClasses{
 		tags: "goods-tags", pager: "pager", next: "pager-next", empty: "search-empty", count: "result-count",
 		itemDetail: "item-detail", itemTitle: "item-title", priceNow: "price-now", itemShop: "item-shop",
 		origin: "item-origin", desc: "item-desc", crumbs: "crumbs", mainImg: "item-main-img", prop: "item-props",
+		gallery: "gallery", thumbs: "thumbs",
 	},
 	2: {
 		list: "gl-warp", card: "gl-item", skuAttr: "data-id", pic: "p-img", price: "p-price",
@@ -34,6 +36,7 @@ var martLayouts = map[int]martClasses{
 		tags: "p-icons", pager: "page-wrap", next: "pn-next", empty: "nothing-found", count: "total-num",
 		itemDetail: "product-intro", itemTitle: "sku-name", priceNow: "p-price-now", itemShop: "shop-info",
 		origin: "deliver-from", desc: "detail-content", crumbs: "breadcrumb", mainImg: "spec-img", prop: "parameter-list",
+		gallery: "preview-wrap", thumbs: "spec-list",
 	},
 }
 
@@ -214,8 +217,8 @@ func (s *Server) martItem(l *Listing, c martClasses) []byte {
 	if HasGallery(l) {
 		further = "<li><img src=\"" + GalleryPath(l) + "\" width=\"60\"></li>"
 	}
-	fmt.Fprintf(&b, "<div class=\"gallery\"><img class=\"%s\" src=\"%s\" alt=\"%s\" width=\"400\" height=\"400\"><ul class=\"thumbs\"><li><img src=\"%s\" width=\"60\"></li>%s</ul></div>\n",
-		c.mainImg, l.Image, esc(l.Title), l.Image, further)
+	fmt.Fprintf(&b, "<div class=\"%s\"><img class=\"%s\" src=\"%s\" alt=\"%s\" width=\"400\" height=\"400\"><ul class=\"%s\"><li><img src=\"%s\" width=\"60\"></li>%s</ul></div>\n",
+		c.gallery, c.mainImg, l.Image, esc(l.Title), c.thumbs, l.Image, further)
 	b.WriteString("<div class=\"item-info\">\n")
 	fmt.Fprintf(&b, "<h1 class=\"%s\">%s</h1>\n", c.itemTitle, esc(l.Title))
 	fmt.Fprintf(&b, "<div class=\"item-price\"><span class=\"label\">价格</span><span class=\"%s\">¥%s</span>", c.priceNow, comma(*l.Price))
