@@ -608,14 +608,28 @@ func (x *foDrill) laggedKills(prefix string, durable bool) outcome {
 		o.enqFailed++
 		t.Logf("%s: held enqueue exited non-zero: %v", o.name, heldErr)
 	}
+	// With durability on, the held seed's WAIT either outlives the kill
+	// (the client repeats the write on the promoted replica: exit 0) or
+	// times out first, when the kill comes later than the durability
+	// timeout (a loaded machine): then enqueue must say the seed is not
+	// durable, and the documented remedy (run the same enqueue again)
+	// must succeed. Either way no seed may be lost.
+	if durable && heldErr != nil {
+		if !strings.Contains(heldErr.Error(), "no replica confirmed them") {
+			t.Errorf("%s: with durability on the held seed failed for another reason than an unconfirmed write: %v", o.name, heldErr)
+		}
+		if err := x.enqueueQuery(run, queries[half]); err != nil {
+			t.Errorf("%s: re-running the unconfirmed enqueue after the failover: %v", o.name, err)
+		}
+	}
 	st, err := x.f.Stats(context.Background(), run)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.seedsRolledBack = st.LostSeeds
 	switch {
-	case durable && (heldErr != nil || st.LostSeeds != 0):
-		t.Errorf("%s: with durability on the held seed exited %v and %d seeds are lost; want 0 and 0", o.name, heldErr, st.LostSeeds)
+	case durable && st.LostSeeds != 0:
+		t.Errorf("%s: with durability on %d seeds are lost; want 0", o.name, st.LostSeeds)
 	case !durable && x.multiMaster() && heldErr == nil && st.LostSeeds != 1:
 		t.Errorf("%s: with durability off the seed written during the lag was confirmed (exit 0); queue stats says %d seeds lost, want 1 (the README's stated risk, detected)", o.name, st.LostSeeds)
 	}
