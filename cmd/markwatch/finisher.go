@@ -8,6 +8,7 @@ import (
 
 	"github.com/markwatch/markwatch/queue"
 	"github.com/markwatch/markwatch/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // runFinisher records in the store the runs that the frontier reports
@@ -35,9 +36,24 @@ type runFinisher struct {
 	// Finished, when set, hears of each run the store finished (the
 	// sweep_end notification); its error is logged, not returned.
 	Finished func(ctx context.Context, run string) error
+	// SetRollback, when set, turns on the rollback check: a run with
+	// nothing queued or leased whose frontier accounts for fewer tasks
+	// (done + dead + cancelled) than the distinct pages the store holds
+	// findings of (store.RunPages) went backwards in Redis (a failover to a
+	// lagging replica, a restore). It is not finished in the store (no
+	// removals are computed from it); SetRollback writes the marker that
+	// `queue stats` shows, again on every pass (a marker lost in a later
+	// rollback comes back), and clears it (nil) once the run accounts for
+	// what was stored.
+	SetRollback func(ctx context.Context, run string, b *queue.Rollback) error
+	// RolledBack, when set, is the number of runs found rolled back.
+	RolledBack prometheus.Gauge
+	// Now is the clock of the markers (default time.Now).
+	Now func() time.Time
 
 	marks  map[string]string // run → findings stream mark
 	warned map[string]bool   // runs whose "cannot finish" was logged
+	rolled map[string]bool   // runs found rolled back
 }
 
 // Run checks every Every until ctx is done.
@@ -59,8 +75,13 @@ func (f *runFinisher) Run(ctx context.Context) {
 // Once checks the frontier's runs that the store has not finished.
 func (f *runFinisher) Once(ctx context.Context) error {
 	if f.marks == nil {
-		f.marks, f.warned = map[string]string{}, map[string]bool{}
+		f.marks, f.warned, f.rolled = map[string]string{}, map[string]bool{}, map[string]bool{}
 	}
+	defer func() {
+		if f.RolledBack != nil {
+			f.RolledBack.Set(float64(len(f.rolled)))
+		}
+	}()
 	runs, err := f.Runs(ctx)
 	if err != nil {
 		return err
@@ -69,6 +90,7 @@ func (f *runFinisher) Once(ctx context.Context) error {
 	for _, run := range runs {
 		if r, err := f.Store.Run(ctx, run); err == nil && !r.FinishedAt.IsZero() {
 			delete(f.marks, run)
+			delete(f.rolled, run)
 			continue
 		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -79,6 +101,15 @@ func (f *runFinisher) Once(ctx context.Context) error {
 		}
 		if err != nil {
 			return err
+		}
+		if f.SetRollback != nil && st.Queued <= 0 && st.Leased <= 0 {
+			rolled, err := f.checkRollback(ctx, run, st)
+			if err != nil {
+				return err
+			}
+			if rolled || st.RolledBack != nil {
+				continue // a marker just cleared: finish on a later pass
+			}
 		}
 		if !st.Finished {
 			continue
@@ -123,4 +154,39 @@ func (f *runFinisher) Once(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkRollback compares a settled run's accounting with the pages the
+// store holds findings of, marks the run rolled back (true) or clears its
+// marker.
+func (f *runFinisher) checkRollback(ctx context.Context, run string, st queue.RunStats) (bool, error) {
+	stored, err := f.Store.RunPages(ctx, run)
+	if err != nil {
+		return false, err
+	}
+	settled := st.Done + st.Dead + st.Cancelled
+	if settled >= stored {
+		if st.RolledBack != nil {
+			if err := f.SetRollback(ctx, run, nil); err != nil {
+				return false, err
+			}
+			f.Logger.Info("run no longer rolled back: its accounting covers the pages stored", "run", run, "done", settled, "stored_pages", stored)
+		}
+		delete(f.rolled, run)
+		return false, nil
+	}
+	now := time.Now
+	if f.Now != nil {
+		now = f.Now
+	}
+	if err := f.SetRollback(ctx, run, &queue.Rollback{Done: settled, Stored: stored, At: now()}); err != nil {
+		return false, err
+	}
+	delete(f.marks, run)
+	if !f.rolled[run] {
+		f.rolled[run] = true
+		f.Logger.Error("run rolled back: the frontier accounts for fewer tasks than the pages already stored; not finished in the store (seed the run again)",
+			"run", run, "done", st.Done, "dead", st.Dead, "cancelled", st.Cancelled, "stored_pages", stored)
+	}
+	return true, nil
 }
