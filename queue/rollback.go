@@ -17,30 +17,58 @@ import (
 // the run may then look finished with work that was done and stored
 // missing from its counters (e.g. seeds added and crawled after the point
 // it went back to). The findings consumer's store is outside Redis and
-// keeps what it has seen (the distinct tasks whose findings it stored), so
-// it checks a run that looks finished against that and, when the frontier
-// accounts for fewer tasks than the store already holds, writes a
-// Rollback marker here (SetRollback). Stats reports the marker and a
-// marked run is not finished. The store re-writes the marker on every
+// keeps what it has seen (the distinct pages whose findings it stored, the
+// highest done it read), checks each run against that (RollbackOf) and,
+// when the frontier accounts for less than it already saw, writes a
+// Rollback marker here (SetRollback). Stats reports the marker, and a
+// marked run is not finished. The store writes the marker again on every
 // check while the shortfall lasts, so a marker lost in a later rollback
-// comes back, and clears it once the run accounts for what was stored
+// comes back, and clears it once the run accounts for what was seen
 // (seeded again and crawled through).
 //
 //	mw:{r:RUN}:rollback   string  JSON Rollback; expires with the run
 
 // Rollback says that a run's accounting went backwards.
 type Rollback struct {
-	// Done is the frontier's settled tasks (done + dead + cancelled) when
-	// the store checked; Stored is the distinct tasks whose findings the
-	// store already holds for the run.
-	Done   int64 `json:"done"`
+	// Done is the frontier's done when the store checked (done + dead +
+	// cancelled when compared with Stored).
+	Done int64 `json:"done"`
+	// SeenDone, when above Done, is the highest done the store saw
+	// before: done never decreases otherwise.
+	SeenDone int64 `json:"seen_done,omitempty"`
+	// Stored is the distinct pages whose findings the store holds for the
+	// run (compared only once nothing is queued or leased).
 	Stored int64 `json:"stored"`
 	// At is when the store last checked (its clock).
 	At time.Time `json:"at"`
 }
 
+// RollbackOf compares a run's accounting with what the findings store saw
+// of it: seenDone, the highest done it saw before, and stored, the
+// distinct pages whose findings it holds (negative: not counted). A run
+// whose done is below seenDone went back; so did a run with nothing
+// queued or leased whose done + dead + cancelled is below stored (each
+// stored page was a task of the run, queued once per run: dedup); a run
+// already marked stays so, seeded again or not, until it accounts for
+// stored. It returns nil when none holds. (Pages without findings are never
+// stored, so the second check only sees a rollback of more pages with
+// findings than the run has settled pages without.)
+func RollbackOf(st RunStats, seenDone, stored int64) *Rollback {
+	if st.Done < seenDone {
+		return &Rollback{Done: st.Done, SeenDone: seenDone, Stored: max(stored, 0)}
+	}
+	settledRun := st.Queued <= 0 && st.Leased <= 0
+	if settled := st.Done + st.Dead + st.Cancelled; (settledRun || st.RolledBack != nil) && settled < stored {
+		return &Rollback{Done: settled, Stored: stored}
+	}
+	return nil
+}
+
 // String is the line `queue stats` prints.
 func (b Rollback) String() string {
+	if b.SeenDone > b.Done {
+		return fmt.Sprintf("rolled back: frontier done %d < %d seen by serve before (seed the run again)", b.Done, b.SeenDone)
+	}
 	return fmt.Sprintf("rolled back: frontier done %d < %d pages already stored by serve (seed the run again)", b.Done, b.Stored)
 }
 

@@ -84,6 +84,18 @@ type runPage struct {
 	page []byte
 }
 
+// ObserveDone records that the frontier's accounting of run showed done
+// tasks and returns the highest done ever recorded for it.
+func (s *Store) ObserveDone(ctx context.Context, run string, done int64) (int64, error) {
+	var top int64
+	err := s.write.QueryRowContext(ctx, `INSERT INTO run_seen (run, done) VALUES (?, ?)
+		ON CONFLICT (run) DO UPDATE SET done = max(done, excluded.done) RETURNING done`, run, done).Scan(&top)
+	if err != nil {
+		return 0, fmt.Errorf("store: observe run %s: %w", run, err)
+	}
+	return top, nil
+}
+
 // RunPages returns how many distinct pages (task URLs) of run had their
 // findings stored through PutPages: a floor on the tasks the frontier must
 // account for once the run is finished (it queues a URL once per run).

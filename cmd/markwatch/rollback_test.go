@@ -70,11 +70,16 @@ func (s snapshot) restore(t *testing.T, ctx context.Context, c redis.UniversalCl
 // findings handler (twice for the first page: a redelivered batch), records
 // its progress and acks it, as a worker and serve would.
 func crawl(t *testing.T, ctx context.Context, f *queue.Redis, st *store.Store) int {
+	return crawlUpTo(t, ctx, f, st, -1)
+}
+
+// crawlUpTo is crawl for at most limit pages (negative: all).
+func crawlUpTo(t *testing.T, ctx context.Context, f *queue.Redis, st *store.Store, limit int) int {
 	t.Helper()
 	handle := StoreFindingsBatches(st)
 	n := 0
-	for {
-		tasks, err := f.Lease(ctx, 10)
+	for n != limit {
+		tasks, err := f.Lease(ctx, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,6 +105,7 @@ func crawl(t *testing.T, ctx context.Context, f *queue.Redis, st *store.Store) i
 			n++
 		}
 	}
+	return n
 }
 
 func seeds(run string, from, to int) []markwatch.Task {
@@ -255,5 +261,73 @@ func TestRunFinisherTellsARollback(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(gauge); got != 0 {
 		t.Errorf("gauge %v, want 0", got)
+	}
+}
+
+// A run that goes back mid-crawl, after serve read a higher done: the
+// marker says so while work is still queued, and goes once the run is
+// crawled past it again.
+func TestRunFinisherTellsARollbackMidCrawl(t *testing.T) {
+	ctx := context.Background()
+	srv := testredis.Start(t)
+	client := srv.Client()
+	defer client.Close()
+	f := queue.NewRedis(client, queue.Options{Consumer: "w", Lease: time.Minute})
+	defer f.Close()
+	st, err := store.Open(ctx, t.TempDir(), store.WithBcryptCost(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var logs bytes.Buffer
+	fin := &runFinisher{
+		Store: st, Runs: f.Runs, Stats: f.Stats, Every: time.Hour, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Mark:            func(context.Context) (string, error) { return "1-0", nil },
+		ConsumedThrough: func(context.Context, string) (bool, error) { return true, nil },
+		SetAside:        func(context.Context) (map[string]bool, error) { return nil, nil },
+		SetRollback:     f.SetRollback,
+	}
+	if _, err := f.Add(ctx, seeds("mid", 0, 6)...); err != nil {
+		t.Fatal(err)
+	}
+	crawlUpTo(t, ctx, f, st, 2)
+	snap := takeSnapshot(t, ctx, client)
+	crawlUpTo(t, ctx, f, st, 2)
+	if err := fin.Once(ctx); err != nil { // reads done 4
+		t.Fatal(err)
+	}
+	snap.restore(t, ctx, client)
+	if err := fin.Once(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.Stats(ctx, "mid")
+	if err != nil || s.RolledBack == nil || s.RolledBack.Done != 2 || s.RolledBack.SeenDone != 4 {
+		t.Fatalf("after going back from done 4 to 2: %+v (marker %+v), %v; want marked 2 < 4", s, s.RolledBack, err)
+	}
+	g, out, _ := sweepGlobals()
+	if err := (&QueueStatsCmd{Redis: srv.URL(), RunID: "mid"}).Run(g); err != nil {
+		t.Fatal(err)
+	}
+	if want := "rolled back: frontier done 2 < 4 seen by serve before"; !strings.Contains(out.String(), want) {
+		t.Errorf("queue stats:\n%s\nwant %q", out, want)
+	}
+	// The rolled back tasks were queued again with the rest: crawled
+	// through, the run accounts for everything and finishes.
+	if n := crawl(t, ctx, f, st); n != 4 {
+		t.Fatalf("crawled %d pages after the rollback, want 4", n)
+	}
+	for range 3 {
+		if err := fin.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, err := f.Stats(ctx, "mid"); err != nil || s.RolledBack != nil || !s.Finished || s.Done != 6 {
+		t.Fatalf("crawled through: %+v, %v; want finished, done 6, no marker", s, err)
+	}
+	if r, err := st.Run(ctx, "mid"); err != nil || r.FinishedAt.IsZero() {
+		t.Fatalf("run in the store: %+v, %v; want finished", r, err)
+	}
+	if n := strings.Count(logs.String(), "run rolled back"); n != 1 {
+		t.Errorf("%d rollback log lines, want 1:\n%s", n, logs.String())
 	}
 }

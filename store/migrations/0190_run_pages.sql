@@ -10,3 +10,11 @@ CREATE TABLE run_pages (
 	page BLOB NOT NULL,
 	PRIMARY KEY (run, page)
 ) WITHOUT ROWID;
+
+-- The highest done count of each run's frontier accounting that serve has
+-- seen (Store.ObserveDone): done only grows, so a lower one later means the
+-- accounting went back.
+CREATE TABLE run_seen (
+	run  TEXT PRIMARY KEY,
+	done INTEGER NOT NULL
+) WITHOUT ROWID;
