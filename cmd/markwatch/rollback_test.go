@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -108,6 +107,31 @@ func crawlUpTo(t *testing.T, ctx context.Context, f *queue.Redis, st *store.Stor
 	return n
 }
 
+// rollbackRig is a redis-server, a frontier on it, a store and serve's
+// run finisher over both (the findings stream taken as consumed), logging
+// to the returned buffer.
+func rollbackRig(t *testing.T) (*testredis.Server, redis.UniversalClient, *queue.Redis, *store.Store, *runFinisher, *bytes.Buffer) {
+	srv := testredis.Start(t)
+	client := srv.Client()
+	t.Cleanup(func() { client.Close() })
+	f := queue.NewRedis(client, queue.Options{Consumer: "w", Lease: time.Minute})
+	t.Cleanup(func() { f.Close() })
+	st, err := store.Open(context.Background(), t.TempDir(), store.WithBcryptCost(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	logs := &bytes.Buffer{}
+	fin := &runFinisher{
+		Store: st, Runs: f.Runs, Stats: f.Stats, Every: time.Hour, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Mark:            func(context.Context) (string, error) { return "1-0", nil },
+		ConsumedThrough: func(context.Context, string) (bool, error) { return true, nil },
+		SetAside:        func(context.Context) (map[string]bool, error) { return nil, nil },
+		SetRollback:     f.SetRollback,
+	}
+	return srv, client, f, st, fin, logs
+}
+
 func seeds(run string, from, to int) []markwatch.Task {
 	var out []markwatch.Task
 	for i := from; i < to; i++ {
@@ -125,16 +149,7 @@ func seeds(run string, from, to int) []markwatch.Task {
 // itself lost, and seeding the run again and crawling it through clears it.
 func TestRunFinisherTellsARollback(t *testing.T) {
 	ctx := context.Background()
-	srv := testredis.Start(t)
-	client := srv.Client()
-	defer client.Close()
-	f := queue.NewRedis(client, queue.Options{Consumer: "w", Lease: time.Minute})
-	defer f.Close()
-	st, err := store.Open(ctx, t.TempDir(), store.WithBcryptCost(4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	srv, client, f, st, fin, logs := rollbackRig(t)
 
 	// "ok" is crawled through and never rolled back; "rb" has 3 seeds
 	// crawled before the snapshot and 2 after.
@@ -160,26 +175,9 @@ func TestRunFinisherTellsARollback(t *testing.T) {
 		t.Fatalf("rolled back run before the check: %+v, %v; want finished with done 3 and no lost seed (the silent case)", s, err)
 	}
 
-	var logs bytes.Buffer
 	gauge := prometheus.NewGauge(prometheus.GaugeOpts{Name: "markwatch_runs_rolled_back"})
-	consumed := true
-	fin := &runFinisher{
-		Store: st, Runs: f.Runs, Stats: f.Stats, Every: time.Hour, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		Mark:            func(context.Context) (string, error) { return "1-0", nil },
-		ConsumedThrough: func(context.Context, string) (bool, error) { return consumed, nil },
-		SetAside:        func(context.Context) (map[string]bool, error) { return nil, nil },
-		SetRollback:     f.SetRollback, RolledBack: gauge,
-	}
-	finished := func(run string) bool {
-		r, err := st.Run(ctx, run)
-		if errors.Is(err, store.ErrNotFound) {
-			return false
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return !r.FinishedAt.IsZero()
-	}
+	fin.RolledBack = gauge
+	finished := func(run string) bool { return finishedInStore(t, st, run) }
 	for range 3 {
 		if err := fin.Once(ctx); err != nil {
 			t.Fatal(err)
@@ -269,24 +267,7 @@ func TestRunFinisherTellsARollback(t *testing.T) {
 // crawled past it again.
 func TestRunFinisherTellsARollbackMidCrawl(t *testing.T) {
 	ctx := context.Background()
-	srv := testredis.Start(t)
-	client := srv.Client()
-	defer client.Close()
-	f := queue.NewRedis(client, queue.Options{Consumer: "w", Lease: time.Minute})
-	defer f.Close()
-	st, err := store.Open(ctx, t.TempDir(), store.WithBcryptCost(4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var logs bytes.Buffer
-	fin := &runFinisher{
-		Store: st, Runs: f.Runs, Stats: f.Stats, Every: time.Hour, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		Mark:            func(context.Context) (string, error) { return "1-0", nil },
-		ConsumedThrough: func(context.Context, string) (bool, error) { return true, nil },
-		SetAside:        func(context.Context) (map[string]bool, error) { return nil, nil },
-		SetRollback:     f.SetRollback,
-	}
+	srv, client, f, st, fin, logs := rollbackRig(t)
 	if _, err := f.Add(ctx, seeds("mid", 0, 6)...); err != nil {
 		t.Fatal(err)
 	}
