@@ -47,7 +47,8 @@ type runFinisher struct {
 	// every pass (a marker lost in a later rollback comes back), and clears
 	// it (nil) once the run accounts for what was seen.
 	SetRollback func(ctx context.Context, run string, b *queue.Rollback) error
-	// RolledBack, when set, is the number of runs found rolled back.
+	// RolledBack, when set, is the number of runs found rolled back by
+	// the last complete pass.
 	RolledBack prometheus.Gauge
 	// Now is the clock of the markers (default time.Now).
 	Now func() time.Time
@@ -79,11 +80,7 @@ func (f *runFinisher) Once(ctx context.Context) error {
 	if f.marks == nil {
 		f.marks, f.warned, f.rolled, f.seen = map[string]string{}, map[string]bool{}, map[string]bool{}, map[string]int64{}
 	}
-	defer func() {
-		if f.RolledBack != nil {
-			f.RolledBack.Set(float64(len(f.rolled)))
-		}
-	}()
+	rolledBack := 0 // runs found rolled back in this pass (the gauge, when the pass completes)
 	runs, err := f.Runs(ctx)
 	if err != nil {
 		return err
@@ -109,6 +106,9 @@ func (f *runFinisher) Once(ctx context.Context) error {
 			rolled, err := f.checkRollback(ctx, run, st)
 			if err != nil {
 				return err
+			}
+			if rolled {
+				rolledBack++
 			}
 			if rolled || st.RolledBack != nil {
 				continue // a marker just cleared: finish on a later pass
@@ -155,6 +155,9 @@ func (f *runFinisher) Once(ctx context.Context) error {
 				f.Logger.Error("run finished: notification", "run", run, "err", err)
 			}
 		}
+	}
+	if f.RolledBack != nil {
+		f.RolledBack.Set(float64(rolledBack))
 	}
 	return nil
 }
