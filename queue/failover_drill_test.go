@@ -730,7 +730,87 @@ func TestFailoverDrillSentinel(t *testing.T) {
 	all := x.plainKills("sentinel", false)
 	all = append(all, x.laggedKills("sentinel durable", true))
 	x.stopWorkers()
+	x.durabilityOff()
+	x.startWorkers()
+	x.rollbackReported("sentinel not durable")
+	x.stopWorkers()
 	report(t, all, start)
+}
+
+// rollbackReported: with durability off on one master (Sentinel), a seed
+// enqueued while the replica is held back is crawled and its findings
+// stored by serve before the master dies. Everything of it rolls back
+// together (its seed record, dedup hash, counters, findings entries), so
+// inside Redis the run looks finished as before the seed. serve's store
+// saw more: a higher done (read during the lag, as serve's pass over the
+// runs would) and pages whose findings it holds. The check serve runs
+// (queue.RollbackOf on what its store recorded) marks the run, and
+// `queue stats` reports it rolled back, not finished.
+func (x *foDrill) rollbackReported(name string) {
+	t := x.t
+	ctx := context.Background()
+	run := x.runApart(name + "-rb")
+	queries := x.cat.Queries()
+	if err := x.enqueueQuery(run, queries[0]); err != nil {
+		t.Fatal(err)
+	}
+	x.waitIdle(run)
+	st := x.st.st
+	storedBefore, err := st.RunPages(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doneBefore := x.done(run)
+	var seen int64
+	_, rejoined := x.kill(siteRunsKey, true, func(*testredis.Server) {
+		if err := x.enqueueQuery(run, queries[1]); err != nil {
+			t.Fatalf("%s: enqueue during the lag: %v", name, err)
+		}
+		waitFor(t, "pages of the seed enqueued during the lag done and stored by serve", 60*time.Second, func() bool {
+			n, err := st.RunPages(ctx, run)
+			return err == nil && n > storedBefore && x.done(run) > doneBefore
+		})
+		s, err := x.f.Stats(ctx, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen, err = st.ObserveDone(ctx, run, s.Done); err != nil {
+			t.Fatal(err)
+		}
+	})
+	rejoined()
+	x.waitIdle(run)
+	s, err := x.f.Stats(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := st.RunPages(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Done >= seen {
+		t.Fatalf("%s: done %d after the failover, %d read during the lag: nothing rolled back, the drill did not reproduce the risk", name, s.Done, seen)
+	}
+	if !s.Finished || s.LostSeeds != 0 {
+		t.Errorf("%s: inside Redis the rolled back run should look finished with no lost seed (the gap serve closes): %+v", name, s)
+	}
+	b := queue.RollbackOf(s, seen, stored)
+	if b == nil {
+		t.Fatalf("%s: rollback not detected: %+v, done read during the lag %d, pages stored %d", name, s, seen, stored)
+	}
+	t.Logf("%s: rolled back from done %d (read during the lag) to %d; pages stored %d against %d settled tasks (the stored-pages check alone %s)",
+		name, seen, s.Done, stored, s.Done+s.Dead+s.Cancelled, map[bool]string{true: "would have caught it", false: "would not: pages without findings outnumber the rolled back pages with"}[queue.RollbackOf(s, 0, stored) != nil])
+	if err := x.f.SetRollback(ctx, run, b); err != nil {
+		t.Fatal(err)
+	}
+	args := append(append([]string{"--sites", x.sites, "--log-level", "warn"}, x.globals...), "queue", "stats", "--redis", x.url, "--run", run)
+	out, err := exec.Command(x.bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("queue stats: %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "rolled back: frontier done") {
+		t.Errorf("%s: queue stats does not report the rollback:\n%s", name, out)
+	}
 }
 
 var reportMu sync.Mutex

@@ -74,6 +74,10 @@ type RunStats struct {
 	// is not finished while any are lost. Seed the run again to put them
 	// back.
 	LostSeeds int64 `json:"lost_seeds,omitempty"`
+	// RolledBack, when set, says that the run's accounting went backwards:
+	// the findings store holds more of its pages than the frontier
+	// accounts for (rollback.go). The run is not finished while it is set.
+	RolledBack *Rollback `json:"rolled_back,omitempty"`
 }
 
 // Progress is what one processed page adds to its run's accounting.

@@ -20,6 +20,8 @@ import (
 //	mw:{s:SITE}:seen:RUN     set    12-byte SHA-256 prefixes of canonical URLs; expires RunTTL after the last Add
 //	mw:{r:RUN}:meta          hash   started(ms), cancelled(ms), pages, listings, suspects; expires with the run
 //	mw:{r:RUN}:sites         set    sites the run has tasks on (Stats sums their runs hashes)
+//	mw:{r:RUN}:seeds         set    SITE·HASH of each seed (seeds.go)
+//	mw:{r:RUN}:rollback      string JSON Rollback: the store holds more of the run's pages than it accounts for (rollback.go)
 //	mw:{g}:sites             zset   site → highest priority band seen (Lease's site order)
 //	mw:{g}:runs              zset   run → started(ms)
 //	mw:{g}:workers           zset   consumer → last heartbeat(ms)

@@ -671,7 +671,10 @@ func (r *Redis) Stats(ctx context.Context, run string) (RunStats, error) {
 			return RunStats{}, err
 		}
 	}
-	st.Finished = st.Queued <= 0 && st.Leased <= 0 && st.LostSeeds == 0
+	if st.RolledBack, err = r.rollback(ctx, run); err != nil {
+		return RunStats{}, err
+	}
+	st.Finished = st.Queued <= 0 && st.Leased <= 0 && st.LostSeeds == 0 && st.RolledBack == nil
 	if st.Finished && idleAt > 0 {
 		st.FinishedAt = time.UnixMilli(idleAt)
 	}

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -64,8 +66,45 @@ func (s *Store) PutPages(ctx context.Context, pages []PageFindings) error {
 	if len(pages) == 1 {
 		all = pages[0].Findings
 	}
-	_, err := s.PutFindings(ctx, all)
+	var seen []runPage
+	for _, pf := range pages {
+		if pf.Page != nil && pf.Page.URL != "" && len(pf.Findings) > 0 {
+			sum := sha256.Sum256([]byte(pf.Page.URL))
+			seen = append(seen, runPage{run: cmp.Or(pf.Page.Task.Run, pf.Findings[0].Run), page: sum[:12]})
+		}
+	}
+	_, err := s.putFindings(ctx, all, seen)
 	return err
+}
+
+// runPage is a page whose findings a run stored (table run_pages): its
+// task URL's SHA-256 prefix.
+type runPage struct {
+	run  string
+	page []byte
+}
+
+// ObserveDone records that the frontier's accounting of run showed done
+// tasks and returns the highest done ever recorded for it.
+func (s *Store) ObserveDone(ctx context.Context, run string, done int64) (int64, error) {
+	var top int64
+	err := s.write.QueryRowContext(ctx, `INSERT INTO run_seen (run, done) VALUES (?, ?)
+		ON CONFLICT (run) DO UPDATE SET done = max(done, excluded.done) RETURNING done`, run, done).Scan(&top)
+	if err != nil {
+		return 0, fmt.Errorf("store: observe run %s: %w", run, err)
+	}
+	return top, nil
+}
+
+// RunPages returns how many distinct pages (task URLs) of run had their
+// findings stored through PutPages: a floor on the tasks the frontier must
+// account for once the run is finished (it queues a URL once per run).
+func (s *Store) RunPages(ctx context.Context, run string) (int64, error) {
+	var n int64
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM run_pages WHERE run = ?`, run).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: pages of run %s: %w", run, err)
+	}
+	return n, nil
 }
 
 // preserve keeps pf's page as evidence when any finding is suspect and
@@ -114,6 +153,12 @@ func (s *Store) preserve(ev *evidence.Batch, pf *PageFindings) error {
 // already stored for its (run, site, listing id) changes nothing. Findings
 // without a listing id or run are rejected, and then nothing is written.
 func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) (int, error) {
+	return s.putFindings(ctx, findings, nil)
+}
+
+// putFindings is PutFindings that also records, in the same transaction,
+// the pages the findings came from.
+func (s *Store) putFindings(ctx context.Context, findings []markwatch.Finding, pages []runPage) (int, error) {
 	if len(findings) == 0 {
 		return 0, nil
 	}
@@ -144,6 +189,11 @@ func (s *Store) PutFindings(ctx context.Context, findings []markwatch.Finding) (
 		}
 		if ok {
 			written++
+		}
+	}
+	for _, p := range pages {
+		if _, err := w.insPage.ExecContext(ctx, p.run, p.page); err != nil {
+			return 0, fmt.Errorf("store: put findings: a page of run %s: %w", p.run, err)
 		}
 	}
 	if err := w.finish(ctx); err != nil {
@@ -177,6 +227,7 @@ type ingestStatements struct {
 	// updStatus and addDecision serve setStatus everywhere: prepared once,
 	// because preparing an UPDATE of listings compiles every trigger on it.
 	updStatus, addDecision, addUndo *sql.Stmt
+	insPage                         *sql.Stmt // run_pages
 }
 
 var ingestSQL = []struct {
@@ -208,6 +259,7 @@ var ingestSQL = []struct {
 	{func(s *ingestStatements) **sql.Stmt { return &s.updStatus }, `UPDATE listings SET status = ?, status_at = ?, status_by = ?, note = ? WHERE id = ? AND status = ?`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.addDecision }, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, batch, run) VALUES (?,?,?,?,?,?,?,?)`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.addUndo }, `INSERT INTO decisions (listing, from_status, to_status, actor, at, note, undo_of) VALUES (?,?,?,?,?,?,?)`},
+	{func(s *ingestStatements) **sql.Stmt { return &s.insPage }, `INSERT OR IGNORE INTO run_pages (run, page) VALUES (?, ?)`},
 	{func(s *ingestStatements) **sql.Stmt { return &s.runCount }, `UPDATE runs SET findings = findings + ?, suspects = suspects + ?, reappeared = reappeared + ?,
 			started_at = min(started_at, ?) WHERE id = ?`},
 }

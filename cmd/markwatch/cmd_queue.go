@@ -478,6 +478,9 @@ func writeStats(g *Globals, all []queue.RunStats, asJSON bool) error {
 		if st.LostSeeds > 0 {
 			finished = fmt.Sprintf("no: %d seeds lost in a failover (seed the run again)", st.LostSeeds)
 		}
+		if st.RolledBack != nil {
+			finished = "no: " + st.RolledBack.String()
+		}
 		if st.Finished {
 			finished = "yes"
 			if !st.FinishedAt.IsZero() {

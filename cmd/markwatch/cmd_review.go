@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/term"
 
 	"github.com/markwatch/markwatch"
@@ -127,6 +128,12 @@ func (c *ServeCmd) Run(g *Globals) error {
 				return runs, err
 			},
 		}
+		finisher.SetRollback = frontier.SetRollback
+		finisher.RolledBack = prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "markwatch_runs_rolled_back",
+			Help: "Runs whose frontier accounting is below the pages the store already holds findings of (a Redis rollback): not finished.",
+		})
+		reg.MustRegister(finisher.RolledBack)
 		if notifier != nil {
 			finisher.Finished = notifier.RunFinished
 		}

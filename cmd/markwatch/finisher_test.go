@@ -57,16 +57,7 @@ func TestRunFinisher(t *testing.T) {
 		ConsumedThrough: func(_ context.Context, mark string) (bool, error) { return consumed && mark == "5-0", nil },
 		SetAside:        func(context.Context) (map[string]bool, error) { return map[string]bool{"lost": true}, nil },
 	}
-	finished := func(run string) bool {
-		r, err := st.Run(ctx, run)
-		if errors.Is(err, store.ErrNotFound) {
-			return false
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return !r.FinishedAt.IsZero()
-	}
+	finished := func(run string) bool { return finishedInStore(t, st, run) }
 	for pass := 1; pass <= 2; pass++ {
 		if err := fin.Once(ctx); err != nil {
 			t.Fatal(err)
@@ -97,4 +88,17 @@ func TestRunFinisher(t *testing.T) {
 	if finished("imported") {
 		t.Error("a run unknown to the frontier was finished")
 	}
+}
+
+// finishedInStore says whether the store finished run.
+func finishedInStore(t *testing.T, st *store.Store, run string) bool {
+	t.Helper()
+	r, err := st.Run(context.Background(), run)
+	if errors.Is(err, store.ErrNotFound) {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return !r.FinishedAt.IsZero()
 }
