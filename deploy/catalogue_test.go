@@ -63,6 +63,7 @@ var catalogue = map[string]metric{
 	"markwatch_findings_dead_letters_total":     {"counter", nil},
 	"markwatch_redis_unavailable_seconds_total": {"counter", nil},
 	"markwatch_site_paused":                     {"gauge", []string{"site"}},
+	"markwatch_runs_rolled_back":                {"gauge", nil},
 	// schedule
 	"markwatch_sweep_runs_total":                     {"counter", []string{"sweep", "trigger"}},
 	"markwatch_sweep_runs":                           {"gauge", []string{"sweep", "state"}},
