@@ -207,7 +207,12 @@ func (r *Redis) leaseSite(ctx context.Context, out []markwatch.Task, site string
 		got := out[before:]
 		kept, err := r.held(ctx, got)
 		if err != nil {
-			r.opts.Logger.Warn("leases not confirmed before a failover; giving them up", "site", site, "tasks", len(got), "err", err)
+			// Given up, they may still be leased to this consumer on the
+			// promoted master: give them back (only those it holds), so
+			// that they are leasable at once rather than when their lease
+			// expires.
+			rerr := r.Release(ctx, got...) // ErrLeaseLost: not held, the fleet has them
+			r.opts.Logger.Warn("leases not confirmed before a failover; giving them up", "site", site, "tasks", len(got), "err", err, "release_err", rerr)
 			kept = nil
 		} else if len(kept) < len(got) {
 			r.opts.Logger.Warn("leases lost in a failover; left to the fleet", "site", site, "lost", len(got)-len(kept), "kept", len(kept))
