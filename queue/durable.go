@@ -168,7 +168,8 @@ func confirmed(ctx context.Context, client redis.UniversalClient, key string, wr
 		if retryable(err) {
 			// The write may or may not have run: the connection to the
 			// master broke. Run it again through the client, which rides
-			// out the failover (every queue write is safe to repeat).
+			// out the failover (every queue write is safe to repeat; a
+			// lease that ran gets the same tasks again, scripts.go).
 			_, err = run(client)
 		}
 		return err

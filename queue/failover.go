@@ -26,7 +26,8 @@ import (
 // error. A retried command may have run once already (the reply was lost
 // with the master): every queue write is safe to repeat (dedup on add,
 // lease checks on ack, nack, release and extend; the store writes findings
-// idempotently), and a repeated lease at worst strands tasks until their
+// idempotently), and a repeated lease answers with the tasks its first run
+// leased (the request's record, scripts.go), so none is stranded until its
 // lease expires.
 
 type retryHook struct {

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 //
 //	mw:{s:SITE}:q:BAND       stream, one per priority band 0..15, consumer group "mw"
 //	mw:{s:SITE}:delayed      zset   band·run·payload by not-before (ms): backoff and NotBefore
+//	mw:{s:SITE}:lease:REQ    string the entries one lease request leased (band:id,…), kept a short while: a repeated request gets them again
 //	mw:{s:SITE}:dead         hash   task id → band·run·died(ms)·payload (payload carries the last error)
 //	mw:{s:SITE}:runs         hash   RUN·q|l|d|f|x|c|i → queued, leased, done, failed, dead, cancelled, idle-since(ms);
 //	                                RUN·cancelled → when the run was cancelled (ms): its tasks are refused
@@ -66,6 +68,12 @@ func newSiteKeys(site string) *siteKeys {
 		k.streams[b] = tag + "q:" + strconv.Itoa(b)
 	}
 	return k
+}
+
+// leaseRequest returns the key of a new lease request's record (in the
+// site's slot; a random name, as two processes may share a consumer name).
+func (k *siteKeys) leaseRequest() string {
+	return keyPrefix + "{s:" + k.site + "}:lease:" + strconv.FormatUint(rand.Uint64(), 36)
 }
 
 func (k *siteKeys) seen(run string) string {

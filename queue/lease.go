@@ -136,17 +136,29 @@ func (r *Redis) wake(sites ...string) {
 	}
 }
 
+// leaseRecordFor is how long a lease request's record is kept: longer
+// than the client can go on repeating the request (its failover budget,
+// twice over for a write that confirmed repeats through the client, and
+// go-redis' own retries).
+func leaseRecordFor(c redis.UniversalClient) time.Duration {
+	return 2*FailoverBudget(c) + 30*time.Second
+}
+
 // leaseSite leases up to want tasks from one site, appended to out; a
 // positive wait means its token bucket was empty and says when the next
 // token comes.
 func (r *Redis) leaseSite(ctx context.Context, out []markwatch.Task, site string, want int, now time.Time) ([]markwatch.Task, time.Duration, error) {
 	k := r.siteKeys(site)
 	limit := r.opts.Limit(site)
-	keys := append([]string{k.runs, k.delayed, k.bucket}, k.allStreams()...)
+	// The request's record (scripts.go): every run of this one lease, the
+	// client's retries through a failover included, gets the same tasks.
+	keys := append(append(make([]string, 0, 20), k.runs, k.delayed, k.bucket), k.allStreams()...)
+	keys = append(keys, k.leaseRequest())
+	keep := leaseRecordFor(r.client).Milliseconds()
 	var res []any
 	err := confirmed(ctx, r.client, k.runs, func(ctx context.Context, c redis.Cmdable) (bool, error) {
 		var err error
-		res, err = leaseScript.Run(ctx, c, keys, ms(now), want, r.opts.Consumer, limit.Rate, limit.burst()).Slice()
+		res, err = leaseScript.Run(ctx, c, keys, ms(now), want, r.opts.Consumer, limit.Rate, limit.burst(), keep).Slice()
 		return len(res) > 4, err // {0, band, id, run, payload, …}: something was leased
 	})
 	unconfirmed := errors.Is(err, errUnconfirmed)
@@ -195,7 +207,12 @@ func (r *Redis) leaseSite(ctx context.Context, out []markwatch.Task, site string
 		got := out[before:]
 		kept, err := r.held(ctx, got)
 		if err != nil {
-			r.opts.Logger.Warn("leases not confirmed before a failover; giving them up", "site", site, "tasks", len(got), "err", err)
+			// Given up, they may still be leased to this consumer on the
+			// promoted master: give them back (only those it holds), so
+			// that they are leasable at once rather than when their lease
+			// expires.
+			rerr := r.Release(ctx, got...) // ErrLeaseLost: not held, the fleet has them
+			r.opts.Logger.Warn("leases not confirmed before a failover; giving them up", "site", site, "tasks", len(got), "err", err, "release_err", rerr)
 			kept = nil
 		} else if len(kept) < len(got) {
 			r.opts.Logger.Warn("leases lost in a failover; left to the fleet", "site", site, "lost", len(got)-len(kept), "kept", len(kept))

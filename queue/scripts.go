@@ -172,16 +172,47 @@ return n
 // cancelled run met on the way (added between CancelRun's flag and its
 // sweep of the streams) are dropped, not leased, and cost no token.
 //
+// A lease is a request with an id of its own (KEYS[20], the request's
+// record): the entries it leased are recorded there (band:id, for ARGV[6]
+// ms), and the same request run again, because its reply was lost with a
+// connection (a failover) and the client repeated it, answers with those
+// entries (the ones still leased to the consumer), not with new ones.
+// Otherwise the first entries would stay pending for a worker that never
+// heard of them until their lease expired. The record is written with the
+// lease, so a master that dies loses both or neither.
+//
 //	KEYS[1]     runs hash      KEYS[2] delayed zset     KEYS[3] bucket hash
-//	KEYS[4..19] streams of bands 0..15
+//	KEYS[4..19] streams of bands 0..15   KEYS[20] the request's record
 //	ARGV[1] now (ms)  ARGV[2] max  ARGV[3] consumer
 //	ARGV[4] rate (tokens/s, 0: unlimited)  ARGV[5] burst
+//	ARGV[6] how long the request's record is kept (ms)
 //	returns {status, band1, id1, run1, payload1, ...}; status 0: ok (maybe
 //	no tasks), -1: rate limited, -2: the site is paused (PauseSite: the
 //	bucket's paused_until); then the second element is the wait in ms
 var leaseScript = redis.NewScript(luaHelpers + `
 local now, max, consumer = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local rate, burst = tonumber(ARGV[4]), tonumber(ARGV[5])
+local prev = redis.call('GET', KEYS[20])
+if prev then
+  local out = {0}
+  for b, id in string.gmatch(prev, '(%d+):([^,]+)') do
+    local key = KEYS[4 + tonumber(b)]
+    if held(key, id, consumer) then
+      local e = redis.call('XRANGE', key, id, id)[1]
+      if e then
+        local run, payload
+        for j = 1, #e[2], 2 do
+          if e[2][j] == 'r' then run = e[2][j+1] elseif e[2][j] == 't' then payload = e[2][j+1] end
+        end
+        out[#out + 1] = tonumber(b)
+        out[#out + 1] = id
+        out[#out + 1] = run
+        out[#out + 1] = payload
+      end
+    end
+  end
+  return out
+end
 local made, stopped, counts, dropped = {}, {}, {}, false
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
 for _, m in ipairs(due) do
@@ -225,7 +256,7 @@ if rate > 0 then
   end
   max = math.min(max, math.floor(tokens))
 end
-local out, got = {0}, 0
+local out, got, leased = {0}, 0, {}
 for b = 15, 0, -1 do
   if got >= max then break end
   local key = KEYS[4 + b]
@@ -256,6 +287,7 @@ for b = 15, 0, -1 do
           out[#out + 1] = payload
           count(counts, run, 'l', 1)
           got = got + 1
+          leased[#leased + 1] = b .. ':' .. e[1]
         end
       end
       if #entries < want then break end
@@ -264,6 +296,9 @@ for b = 15, 0, -1 do
 end
 if rate > 0 and got > 0 then
   redis.call('HSET', KEYS[3], 'tokens', tostring(tokens - got))
+end
+if got > 0 then
+  redis.call('SET', KEYS[20], table.concat(leased, ','), 'PX', ARGV[6])
 end
 bump(KEYS[1], counts)
 if dropped then idle(KEYS[1], counts, now) end
