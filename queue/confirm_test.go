@@ -58,13 +58,14 @@ func (h *waitBreaker) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 // another worker after the failover) is dropped, so no page is fetched
 // twice; an ack is made again, and counted once.
 func TestUnconfirmedLeaseAndAck(t *testing.T) {
-	srv := testredis.Start(t)
+	srv, _ := startWithReplica(t)
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer client.Close()
 	queue.Resilient(client, -1, nil) // no retries: the hook's errors reach the queue at once
-	// A replica the server does not have: each WAIT gives up after its
-	// short bound and the write is taken as it is (best effort).
-	queue.SetDurability(client, queue.Durability{Replicas: 1, Timeout: 10 * time.Millisecond})
+	queue.SetDurability(client, queue.Durability{Replicas: 1, Timeout: 10 * time.Second})
+	// A broken WAIT marks the master replica-less (a failover's promoted
+	// replica has none yet); here every lease and ack tries WAIT again.
+	defer queue.SetReplicaMissingFor(queue.SetReplicaMissingFor(0))
 	h := &waitBreaker{}
 	client.AddHook(h)
 	raw := srv.Client()
@@ -74,13 +75,12 @@ func TestUnconfirmedLeaseAndAck(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 
-	// Best effort: no replica confirms, the lease is worked all the same.
 	if _, err := a.Add(ctx, itemTasks("r", "s", 6)...); err != nil {
 		t.Fatal(err)
 	}
 	got, err := a.Lease(ctx, 2)
 	if err != nil || len(got) != 2 {
-		t.Fatalf("lease without a confirming replica = %d, %v; want 2", len(got), err)
+		t.Fatalf("lease confirmed by the replica = %d, %v; want 2", len(got), err)
 	}
 
 	// The connection breaks before the confirmation; the master still
@@ -143,5 +143,148 @@ func snapshot(t *testing.T, c redis.UniversalClient, pattern string) func() {
 				t.Errorf("restore %s: %v", k, err)
 			}
 		}
+	}
+}
+
+// startWithReplica starts a master and a replica linked to it.
+func startWithReplica(t *testing.T) (master, replica *testredis.Server) {
+	t.Helper()
+	master, replica = testredis.Start(t), testredis.Start(t)
+	replica.Kill()
+	replica.RestartAsReplicaOf(t, master)
+	waitFor(t, "the replica linked", 30*time.Second, func() bool {
+		info, err := master.Client().Info(context.Background(), "replication").Result()
+		return err == nil && strings.Contains(info, "connected_slaves:1") && strings.Contains(info, "state=online")
+	})
+	return master, replica
+}
+
+// waitWatcher reports each WAIT sent (after onWait, before it is sent).
+type waitWatcher struct {
+	mu     sync.Mutex
+	waits  int
+	onWait func()
+}
+
+func (h *waitWatcher) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.waits
+}
+
+func (h *waitWatcher) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *waitWatcher) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h *waitWatcher) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if strings.EqualFold(cmd.Name(), "wait") {
+			h.mu.Lock()
+			h.waits++
+			f := h.onWait
+			h.onWait = nil
+			h.mu.Unlock()
+			if f != nil {
+				f()
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// A lease is worked only once a replica holds it, however slow the
+// replica (a starved replica, a link that stalls before the master dies:
+// a lease taken as it is would be rolled back with the master and the
+// page fetched twice), within the durability timeout; a master with no
+// replica connected is not waited on lease after lease.
+func TestLeaseWaitsForASlowReplica(t *testing.T) {
+	srv, rep := startWithReplica(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer client.Close()
+	queue.SetDurability(client, queue.Durability{Replicas: 1, Timeout: time.Minute})
+	h := &waitWatcher{}
+	client.AddHook(h)
+	ctx := context.Background()
+	a := queue.NewRedis(client, queue.Options{Consumer: "a", Lease: 5 * time.Minute})
+	defer a.Close()
+	if _, err := a.Add(ctx, itemTasks("r", "s", 6)...); err != nil {
+		t.Fatal(err)
+	}
+
+	// The replica stops answering (connected, not acknowledging); it is
+	// let go only after the lease's WAIT was sent, and a while later.
+	rep.Pause(t)
+	var mu sync.Mutex
+	resumed := false
+	h.mu.Lock()
+	h.onWait = func() {
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			mu.Lock()
+			resumed = true
+			mu.Unlock()
+			rep.Resume(t)
+		}()
+	}
+	h.mu.Unlock()
+	got, err := a.Lease(ctx, 2)
+	mu.Lock()
+	confirmedFirst := resumed
+	mu.Unlock()
+	if err != nil || len(got) != 2 {
+		t.Fatalf("lease = %d, %v; want 2", len(got), err)
+	}
+	if !confirmedFirst {
+		t.Fatal("the lease was handed out while its replica was stopped: a failover then would hand the page to another worker")
+	}
+
+	// The replica dies: a lease waits for it to come back (WAIT after
+	// WAIT), and is handed out once the returning replica holds it.
+	rep.Kill()
+	waitFor(t, "the master to drop its replica", 30*time.Second, func() bool {
+		info, err := srv.Client().Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(info, "connected_slaves:0")
+	})
+	queue.SetDurability(client, queue.Durability{Replicas: 1, Timeout: 20 * time.Millisecond})
+	defer queue.SetReplicaGoneAfter(queue.SetReplicaGoneAfter(time.Hour))
+	before := h.count()
+	type result struct {
+		n   int
+		err error
+	}
+	leased := make(chan result, 1)
+	go func() {
+		got, err := a.Lease(ctx, 1)
+		leased <- result{len(got), err}
+	}()
+	waitFor(t, "the lease to wait for the missing replica", 30*time.Second, func() bool { return h.count()-before >= 3 })
+	select {
+	case r := <-leased:
+		t.Fatalf("lease handed out (%d, %v) while its master had no replica", r.n, r.err)
+	default:
+	}
+	rep.RestartAsReplicaOf(t, srv)
+	if r := <-leased; r.err != nil || r.n != 1 {
+		t.Fatalf("lease once the replica is back = %d, %v; want 1", r.n, r.err)
+	}
+
+	// Gone for good (here: replicaGoneAfter is 0): the first lease gives
+	// up on its WAIT and marks the master replica-less; later ones do not
+	// wait at all.
+	rep.Kill()
+	waitFor(t, "the master to drop its replica", 30*time.Second, func() bool {
+		info, err := srv.Client().Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(info, "connected_slaves:0")
+	})
+	queue.SetReplicaGoneAfter(0)
+	defer queue.SetReplicaMissingFor(queue.SetReplicaMissingFor(time.Hour))
+	before = h.count()
+	for range 2 {
+		if got, err := a.Lease(ctx, 1); err != nil || len(got) != 1 {
+			t.Fatalf("lease without a replica = %d, %v; want 1 (best effort)", len(got), err)
+		}
+	}
+	if n := h.count() - before; n != 1 {
+		t.Fatalf("two leases after the replica is gone sent %d WAITs; want 1 (the first; none after)", n)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,7 +21,7 @@ import (
 // after the publish, so the page is not fetched again), the queue waits
 // for replicas to confirm: the write and WAIT run on one connection to the
 // master holding the key, and a write not confirmed in time is reported
-// with ErrNotDurable. Leases and acks get one short WAIT each and are
+// with ErrNotDurable. Leases and acks get one WAIT each and are
 // checked again when it fails (confirmed, below). Every other write
 // (follow-up tasks, counters) is repaired by the queue itself when lost: a
 // lost follow-up task was added before its parent's ack on the same
@@ -120,15 +121,72 @@ func redirected(err error) bool {
 // lease hands the page to another worker while the first one fetches it,
 // a lost ack leaves the task pending until its lease expires and the page
 // is fetched again. With durability on, both are followed on the same
-// connection by one WAIT of at most confirmWait: when the master answers
-// it, the write is on a replica (or the replica is lagging and the write
-// is taken as it is, best effort: leasing never waits out a slow or
-// missing replica). When the connection fails before WAIT answers, the
-// write may have died with the master, and the caller checks on the
-// master as it is after the failover (see Lease and Ack).
+// connection by WAIT until a replica holds them: a replica that is slow,
+// or gone for a moment (a loaded machine, a link that drops before the
+// master dies, a replica still resyncing after a failover), is waited
+// for, so the page is fetched only once its lease is on a replica. When
+// the connection fails before WAIT answers, the write may have died with
+// the master, and the caller checks on the master as it is after the
+// failover (see Lease and Ack). Leasing does not stall on a replica that
+// is gone: a master whose replicas have confirmed nothing for
+// replicaGoneAfter, or whose connection just failed (a failover: the
+// promoted replica has no replica of its own yet), is marked replica-less, and its leases and acks are
+// taken as they are (best effort) while one WAIT of the durability
+// timeout each replicaMissingFor sees whether a replica is back.
 
-// confirmWait bounds the WAIT after a lease or an ack.
-const confirmWait = 100 * time.Millisecond
+// replicaGoneAfter is how long leases and acks wait for a replica before
+// the master is taken as replica-less.
+var replicaGoneAfter = 2 * time.Second
+
+// replicaMissingFor is how long WAIT is skipped on a replica-less master
+// before it is tried again.
+var replicaMissingFor = time.Second
+
+// replicaWatch is what is known of one master's replicas (one per
+// *redis.Client: a Cluster node, or a server or Sentinel's master).
+type replicaWatch struct {
+	mu        sync.Mutex
+	skipUntil time.Time // replica-less: WAIT is skipped before this; zero when not
+}
+
+var replicaWatches sync.Map // *redis.Client → *replicaWatch
+
+func watchOf(node *redis.Client) *replicaWatch {
+	if w, ok := replicaWatches.Load(node); ok {
+		return w.(*replicaWatch)
+	}
+	w, _ := replicaWatches.LoadOrStore(node, &replicaWatch{})
+	return w.(*replicaWatch)
+}
+
+// mode says, at now, whether the master is replica-less (skip: do not
+// wait), and whether this caller should try one WAIT to see if a replica
+// is back (probe; the others keep skipping meanwhile).
+func (w *replicaWatch) mode(now time.Time) (replicaLess, skip bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.skipUntil.IsZero():
+		return false, false
+	case now.Before(w.skipUntil):
+		return true, true
+	default:
+		w.skipUntil = now.Add(replicaMissingFor)
+		return true, false
+	}
+}
+
+func (w *replicaWatch) replicaLess(now time.Time) {
+	w.mu.Lock()
+	w.skipUntil = now.Add(replicaMissingFor)
+	w.mu.Unlock()
+}
+
+func (w *replicaWatch) confirmed() {
+	w.mu.Lock()
+	w.skipUntil = time.Time{}
+	w.mu.Unlock()
+}
 
 // errUnconfirmed says that the connection failed after the write was
 // answered and before a replica confirmed it.
@@ -177,8 +235,48 @@ func confirmed(ctx context.Context, client redis.UniversalClient, key string, wr
 	if !changed {
 		return nil
 	}
-	if err := conn.Wait(ctx, d.Replicas, min(d.Timeout, confirmWait)).Err(); err != nil {
+	if err := confirmOn(ctx, node, conn, d); err != nil {
 		return fmt.Errorf("confirm a write to %s: %w (%w)", key, errUnconfirmed, err)
 	}
 	return nil
+}
+
+// confirmOn waits, on conn to node's master, until d.Replicas replicas
+// hold what was written on conn (WAIT, d.Timeout at a time), for at most
+// replicaGoneAfter; on a replica-less master it does not wait (replicaWatch).
+// It returns only a connection error: a write not confirmed is taken as it
+// is.
+func confirmOn(ctx context.Context, node *redis.Client, conn *redis.Conn, d Durability) error {
+	w := watchOf(node)
+	less, skip := w.mode(time.Now())
+	if skip {
+		return nil
+	}
+	start := time.Now()
+	for {
+		n, err := conn.Wait(ctx, d.Replicas, d.Timeout).Result()
+		if err != nil {
+			// Most likely a failover: a promoted replica has no replica
+			// of its own until the old master is back (a Sentinel client
+			// keeps one watch for whichever node is master). Not waited
+			// on until a probe finds one, so that the fleet resumes at
+			// once.
+			w.replicaLess(time.Now())
+			return err
+		}
+		if int(n) >= d.Replicas {
+			w.confirmed()
+			return nil
+		}
+		if less || ctx.Err() != nil {
+			return nil // the probe found no replica back: still replica-less
+		}
+		if now := time.Now(); now.Sub(start) >= replicaGoneAfter {
+			w.replicaLess(now)
+			return nil
+		}
+		if again, _ := w.mode(time.Now()); again {
+			return nil // another caller found the master replica-less meanwhile
+		}
+	}
 }

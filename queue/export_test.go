@@ -1,4 +1,22 @@
 package queue
 
+import "time"
+
 // ItemTaskSample is itemTaskSample for the external tests' benchmarks.
 var ItemTaskSample = itemTaskSample
+
+// SetReplicaGoneAfter sets how long a master may lack a replica before
+// leases and acks stop waiting for one; it returns the old value.
+func SetReplicaGoneAfter(d time.Duration) time.Duration {
+	old := replicaGoneAfter
+	replicaGoneAfter = d
+	return old
+}
+
+// SetReplicaMissingFor sets how long WAIT is skipped on a replica-less
+// master; it returns the old value.
+func SetReplicaMissingFor(d time.Duration) time.Duration {
+	old := replicaMissingFor
+	replicaMissingFor = d
+	return old
+}

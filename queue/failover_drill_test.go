@@ -256,7 +256,7 @@ func (x *foDrill) kill(key string, hold bool, held func(master *testredis.Server
 	if hold {
 		r.LetReplicate(t)
 	}
-	t.Logf("killed master %s of %s (replica %s bytes behind just before, held back for %v, promotable after %v); failover done after %v", m.Addr, key, lag, heldFor.Round(time.Millisecond), ready.Round(time.Millisecond), okAt.Sub(killedAt).Round(time.Millisecond))
+	t.Logf("killed master %s of %s at %s (replica %s bytes behind just before, held back for %v, promotable after %v); failover done after %v", m.Addr, key, killedAt.Format("15:04:05.000"), lag, heldFor.Round(time.Millisecond), ready.Round(time.Millisecond), okAt.Sub(killedAt).Round(time.Millisecond))
 	done := make(chan struct{})
 	go func() { defer close(done); x.be.rejoin(t, m) }()
 	return okAt, func() { <-done }
@@ -410,13 +410,23 @@ func (x *foDrill) finish(o *outcome, run string, since int, strict bool, boundRe
 	}
 	// Every page of the run fetched, at most 1% twice.
 	seen := map[string]int{}
+	at := map[string][]string{}
 	for _, r := range x.market.Requests()[since:] {
 		if r.Site == "mart" && r.Path != "/robots.txt" {
 			seen[r.URI]++
+			at[r.URI] = append(at[r.URI], r.Time.Format("15:04:05.000"))
 		}
 	}
-	for _, n := range seen {
+	var twice []string
+	for uri, n := range seen {
 		o.refetched += int64(n - 1)
+		if n > 1 {
+			twice = append(twice, fmt.Sprintf("%s at %s", uri, strings.Join(at[uri], ", ")))
+		}
+	}
+	if len(twice) > 0 {
+		sort.Strings(twice)
+		t.Logf("%s: fetched more than once: %s", o.name, strings.Join(twice[:min(len(twice), 20)], "; "))
 	}
 	if int64(len(seen)) != st.Done {
 		t.Errorf("%s: %d distinct pages fetched, %d done", o.name, len(seen), st.Done)

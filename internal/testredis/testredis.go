@@ -187,6 +187,26 @@ func (s *Server) Kill() {
 	<-done
 }
 
+// Pause stops the server's process (SIGSTOP): its connections stay open
+// but nothing is answered, as a server starved of CPU. Resume undoes it.
+func (s *Server) Pause(t testing.TB) { s.signal(t, syscall.SIGSTOP) }
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume(t testing.TB) { s.signal(t, syscall.SIGCONT) }
+
+func (s *Server) signal(t testing.TB, sig syscall.Signal) {
+	t.Helper()
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		t.Fatalf("testredis: signal %v to %s: not running", sig, s.Addr)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("testredis: signal %v to %s: %v", sig, s.Addr, err)
+	}
+}
+
 // shutdown stops the server gracefully (SIGTERM: Redis fsyncs the AOF),
 // killing it if it takes more than 10s.
 func (s *Server) shutdown() {
