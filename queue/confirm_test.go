@@ -288,3 +288,32 @@ func TestLeaseWaitsForASlowReplica(t *testing.T) {
 		t.Fatalf("two leases after the replica is gone sent %d WAITs; want 1 (the first; none after)", n)
 	}
 }
+
+// A failover (a WAIT whose connection broke) marks the master
+// replica-less, so that the fleet does not stall while the promoted
+// replica has none; a replica that then comes online in step is noticed
+// by the probe, not only by a later lease, and waited for again.
+func TestReplicaBackAfterAFailoverIsWaitedFor(t *testing.T) {
+	srv, _ := startWithReplica(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer client.Close()
+	queue.Resilient(client, -1, nil)
+	queue.SetDurability(client, queue.Durability{Replicas: 1, Timeout: 10 * time.Second})
+	defer queue.SetReplicaMissingFor(queue.SetReplicaMissingFor(time.Hour)) // no lease probes
+	h := &waitBreaker{}
+	client.AddHook(h)
+	ctx := context.Background()
+	a := queue.NewRedis(client, queue.Options{Consumer: "a", Lease: time.Minute})
+	defer a.Close()
+	if _, err := a.Add(ctx, itemTasks("r", "s", 4)...); err != nil {
+		t.Fatal(err)
+	}
+	if !queue.WaitsOnReplicas(client) {
+		t.Fatal("a master with a replica in step taken as replica-less")
+	}
+	h.arm(nil)
+	if got, err := a.Lease(ctx, 2); err != nil || len(got) != 2 || h.broken != 1 {
+		t.Fatalf("lease through a broken WAIT = %d, %v (broken %d); want 2 kept", len(got), err, h.broken)
+	}
+	waitFor(t, "the probe to find the replica in step", 30*time.Second, func() bool { return queue.WaitsOnReplicas(client) })
+}

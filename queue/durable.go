@@ -147,6 +147,7 @@ var replicaMissingFor = time.Second
 type replicaWatch struct {
 	mu        sync.Mutex
 	skipUntil time.Time // replica-less: WAIT is skipped before this; zero when not
+	probing   bool      // a probe (watchReplicas) is running
 }
 
 var replicaWatches sync.Map // *redis.Client → *replicaWatch
@@ -176,10 +177,75 @@ func (w *replicaWatch) mode(now time.Time) (replicaLess, skip bool) {
 	}
 }
 
-func (w *replicaWatch) replicaLess(now time.Time) {
+// replicaLess marks the master replica-less from now, and starts a probe
+// that ends it as soon as the master lists a replica in step.
+func (w *replicaWatch) replicaLess(node *redis.Client, now time.Time, want int) {
 	w.mu.Lock()
 	w.skipUntil = now.Add(replicaMissingFor)
+	start := !w.probing
+	w.probing = true
 	w.mu.Unlock()
+	if start {
+		go w.watchReplicas(node, want)
+	}
+}
+
+// replicaProbeEvery is how often a replica-less master is asked (INFO
+// replication) whether a replica is back; replicaProbeFor bounds the
+// probe (a node that is no longer master is not asked for ever).
+var (
+	replicaProbeEvery = 200 * time.Millisecond
+	replicaProbeFor   = 2 * time.Minute
+)
+
+// watchReplicas asks node's master every replicaProbeEvery whether want
+// replicas are online and in step (acknowledged within the last second),
+// and ends the replica-less state when they are: a replica that rejoins
+// after a failover is waited for again at once, not only when a lease's
+// own probe (one WAIT a second) happens to find it, maybe while it lags.
+func (w *replicaWatch) watchReplicas(node *redis.Client, want int) {
+	defer func() {
+		w.mu.Lock()
+		w.probing = false
+		w.mu.Unlock()
+	}()
+	for deadline := time.Now().Add(replicaProbeFor); time.Now().Before(deadline); {
+		time.Sleep(replicaProbeEvery)
+		w.mu.Lock()
+		done := w.skipUntil.IsZero()
+		w.mu.Unlock()
+		if done {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		info, err := node.Info(ctx, "replication").Result()
+		cancel()
+		if errors.Is(err, redis.ErrClosed) {
+			return
+		}
+		if err == nil && replicasInStep(info) >= want {
+			w.confirmed()
+			return
+		}
+	}
+}
+
+// replicasInStep counts the replicas INFO replication lists online with a
+// lag (seconds since their last acknowledgement) of at most 1.
+func replicasInStep(info string) int {
+	n := 0
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || !strings.HasPrefix(k, "slave") || !strings.Contains(v, "state=online") {
+			continue
+		}
+		for _, f := range strings.Split(v, ",") {
+			if lag, ok := strings.CutPrefix(f, "lag="); ok && (lag == "0" || lag == "1") {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func (w *replicaWatch) confirmed() {
@@ -261,7 +327,7 @@ func confirmOn(ctx context.Context, node *redis.Client, conn *redis.Conn, d Dura
 			// keeps one watch for whichever node is master). Not waited
 			// on until a probe finds one, so that the fleet resumes at
 			// once.
-			w.replicaLess(time.Now())
+			w.replicaLess(node, time.Now(), d.Replicas)
 			return err
 		}
 		if int(n) >= d.Replicas {
@@ -272,7 +338,7 @@ func confirmOn(ctx context.Context, node *redis.Client, conn *redis.Conn, d Dura
 			return nil // the probe found no replica back: still replica-less
 		}
 		if now := time.Now(); now.Sub(start) >= replicaGoneAfter {
-			w.replicaLess(now)
+			w.replicaLess(node, now, d.Replicas)
 			return nil
 		}
 		if again, _ := w.mode(time.Now()); again {

@@ -1,6 +1,10 @@
 package queue
 
-import "time"
+import (
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // ItemTaskSample is itemTaskSample for the external tests' benchmarks.
 var ItemTaskSample = itemTaskSample
@@ -19,4 +23,13 @@ func SetReplicaMissingFor(d time.Duration) time.Duration {
 	old := replicaMissingFor
 	replicaMissingFor = d
 	return old
+}
+
+// WaitsOnReplicas says whether leases and acks on c's master wait for
+// replicas (false while the master is taken as replica-less).
+func WaitsOnReplicas(c *redis.Client) bool {
+	w := watchOf(c)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.skipUntil.IsZero()
 }
