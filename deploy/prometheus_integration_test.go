@@ -111,9 +111,12 @@ scrape_configs:
 		return false, fmt.Sprintf("no %s target among %d", promJob, len(targets.ActiveTargets))
 	})
 	t.Logf("target up after %s", time.Since(start).Round(time.Millisecond))
-	if got := api.query(ctx, t, `up{job="`+promJob+`"}`); len(got) != 1 || got[0].value != 1 {
-		t.Fatalf("up{job=%q} = %+v, want one series with value 1", promJob, got)
-	}
+	// The targets API can report a scrape's health before its up sample is
+	// queryable (seen on a loaded machine): wait for the sample itself.
+	waitFor(ctx, t, "up{job="+promJob+"} = 1", func() (bool, string) {
+		got := api.query(ctx, t, `up{job="`+promJob+`"}`)
+		return len(got) == 1 && got[0].value == 1, fmt.Sprintf("up = %+v, want one series with value 1", got)
+	})
 
 	// 2. The healthy sites have produced listings, so the run has got far
 	// enough for a false positive on them to show.
