@@ -69,6 +69,7 @@ func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 func (h *retryHook) retry(ctx context.Context, op func() error, reset func()) error {
 	var start time.Time
 	for attempt := 0; ; attempt++ {
+		began := time.Now()
 		err := op()
 		if err == nil || !transient(err) {
 			h.info.outage.up() // Redis answered, even if with an error
@@ -78,7 +79,7 @@ func (h *retryHook) retry(ctx context.Context, op func() error, reset func()) er
 		if start.IsZero() {
 			start = now
 		}
-		h.info.outage.down(err, h.info.budget)
+		h.info.outage.down(err, h.info.budget, began)
 		if cc, ok := h.client.(*redis.ClusterClient); ok {
 			cc.ReloadState(ctx)
 		}
@@ -148,7 +149,9 @@ type outage struct {
 	isOut atomic.Bool
 	mu    sync.Mutex
 	since time.Time
+	upAt  time.Time // when a command last succeeded after an outage
 	total time.Duration
+	now   func() time.Time // time.Now; tests set a clock
 }
 
 // outages are every tracker of the process, summed by the metric.
@@ -158,23 +161,27 @@ var (
 )
 
 func newOutage(log *slog.Logger) *outage {
-	o := &outage{log: log}
+	o := &outage{log: log, now: time.Now}
 	outagesMu.Lock()
 	outages = append(outages, o)
 	outagesMu.Unlock()
 	return o
 }
 
-func (o *outage) down(err error, budget time.Duration) {
+// down records a failed attempt that began at began. An attempt that
+// began before Redis was last seen back (a dial whose own retries started
+// while the server was still down) belongs to the outage already ended,
+// not to a new one.
+func (o *outage) down(err error, budget time.Duration, began time.Time) {
 	if o.isOut.Load() {
 		return
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.isOut.Load() {
+	if o.isOut.Load() || began.Before(o.upAt) {
 		return
 	}
-	o.since = time.Now()
+	o.since = o.now()
 	o.isOut.Store(true)
 	o.log.Warn("redis unavailable; retrying", "failover_budget", budget.String(), "err", err)
 }
@@ -188,7 +195,8 @@ func (o *outage) up() {
 	if !o.isOut.Load() {
 		return
 	}
-	d := time.Since(o.since)
+	o.upAt = o.now()
+	d := o.upAt.Sub(o.since)
 	o.total += d
 	o.isOut.Store(false)
 	o.log.Warn("redis available again", "unavailable_seconds", d.Seconds())
