@@ -149,13 +149,9 @@ func snapshot(t *testing.T, c redis.UniversalClient, pattern string) func() {
 // startWithReplica starts a master and a replica linked to it.
 func startWithReplica(t *testing.T) (master, replica *testredis.Server) {
 	t.Helper()
-	master, replica = testredis.Start(t), testredis.Start(t)
-	replica.Kill()
-	replica.RestartAsReplicaOf(t, master)
-	waitFor(t, "the replica linked", 30*time.Second, func() bool {
-		info, err := master.Client().Info(context.Background(), "replication").Result()
-		return err == nil && strings.Contains(info, "connected_slaves:1") && strings.Contains(info, "state=online")
-	})
+	master = testredis.Start(t)
+	replica = testredis.StartReplicaOf(t, master)
+	master.WaitOnlineReplicas(t, 1, 30*time.Second)
 	return master, replica
 }
 
@@ -241,10 +237,7 @@ func TestLeaseWaitsForASlowReplica(t *testing.T) {
 	// The replica dies: a lease waits for it to come back (WAIT after
 	// WAIT), and is handed out once the returning replica holds it.
 	rep.Kill()
-	waitFor(t, "the master to drop its replica", 30*time.Second, func() bool {
-		info, err := srv.Client().Info(ctx, "replication").Result()
-		return err == nil && strings.Contains(info, "connected_slaves:0")
-	})
+	srv.WaitOnlineReplicas(t, 0, 30*time.Second)
 	queue.SetDurability(client, queue.Durability{Replicas: 1, Timeout: 20 * time.Millisecond})
 	defer queue.SetReplicaGoneAfter(queue.SetReplicaGoneAfter(time.Hour))
 	before := h.count()
@@ -272,10 +265,7 @@ func TestLeaseWaitsForASlowReplica(t *testing.T) {
 	// up on its WAIT and marks the master replica-less; later ones do not
 	// wait at all.
 	rep.Kill()
-	waitFor(t, "the master to drop its replica", 30*time.Second, func() bool {
-		info, err := srv.Client().Info(ctx, "replication").Result()
-		return err == nil && strings.Contains(info, "connected_slaves:0")
-	})
+	srv.WaitOnlineReplicas(t, 0, 30*time.Second)
 	queue.SetReplicaGoneAfter(0)
 	defer queue.SetReplicaMissingFor(queue.SetReplicaMissingFor(time.Hour))
 	before = h.count()

@@ -50,6 +50,33 @@ func Start(t testing.TB) *Server {
 	return start(t, t.TempDir())
 }
 
+// StartReplicaOf runs a private redis-server replicating master (not yet
+// in sync when it returns: see WaitOnlineReplicas).
+func StartReplicaOf(t testing.TB, master *Server) *Server {
+	t.Helper()
+	return start(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
+}
+
+// WaitOnlineReplicas waits until the server, as a master, lists exactly n
+// replicas online (INFO replication), up to timeout.
+func (s *Server) WaitOnlineReplicas(t testing.TB, n int, timeout time.Duration) {
+	t.Helper()
+	rc := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer rc.Close()
+	deadline := time.Now().Add(timeout)
+	for {
+		info, err := rc.Info(context.Background(), "replication").Result()
+		_, online := replicationOf(info)
+		if err == nil && online == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("testredis: %s has %d replicas online after %v, want %d (%v)", s.Addr, online, timeout, n, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func start(t testing.TB, dir string, extra ...string) *Server {
 	t.Helper()
 	s := &Server{bin: lookPath(t, "redis-server"), dir: dir, extra: extra}
@@ -594,7 +621,7 @@ func StartSentinel(t testing.TB, replicas, sentinels int, downAfter time.Duratio
 	master := start(t, t.TempDir())
 	s.Data = append(s.Data, master)
 	for i := 0; i < replicas; i++ {
-		s.Data = append(s.Data, start(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(master.port)))
+		s.Data = append(s.Data, StartReplicaOf(t, master))
 	}
 	quorum := sentinels/2 + 1
 	for i := 0; i < sentinels; i++ {
