@@ -13,36 +13,54 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// waitBreaker fails the WAIT that confirms a lease or an ack as a master
-// dying between its answer and its replica's confirmation would: the
-// connection breaks. before runs first (to play the failover's rollback).
-type waitBreaker struct {
+// waitHook watches the WAITs that confirm leases and acks: it counts them,
+// runs onWait (once, set by the test) as one is sent, and, when armed,
+// fails the next one as a master dying between its answer and its
+// replica's confirmation would: the connection breaks. before runs first
+// (to play the failover's rollback).
+type waitHook struct {
 	mu     sync.Mutex
+	waits  int
+	onWait func()
 	on     bool
 	before func()
 	broken int
 }
 
-func (h *waitBreaker) arm(before func()) {
+func (h *waitHook) arm(before func()) {
 	h.mu.Lock()
 	h.on, h.before, h.broken = true, before, 0
 	h.mu.Unlock()
 }
 
-func (h *waitBreaker) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *waitBreaker) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+func (h *waitHook) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.waits
+}
+
+func (h *waitHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *waitHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
 }
-func (h *waitBreaker) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+func (h *waitHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
+		if !strings.EqualFold(cmd.Name(), "wait") {
+			return next(ctx, cmd)
+		}
 		h.mu.Lock()
-		on, before := h.on && strings.EqualFold(cmd.Name(), "wait"), h.before
-		if on {
+		h.waits++
+		onWait, brk, before := h.onWait, h.on, h.before
+		h.onWait = nil
+		if brk {
 			h.on = false
 			h.broken++
 		}
 		h.mu.Unlock()
-		if !on {
+		if onWait != nil {
+			onWait()
+		}
+		if !brk {
 			return next(ctx, cmd)
 		}
 		if before != nil {
@@ -66,7 +84,7 @@ func TestUnconfirmedLeaseAndAck(t *testing.T) {
 	// A broken WAIT marks the master replica-less (a failover's promoted
 	// replica has none yet); here every lease and ack tries WAIT again.
 	defer queue.SetReplicaMissingFor(queue.SetReplicaMissingFor(0))
-	h := &waitBreaker{}
+	h := &waitHook{}
 	client.AddHook(h)
 	raw := srv.Client()
 	ctx := context.Background()
@@ -155,39 +173,6 @@ func startWithReplica(t *testing.T) (master, replica *testredis.Server) {
 	return master, replica
 }
 
-// waitWatcher reports each WAIT sent (after onWait, before it is sent).
-type waitWatcher struct {
-	mu     sync.Mutex
-	waits  int
-	onWait func()
-}
-
-func (h *waitWatcher) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.waits
-}
-
-func (h *waitWatcher) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *waitWatcher) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-func (h *waitWatcher) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if strings.EqualFold(cmd.Name(), "wait") {
-			h.mu.Lock()
-			h.waits++
-			f := h.onWait
-			h.onWait = nil
-			h.mu.Unlock()
-			if f != nil {
-				f()
-			}
-		}
-		return next(ctx, cmd)
-	}
-}
-
 // A lease is worked only once a replica holds it, however slow the
 // replica (a starved replica, a link that stalls before the master dies:
 // a lease taken as it is would be rolled back with the master and the
@@ -198,7 +183,7 @@ func TestLeaseWaitsForASlowReplica(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer client.Close()
 	queue.SetDurability(client, queue.Durability{Replicas: 1, Timeout: time.Minute})
-	h := &waitWatcher{}
+	h := &waitHook{}
 	client.AddHook(h)
 	ctx := context.Background()
 	a := queue.NewRedis(client, queue.Options{Consumer: "a", Lease: 5 * time.Minute})
@@ -290,7 +275,7 @@ func TestReplicaBackAfterAFailoverIsWaitedFor(t *testing.T) {
 	queue.Resilient(client, -1, nil)
 	queue.SetDurability(client, queue.Durability{Replicas: 1, Timeout: 10 * time.Second})
 	defer queue.SetReplicaMissingFor(queue.SetReplicaMissingFor(time.Hour)) // no lease probes
-	h := &waitBreaker{}
+	h := &waitHook{}
 	client.AddHook(h)
 	ctx := context.Background()
 	a := queue.NewRedis(client, queue.Options{Consumer: "a", Lease: time.Minute})
