@@ -130,9 +130,10 @@ func redirected(err error) bool {
 // failover (see Lease and Ack). Leasing does not stall on a replica that
 // is gone: a master whose replicas have confirmed nothing for
 // replicaGoneAfter, or whose connection just failed (a failover: the
-// promoted replica has no replica of its own yet), is marked replica-less, and its leases and acks are
-// taken as they are (best effort) while one WAIT of the durability
-// timeout each replicaMissingFor sees whether a replica is back.
+// promoted replica has no replica of its own yet), is marked
+// replica-less, and its leases and acks are taken as they are (best
+// effort) until a probe (watchReplicas) finds a replica online and in
+// step, or one WAIT each replicaMissingFor is confirmed.
 
 // replicaGoneAfter is how long leases and acks wait for a replica before
 // the master is taken as replica-less.
@@ -179,6 +180,13 @@ func (w *replicaWatch) mode(now time.Time) (replicaLess, skip bool) {
 
 // replicaLess marks the master replica-less from now, and starts a probe
 // that ends it as soon as the master lists a replica in step.
+// isReplicaLess says whether the master is taken as replica-less now.
+func (w *replicaWatch) isReplicaLess() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.skipUntil.IsZero()
+}
+
 func (w *replicaWatch) replicaLess(node *redis.Client, now time.Time, want int) {
 	w.mu.Lock()
 	w.skipUntil = now.Add(replicaMissingFor)
@@ -211,10 +219,7 @@ func (w *replicaWatch) watchReplicas(node *redis.Client, want int) {
 	}()
 	for deadline := time.Now().Add(replicaProbeFor); time.Now().Before(deadline); {
 		time.Sleep(replicaProbeEvery)
-		w.mu.Lock()
-		done := w.skipUntil.IsZero()
-		w.mu.Unlock()
-		if done {
+		if !w.isReplicaLess() {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -341,7 +346,7 @@ func confirmOn(ctx context.Context, node *redis.Client, conn *redis.Conn, d Dura
 			w.replicaLess(node, now, d.Replicas)
 			return nil
 		}
-		if again, _ := w.mode(time.Now()); again {
+		if w.isReplicaLess() {
 			return nil // another caller found the master replica-less meanwhile
 		}
 	}

@@ -27,9 +27,4 @@ func SetReplicaMissingFor(d time.Duration) time.Duration {
 
 // WaitsOnReplicas says whether leases and acks on c's master wait for
 // replicas (false while the master is taken as replica-less).
-func WaitsOnReplicas(c *redis.Client) bool {
-	w := watchOf(c)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.skipUntil.IsZero()
-}
+func WaitsOnReplicas(c *redis.Client) bool { return !watchOf(c).isReplicaLess() }

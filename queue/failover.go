@@ -69,7 +69,7 @@ func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 func (h *retryHook) retry(ctx context.Context, op func() error, reset func()) error {
 	var start time.Time
 	for attempt := 0; ; attempt++ {
-		began := time.Now()
+		began := h.info.outage.now()
 		err := op()
 		if err == nil || !transient(err) {
 			h.info.outage.up() // Redis answered, even if with an error

@@ -416,19 +416,18 @@ func (x *foDrill) finish(o *outcome, run string, since int, strict bool, boundRe
 		t.Errorf("%s: %d pages done, the catalogue has %d", o.name, st.Done, x.pages)
 	}
 	// Every page of the run fetched, at most 1% twice.
-	seen := map[string]int{}
-	at := map[string][]string{}
+	// seen: each page's fetch times.
+	seen := map[string][]string{}
 	for _, r := range x.market.Requests()[since:] {
 		if r.Site == "mart" && r.Path != "/robots.txt" {
-			seen[r.URI]++
-			at[r.URI] = append(at[r.URI], r.Time.Format("15:04:05.000"))
+			seen[r.URI] = append(seen[r.URI], r.Time.Format("15:04:05.000"))
 		}
 	}
 	var twice []string
-	for uri, n := range seen {
-		o.refetched += int64(n - 1)
-		if n > 1 {
-			twice = append(twice, fmt.Sprintf("%s at %s", uri, strings.Join(at[uri], ", ")))
+	for uri, at := range seen {
+		o.refetched += int64(len(at) - 1)
+		if len(at) > 1 {
+			twice = append(twice, fmt.Sprintf("%s at %s", uri, strings.Join(at, ", ")))
 		}
 	}
 	if len(twice) > 0 {
