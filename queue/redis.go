@@ -342,6 +342,7 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 	type group struct {
 		stream, run string
 		ids         []string
+		tasks       []markwatch.Task
 	}
 	var errs []error
 	var lost []string
@@ -375,6 +376,7 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 				g.ids = make([]string, 0, min(len(tasks), 128))
 			}
 			g.ids = append(g.ids, id)
+			g.tasks = append(g.tasks, *t)
 		}
 		for len(groups) > 0 {
 			// Lua's unpack bounds a call's arguments: at most ackChunk ids a call.
@@ -406,11 +408,25 @@ func (r *Redis) Ack(ctx context.Context, tasks ...markwatch.Task) error {
 				return slices.ContainsFunc(res, func(n int64) bool { return n > 0 }), err
 			})
 			if errors.Is(err, errUnconfirmed) {
-				// The master may have died with these acks: ack again on
-				// the master as it is now. An ack that survived counts
-				// nothing the second time (the script acks only what this
-				// consumer still holds), one rolled back is made again.
-				err = ackScript.Run(ctx, r.client, keys, args...).Err()
+				// The master may have died with these acks, and with the
+				// follow-up tasks this worker added just before them (on
+				// the same master, not confirmed on their own). An ack is
+				// therefore not made again: a task the promoted master
+				// still leases to this consumer (its ack rolled back) is
+				// given back and fetched again, which adds its follow-ups
+				// again (dedup keeps the ones that survived single). An ack
+				// that survived leaves nothing leased: Release finds it
+				// lost, which is the outcome wanted.
+				var again []markwatch.Task
+				for _, g := range call {
+					again = append(again, g.tasks...)
+				}
+				err = r.Release(ctx, again...)
+				if errors.Is(err, ErrLeaseLost) {
+					err = nil
+				}
+				r.opts.Logger.Warn("acks not confirmed before a failover; tasks still leased here are given back to be fetched again",
+					"site", site, "tasks", len(again), "err", err)
 			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("queue: ack %d tasks of site %s: %w", n, site, err))
