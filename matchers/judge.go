@@ -832,7 +832,7 @@ func (m *Matcher) readAs(c *candidate, v via) string {
 	case viaAlias:
 		return m.marks[c.mark].Names[0]
 	case viaPinyin, viaHomophone:
-		return c.term + " (" + c.reading + ")"
+		return c.reading
 	}
 	return c.term
 }

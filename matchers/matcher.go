@@ -234,6 +234,8 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		if allHan(sk) && len(sk) >= 2 {
 			combos := nameReadings(sk)
 			spellings, reading := pinyinSpellingsOf(sk, combos)
+			// What a phonetic hit is read as, built once per name.
+			reading = term + " (" + reading + ")"
 			for _, v := range spellings {
 				for k, r := range v { // i reads as l in skeletons
 					if r == 'i' {

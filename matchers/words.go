@@ -4,6 +4,7 @@ package matchers
 
 import (
 	_ "embed"
+	"math/bits"
 	"sort"
 )
 
@@ -12,7 +13,7 @@ import (
 // part of speech), turned by `go generate` (internal/gendata) into a sorted
 // table of 56-bit word hashes, each with a frequency class and a
 // part-of-speech class in its low byte. It is read in place: no parsing and
-// no heap at start-up, and a lookup is a binary search. Loading gse's own
+// no heap at start-up, and a lookup is an interpolation search. Loading gse's own
 // segmenter instead costs 3.4 s and 128 MB per process, and segmenting
 // every title would cost far more than the matcher's whole budget; the
 // matcher only needs to ask "is this run of characters a word, and what
@@ -43,13 +44,47 @@ func wordInfo(runes []rune) (freq, pos uint8, ok bool) {
 		h *= 1099511628211
 	}
 	h >>= 8
-	n := len(hanWords) / 8
-	i := sort.Search(n, func(i int) bool { return entry(i)>>8 >= h })
-	if i == n || entry(i)>>8 != h {
+	i := findHash(h, len(hanWords)/8)
+	if i < 0 {
 		return 0, 0, false
 	}
 	info := uint8(entry(i))
 	return info >> 3, info & 7, true
+}
+
+// findHash returns the index of the entry whose hash is h among the first
+// n, or -1. The hashes are uniform, so interpolation finds the entry in
+// two or three probes where a binary search takes nineteen, each of them
+// a cache miss at this table's size (2.7 MB); a window the interpolation
+// cannot narrow (a run of near-equal hashes) ends in a binary search.
+func findHash(h uint64, n int) int {
+	lo, hi := 0, n-1
+	for probes := 0; lo <= hi; probes++ {
+		el, eh := entry(lo)>>8, entry(hi)>>8
+		if h < el || h > eh {
+			return -1
+		}
+		if hi-lo < 16 || probes == 4 || eh == el {
+			i := lo + sort.Search(hi-lo+1, func(i int) bool { return entry(lo+i)>>8 >= h })
+			if i <= hi && entry(i)>>8 == h {
+				return i
+			}
+			return -1
+		}
+		// i = lo + (h-el)*(hi-lo)/(eh-el), in 128 bits.
+		up, low := bits.Mul64(h-el, uint64(hi-lo))
+		q, _ := bits.Div64(up, low, eh-el)
+		i := lo + int(q)
+		switch e := entry(i) >> 8; {
+		case e == h:
+			return i
+		case e < h:
+			lo = i + 1
+		default:
+			hi = i - 1
+		}
+	}
+	return -1
 }
 
 func entry(i int) uint64 {
