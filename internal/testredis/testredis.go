@@ -2,6 +2,7 @@ package testredis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -36,6 +37,9 @@ type Server struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
+	// portLock holds the port for the server's whole life, down or up
+	// (see reservePort).
+	portLock *os.File
 
 	clientsMu sync.Mutex
 	clients   []closer
@@ -80,19 +84,34 @@ func (s *Server) WaitOnlineReplicas(t testing.TB, n int, timeout time.Duration) 
 func start(t testing.TB, dir string, extra ...string) *Server {
 	t.Helper()
 	s := &Server{bin: lookPath(t, "redis-server"), dir: dir, extra: extra}
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		s.port = freePort(t)
-		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
-		if lastErr = s.launch(); lastErr == nil {
-			break
-		}
-	}
-	if lastErr != nil {
-		t.Fatalf("testredis: start redis-server: %v\n%s", lastErr, s.logTail())
+	if err := s.launchOnFreePort(t); err != nil {
+		t.Fatalf("testredis: start redis-server: %v\n%s", err, s.logTail())
 	}
 	t.Cleanup(s.stop)
 	return s
+}
+
+// launchOnFreePort reserves a free port for s and launches it there,
+// trying another port when the launch fails.
+func (s *Server) launchOnFreePort(t testing.TB) error {
+	t.Helper()
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		s.port, s.portLock = reservePort(t)
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+		if err = s.launch(); err == nil {
+			return nil
+		}
+		s.releasePort()
+	}
+	return err
+}
+
+func (s *Server) releasePort() {
+	if s.portLock != nil {
+		_ = s.portLock.Close() // closing the file drops its lock
+		s.portLock = nil
+	}
 }
 
 func lookPath(t testing.TB, name string) string {
@@ -104,14 +123,55 @@ func lookPath(t testing.TB, name string) string {
 	return p
 }
 
-func freePort(t testing.TB) int {
+// reservePort returns a free loopback port and a lock on it, to be held
+// while a server owns the port, including while it is killed and before it
+// is restarted on the same port. The kernel's free port is free only now:
+// without the lock, another test starting a server at that moment (in this
+// process or in another package's, which go test runs beside it) could be
+// given the port of a server that a test has just killed, and the killed
+// server's clients would talk to it. The locks are flock(2) locks on files
+// named by port in one directory: the kernel drops them when a test process
+// dies, so no stale reservation outlives it.
+func reservePort(t testing.TB) (int, *os.File) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("testredis: find a free port: %v", err)
+	for attempt := 0; attempt < 100; attempt++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("testredis: find a free port: %v", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		_ = l.Close()
+		f, err := lockPort(port)
+		if err != nil {
+			t.Fatalf("testredis: port reservations: %v", err)
+		}
+		if f != nil {
+			return port, f
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("testredis: no free port without a reservation after 100 tries")
+	return 0, nil
+}
+
+// lockPort takes the reservation of port: the open, locked file, or nil
+// when a live server (of this process or another) holds it.
+func lockPort(port int) (*os.File, error) {
+	dir := filepath.Join(os.TempDir(), "markwatch-testredis-ports")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return f, nil
 }
 
 func (s *Server) args() []string {
@@ -272,6 +332,7 @@ func (s *Server) Restart(t testing.TB) {
 		if err = s.launch(); err == nil {
 			return
 		}
+		t.Logf("testredis: restart on %s: %v (trying again)", s.Addr, err)
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("testredis: restart redis-server on %s: %v\n%s", s.Addr, err, s.logTail())
@@ -287,11 +348,11 @@ func (s *Server) stop() {
 	s.mu.Lock()
 	cmd, done := s.cmd, s.done
 	s.mu.Unlock()
-	if cmd == nil {
-		return
+	if cmd != nil {
+		_ = cmd.Process.Signal(syscall.SIGKILL) // data is in t.TempDir(), nothing to keep
+		<-done
 	}
-	_ = cmd.Process.Signal(syscall.SIGKILL) // data is in t.TempDir(), nothing to keep
-	<-done
+	s.releasePort()
 }
 
 // Cluster is a private Redis Cluster of masters without replicas.
@@ -633,15 +694,7 @@ func StartSentinel(t testing.TB, replicas, sentinels int, downAfter time.Duratio
 				port, n.dir, filepath.Join(n.dir, "redis.log"), s.Name, master.port, quorum,
 				s.Name, downAfter.Milliseconds(), s.Name, max(3*downAfter.Milliseconds(), 2000), s.Name)
 		}
-		var err error
-		for attempt := 0; attempt < 5; attempt++ {
-			n.port = freePort(t)
-			n.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port))
-			if err = n.launch(); err == nil {
-				break
-			}
-		}
-		if err != nil {
+		if err := n.launchOnFreePort(t); err != nil {
 			t.Fatalf("testredis: start sentinel: %v\n%s", err, n.logTail())
 		}
 		t.Cleanup(n.stop)

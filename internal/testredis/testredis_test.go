@@ -142,3 +142,31 @@ func TestSentinelFailover(t *testing.T) {
 	s.Replicated(t, 1, 30*time.Second)
 	t.Logf("restarted node replicating %v after its restart", time.Since(start))
 }
+
+// A killed server keeps its port reserved until its test ends: no other
+// server of this process or of another test process can be handed it
+// before the test restarts it there.
+func TestKilledServerKeepsItsPort(t *testing.T) {
+	var port int
+	t.Run("server", func(t *testing.T) {
+		srv := Start(t)
+		port = srv.port
+		srv.Kill()
+		if f, err := lockPort(port); err != nil || f != nil {
+			if f != nil {
+				f.Close()
+			}
+			t.Fatalf("port %d of a killed server could be reserved again (%v)", port, err)
+		}
+		srv.Restart(t)
+		if err := srv.Client().Ping(context.Background()).Err(); err != nil {
+			t.Fatalf("PING after Kill+Restart: %v", err)
+		}
+	})
+	// The subtest's cleanup stopped the server and gave the port back.
+	f, err := lockPort(port)
+	if err != nil || f == nil {
+		t.Fatalf("port %d still reserved after its server stopped (%v)", port, err)
+	}
+	f.Close()
+}
