@@ -26,5 +26,5 @@ go build -o "$bindir/markwatch" ./cmd/markwatch
 # quarter of the CPU idle (measured: 3 min 57 s at -p 2, 3 min 9 s at -p 4,
 # quiet machine). The longest packages go first, so that none of them is
 # left running alone at the end.
-MARKWATCH_BIN="$bindir/markwatch" go test -race -count=1 -p 4 -parallel 4 -timeout 20m \
+MARKWATCH_BIN="$bindir/markwatch" go test -race -count=1 -p 4 -timeout 20m \
 	./queue/ ./store/ ./deploy/ ./review/ ./cmd/markwatch/ ./demo/ ./crawler/ ./...
