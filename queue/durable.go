@@ -103,10 +103,17 @@ func writeAndWait(ctx context.Context, client redis.UniversalClient, key string,
 
 // retryable says whether a write that failed with err may succeed on the
 // master as it is now: any error that is not Redis' own answer (a lost
-// connection, a closed one), or one of its failover answers.
+// connection, a closed one), or one of its failover answers. The answer
+// is judged by itself, also when go-redis wraps it as the dedicated
+// connection's bad state ("Conn is in a bad state: READONLY …", a node
+// demoted to replica): that connection is done with, but the next attempt
+// takes a new one to the master as it is then.
 func retryable(err error) bool {
 	var reply redis.Error
-	return !errors.As(err, &reply) || transient(err) || redirected(err)
+	if !errors.As(err, &reply) {
+		return true
+	}
+	return transient(reply) || redirected(reply)
 }
 
 // redirected says whether err is a Cluster redirection (the slot moved,
