@@ -54,8 +54,9 @@ func wordInfo(runes []rune) (freq, pos uint8, ok bool) {
 
 // findHash returns the index of the entry whose hash is h among the first
 // n, or -1. The hashes are uniform, so interpolation finds the entry in
-// two or three probes where a binary search takes nineteen, each of them
-// a cache miss at this table's size (2.7 MB); a window the interpolation
+// two or three probes where a binary search takes nineteen (a fifth fewer
+// instructions per matched title; in time the two are alike, both paying
+// a few cache misses in this 2.7 MB table). A window the interpolation
 // cannot narrow (a run of near-equal hashes) ends in a binary search.
 func findHash(h uint64, n int) int {
 	lo, hi := 0, n-1
