@@ -32,10 +32,15 @@ for row in "${plan[@]}"; do
 	go test -run '^$' -bench "$pattern" -benchmem -count 1 -timeout 30m $flags "$pkg" | tee -a bench/raw.txt
 done
 
+# The table replaces the head of bench/RESULTS.md (everything before its
+# first "## " section); the dated sections below it, written by hand from
+# interleaved rounds, are kept. A filtered run prints its table only.
+table=$(mktemp)
+trap 'rm -f "$table"' EXIT
 {
 	echo "# Benchmark results"
 	echo
-	echo "Machine: $(nproc) cores, $(go version | cut -d' ' -f3), $(date -u +%Y-%m-%dT%H:%MZ). Raw output: bench/raw.txt."
+	echo "Machine: $(nproc) cores, $(go version | cut -d' ' -f3), $(date -u +%Y-%m-%dT%H:%MZ). Raw output: bench/raw.txt. Dated sections below were written by hand from interleaved rounds."
 	echo
 	echo "| package | benchmark | metrics |"
 	echo "|---|---|---|"
@@ -47,5 +52,15 @@ done
 			for (i = 3; i + 1 <= NF; i += 2) m = m (m == "" ? "" : ", ") $i " " $(i+1)
 			printf "| %s | %s | %s |\n", pkg, name, m
 		}' bench/raw.txt
-} >bench/RESULTS.md
-echo "wrote bench/RESULTS.md" >&2
+} >"$table"
+if [ "$filter" != "." ]; then
+	cat "$table"
+	echo "filtered run: bench/RESULTS.md left as it was" >&2
+	exit 0
+fi
+if [ -f bench/RESULTS.md ]; then
+	echo >>"$table"
+	awk 'found || /^## / { found = 1; print }' bench/RESULTS.md >>"$table"
+fi
+cat "$table" >bench/RESULTS.md
+echo "wrote bench/RESULTS.md (the table; dated sections kept)" >&2
