@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"math/bits"
 	"sort"
+	"sync"
 )
 
 // The Chinese dictionary the matcher consults around Han hits: the zh_s
@@ -44,13 +45,42 @@ func wordInfo(runes []rune) (freq, pos uint8, ok bool) {
 		h *= 1099511628211
 	}
 	h >>= 8
-	i := findHash(h, len(hanWords)/8)
+	i := lookupHash(h)
 	if i < 0 {
 		return 0, 0, false
 	}
 	info := uint8(entry(i))
 	return info >> 3, info & 7, true
 }
+
+// lookupHash is findHash over the whole table behind a one-bit-per-slot
+// filter of its hashes (2^21 bits, 256 KB, about 15 % of the slots set):
+// most runs the matcher asks about are not words (hanBounded tries every
+// span that crosses a hit's edges, some thirty per Han hit), and the
+// filter answers those from a table a sixth the size of the dictionary's
+// without touching the dictionary at all.
+func lookupHash(h uint64) int {
+	f := wordFilter()
+	if b := filterSlot(h); f[b>>6]&(1<<(b&63)) == 0 {
+		return -1
+	}
+	return findHash(h, len(hanWords)/8)
+}
+
+const filterBits = 21
+
+// filterSlot mixes the hash (FNV's low bits are weak) into a filter slot.
+func filterSlot(h uint64) uint64 { return (h * 0x9E3779B97F4A7C15) >> (64 - filterBits) }
+
+// wordFilter is built once per process, from the table (about 2 ms).
+var wordFilter = sync.OnceValue(func() []uint64 {
+	f := make([]uint64, 1<<filterBits/64)
+	for i := range len(hanWords) / 8 {
+		b := filterSlot(entry(i) >> 8)
+		f[b>>6] |= 1 << (b & 63)
+	}
+	return f
+})
 
 // findHash returns the index of the entry whose hash is h among the first
 // n, or -1. The hashes are uniform, so interpolation finds the entry in

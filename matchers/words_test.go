@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// TestFindHashAgreesWithBinarySearch: the interpolation search finds every
-// entry of the dictionary table, and answers -1 for hashes it does not
-// hold, exactly as a binary search over the same table does.
+// TestFindHashAgreesWithBinarySearch: the interpolation search, alone and
+// behind the filter, finds every entry of the dictionary table, and
+// answers -1 for hashes it does not hold, exactly as a binary search over
+// the same table does.
 func TestFindHashAgreesWithBinarySearch(t *testing.T) {
 	n := len(hanWords) / 8
 	if n < 100000 {
@@ -26,6 +27,9 @@ func TestFindHashAgreesWithBinarySearch(t *testing.T) {
 		if got := findHash(h, n); got < 0 || entry(got)>>8 != h {
 			t.Fatalf("entry %d (hash %x): findHash = %d", i, h, got)
 		}
+		if got := lookupHash(h); got < 0 || entry(got)>>8 != h {
+			t.Fatalf("entry %d (hash %x): the filter turns it away (lookupHash = %d)", i, h, got)
+		}
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	edges := []uint64{0, entry(0)>>8 - 1, entry(n-1)>>8 + 1, 1<<56 - 1}
@@ -38,8 +42,12 @@ func TestFindHashAgreesWithBinarySearch(t *testing.T) {
 		} else { // next to a real entry: the hardest misses
 			h = entry(rng.IntN(n))>>8 + uint64(rng.IntN(3)) - 1
 		}
-		if got, want := findHash(h, n), binary(h); (got < 0) != (want < 0) || got >= 0 && entry(got)>>8 != entry(want)>>8 {
+		want := binary(h)
+		if got := findHash(h, n); (got < 0) != (want < 0) || got >= 0 && entry(got)>>8 != entry(want)>>8 {
 			t.Fatalf("hash %x: findHash = %d, binary search = %d", h, got, want)
+		}
+		if got := lookupHash(h); (got < 0) != (want < 0) || got >= 0 && entry(got)>>8 != entry(want)>>8 {
+			t.Fatalf("hash %x: lookupHash (filter, then findHash) = %d, binary search = %d", h, got, want)
 		}
 	}
 	// Known words, and a string that is none.
