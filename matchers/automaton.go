@@ -118,9 +118,9 @@ type target struct {
 	needSeparator bool
 	// Name targets: how the pattern reads the mark, whether that is weak
 	// evidence (counts only with context or another signal), the alias
-	// (index into Matcher.aliases, -1 for none), what a phonetic target is
-	// read as (`耐克 (naike)`, built once), and for homophones the name's
-	// own skeleton.
+	// (index into Matcher.aliases, -1 for none), what an alias or phonetic
+	// target is read as (the mark's first name; `耐克 (naike)`, built
+	// once), and for homophones the name's own skeleton.
 	via  via
 	weak bool
 	// wordEnd: the term must end a Han word (category "*包": 腋下包, not 包邮).

@@ -282,7 +282,9 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 			ai := int32(len(m.aliases))
 			m.aliases = append(m.aliases, aliasInfo{mark: int32(i), name: al.Name, weak: al.Weak(), signal: al.Signal})
 			sk := []rune(foldString(al.Name))
-			add(sk, target{kind: targetName, index: int32(i), term: al.Name, via: viaAlias, weak: al.Weak(), alias: ai})
+			// An alias hit reads as the mark's first name (kept on the
+			// target: the marks table is cold when a verdict is built).
+			add(sk, target{kind: targetName, index: int32(i), term: al.Name, via: viaAlias, weak: al.Weak(), alias: ai, reading: cm.Names[0]})
 			for _, c := range al.Context {
 				word, end := strings.CutPrefix(c, "*")
 				add([]rune(foldString(word)), target{kind: targetAliasContext, index: ai, term: c, alias: ai, wordEnd: end})
@@ -411,7 +413,7 @@ func (m *Matcher) Match(ctx context.Context, l markwatch.Listing) (markwatch.Ver
 		start = time.Now()
 	}
 	sc := m.scratch.Get().(*scratch)
-	v, strongest := m.judge(sc, &l, m.now())
+	v, strongest := m.judge(sc, &l, &lazyNow{clock: m.now})
 	if sc.small() {
 		m.scratch.Put(sc) // a huge description's buffers are not kept
 	}
