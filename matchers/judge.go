@@ -654,6 +654,7 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now *lazyNow, v markw
 	}
 	seller := strings.TrimSpace(l.Seller)
 	shipFrom := strings.TrimSpace(l.ShipFrom)
+	priceText := ""
 	for i := range evals {
 		e := &evals[i]
 		in := &m.info[e.mark]
@@ -709,8 +710,11 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now *lazyNow, v markw
 						pw = w.PriceFar
 					}
 					ws = append(ws, pw)
+					if priceText == "" { // once per listing
+						priceText = "price " + fmtPrice(price) + " CNY" + converted(priceNote)
+					}
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id, Weight: pw,
-						Detail: "price " + fmtPrice(price) + " CNY" + converted(priceNote) + " is below the genuine floor " + fmtPrice(in.minPrice) + " CNY"})
+						Detail: priceText + in.belowFloor})
 				case hasPrice && in.minPrice > 0 && priceNote != "":
 					// Converted and not below: the verdict still states the rate.
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id,

@@ -57,6 +57,9 @@ type markInfo struct {
 	kind         markwatch.MarkKind
 	id           string
 	minPrice     float64
+	// belowFloor ends a price signal's text (" is below the genuine floor
+	// 1,200 CNY"), built once.
+	belowFloor string
 }
 
 // compiledMark is a Mark with what matching needs precomputed.
@@ -272,7 +275,7 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		}
 		m.marks[i] = cm
 		m.info = append(m.info, markInfo{from: int32(cm.from), until: int32(cm.until), needsContext: len(cm.Context) > 0,
-			kind: cm.Kind, id: cm.ID, minPrice: cm.MinPrice})
+			kind: cm.Kind, id: cm.ID, minPrice: cm.MinPrice, belowFloor: " is below the genuine floor " + fmtPrice(cm.MinPrice) + " CNY"})
 		for _, n := range cm.Names {
 			sk := []rune(foldString(n))
 			add(sk, target{kind: targetName, index: int32(i), term: n, alias: -1})
