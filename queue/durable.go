@@ -185,8 +185,6 @@ func (w *replicaWatch) mode(now time.Time) (replicaLess, skip bool) {
 	}
 }
 
-// replicaLess marks the master replica-less from now, and starts a probe
-// that ends it as soon as the master lists a replica in step.
 // isReplicaLess says whether the master is taken as replica-less now.
 func (w *replicaWatch) isReplicaLess() bool {
 	w.mu.Lock()
@@ -194,6 +192,8 @@ func (w *replicaWatch) isReplicaLess() bool {
 	return !w.skipUntil.IsZero()
 }
 
+// replicaLess marks the master replica-less from now, and starts a probe
+// that ends it as soon as the master lists a replica in step.
 func (w *replicaWatch) replicaLess(node *redis.Client, now time.Time, want int) {
 	w.mu.Lock()
 	w.skipUntil = now.Add(replicaMissingFor)
