@@ -4,7 +4,6 @@ package matchers
 
 import (
 	_ "embed"
-	"math/bits"
 	"sort"
 	"sync"
 )
@@ -14,7 +13,7 @@ import (
 // part of speech), turned by `go generate` (internal/gendata) into a sorted
 // table of 56-bit word hashes, each with a frequency class and a
 // part-of-speech class in its low byte. It is read in place: no parsing and
-// no heap at start-up, and a lookup is an interpolation search. Loading gse's own
+// no heap at start-up, and a lookup is a binary search behind a filter. Loading gse's own
 // segmenter instead costs 3.4 s and 128 MB per process, and segmenting
 // every title would cost far more than the matcher's whole budget; the
 // matcher only needs to ask "is this run of characters a word, and what
@@ -53,18 +52,33 @@ func wordInfo(runes []rune) (freq, pos uint8, ok bool) {
 	return info >> 3, info & 7, true
 }
 
-// lookupHash is findHash over the whole table behind a one-bit-per-slot
-// filter of its hashes (2^21 bits, 256 KB, about 15 % of the slots set):
-// most runs the matcher asks about are not words (hanBounded tries every
-// span that crosses a hit's edges, some thirty per Han hit), and the
-// filter answers those from a table a sixth the size of the dictionary's
-// without touching the dictionary at all.
+// lookupHash returns the index of the table's entry whose hash is h, or
+// -1. A one-bit-per-slot filter of the table's hashes (2^21 bits, 256 KB,
+// about 15 % of the slots set) answers first: most runs the matcher asks
+// about are not words (hanBounded tries every span that crosses a hit's
+// edges, some thirty per Han hit), and the filter turns those away without
+// touching the 2.7 MB table, whose binary search costs a few cache misses.
 func lookupHash(h uint64) int {
-	f := wordFilter()
-	if b := filterSlot(h); f[b>>6]&(1<<(b&63)) == 0 {
+	if !mayBeWord(h) {
 		return -1
 	}
-	return findHash(h, len(hanWords)/8)
+	return searchHash(h)
+}
+
+// mayBeWord is the filter: false means the table has no entry with hash h.
+func mayBeWord(h uint64) bool {
+	b := filterSlot(h)
+	return wordFilter()[b>>6]&(1<<(b&63)) != 0
+}
+
+// searchHash is the binary search of the sorted table.
+func searchHash(h uint64) int {
+	n := len(hanWords) / 8
+	i := sort.Search(n, func(i int) bool { return entry(i)>>8 >= h })
+	if i == n || entry(i)>>8 != h {
+		return -1
+	}
+	return i
 }
 
 const filterBits = 21
@@ -81,42 +95,6 @@ var wordFilter = sync.OnceValue(func() []uint64 {
 	}
 	return f
 })
-
-// findHash returns the index of the entry whose hash is h among the first
-// n, or -1. The hashes are uniform, so interpolation finds the entry in
-// two or three probes where a binary search takes nineteen (a fifth fewer
-// instructions per matched title; in time the two are alike, both paying
-// a few cache misses in this 2.7 MB table). A window the interpolation
-// cannot narrow (a run of near-equal hashes) ends in a binary search.
-func findHash(h uint64, n int) int {
-	lo, hi := 0, n-1
-	for probes := 0; lo <= hi; probes++ {
-		el, eh := entry(lo)>>8, entry(hi)>>8
-		if h < el || h > eh {
-			return -1
-		}
-		if hi-lo < 16 || probes == 4 || eh == el {
-			i := lo + sort.Search(hi-lo+1, func(i int) bool { return entry(lo+i)>>8 >= h })
-			if i <= hi && entry(i)>>8 == h {
-				return i
-			}
-			return -1
-		}
-		// i = lo + (h-el)*(hi-lo)/(eh-el), in 128 bits.
-		up, low := bits.Mul64(h-el, uint64(hi-lo))
-		q, _ := bits.Div64(up, low, eh-el)
-		i := lo + int(q)
-		switch e := entry(i) >> 8; {
-		case e == h:
-			return i
-		case e < h:
-			lo = i + 1
-		default:
-			hi = i - 1
-		}
-	}
-	return -1
-}
 
 func entry(i int) uint64 {
 	s := hanWords[8*i : 8*i+8]
