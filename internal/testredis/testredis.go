@@ -153,11 +153,17 @@ func reservePort(t testing.TB) (int, *os.File) {
 	return 0, nil
 }
 
+// portsDir is the directory of port reservations, made once per process.
+var portsDir = sync.OnceValues(func() (string, error) {
+	dir := filepath.Join(os.TempDir(), "markwatch-testredis-ports")
+	return dir, os.MkdirAll(dir, 0o755)
+})
+
 // lockPort takes the reservation of port: the open, locked file, or nil
 // when a live server (of this process or another) holds it.
 func lockPort(port int) (*os.File, error) {
-	dir := filepath.Join(os.TempDir(), "markwatch-testredis-ports")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := portsDir()
+	if err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)), os.O_CREATE|os.O_RDWR, 0o644)
