@@ -69,7 +69,7 @@ func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 func (h *retryHook) retry(ctx context.Context, op func() error, reset func()) error {
 	var start time.Time
 	for attempt := 0; ; attempt++ {
-		began := h.info.outage.now()
+		began := h.info.outage.began()
 		err := op()
 		if err == nil || !transient(err) {
 			h.info.outage.up() // Redis answered, even if with an error
@@ -149,9 +149,12 @@ type outage struct {
 	isOut atomic.Bool
 	mu    sync.Mutex
 	since time.Time
-	upAt  time.Time // when a command last succeeded after an outage
-	total time.Duration
-	now   func() time.Time // time.Now; tests set a clock
+	// recoveries counts the outages ended: an attempt notes it before it
+	// runs, and a failure of an attempt begun before the last recovery
+	// belongs to the outage that recovery ended.
+	recoveries atomic.Uint64
+	total      time.Duration
+	now        func() time.Time // time.Now; tests set a clock
 }
 
 // outages are every tracker of the process, summed by the metric.
@@ -168,17 +171,20 @@ func newOutage(log *slog.Logger) *outage {
 	return o
 }
 
-// down records a failed attempt that began at began. An attempt that
-// began before Redis was last seen back (a dial whose own retries started
-// while the server was still down) belongs to the outage already ended,
-// not to a new one.
-func (o *outage) down(err error, budget time.Duration, began time.Time) {
+// began is noted by an attempt before it runs (for down).
+func (o *outage) began() uint64 { return o.recoveries.Load() }
+
+// down records a failed attempt, begun when began() said began. An
+// attempt that began before Redis was last seen back (a dial whose own
+// retries started while the server was still down) belongs to the outage
+// already ended, not to a new one.
+func (o *outage) down(err error, budget time.Duration, began uint64) {
 	if o.isOut.Load() {
 		return
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.isOut.Load() || began.Before(o.upAt) {
+	if o.isOut.Load() || began != o.recoveries.Load() {
 		return
 	}
 	o.since = o.now()
@@ -195,9 +201,9 @@ func (o *outage) up() {
 	if !o.isOut.Load() {
 		return
 	}
-	o.upAt = o.now()
-	d := o.upAt.Sub(o.since)
+	d := o.now().Sub(o.since)
 	o.total += d
+	o.recoveries.Add(1)
 	o.isOut.Store(false)
 	o.log.Warn("redis available again", "unavailable_seconds", d.Seconds())
 }

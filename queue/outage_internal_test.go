@@ -19,9 +19,9 @@ func TestOutageIgnoresAttemptsThatBeganBeforeTheRecovery(t *testing.T) {
 	o := &outage{log: slog.New(slog.NewTextHandler(&logs, nil)), now: func() time.Time { return clock }}
 	refused := errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 
-	o.down(refused, time.Minute, clock)
+	o.down(refused, time.Minute, o.began())
 	clock = clock.Add(time.Second)
-	straddling := clock // began during the outage
+	straddling := o.began() // an attempt begun during the outage
 	clock = clock.Add(time.Second)
 	o.up()
 	o.down(refused, time.Minute, straddling)
@@ -33,7 +33,7 @@ func TestOutageIgnoresAttemptsThatBeganBeforeTheRecovery(t *testing.T) {
 	}
 
 	clock = clock.Add(time.Second)
-	o.down(refused, time.Minute, clock) // begun after the recovery
+	o.down(refused, time.Minute, o.began()) // begun after the recovery
 	if !o.isOut.Load() {
 		t.Fatal("a failure begun after the recovery did not open a new outage")
 	}
