@@ -189,7 +189,13 @@ func SetClientLogger(log *slog.Logger) {
 type clientLogger struct{ log *slog.Logger }
 
 func (l clientLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.DebugContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
+	level := slog.LevelDebug
+	if strings.HasPrefix(format, "sentinel: new master") || strings.HasPrefix(format, "sentinel: selected") {
+		// Which master a Sentinel client writes to, and when that
+		// changes: rare, and what a failover's story is made of.
+		level = slog.LevelInfo
+	}
+	l.log.Log(ctx, level, "redis client", "detail", fmt.Sprintf(format, v...))
 }
 
 // clients holds what the queue knows of each client it made resilient:

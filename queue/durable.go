@@ -47,9 +47,17 @@ func durably(ctx context.Context, client redis.UniversalClient, key string, writ
 	budget := max(FailoverBudget(client), d.Timeout)
 	start := time.Now()
 	var last error
+	written := false // a master answered the write, unconfirmed
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if ctx.Err() != nil || time.Since(start) >= budget {
+				if written && !errors.Is(last, ErrNotDurable) {
+					// The write was made and may have died with its
+					// master; that it is not durable is what matters to
+					// the caller (write it again), more than why the
+					// attempts after it failed.
+					return fmt.Errorf("%w (after the master that took it failed: %w)", ErrNotDurable, last)
+				}
 				return last
 			}
 			if cc, ok := client.(*redis.ClusterClient); ok {
@@ -58,45 +66,49 @@ func durably(ctx context.Context, client redis.UniversalClient, key string, writ
 			ceiling := min(25*time.Millisecond<<min(attempt, 6), time.Second)
 			sleepCtx(ctx, time.Duration(rand.Int64N(int64(ceiling)))+5*time.Millisecond)
 		}
-		err, again := writeAndWait(ctx, client, key, d, budget-time.Since(start), write)
+		err, again, wrote := writeAndWait(ctx, client, key, d, budget-time.Since(start), write)
 		if err == nil || !again {
 			return err
 		}
+		written = written || wrote
 		last = err
 	}
 }
 
 // writeAndWait is one attempt of durably; again says whether a new attempt
-// (on the master as it is now) may succeed.
-func writeAndWait(ctx context.Context, client redis.UniversalClient, key string, d Durability, left time.Duration, write func(ctx context.Context, c redis.Cmdable) error) (err error, again bool) {
+// (on the master as it is now) may succeed, wrote whether a master
+// answered the write. Its commands run once (oneAttempt): on a failure
+// durably takes a new connection to the master as it is then.
+func writeAndWait(ctx context.Context, client redis.UniversalClient, key string, d Durability, left time.Duration, write func(ctx context.Context, c redis.Cmdable) error) (err error, again, wrote bool) {
 	var node *redis.Client
 	switch c := client.(type) {
 	case *redis.ClusterClient:
 		if node, err = c.MasterForKey(ctx, key); err != nil {
-			return fmt.Errorf("find the master of %s: %w", key, err), true
+			return fmt.Errorf("find the master of %s: %w", key, err), true, false
 		}
 	case *redis.Client:
 		node = c
 	default:
-		return fmt.Errorf("queue: durability needs a server, Sentinel or Cluster client, not %T", client), false
+		return fmt.Errorf("queue: durability needs a server, Sentinel or Cluster client, not %T", client), false, false
 	}
 	conn := node.Conn()
 	defer conn.Close()
-	if err := write(ctx, conn); err != nil {
-		return err, retryable(err)
+	once := oneAttempt(ctx)
+	if err := write(once, conn); err != nil {
+		return err, retryable(err), false
 	}
 	deadline := time.Now().Add(left)
 	for {
-		n, err := conn.Wait(ctx, d.Replicas, d.Timeout).Result()
+		n, err := conn.Wait(once, d.Replicas, d.Timeout).Result()
 		if err != nil {
 			// The master may be gone, and the write with it: write again.
-			return fmt.Errorf("confirm a write to %s: %w", key, err), retryable(err)
+			return fmt.Errorf("confirm a write to %s: %w", key, err), retryable(err), true
 		}
 		if int(n) >= d.Replicas {
-			return nil, false
+			return nil, false, true
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
-			return fmt.Errorf("write to %s: %d of %d replicas confirmed within %v: %w", key, n, d.Replicas, d.Timeout, ErrNotDurable), false
+			return fmt.Errorf("write to %s: %d of %d replicas confirmed within %v: %w", key, n, d.Replicas, d.Timeout, ErrNotDurable), false, true
 		}
 	}
 }
@@ -299,7 +311,8 @@ func confirmed(ctx context.Context, client redis.UniversalClient, key string, wr
 	}
 	conn := node.Conn()
 	defer conn.Close()
-	changed, err := run(conn)
+	once := oneAttempt(ctx)
+	changed, err := write(once, conn)
 	if err != nil {
 		if retryable(err) {
 			// The write may or may not have run: the connection to the
@@ -313,7 +326,7 @@ func confirmed(ctx context.Context, client redis.UniversalClient, key string, wr
 	if !changed {
 		return nil
 	}
-	if err := confirmOn(ctx, node, conn, d); err != nil {
+	if err := confirmOn(once, node, conn, d); err != nil {
 		return fmt.Errorf("confirm a write to %s: %w (%w)", key, errUnconfirmed, err)
 	}
 	return nil

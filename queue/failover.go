@@ -65,6 +65,18 @@ func (h *retryHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 	}
 }
 
+// oneAttempt marks ctx for commands on a dedicated connection
+// (Client.Conn, durable.go): the hook runs them once. A dedicated
+// connection that failed is in a bad state for good, so retrying on it
+// only spends the failover budget; and a dial error on it would be
+// retried within a budget of its own, outlasting the caller's. The caller
+// retries the whole write on a new connection within one budget.
+func oneAttempt(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oneAttemptKey{}, true)
+}
+
+type oneAttemptKey struct{}
+
 // retry runs op until it succeeds, fails for good, or the budget is spent.
 func (h *retryHook) retry(ctx context.Context, op func() error, reset func()) error {
 	var start time.Time
@@ -72,7 +84,9 @@ func (h *retryHook) retry(ctx context.Context, op func() error, reset func()) er
 		began := h.info.outage.began()
 		err := op()
 		if err == nil || !transient(err) {
-			h.info.outage.up() // Redis answered, even if with an error
+			if err == nil || !badConn(err) {
+				h.info.outage.up() // Redis answered, even if with an error
+			}
 			return err
 		}
 		now := time.Now()
@@ -80,6 +94,9 @@ func (h *retryHook) retry(ctx context.Context, op func() error, reset func()) er
 			start = now
 		}
 		h.info.outage.down(err, h.info.budget, began)
+		if ctx.Value(oneAttemptKey{}) != nil {
+			return err
+		}
 		if cc, ok := h.client.(*redis.ClusterClient); ok {
 			cc.ReloadState(ctx)
 		}
@@ -103,13 +120,19 @@ func (h *retryHook) retry(ctx context.Context, op func() error, reset func()) er
 	}
 }
 
+// badConn says whether err is go-redis' report of a dedicated connection
+// that failed before: not an answer from Redis.
+func badConn(err error) bool {
+	return strings.Contains(err.Error(), "Conn is in a bad state")
+}
+
 // transient says whether err means Redis is (for now) unreachable or
 // failing over, so that the same command may succeed in a moment.
 func transient(err error) bool {
 	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	if errors.Is(err, redis.ErrClosed) || strings.Contains(err.Error(), "Conn is in a bad state") {
+	if errors.Is(err, redis.ErrClosed) || badConn(err) {
 		// A closed client, or a dedicated connection (Client.Conn, as
 		// durable.go uses) that broke: retrying on it cannot succeed.
 		return false
