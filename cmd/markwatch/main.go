@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -36,7 +38,43 @@ type CLI struct {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	stop := profileCPU(os.Getenv("MARKWATCH_CPUPROFILE"), os.Args[1:])
+	code := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// profileCPU writes a CPU profile of the whole process to
+// PREFIX.SUBCOMMAND.PID when MARKWATCH_CPUPROFILE=PREFIX (a developer's
+// tool: the whole-job benchmark's processes, `go tool pprof` to read).
+// The profile is complete when the command returns (a worker or serve
+// stopped with SIGTERM).
+func profileCPU(prefix string, args []string) (stop func()) {
+	if prefix == "" {
+		return func() {}
+	}
+	sub := "none"
+	commands := reflect.TypeFor[CLI]()
+	for _, a := range args {
+		if f, ok := commands.FieldByNameFunc(func(n string) bool { return strings.ToLower(n) == a }); ok {
+			if _, isCmd := f.Tag.Lookup("cmd"); !isCmd {
+				continue
+			}
+			sub = a
+			break
+		}
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%s.%d", prefix, sub, os.Getpid()))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "markwatch: MARKWATCH_CPUPROFILE:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "markwatch: MARKWATCH_CPUPROFILE:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 // description is the top of --help; it documents the exit status.

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/alecthomas/kong"
@@ -81,5 +84,24 @@ func TestSitesAndMarksFlagsOverrideTheConfig(t *testing.T) {
 	}
 	if def.SitesLocation().String() == sites {
 		t.Error("the default config points at the override")
+	}
+}
+
+// MARKWATCH_CPUPROFILE=PREFIX profiles the whole command into
+// PREFIX.SUBCOMMAND.PID (gzip'd pprof protobuf); unset, nothing is written.
+func TestProfileCPU(t *testing.T) {
+	dir := t.TempDir()
+	profileCPU("", []string{"worker"})() // unset: no file, nothing to stop
+	prefix := filepath.Join(dir, "prof")
+	stop := profileCPU(prefix, []string{"--log-level", "warn", "worker"})
+	stop()
+	want := fmt.Sprintf("%s.worker.%d", prefix, os.Getpid())
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(files) != 1 || files[0] != want {
+		t.Fatalf("profile files %v, want [%s]", files, want)
+	}
+	data, err := os.ReadFile(want)
+	if err != nil || len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+		t.Fatalf("profile %s: %d bytes, %v; want a gzip'd profile", want, len(data), err)
 	}
 }
