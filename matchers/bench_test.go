@@ -157,7 +157,7 @@ func benchMarksN(rng *rand.Rand, han []rune, n int) []Mark {
 	return marks
 }
 
-func benchSignals(b *testing.B) Signals {
+func benchSignals(b testing.TB) Signals {
 	cfg, err := config.Load("")
 	if err != nil {
 		b.Fatal(err)

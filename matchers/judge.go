@@ -40,6 +40,7 @@ type scratch struct {
 	accessory string
 	// phonetic scan, alias context words found, claim words found
 	sndOcc       []occurrence // the syllable automaton's occurrences in a field
+	sndCls       []int32      // a field's syllable classes (soundIndex.scan)
 	collapsed    []rune       // a Latin word with its letter runs collapsed
 	collapsedAt  []int32      // skeleton index of each collapsed rune
 	collapsedOcc []occurrence
@@ -190,7 +191,7 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now *lazyNow) (markwa
 		len(sc.claims) > 0 || len(sc.giClaims) > 0 {
 		for f := range texts {
 			x := &sc.fields[f]
-			sc.sndOcc = m.sound.scanRunes(x.norm, (*[0x10000]uint16)(m.soundClass), sc.sndOcc[:0])
+			sc.sndCls, sc.sndOcc = m.soundIdx.scan(x.norm, m.soundClass, sc.sndCls, sc.sndOcc[:0])
 			m.homophones(sc, x, uint8(f))
 			if hasDoubledLetter(x.norm) {
 				m.doubled(sc, x, uint8(f))

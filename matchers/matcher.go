@@ -38,6 +38,7 @@ type Matcher struct {
 	// soundClass maps a skeleton rune to its syllable's class in it.
 	sound      *automaton
 	soundClass []uint16
+	soundIdx   *soundIndex
 	// collapsed reads doubled letters (phonetic.go).
 	collapsed *automaton
 	// markIndex maps a mark id to its index (photo hits name marks by id).
@@ -352,7 +353,9 @@ func New(marks []Mark, signals Signals, opts ...Option) (*Matcher, error) {
 		add([]rune(foldString(w)), target{kind: targetGIClaim, term: w})
 	}
 	m.auto = b.build()
+	soundKeys := sb.keys
 	m.sound = sb.build()
+	m.soundIdx = newSoundIndex(m.sound, soundKeys)
 	m.collapsed = cb.build()
 	m.soundClass = make([]uint16, 0x10000)
 	for r, id := range syl.primary {
