@@ -207,6 +207,7 @@ func runJob(b *testing.B, bin, sitesDir string, site *crawler.Site, rdb *testred
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	crawled := time.Since(start)
 	mark, err := queue.FindingsMark(ctx, client)
 	if err != nil {
 		b.Fatal(err)
@@ -222,6 +223,7 @@ func runJob(b *testing.B, bin, sitesDir string, site *crawler.Site, rdb *testred
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed := time.Since(start).Seconds()
+	b.Logf("run %s: crawl finished after %.2fs, findings stored after %.2fs", run, crawled.Seconds(), elapsed)
 	j := jobRound{pages: int(st.Done), seconds: elapsed,
 		workerMS: worker.cpuMS(b) - w0, serveMS: serve.cpuMS(b) - s0, redisMS: redisCPUMS(b, client) - r0}
 	if st.Failed != 0 || st.Dead != 0 {

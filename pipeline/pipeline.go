@@ -123,6 +123,8 @@ func DefaultBackoff(attempt int, retryAfter time.Duration) time.Duration {
 func (w *Worker) Run(ctx context.Context, until func(context.Context) (bool, error)) error {
 	w.defaults()
 	sem := make(chan struct{}, w.Concurrency)
+	// settled has a value when a task finished since the loop last looked.
+	settled := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	inflight := newInflight()
 	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(ctx))
@@ -168,7 +170,14 @@ func (w *Worker) Run(ctx context.Context, until func(context.Context) (bool, err
 					return nil
 				}
 			}
-			sleep(ctx, w.Idle)
+			// Nothing ready: wait until a task in flight settles (it
+			// may have queued follow-ups: a search page's items, its
+			// next page) or Idle passes (other workers' tasks).
+			select {
+			case <-settled:
+			case <-time.After(w.Idle):
+			case <-ctx.Done():
+			}
 			continue
 		}
 		for _, t := range tasks {
@@ -176,7 +185,15 @@ func (w *Worker) Run(ctx context.Context, until func(context.Context) (bool, err
 			inflight.add(t)
 			wg.Add(1)
 			go func(t markwatch.Task) {
-				defer func() { inflight.remove(t); <-sem; wg.Done() }()
+				defer func() {
+					inflight.remove(t)
+					<-sem
+					select {
+					case settled <- struct{}{}:
+					default:
+					}
+					wg.Done()
+				}()
 				// Finish a task even when shutdown starts mid-way: releasing
 				// it would only make another worker fetch the page again.
 				w.process(context.WithoutCancel(ctx), t)

@@ -445,3 +445,44 @@ func TestTasksLeasedWithAnErrorAreWorked(t *testing.T) {
 		t.Fatalf("stats %+v, fetched %d: the leased task was dropped", st, c.count(task.URL))
 	}
 }
+
+// A worker that found nothing ready leases again as soon as a task of its
+// own settles, not after its idle wait: a search page's follow-ups (its
+// items, its next page) are worked at once. (With a 50ms wait, the
+// whole-job benchmark's worker spent about half its run idle.)
+func TestFollowUpsAreLeasedWhenATaskSettles(t *testing.T) {
+	f := queue.NewMemory(queue.Options{})
+	p1 := markwatch.Task{Run: "r", Site: "mart", Kind: markwatch.KindSearch, URL: "http://m/s?p=1"}
+	c := &scriptedCrawler{calls: map[string]int{}, delay: 20 * time.Millisecond, script: map[string][]result{
+		p1.URL:           {{ex: &markwatch.Extracted{Follow: []markwatch.Task{{Site: "mart", Kind: markwatch.KindSearch, URL: "http://m/s?p=2"}}}}},
+		"http://m/s?p=2": {{ex: &markwatch.Extracted{Follow: []markwatch.Task{{Site: "mart", Kind: markwatch.KindSearch, URL: "http://m/s?p=3"}}}}},
+		"http://m/s?p=3": {{ex: &markwatch.Extracted{}}},
+	}}
+	w := newWorker(f, c, &recordingSink{}, nil)
+	w.Idle = time.Hour // only a settled task can end the wait in time
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := f.Add(ctx, p1); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, nil) }()
+	deadline := time.Now().Add(30 * time.Second) // generous: the chain needs well under a second
+	for {
+		st, err := f.Stats(ctx, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Finished {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the chain of three search pages was not worked in 30s (crawled p2 %d, p3 %d times): the worker waited out its idle time", c.count("http://m/s?p=2"), c.count("http://m/s?p=3"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
