@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/markwatch/markwatch/crawler"
 	"github.com/markwatch/markwatch/crawler/browser"
 	"github.com/markwatch/markwatch/fakemarket"
+	"github.com/markwatch/markwatch/internal/testport"
 )
 
 func needChromium(t testing.TB) string {
@@ -289,12 +289,7 @@ func TestBrowserPageDeadProxyRests(t *testing.T) {
 	}))
 	defer site.Close()
 	live := newForwardProxy(t, "live")
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadAddr := dead.Addr().String()
-	dead.Close()
+	deadAddr := "127.0.0.1:" + testport.Port(t) // reserved: nothing listens there
 	s, err := crawler.ParseSite("d.yaml", []byte(`
 name: d
 base_url: `+site.URL+`

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/markwatch/markwatch/config"
 	"github.com/markwatch/markwatch/crawler"
+	"github.com/markwatch/markwatch/internal/testport"
 )
 
 // forwardProxy is a loopback HTTP forward proxy that records what it
@@ -93,12 +93,7 @@ func TestProxiesRoundRobinAndRest(t *testing.T) {
 		mu.Unlock()
 	})
 	p1, p2 := newForwardProxy(t, "p1"), newForwardProxy(t, "p2")
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadAddr := dead.Addr().String()
-	dead.Close()
+	deadAddr := "127.0.0.1:" + testport.Port(t) // reserved: nothing listens there
 	site, err := crawler.ParseSite("p.yaml", []byte(`
 name: p
 base_url: `+target.URL+`

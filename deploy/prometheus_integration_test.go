@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/markwatch/markwatch/fakemarket"
+	"github.com/markwatch/markwatch/internal/testport"
 )
 
 // The fake marketplace fault the demo is started with, and the site adapter
@@ -395,16 +395,8 @@ func waitFor(ctx context.Context, t *testing.T, what string, cond func() (bool, 
 }
 
 // freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
+// freePort is a reserved loopback port for a server process (testport).
+func freePort(t *testing.T) string { return testport.Port(t) }
 
 // logBuffer collects a process's output for failure messages.
 type logBuffer struct {

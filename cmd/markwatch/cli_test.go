@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +15,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/internal/testport"
 
 	"github.com/markwatch/markwatch/internal/testredis"
 	"github.com/markwatch/markwatch/queue"
@@ -37,13 +37,9 @@ func lines(s string) []string {
 // closedPort is a loopback address nothing listens on.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	// A reserved port (testport): no test server is started on it
+	// meanwhile, and no outgoing connection takes it.
+	return "127.0.0.1:" + testport.Port(t)
 }
 
 func TestHelpDocumentsExitStatus(t *testing.T) {

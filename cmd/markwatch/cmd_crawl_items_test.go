@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/markwatch/markwatch"
+	"github.com/markwatch/markwatch/internal/testport"
 )
 
 // searchPage is a search page of n cards whose item links point at itemBase.
@@ -75,13 +75,9 @@ func readListings(t *testing.T, out *bytes.Buffer) []markwatch.Listing {
 // it are refused.
 func refusingAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	// A reserved port (testport): no test server is started on it
+	// meanwhile, and no outgoing connection takes it.
+	return "127.0.0.1:" + testport.Port(t)
 }
 
 // The item host refuses connections: every card is still printed, marked

@@ -2,7 +2,6 @@ package testredis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/markwatch/markwatch/internal/testport"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -38,7 +38,8 @@ type Server struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	// portLock holds the port for the server's whole life, down or up
-	// (see reservePort).
+	// (testport.Reserve: a killed server's port must not be handed to
+	// another test's server before it is restarted there).
 	portLock *os.File
 
 	clientsMu sync.Mutex
@@ -97,7 +98,10 @@ func (s *Server) launchOnFreePort(t testing.TB) error {
 	t.Helper()
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		s.port, s.portLock = reservePort(t)
+		var err2 error
+		if s.port, s.portLock, err2 = testport.Reserve(); err2 != nil {
+			t.Fatalf("testredis: %v", err2)
+		}
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 		if err = s.launch(); err == nil {
 			return nil
@@ -121,63 +125,6 @@ func lookPath(t testing.TB, name string) string {
 		t.Fatalf("testredis: %s not found on PATH; install it with: %s", name, InstallHint)
 	}
 	return p
-}
-
-// reservePort returns a free loopback port and a lock on it, to be held
-// while a server owns the port, including while it is killed and before it
-// is restarted on the same port. The kernel's free port is free only now:
-// without the lock, another test starting a server at that moment (in this
-// process or in another package's, which go test runs beside it) could be
-// given the port of a server that a test has just killed, and the killed
-// server's clients would talk to it. The locks are flock(2) locks on files
-// named by port in one directory: the kernel drops them when a test process
-// dies, so no stale reservation outlives it.
-func reservePort(t testing.TB) (int, *os.File) {
-	t.Helper()
-	for attempt := 0; attempt < 100; attempt++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("testredis: find a free port: %v", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		f, err := lockPort(port)
-		if err != nil {
-			t.Fatalf("testredis: port reservations: %v", err)
-		}
-		if f != nil {
-			return port, f
-		}
-	}
-	t.Fatalf("testredis: no free port without a reservation after 100 tries")
-	return 0, nil
-}
-
-// portsDir is the directory of port reservations, made once per process.
-var portsDir = sync.OnceValues(func() (string, error) {
-	dir := filepath.Join(os.TempDir(), "markwatch-testredis-ports")
-	return dir, os.MkdirAll(dir, 0o755)
-})
-
-// lockPort takes the reservation of port: the open, locked file, or nil
-// when a live server (of this process or another) holds it.
-func lockPort(port int) (*os.File, error) {
-	dir, err := portsDir()
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		_ = f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	return f, nil
 }
 
 func (s *Server) args() []string {

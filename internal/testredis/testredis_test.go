@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/markwatch/markwatch/internal/testport"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -152,7 +153,7 @@ func TestKilledServerKeepsItsPort(t *testing.T) {
 		srv := Start(t)
 		port = srv.port
 		srv.Kill()
-		if f, err := lockPort(port); err != nil || f != nil {
+		if f, err := testport.Lock(port); err != nil || f != nil {
 			if f != nil {
 				f.Close()
 			}
@@ -164,7 +165,7 @@ func TestKilledServerKeepsItsPort(t *testing.T) {
 		}
 	})
 	// The subtest's cleanup stopped the server and gave the port back.
-	f, err := lockPort(port)
+	f, err := testport.Lock(port)
 	if err != nil || f == nil {
 		t.Fatalf("port %d still reserved after its server stopped (%v)", port, err)
 	}
