@@ -394,7 +394,6 @@ func waitFor(ctx context.Context, t *testing.T, what string, cond func() (bool, 
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago.
 // freePort is a reserved loopback port for a server process (testport).
 func freePort(t *testing.T) string { return testport.Port(t) }
 

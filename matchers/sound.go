@@ -97,14 +97,11 @@ func (x *soundIndex) scan(runes []rune, classes []uint16, cls []int32, occ []occ
 		s := root[c1]
 		for j := i + 1; s != 0 && j < len(cls); j++ {
 			c := cls[j]
-			if c == 0 {
+			t := da[s].base + c
+			if c == 0 || da[t].check != s { // no child: step's goto, without its failure links
 				break
 			}
-			if t := da[s].base + c; t >= 0 && int(t) < len(da) && da[t].check == s {
-				s = t
-			} else {
-				break
-			}
+			s = t
 			if out := info[s].output; out >= 0 {
 				occ = append(occ, occurrence{pattern: out, start: int32(i), end: int32(j + 1)})
 			}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/markwatch/markwatch"
 	"github.com/markwatch/markwatch/internal/testport"
-
 	"github.com/markwatch/markwatch/internal/testredis"
 	"github.com/markwatch/markwatch/queue"
 )
@@ -34,7 +33,8 @@ func lines(s string) []string {
 	return strings.Split(strings.TrimRight(s, "\n"), "\n")
 }
 
-// closedPort is a loopback address nothing listens on.
+// closedPort is a loopback address nothing listens on: connections to it
+// are refused.
 func closedPort(t *testing.T) string {
 	t.Helper()
 	// A reserved port (testport): no test server is started on it

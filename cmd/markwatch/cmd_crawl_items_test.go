@@ -15,7 +15,6 @@ import (
 	"testing"
 
 	"github.com/markwatch/markwatch"
-	"github.com/markwatch/markwatch/internal/testport"
 )
 
 // searchPage is a search page of n cards whose item links point at itemBase.
@@ -71,21 +70,12 @@ func readListings(t *testing.T, out *bytes.Buffer) []markwatch.Listing {
 	return ls
 }
 
-// refusingAddr is a loopback address nothing listens on: connections to
-// it are refused.
-func refusingAddr(t *testing.T) string {
-	t.Helper()
-	// A reserved port (testport): no test server is started on it
-	// meanwhile, and no outgoing connection takes it.
-	return "127.0.0.1:" + testport.Port(t)
-}
-
 // The item host refuses connections: every card is still printed, marked
 // with why its item page was not read, the host is named once, and the
 // exit status is 6 (items not read), not 5 (cards lost with a search page).
 func TestCrawlKeepsCardsWhenTheItemHostRefusesConnections(t *testing.T) {
 	const cards = 12
-	itemBase := "http://" + refusingAddr(t)
+	itemBase := "http://" + closedPort(t)
 	search := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/search" {
 			http.NotFound(w, r)

@@ -98,10 +98,11 @@ func (s *Server) launchOnFreePort(t testing.TB) error {
 	t.Helper()
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		var err2 error
-		if s.port, s.portLock, err2 = testport.Reserve(); err2 != nil {
-			t.Fatalf("testredis: %v", err2)
+		port, lock, rerr := testport.Reserve()
+		if rerr != nil {
+			t.Fatalf("testredis: %v", rerr)
 		}
+		s.port, s.portLock = port, lock
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
 		if err = s.launch(); err == nil {
 			return nil
