@@ -160,7 +160,7 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now *lazyNow) (markwa
 					sc.excl = append(sc.excl, s)
 				case targetSlang:
 					a, b := x.span(int(o.start), int(o.end))
-					sc.slang = append(sc.slang, slangFound{group: t.index, term: t.term, field: uint8(f), start: o.start, end: o.end, text: string(x.orig[a:b])})
+					sc.slang = append(sc.slang, slangFound{group: t.index, term: t.term, field: uint8(f), start: o.start, end: o.end, text: x.substr(a, b)})
 				case targetSlangExclude:
 					sc.slangExcl = append(sc.slangExcl, s)
 				case targetNegator:
@@ -168,7 +168,7 @@ func (m *Matcher) judge(sc *scratch, l *markwatch.Listing, now *lazyNow) (markwa
 				case targetAccessory:
 					if sc.accessory == "" {
 						a, b := x.span(int(o.start), int(o.end))
-						sc.accessory = string(x.orig[a:b])
+						sc.accessory = x.substr(a, b)
 					}
 				case targetBefore:
 					sc.before = append(sc.before, s)
@@ -427,7 +427,7 @@ func (m *Matcher) markDescriptive(sc *scratch) {
 	word := func(s *span) string {
 		x := &sc.fields[s.field]
 		a, b := x.span(int(s.start), int(s.end))
-		return string(x.orig[a:b])
+		return x.substr(a, b)
 	}
 	for i := range sc.cands {
 		c := &sc.cands[i]
@@ -508,7 +508,7 @@ type markEval struct {
 func (sc *scratch) word(s *span) string {
 	x := &sc.fields[s.field]
 	a, b := x.span(int(s.start), int(s.end))
-	return string(x.orig[a:b])
+	return x.substr(a, b)
 }
 
 // score applies the verdict policy and builds the verdict.
@@ -538,12 +538,12 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now *lazyNow, v markw
 		}
 		v.Hits = append(v.Hits, markwatch.Hit{
 			Mark: mk.id, Kind: mk.kind, Field: fieldNames[c.field],
-			Start: a, End: b, Text: string(x.orig[a:b]), Descriptive: c.descriptive,
+			Start: a, End: b, Text: x.substr(a, b), Descriptive: c.descriptive,
 			Via: how.String(), ReadAs: m.readAs(c, how),
 		})
 		if c.descriptive {
 			v.Signals = append(v.Signals, markwatch.Signal{Type: "descriptive", Mark: mk.id,
-				Detail: strconv.Quote(string(x.orig[a:b])) + " in " + fieldNames[c.field] + " " + c.why + ": descriptive use, not suspect"})
+				Detail: strconv.Quote(x.substr(a, b)) + " in " + fieldNames[c.field] + " " + c.why + ": descriptive use, not suspect"})
 		}
 		k := slices.IndexFunc(evals, func(e markEval) bool { return e.mark == c.mark })
 		if k < 0 {
@@ -553,7 +553,7 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now *lazyNow, v markw
 		evals[k].descriptive = evals[k].descriptive && c.descriptive
 		if c.via == viaAlias && c.alias >= 0 && m.aliases[c.alias].signal > 0 && !c.descriptive {
 			al := &m.aliases[c.alias]
-			detail := strconv.Quote(string(x.orig[a:b])) + " (euphemism for " + mk.id + ")"
+			detail := strconv.Quote(x.substr(a, b)) + " (euphemism for " + mk.id + ")"
 			if !slices.ContainsFunc(v.Signals, func(s markwatch.Signal) bool { return s.Detail == detail }) {
 				v.Signals = append(v.Signals, markwatch.Signal{Type: "slang", Mark: mk.id, Detail: detail, Weight: al.signal})
 				if markSlang == nil {
@@ -736,7 +736,7 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now *lazyNow, v markw
 		x := &sc.fields[p.field]
 		num := p.number.String()
 		v.Hits = append(v.Hits, markwatch.Hit{Mark: num, Kind: markwatch.Patent, Field: fieldNames[p.field],
-			Start: p.start, End: p.end, Text: string(x.orig[p.start:p.end])})
+			Start: p.start, End: p.end, Text: x.substr(p.start, p.end)})
 		s := w.PatentValid
 		if problem, why := p.number.Validate(now.get()); problem != PatentOK {
 			s = noisyOr(w.PatentValid, w.Patent)

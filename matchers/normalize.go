@@ -268,6 +268,11 @@ func (t *foldTable) isLatin(r rune) bool {
 	if r < 0x10000 {
 		return t.latin[r/64]&(1<<(r%64)) != 0
 	}
+	return t.isLatinSlow(r)
+}
+
+// isLatinSlow is isLatin outside the BMP (apart, so that isLatin inlines).
+func (t *foldTable) isLatinSlow(r rune) bool {
 	out := t.foldSlow(r)
 	return len(out) == 1 && out[0] >= 'a' && out[0] <= 'z'
 }
@@ -277,6 +282,11 @@ func (t *foldTable) isDigit(r rune) bool {
 	if r < 0x10000 {
 		return t.digit[r/64]&(1<<(r%64)) != 0
 	}
+	return t.isDigitSlow(r)
+}
+
+// isDigitSlow is isDigit outside the BMP (apart, so that isDigit inlines).
+func (t *foldTable) isDigitSlow(r rune) bool {
 	out := t.foldSlow(r)
 	return len(out) == 1 && out[0] >= '0' && out[0] <= '9'
 }
@@ -284,6 +294,8 @@ func (t *foldTable) isDigit(r rune) bool {
 // text is one normalised field: the original runes, the skeleton, and for
 // each skeleton rune the index of the original rune it came from.
 type text struct {
+	src  string // the field as given
+	bad  bool   // src is not valid UTF-8
 	orig []rune
 	norm []rune
 	from []int32
@@ -295,9 +307,32 @@ type text struct {
 }
 
 func (x *text) reset() {
-	x.orig, x.norm, x.from = x.orig[:0], x.norm[:0], x.from[:0]
+	x.orig, x.norm, x.from, x.bad = x.orig[:0], x.norm[:0], x.from[:0], false
 	x.digitRun, x.run, x.lastDig = 0, 0, -10
 }
+
+// substr is the original text of runes [a, b): a substring of the field
+// (no copy), found by walking the lead bytes of its runes, or, in a field
+// that is not valid UTF-8, the runes as decoded (U+FFFD for a bad byte).
+func (x *text) substr(a, b int) string {
+	if x.bad {
+		return string(x.orig[a:b])
+	}
+	s := x.src
+	start := 0
+	for n := 0; n < a; n++ {
+		start += utf8Len[s[start]>>4]
+	}
+	end := start
+	for n := a; n < b; n++ {
+		end += utf8Len[s[end]>>4]
+	}
+	return s[start:end]
+}
+
+// utf8Len is the length of a valid UTF-8 sequence by the top four bits of
+// its lead byte.
+var utf8Len = [16]int{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 3, 4}
 
 // span maps a skeleton range [i, j) back to the original rune range.
 func (x *text) span(i, j int) (start, end int) {
@@ -318,13 +353,17 @@ func (t *foldTable) normalizeScan(x *text, s string, a *automaton, occ []occurre
 
 // normalize fills x from s, in two tight loops: UTF-8 decoding into
 // x.orig, then the fold of each original rune into x.norm and x.from. Each
-// loop has few enough live values to keep them in registers, and neither
-// calls a function on its common path (a call makes the compiler spill
-// its registers around the loop).
+// loop has few enough live values to keep them in registers: the slices
+// are written by index, their room made sure of beforehand (a rune takes
+// at least a byte; the common path makes at most one skeleton rune of an
+// original rune), and what is rare (a digit, a symbol that may read as a
+// letter, a rune that folds to several or lies outside the BMP) is a call
+// off the common path.
 func (t *foldTable) normalize(x *text, s string) {
 	x.reset()
-	// A string has at least as many bytes as runes.
-	orig := slices.Grow(x.orig, len(s))
+	x.src = s
+	orig := slices.Grow(x.orig, len(s))[:len(s)]
+	n := 0
 	for b := 0; b < len(s); {
 		// ASCII and three-byte runes (all of CJK) decoded inline.
 		r := rune(s[b])
@@ -339,60 +378,92 @@ func (t *foldTable) normalize(x *text, s string) {
 			var size int
 			r, size = utf8.DecodeRuneInString(s[b:])
 			b += size
-		}
-		orig = append(orig, r)
-	}
-	x.orig = orig
-	// Most runes fold to one rune; the rare ones that fold to several go
-	// through x (emit), which grows the slices.
-	norm := slices.Grow(x.norm, len(orig))
-	from := slices.Grow(x.from, len(orig))
-	bmp := &t.bmp
-	for n, r := range orig {
-		i := int32(n)
-		var c rune
-		if r >= 0x10000 {
-			x.norm, x.from = norm, from
-			for _, o := range t.foldSlow(r) {
-				x.emit(o, i)
+			if r == utf8.RuneError && size == 1 {
+				x.bad = true
 			}
-			norm, from = x.norm, x.from
-			continue
 		}
-		f := bmp[r&0xFFFF]
-		switch {
-		case f == foldDrop:
-			l, ok := contextualRune(r)
-			if !ok || !t.touchesLatin(orig, n) {
+		orig[n] = r
+		n++
+	}
+	orig = orig[:n]
+	x.orig = orig
+	norm := slices.Grow(x.norm, n)[:n]
+	from := slices.Grow(x.from, n)[:n]
+	bmp := &t.bmp
+	k := 0
+	for i, r := range orig {
+		if r < 0x10000 {
+			// A letter or a Han character (skeletons hold letters and
+			// digits only): not dropped, not a digit, not expanded.
+			f := bmp[r]
+			if f > '9' && f < foldExpanded {
+				norm[k], from[k] = rune(f), int32(i)
+				k++
 				continue
 			}
-			c = l
+			// A separator, unless it is a symbol that reads as a letter
+			// next to a Latin one (contextualRune: | ! @ $, and their
+			// full-width forms above U+FF00).
+			if f == foldDrop && r != '|' && r != '!' && r != '@' && r != '$' && r < 0xFF00 {
+				continue
+			}
+		}
+		// Rare: a digit, a dropped rune, a rune that expands or lies
+		// outside the BMP.
+		x.norm, x.from = norm[:k], from[:k]
+		t.foldRare(x, i, len(orig)-i)
+		k = len(x.norm)
+		norm, from = x.norm[:cap(x.norm)], x.from[:cap(x.from)]
+	}
+	x.norm, x.from = norm[:k], from[:k]
+}
+
+// foldRare folds x.orig[n] when normalize's common path cannot: a digit
+// (which counts towards the field's digit run, and reads as a letter next
+// to a Latin one: R0LEX), a dropped rune (a symbol may read as a letter:
+// CH@NEL), a rune that folds to several or lies outside the BMP. It
+// appends to x.norm and x.from and, when it added more than one rune,
+// leaves room for left more.
+func (t *foldTable) foldRare(x *text, n, left int) {
+	i := int32(n)
+	r := x.orig[n]
+	if r >= 0x10000 {
+		for _, o := range t.foldSlow(r) {
+			x.emit(o, i)
+		}
+		x.room(left)
+	} else {
+		switch f := t.bmp[r]; {
+		case f == foldDrop:
+			if l, ok := contextualRune(r); ok && t.touchesLatin(x.orig, n) {
+				x.emit(l, i)
+			}
 		case f&foldExpanded != 0:
-			x.norm, x.from = norm, from
 			for _, o := range t.expanded[f&^foldExpanded] {
 				x.emit(o, i)
 			}
-			norm, from = x.norm, x.from
-			continue
-		default:
-			c = rune(f)
-			if c <= '9' && c >= '0' {
-				if i-x.lastDig <= 2 {
-					x.run++
-				} else {
-					x.run = 1
-				}
-				x.lastDig = i
-				x.digitRun = max(x.digitRun, x.run)
-				if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(orig, n) {
-					c = digitLetter[c-'0']
-				}
+			x.room(left)
+		default: // a digit
+			c := rune(f)
+			if i-x.lastDig <= 2 {
+				x.run++
+			} else {
+				x.run = 1
 			}
+			x.lastDig = i
+			x.digitRun = max(x.digitRun, x.run)
+			if c <= '5' && digitLetter[c-'0'] != 0 && t.touchesLatin(x.orig, n) {
+				c = digitLetter[c-'0']
+			}
+			x.emit(c, i) // within the room normalize made: one rune for one
 		}
-		norm = append(norm, c)
-		from = append(from, i)
 	}
-	x.norm, x.from = norm, from
+}
+
+// room makes sure x.norm and x.from have room for n more runes.
+func (x *text) room(n int) {
+	x.norm = slices.Grow(x.norm, n)
+	x.from = slices.Grow(x.from, n)
 }
 
 // scanRunes runs the automaton over runes whose classes (in the BMP) come
