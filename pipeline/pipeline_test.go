@@ -486,3 +486,79 @@ func TestFollowUpsAreLeasedWhenATaskSettles(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// gateCrawler holds every crawl until the test opens the gate.
+type gateCrawler struct {
+	gate    chan struct{}
+	mu      sync.Mutex
+	started []string
+}
+
+func (c *gateCrawler) Crawl(ctx context.Context, t markwatch.Task) (*markwatch.Extracted, error) {
+	c.mu.Lock()
+	c.started = append(c.started, t.URL)
+	c.mu.Unlock()
+	<-c.gate
+	return &markwatch.Extracted{Page: &markwatch.Page{Task: t, URL: t.URL, Status: 200}}, nil
+}
+
+func (c *gateCrawler) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.started)
+}
+
+// A worker leases tasks ahead of its free slots (so that a slot that frees
+// starts its next task without a round trip to the frontier), and a task
+// leased ahead that never started goes back to the frontier when the
+// worker stops: not stranded until its lease expires, and not crawled.
+func TestTasksLeasedAheadAreReleasedOnStop(t *testing.T) {
+	f := queue.NewMemory(queue.Options{Lease: time.Hour})
+	c := &gateCrawler{gate: make(chan struct{})}
+	w := newWorker(f, c, &recordingSink{}, nil)
+	w.Concurrency = 2 // and one task ahead
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var seeds []markwatch.Task
+	for i := range 6 {
+		seeds = append(seeds, markwatch.Task{Run: "r", Site: "mart", Kind: markwatch.KindSearch, URL: fmt.Sprintf("http://m/s?q=%d", i)})
+	}
+	if _, err := f.Add(ctx, seeds...); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, nil) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := f.Stats(ctx, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.count() == 2 && st.Leased == 3 {
+			break // two crawling, one ahead
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("want two tasks crawling and one leased ahead; crawling %d, stats %+v", c.count(), st)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	close(c.gate)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.Stats(ctx, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Done != 2 || st.Leased != 0 || c.count() != 2 {
+		t.Fatalf("after stop: stats %+v, crawled %d; want the two started tasks done and nothing still leased", st, c.count())
+	}
+	rest, err := f.Lease(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest) != 4 {
+		t.Fatalf("%d tasks ready after the worker stopped, want 4 (3 never leased, 1 given back)", len(rest))
+	}
+}
