@@ -519,6 +519,13 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now *lazyNow, v markw
 	if n := len(sc.cands) + len(sc.patents) + len(l.PhotoHits); n > 0 {
 		v.Hits = make([]markwatch.Hit, 0, n)
 	}
+	// And room for the usual signals: a couple for each hit's mark (its
+	// price, region or claim; a descriptive use or a euphemism), one for
+	// each slang group and each patent number: one allocation, where
+	// appending one by one would grow the slice two or three times.
+	if n := 2*len(sc.cands) + min(len(sc.slang), len(m.signals.Slang)) + len(sc.patents) + 2*len(l.PhotoHits); n > 0 {
+		v.Signals = make([]markwatch.Signal, 0, n)
+	}
 	evals := sc.evals[:0]
 	slangWeights := sc.weights[:0]    // slang that applies to every trademark
 	var markSlang map[int32][]float64 // slang of one mark (euphemisms)
@@ -712,10 +719,10 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now *lazyNow, v markw
 					}
 					ws = append(ws, pw)
 					if priceText == "" { // once per listing
-						priceText = "price " + fmtPrice(price) + " CNY" + converted(priceNote)
+						priceText = fmtPrice(price)
 					}
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id, Weight: pw,
-						Detail: priceText + in.belowFloor})
+						Detail: "price " + priceText + " CNY" + converted(priceNote) + in.belowFloor})
 				case hasPrice && in.minPrice > 0 && priceNote != "":
 					// Converted and not below: the verdict still states the rate.
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id,
