@@ -132,47 +132,9 @@ func (w *Worker) Run(ctx context.Context, until func(context.Context) (bool, err
 	go w.heartbeat(hbCtx, inflight)
 	defer wg.Wait()
 
-	// ahead holds tasks leased ahead of a free slot: a lease is a round
-	// trip and a script in Redis, and leasing only as many tasks as slots
-	// are free (usually one) would pay it once per task, with every slot
-	// that frees meanwhile idle. Tasks ahead are in flight for the
-	// heartbeat, and are given back untouched if the worker stops first.
-	aheadMax := (w.Concurrency + 1) / 2
-	var ahead []markwatch.Task
-	defer func() {
-		if len(ahead) > 0 {
-			w.releaseAhead(ahead, inflight)
-		}
-	}()
-	start := func(t markwatch.Task) {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(t markwatch.Task) {
-			defer func() {
-				inflight.remove(t)
-				<-sem
-				select {
-				case settled <- struct{}{}:
-				default:
-				}
-				wg.Done()
-			}()
-			// Finish a task even when shutdown starts mid-way: releasing
-			// it would only make another worker fetch the page again.
-			w.process(context.WithoutCancel(ctx), t)
-		}(t)
-	}
 	for ctx.Err() == nil {
 		free := w.Concurrency - len(sem)
-		if free > 0 && len(ahead) > 0 {
-			n := min(free, len(ahead))
-			for _, t := range ahead[:n] {
-				start(t)
-			}
-			ahead = append(ahead[:0], ahead[n:]...)
-			free -= n
-		}
-		if free == 0 && len(ahead) >= aheadMax {
+		if free == 0 {
 			select {
 			case sem <- struct{}{}:
 				<-sem
@@ -180,7 +142,7 @@ func (w *Worker) Run(ctx context.Context, until func(context.Context) (bool, err
 			}
 			continue
 		}
-		tasks, err := w.Frontier.Lease(ctx, free+aheadMax-len(ahead))
+		tasks, err := w.Frontier.Lease(ctx, free)
 		if err != nil && len(tasks) == 0 {
 			if ctx.Err() != nil {
 				break
@@ -198,15 +160,6 @@ func (w *Worker) Run(ctx context.Context, until func(context.Context) (bool, err
 			w.Metrics.FrontierErrors.Inc()
 		}
 		if len(tasks) == 0 {
-			if len(ahead) > 0 || free == 0 {
-				// Work in hand: wait for a slot rather than the frontier.
-				select {
-				case sem <- struct{}{}:
-					<-sem
-				case <-ctx.Done():
-				}
-				continue
-			}
 			if until != nil {
 				wg.Wait() // in-flight tasks may add follow-ups
 				done, err := until(ctx)
@@ -228,34 +181,26 @@ func (w *Worker) Run(ctx context.Context, until func(context.Context) (bool, err
 			continue
 		}
 		for _, t := range tasks {
+			sem <- struct{}{}
 			inflight.add(t)
-			if len(sem) < w.Concurrency && len(ahead) == 0 {
-				start(t)
-			} else {
-				ahead = append(ahead, t)
-			}
+			wg.Add(1)
+			go func(t markwatch.Task) {
+				defer func() {
+					inflight.remove(t)
+					<-sem
+					select {
+					case settled <- struct{}{}:
+					default:
+					}
+					wg.Done()
+				}()
+				// Finish a task even when shutdown starts mid-way: releasing
+				// it would only make another worker fetch the page again.
+				w.process(context.WithoutCancel(ctx), t)
+			}(t)
 		}
 	}
 	return nil
-}
-
-// releaseAhead gives back tasks leased ahead that never started (the
-// worker is stopping), so that another worker takes them at once instead
-// of after their leases expire.
-func (w *Worker) releaseAhead(tasks []markwatch.Task, in *inflight) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := w.Frontier.Release(ctx, tasks...); err != nil {
-		w.Logger.Error("release tasks leased ahead", "tasks", len(tasks), "err", err)
-		w.Metrics.FrontierErrors.Inc()
-	} else {
-		for _, t := range tasks {
-			w.Metrics.Tasks.WithLabelValues(string(t.Kind), "released").Inc()
-		}
-	}
-	for _, t := range tasks {
-		in.remove(t)
-	}
 }
 
 func sleep(ctx context.Context, d time.Duration) {
