@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestAutomatonFindsEveryOccurrence compares the automaton with a naive
@@ -128,6 +129,10 @@ func TestNormalizeDecodes(t *testing.T) {
 					folds().normalize(&x, s)
 					if want := []rune(s); !slices.Equal(x.orig, want) {
 						t.Fatalf("% x: decoded %U, want %U", s, x.orig, want)
+					}
+					// Hit texts are substrings of a valid field only.
+					if x.bad != !utf8.ValidString(s) {
+						t.Fatalf("% x: bad %v, valid UTF-8 %v", s, x.bad, utf8.ValidString(s))
 					}
 				}
 			}

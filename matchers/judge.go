@@ -662,7 +662,7 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now *lazyNow, v markw
 	}
 	seller := strings.TrimSpace(l.Seller)
 	shipFrom := strings.TrimSpace(l.ShipFrom)
-	priceText := ""
+	priceNum := "" // the listing's price, formatted once
 	for i := range evals {
 		e := &evals[i]
 		in := &m.info[e.mark]
@@ -718,11 +718,11 @@ func (m *Matcher) score(sc *scratch, l *markwatch.Listing, now *lazyNow, v markw
 						pw = w.PriceFar
 					}
 					ws = append(ws, pw)
-					if priceText == "" { // once per listing
-						priceText = fmtPrice(price)
+					if priceNum == "" {
+						priceNum = fmtPrice(price)
 					}
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id, Weight: pw,
-						Detail: "price " + priceText + " CNY" + converted(priceNote) + in.belowFloor})
+						Detail: "price " + priceNum + " CNY" + converted(priceNote) + in.belowFloor})
 				case hasPrice && in.minPrice > 0 && priceNote != "":
 					// Converted and not below: the verdict still states the rate.
 					v.Signals = append(v.Signals, markwatch.Signal{Type: "price", Mark: in.id,
