@@ -294,11 +294,14 @@ func (t *foldTable) isDigitSlow(r rune) bool {
 // text is one normalised field: the original runes, the skeleton, and for
 // each skeleton rune the index of the original rune it came from.
 type text struct {
-	src  string // the field as given
-	bad  bool   // src is not valid UTF-8
-	orig []rune
-	norm []rune
-	from []int32
+	src string // the field as given
+	bad bool   // src is not valid UTF-8
+	// atRune, atByte: where substr last ended, as a rune index and its
+	// byte offset in src, so that hits read in order walk src once.
+	atRune, atByte int
+	orig           []rune
+	norm           []rune
+	from           []int32
 	// digitRun is the longest run of digits separated by at most one
 	// other rune: shorter than 8, the field holds no patent number.
 	digitRun int
@@ -308,6 +311,7 @@ type text struct {
 
 func (x *text) reset() {
 	x.orig, x.norm, x.from, x.bad = x.orig[:0], x.norm[:0], x.from[:0], false
+	x.atRune, x.atByte = 0, 0
 	x.digitRun, x.run, x.lastDig = 0, 0, -10
 }
 
@@ -319,14 +323,18 @@ func (x *text) substr(a, b int) string {
 		return string(x.orig[a:b])
 	}
 	s := x.src
-	start := 0
-	for n := 0; n < a; n++ {
+	n, start := 0, 0
+	if a >= x.atRune {
+		n, start = x.atRune, x.atByte
+	}
+	for ; n < a; n++ {
 		start += utf8Len[s[start]>>4]
 	}
 	end := start
-	for n := a; n < b; n++ {
+	for ; n < b; n++ {
 		end += utf8Len[s[end]>>4]
 	}
+	x.atRune, x.atByte = b, end
 	return s[start:end]
 }
 
